@@ -1,0 +1,6 @@
+// Tests never reach real AWS: fixed dummy credentials and region, and checksums as s3rver needs them.
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+process.env.AWS_REQUEST_CHECKSUM_CALCULATION ??= 'when_required';
+process.env.AWS_RESPONSE_CHECKSUM_VALIDATION ??= 'when_required';
