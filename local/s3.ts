@@ -1,0 +1,138 @@
+// Local S3: s3rver in-process on 127.0.0.1, silent, with an object-created hook for the local event bus.
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+
+export interface LocalS3ObjectCreatedEvent {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  versionId?: string;
+  sequencer: string;
+}
+
+export interface LocalS3 {
+  endpoint: string;
+  directory: string;
+  close(): Promise<void>;
+  onObjectCreated(listener: (e: LocalS3ObjectCreatedEvent) => void): void;
+}
+
+export interface LocalS3Options {
+  directory: string;
+  port?: number;
+  buckets?: string[];
+  /** Extra access keys to accept besides S3RVER/S3RVER and the ones in the environment. */
+  credentials?: { accessKeyId: string; secretAccessKey: string }[];
+}
+
+// s3rver ships no types; these are the parts we use (see node_modules/s3rver/lib/s3rver.js).
+interface S3rverRecord {
+  eventName: string;
+  s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
+}
+interface S3rverStore {
+  getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+}
+interface S3rverInstance {
+  store: S3rverStore;
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  on(event: 'event', listener: (event: { Records: S3rverRecord[] }) => void): void;
+  on(event: 'error', listener: (error: unknown) => void): void;
+}
+interface S3rverConstructor {
+  new (options: Record<string, unknown>): S3rverInstance;
+}
+interface S3rverAccount {
+  createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+}
+
+// Plain require: s3rver is CommonJS without type declarations and local/ may not add a .d.ts elsewhere.
+const S3rver = require('s3rver') as S3rverConstructor;
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: S3rverAccount };
+
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  const directory = resolvePath(options.directory);
+  mkdirSync(directory, { recursive: true });
+  registerAccessKeys(options.credentials ?? []);
+
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    resetOnClose: false,
+    allowMismatchedSignatures: true, // s3rver cannot verify SigV4 anyway; any registered key is accepted
+    vhostBuckets: false, // path-style only: 127.0.0.1 has no bucket subdomains
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+  });
+
+  const listeners: ((e: LocalS3ObjectCreatedEvent) => void)[] = [];
+  const nextSequencer = createSequencer();
+  server.on('error', () => undefined); // request errors are answered as S3 XML errors; nothing to print
+  server.on('event', (event) => {
+    for (const record of event.Records) {
+      if (!record.eventName.startsWith('ObjectCreated:')) continue;
+      const sequencer = nextSequencer(); // taken synchronously so the order matches the write order
+      void describeCreatedObject(server.store, record).then((created) => {
+        for (const listener of listeners) {
+          try {
+            listener({ ...created, sequencer });
+          } catch {
+            // a faulty listener must not break the S3 server
+          }
+        }
+      });
+    }
+  });
+
+  const address = await server.run();
+  let closed = false;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    directory,
+    onObjectCreated(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+    },
+  };
+}
+
+function registerAccessKeys(extra: { accessKeyId: string; secretAccessKey: string }[]): void {
+  DUMMY_ACCOUNT.createKeyPair('S3RVER', 'S3RVER');
+  const { AWS_ACCESS_KEY_ID: envKeyId, AWS_SECRET_ACCESS_KEY: envSecret } = process.env;
+  if (envKeyId && envSecret) DUMMY_ACCOUNT.createKeyPair(envKeyId, envSecret);
+  for (const { accessKeyId, secretAccessKey } of extra) DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
+}
+
+async function describeCreatedObject(
+  store: S3rverStore,
+  record: S3rverRecord,
+): Promise<Omit<LocalS3ObjectCreatedEvent, 'sequencer'>> {
+  const bucket = record.s3.bucket.name;
+  const { key, size, eTag } = record.s3.object;
+  if (eTag !== undefined && size !== undefined) return { bucket, key, size: Number(size), etag: eTag };
+  // s3rver's Copy event carries no ETag: read it from the stored metadata
+  const metadata = await store.getMetadata(bucket, key).catch(() => ({}) as Record<string, string>);
+  return {
+    bucket,
+    key,
+    size: Number(size ?? metadata['content-length'] ?? 0),
+    etag: (metadata.etag ?? '').replace(/"/g, ''),
+  };
+}
+
+// S3 sequencers are hex strings that compare lexicographically in write order; fixed width keeps that true.
+function createSequencer(): () => string {
+  let counter = BigInt(Date.now()) << 20n;
+  return () => {
+    counter += 1n;
+    return counter.toString(16).toUpperCase().padStart(16, '0');
+  };
+}

@@ -1,0 +1,154 @@
+// Shared state of one local SageMaker: resources, timing, timers and the S3 client the "containers" use.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { FaultInjectorImpl } from './faults';
+
+export interface LocalSageMakerTiming {
+  trainingStartDelayMs: number;
+  endpointCreateDelayMs: number;
+  endpointDeleteDelayMs: number;
+  stopDelayMs: number;
+}
+
+export const DEFAULT_TIMING: LocalSageMakerTiming = {
+  trainingStartDelayMs: 100,
+  endpointCreateDelayMs: 150,
+  endpointDeleteDelayMs: 100,
+  stopDelayMs: 100,
+};
+
+export type Json = Record<string, unknown>;
+export type Tag = { Key: string; Value: string };
+
+export interface StatusTransition {
+  Status: string;
+  StartTime: Date;
+  EndTime?: Date;
+  StatusMessage?: string;
+}
+
+export type TrainingJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+
+export interface TrainingJobRecord {
+  name: string;
+  arn: string;
+  request: Json;
+  status: TrainingJobStatus;
+  secondaryStatus: string;
+  transitions: StatusTransition[];
+  creationTime: Date;
+  lastModifiedTime: Date;
+  trainingStartTime?: Date;
+  trainingEndTime?: Date;
+  failureReason?: string;
+  finalMetrics?: { MetricName: string; Value: number; Timestamp: Date }[];
+  modelArtifactUri?: string;
+  /** Set by failNextTrainingJobs: the job fails with this reason instead of training. */
+  injectedFailure?: string;
+  log: string[];
+}
+
+export interface ModelRecord {
+  name: string;
+  arn: string;
+  request: Json;
+  creationTime: Date;
+}
+
+export interface EndpointConfigRecord {
+  name: string;
+  arn: string;
+  request: Json;
+  creationTime: Date;
+}
+
+export type EndpointStatus = 'Creating' | 'InService' | 'Deleting' | 'Failed';
+
+export interface EndpointRecord {
+  name: string;
+  arn: string;
+  configName: string;
+  /** Snapshot of the config at CreateEndpoint time: later config changes don't affect a deployed endpoint. */
+  config: Json;
+  status: EndpointStatus;
+  creationTime: Date;
+  lastModifiedTime: Date;
+  failureReason?: string;
+  injectedFailure?: string;
+  /** Loaded models per variant name, set once InService. */
+  deployedVariants?: DeployedVariant[];
+}
+
+export interface DeployedVariant {
+  variantName: string;
+  weight: number;
+  instanceCount: number;
+  image: string;
+  model: unknown;
+  featureDim: number;
+  deployedAt: Date;
+}
+
+/** Resource maps are keyed by lower-cased name: names map to lower-cased ARNs, so uniqueness is case-insensitive. */
+export class ResourceStore {
+  readonly trainingJobs = new Map<string, TrainingJobRecord>();
+  readonly models = new Map<string, ModelRecord>();
+  readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
+  readonly endpoints = new Map<string, EndpointRecord>();
+  readonly tagsByArn = new Map<string, Tag[]>();
+}
+
+export class Scheduler {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  /** Runs `task` after `ms`; errors are routed to `onError` so a background task never crashes the process. */
+  after(ms: number, task: () => unknown, onError: (error: unknown) => void): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.closed) return;
+      Promise.resolve()
+        .then(task)
+        .catch(onError);
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.after(ms, resolve, () => undefined));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
+
+export interface LocalSageMakerContext {
+  region: string;
+  accountId: string;
+  timing: LocalSageMakerTiming;
+  store: ResourceStore;
+  scheduler: Scheduler;
+  faults: FaultInjectorImpl;
+  s3: S3Client;
+  logDirectory?: string;
+  /** Seed handed to the k-NN trainer when the train channel has no ShuffleConfig.Seed. */
+  defaultSeed: number;
+}
+
+export type ResourceKind = 'training-job' | 'model' | 'endpoint-config' | 'endpoint';
+
+export function resourceArn(context: Pick<LocalSageMakerContext, 'region' | 'accountId'>, kind: ResourceKind, name: string): string {
+  return `arn:aws:sagemaker:${context.region}:${context.accountId}:${kind}/${name.toLowerCase()}`;
+}
+
+/** JSON 1.1 puts timestamps on the wire as epoch seconds. */
+export function epochSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}

@@ -1,0 +1,92 @@
+// Fault injection so tests can exercise retries, throttling and failed jobs/endpoints deterministically.
+import { SageMakerApiError } from './errors';
+
+export interface InjectedFault {
+  /** Control-plane operation ('CreateModel', 'DescribeEndpoint', …) or 'InvokeEndpoint'. */
+  operation: string;
+  errorName: string;
+  message?: string;
+  /** HTTP status; 400 unless given (e.g. 500 InternalFailure, 503 ServiceUnavailable). */
+  statusCode?: number;
+  /** How many matching calls fail; 1 unless given (Infinity = until clear()). */
+  times?: number;
+  /** Only calls whose request (parsed JSON body; for InvokeEndpoint {EndpointName, Body, ContentType, Accept}) match. */
+  match?: (request: any) => boolean;
+}
+
+export interface FaultInjector {
+  inject(fault: InjectedFault): void;
+  /** The next `count` (default 1) created training jobs end Failed with this FailureReason. */
+  failNextTrainingJobs(reason: string, count?: number): void;
+  /** The next `count` (default 1) created endpoints end Failed with this FailureReason. */
+  failNextEndpoints(reason: string, count?: number): void;
+  /** Every call of `operation` waits `ms` before being served (until clear()). */
+  delay(operation: string, ms: number): void;
+  clear(): void;
+}
+
+const DEFAULT_MESSAGES: Record<string, string> = {
+  ThrottlingException: 'Rate exceeded',
+  ServiceUnavailable: 'Service unavailable',
+  InternalFailure: 'An internal error occurred',
+};
+
+export class FaultInjectorImpl implements FaultInjector {
+  private faults: (InjectedFault & { remaining: number })[] = [];
+  private readonly delays = new Map<string, number>();
+  private trainingJobFailures: string[] = [];
+  private endpointFailures: string[] = [];
+
+  inject(fault: InjectedFault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  failNextTrainingJobs(reason: string, count = 1): void {
+    for (let i = 0; i < count; i++) this.trainingJobFailures.push(reason);
+  }
+
+  failNextEndpoints(reason: string, count = 1): void {
+    for (let i = 0; i < count; i++) this.endpointFailures.push(reason);
+  }
+
+  delay(operation: string, ms: number): void {
+    this.delays.set(operation, ms);
+  }
+
+  clear(): void {
+    this.faults = [];
+    this.delays.clear();
+    this.trainingJobFailures = [];
+    this.endpointFailures = [];
+  }
+
+  /** Consumes one use of the first fault that applies to this call. */
+  takeFault(operation: string, request: unknown): SageMakerApiError | undefined {
+    const fault = this.faults.find((f) => f.operation === operation && f.remaining > 0 && (!f.match || safeMatch(f.match, request)));
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    const message = fault.message ?? DEFAULT_MESSAGES[fault.errorName] ?? `${fault.errorName} (injected by the local SageMaker)`;
+    return new SageMakerApiError(fault.errorName, message, fault.statusCode ?? 400);
+  }
+
+  delayFor(operation: string): number {
+    return this.delays.get(operation) ?? 0;
+  }
+
+  takeTrainingJobFailure(): string | undefined {
+    return this.trainingJobFailures.shift();
+  }
+
+  takeEndpointFailure(): string | undefined {
+    return this.endpointFailures.shift();
+  }
+}
+
+function safeMatch(match: (request: any) => boolean, request: unknown): boolean {
+  try {
+    return match(request);
+  } catch {
+    return false; // a throwing predicate means "not this call"
+  }
+}

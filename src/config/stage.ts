@@ -1,0 +1,106 @@
+import type { PredictorType, StageDefaults } from '../domain/runConfig';
+
+/** Environment variable names shared by serverless.yml, the handlers and the local cloud. */
+export const STAGE_ENV = {
+  dataBucket: 'DATA_BUCKET',
+  rawPrefix: 'RAW_PREFIX',
+  runsPrefix: 'RUNS_PREFIX',
+  datasetKey: 'DATASET_KEY',
+  namePrefix: 'NAME_PREFIX',
+  labelColumn: 'LABEL_COLUMN',
+  predictorType: 'PREDICTOR_TYPE',
+  k: 'KNN_K',
+  sampleSize: 'KNN_SAMPLE_SIZE',
+  testFraction: 'TEST_FRACTION',
+  splitSeed: 'SPLIT_SEED',
+  knnImage: 'KNN_IMAGE_URI',
+  sageMakerRoleArn: 'SAGEMAKER_ROLE_ARN',
+  trainingInstanceType: 'TRAINING_INSTANCE_TYPE',
+  trainingInstanceCount: 'TRAINING_INSTANCE_COUNT',
+  trainingVolumeSizeInGB: 'TRAINING_VOLUME_GB',
+  trainingMaxRuntimeSeconds: 'TRAINING_MAX_RUNTIME_SECONDS',
+  hostingInstanceType: 'HOSTING_INSTANCE_TYPE',
+  hostingInstanceCount: 'HOSTING_INSTANCE_COUNT',
+  endpointMaxWaitSeconds: 'ENDPOINT_MAX_WAIT_SECONDS',
+  endpointPollSeconds: 'ENDPOINT_POLL_SECONDS',
+  classifierGateMetric: 'GATE_METRIC_CLASSIFIER',
+  classifierGateThreshold: 'GATE_THRESHOLD_CLASSIFIER',
+  regressorGateMetric: 'GATE_METRIC_REGRESSOR',
+  regressorGateThreshold: 'GATE_THRESHOLD_REGRESSOR',
+  maxDatasetBytes: 'MAX_DATASET_BYTES',
+} as const;
+
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback?: string): string {
+  const value = env[name] ?? fallback;
+  if (value === undefined || value === '') throw new ConfigurationError(`Environment variable ${name} is not set`);
+  return value;
+}
+
+function number(env: Env, name: string, fallback: number, check: (n: number) => boolean = Number.isFinite): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!check(value)) throw new ConfigurationError(`Environment variable ${name} has an invalid value "${raw}"`);
+  return value;
+}
+
+const positiveInteger = (n: number) => Number.isInteger(n) && n > 0;
+
+/** Reads the stage's defaults from the Lambda environment; fails fast naming the variable that is wrong. */
+export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
+  const predictorType = text(env, STAGE_ENV.predictorType, 'classifier');
+  if (predictorType !== 'classifier' && predictorType !== 'regressor') {
+    throw new ConfigurationError(`Environment variable ${STAGE_ENV.predictorType} must be classifier or regressor`);
+  }
+  return {
+    dataBucket: text(env, STAGE_ENV.dataBucket),
+    rawPrefix: text(env, STAGE_ENV.rawPrefix, 'raw/'),
+    runsPrefix: text(env, STAGE_ENV.runsPrefix, 'runs/'),
+    datasetKey: text(env, STAGE_ENV.datasetKey, 'raw/iris.csv'),
+    namePrefix: text(env, STAGE_ENV.namePrefix),
+    labelColumn: text(env, STAGE_ENV.labelColumn, 'Species'),
+    predictorType: predictorType as PredictorType,
+    hyperparameters: {
+      k: String(number(env, STAGE_ENV.k, 1, positiveInteger)),
+      sample_size: String(number(env, STAGE_ENV.sampleSize, 1000, positiveInteger)),
+    },
+    split: {
+      testFraction: number(env, STAGE_ENV.testFraction, 0.25, (n) => n > 0 && n < 1),
+      seed: number(env, STAGE_ENV.splitSeed, 0, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32),
+    },
+    training: {
+      image: text(env, STAGE_ENV.knnImage),
+      roleArn: text(env, STAGE_ENV.sageMakerRoleArn),
+      instanceType: text(env, STAGE_ENV.trainingInstanceType, 'ml.m5.large'),
+      instanceCount: number(env, STAGE_ENV.trainingInstanceCount, 1, positiveInteger),
+      volumeSizeInGB: number(env, STAGE_ENV.trainingVolumeSizeInGB, 5, positiveInteger),
+      maxRuntimeInSeconds: number(env, STAGE_ENV.trainingMaxRuntimeSeconds, 3600, positiveInteger),
+    },
+    hosting: {
+      instanceType: text(env, STAGE_ENV.hostingInstanceType, 'ml.m5.large'),
+      instanceCount: number(env, STAGE_ENV.hostingInstanceCount, 1, positiveInteger),
+      maxWaitSeconds: number(env, STAGE_ENV.endpointMaxWaitSeconds, 3600, positiveInteger),
+      pollSeconds: number(env, STAGE_ENV.endpointPollSeconds, 30, positiveInteger),
+    },
+    qualityGate: {
+      classifier: {
+        metric: text(env, STAGE_ENV.classifierGateMetric, 'accuracy'),
+        threshold: number(env, STAGE_ENV.classifierGateThreshold, 0.9),
+      },
+      regressor: {
+        metric: text(env, STAGE_ENV.regressorGateMetric, 'r2'),
+        threshold: number(env, STAGE_ENV.regressorGateThreshold, 0),
+      },
+    },
+    maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 256 * 1024 * 1024, positiveInteger),
+  };
+}

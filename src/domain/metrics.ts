@@ -1,0 +1,226 @@
+// Classification and regression scores defined exactly as scikit-learn defines them (zero_division -> 0).
+
+export interface ClassMetrics {
+  label: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface ClassificationMetrics {
+  accuracy: number;
+  macroPrecision: number;
+  macroRecall: number;
+  macroF1: number;
+  weightedPrecision: number;
+  weightedRecall: number;
+  weightedF1: number;
+  perClass: ClassMetrics[];
+  /** Rows are the true class, columns the predicted class. */
+  confusionMatrix: number[][];
+}
+
+export interface RegressionMetrics {
+  mse: number;
+  rmse: number;
+  mae: number;
+  r2: number;
+}
+
+export class MetricsError extends Error {
+  override name = 'MetricsError';
+}
+
+/**
+ * Labels are class indices 0..C-1, C = classCount or (largest label in either array) + 1.
+ * A prediction that is not an integer in [0, C) counts as wrong: it lowers accuracy and the
+ * recall of its true class, and has no confusion-matrix column (so that row sums to less than its support).
+ * A true label outside [0, C) is a caller error and throws.
+ */
+export function classificationMetrics(
+  yTrue: ArrayLike<number>,
+  yPred: ArrayLike<number>,
+  classCount?: number,
+): ClassificationMetrics {
+  requireSameNonZeroLength(yTrue, yPred);
+  const classes = classCount ?? inferClassCount(yTrue, yPred);
+  if (!Number.isInteger(classes) || classes < 1) {
+    throw new MetricsError(`classCount must be a positive integer, got ${classes}`);
+  }
+  const confusionMatrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  const support = new Array<number>(classes).fill(0);
+  let correct = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    const truth = yTrue[i];
+    if (!isClassIndex(truth, classes)) {
+      throw new MetricsError(`yTrue[${i}] = ${truth} is not a class index in [0, ${classes})`);
+    }
+    support[truth]++;
+    const predicted = yPred[i];
+    if (!isClassIndex(predicted, classes)) continue;
+    confusionMatrix[truth][predicted]++;
+    if (predicted === truth) correct++;
+  }
+
+  const perClass: ClassMetrics[] = [];
+  for (let label = 0; label < classes; label++) {
+    const truePositives = confusionMatrix[label][label];
+    let predictedCount = 0;
+    for (let row = 0; row < classes; row++) predictedCount += confusionMatrix[row][label];
+    perClass.push({
+      label,
+      precision: safeDivide(truePositives, predictedCount),
+      recall: safeDivide(truePositives, support[label]),
+      // sklearn >= 1.3 computes F1 from counts; equal to 2PR/(P+R), and 0 when there is no true positive.
+      f1: safeDivide(2 * truePositives, support[label] + predictedCount),
+      support: support[label],
+    });
+  }
+
+  return {
+    accuracy: correct / yTrue.length,
+    macroPrecision: mean(perClass.map((c) => c.precision)),
+    macroRecall: mean(perClass.map((c) => c.recall)),
+    macroF1: mean(perClass.map((c) => c.f1)),
+    weightedPrecision: supportWeightedMean(perClass, (c) => c.precision),
+    weightedRecall: supportWeightedMean(perClass, (c) => c.recall),
+    weightedF1: supportWeightedMean(perClass, (c) => c.f1),
+    perClass,
+    confusionMatrix,
+  };
+}
+
+/** sklearn's mean_squared_error, mean_absolute_error and r2_score (R² = 1 if SS_tot = 0 and perfect, else 0). */
+export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): RegressionMetrics {
+  requireSameNonZeroLength(yTrue, yPred);
+  const n = yTrue.length;
+  let sumTrue = 0;
+  let squaredErrorSum = 0;
+  let absoluteErrorSum = 0;
+  for (let i = 0; i < n; i++) {
+    const error = yTrue[i] - yPred[i];
+    sumTrue += yTrue[i];
+    squaredErrorSum += error * error;
+    absoluteErrorSum += Math.abs(error);
+  }
+  const meanTrue = sumTrue / n;
+  let totalSquares = 0;
+  for (let i = 0; i < n; i++) totalSquares += (yTrue[i] - meanTrue) ** 2;
+  const mse = squaredErrorSum / n;
+  let r2: number;
+  if (totalSquares !== 0) r2 = 1 - squaredErrorSum / totalSquares;
+  else r2 = squaredErrorSum === 0 ? 1 : 0;
+  return { mse, rmse: Math.sqrt(mse), mae: absoluteErrorSum / n, r2 };
+}
+
+/** Shortest decimal that reads back as the same float32, formatted like numpy's str(np.float32(value)). */
+export function float32Repr(value: number): string {
+  const single = Math.fround(value);
+  if (Number.isNaN(single)) return 'nan';
+  if (single === Infinity) return 'inf';
+  if (single === -Infinity) return '-inf';
+  if (single === 0) return Object.is(single, -0) ? '-0.0' : '0.0';
+  const { digits, exponent } = shortestFloat32Digits(Math.abs(single));
+  const sign = single < 0 ? '-' : '';
+  const magnitude = Math.abs(single);
+  // numpy prints float32 scalars in scientific notation outside [1e-4, 1e6).
+  if (magnitude >= 1e-4 && magnitude < 1e6) return sign + positional(digits, exponent);
+  return sign + scientific(digits, exponent);
+}
+
+interface DecimalDigits {
+  /** Significant digits without leading or trailing zeros, e.g. "97170347". */
+  digits: string;
+  /** Power of ten of the first digit: value = 0.d1d2... * 10^(exponent + 1). */
+  exponent: number;
+}
+
+function shortestFloat32Digits(magnitude: number): DecimalDigits {
+  for (let precision = 1; precision <= 9; precision++) {
+    const nearest = splitExponential(magnitude.toExponential(precision - 1));
+    // At a power of two the float32 interval is lopsided, so a neighbour can round-trip where the nearest does not.
+    const candidates = [nearest, stepLastDigit(nearest, -1), stepLastDigit(nearest, 1)];
+    let best: { decimal: DecimalDigits; distance: number } | null = null;
+    for (const candidate of candidates) {
+      const decimalValue = Number(`0.${candidate.digits}e${candidate.exponent + 1}`);
+      if (Math.fround(decimalValue) !== magnitude) continue;
+      const distance = Math.abs(decimalValue - magnitude);
+      if (best === null || distance < best.distance) best = { decimal: candidate, distance };
+    }
+    if (best !== null) return trimTrailingZeros(best.decimal);
+  }
+  // Nine significant digits always identify a float32.
+  return trimTrailingZeros(splitExponential(magnitude.toExponential(8)));
+}
+
+function splitExponential(text: string): DecimalDigits {
+  const [mantissa, exponentText] = text.split('e');
+  return { digits: mantissa.replace('.', ''), exponent: Number(exponentText) };
+}
+
+function stepLastDigit(decimal: DecimalDigits, step: number): DecimalDigits {
+  const steppedValue = Number(decimal.digits) + step;
+  const stepped = steppedValue === 0 ? '' : String(steppedValue);
+  if (stepped.length > decimal.digits.length) return { digits: stepped, exponent: decimal.exponent + 1 };
+  if (stepped.length < decimal.digits.length) return { digits: `${stepped}9`, exponent: decimal.exponent - 1 };
+  return { digits: stepped, exponent: decimal.exponent };
+}
+
+function trimTrailingZeros(decimal: DecimalDigits): DecimalDigits {
+  const digits = decimal.digits.replace(/0+$/, '');
+  return { digits: digits === '' ? '0' : digits, exponent: decimal.exponent };
+}
+
+function positional(digits: string, exponent: number): string {
+  if (exponent < 0) return `0.${'0'.repeat(-exponent - 1)}${digits}`;
+  const integerDigits = exponent + 1;
+  if (digits.length <= integerDigits) return `${digits}${'0'.repeat(integerDigits - digits.length)}.0`;
+  return `${digits.slice(0, integerDigits)}.${digits.slice(integerDigits)}`;
+}
+
+function scientific(digits: string, exponent: number): string {
+  const mantissa = digits.length === 1 ? digits : `${digits[0]}.${digits.slice(1)}`;
+  const exponentDigits = String(Math.abs(exponent)).padStart(2, '0');
+  return `${mantissa}e${exponent < 0 ? '-' : '+'}${exponentDigits}`;
+}
+
+function inferClassCount(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  let largest = -1;
+  for (let i = 0; i < yTrue.length; i++) {
+    if (Number.isInteger(yTrue[i]) && yTrue[i] > largest) largest = yTrue[i];
+    if (Number.isInteger(yPred[i]) && yPred[i] > largest) largest = yPred[i];
+  }
+  return largest + 1;
+}
+
+function isClassIndex(value: number, classCount: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value < classCount;
+}
+
+function requireSameNonZeroLength(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): void {
+  if (yTrue.length !== yPred.length) {
+    throw new MetricsError(`yTrue has ${yTrue.length} values but yPred has ${yPred.length}`);
+  }
+  if (yTrue.length === 0) throw new MetricsError('cannot score an empty set of predictions');
+}
+
+function safeDivide(numerator: number, denominator: number): number {
+  return denominator === 0 ? 0 : numerator / denominator;
+}
+
+function mean(values: number[]): number {
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
+}
+
+function supportWeightedMean(perClass: ClassMetrics[], score: (c: ClassMetrics) => number): number {
+  let weighted = 0;
+  let totalSupport = 0;
+  for (const c of perClass) {
+    weighted += score(c) * c.support;
+    totalSupport += c.support;
+  }
+  return safeDivide(weighted, totalSupport);
+}

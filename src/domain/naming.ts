@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+
+/** SageMaker's pattern for training job, endpoint and endpoint config names (≤ 63 characters). */
+export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+export const SAGEMAKER_NAME_MAX = 63;
+/** Longest run id: a UUID execution name fits, and `<prefix>-<runId>-endpoint` stays within 63 characters. */
+export const RUN_ID_MAX = 36;
+/** Longest name prefix (service + stage) that leaves room for a full run id and the longest kind suffix. */
+export const NAME_PREFIX_MAX = SAGEMAKER_NAME_MAX - RUN_ID_MAX - '-'.length - '-endpoint'.length;
+
+export interface SageMakerNames {
+  trainingJob: string;
+  model: string;
+  endpointConfig: string;
+  endpoint: string;
+}
+
+export function shortHash(text: string, length = 8): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/** Lower-case letters, digits and single hyphens only: safe in S3 prefixes and SageMaker names alike. */
+export function slug(text: string): string {
+  return text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * A run id from an arbitrary label (execution name, file name): a readable slug, shortened with a hash
+ * of the whole label when it is too long or had to change, so that distinct labels never share a run id.
+ */
+export function runIdFrom(label: string, uniqueSuffix?: string): string {
+  const readable = slug(label) || 'run';
+  const identity = uniqueSuffix ?? (readable === label && readable.length <= RUN_ID_MAX ? undefined : shortHash(label));
+  if (identity === undefined) return readable;
+  const room = RUN_ID_MAX - identity.length - 1;
+  const head = readable.slice(0, room).replace(/-+$/g, '') || 'run';
+  return `${head}-${identity}`;
+}
+
+export function assertValidNamePrefix(prefix: string): void {
+  if (prefix.length === 0 || prefix.length > NAME_PREFIX_MAX || !SAGEMAKER_NAME_PATTERN.test(prefix)) {
+    throw new Error(
+      `Name prefix "${prefix}" must be 1-${NAME_PREFIX_MAX} letters, digits or single hyphens (it starts every SageMaker resource name)`,
+    );
+  }
+}
+
+export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
+  assertValidNamePrefix(prefix);
+  if (runId.length > RUN_ID_MAX || !SAGEMAKER_NAME_PATTERN.test(runId)) {
+    throw new Error(`Run id "${runId}" must be 1-${RUN_ID_MAX} letters, digits or single hyphens`);
+  }
+  const base = `${prefix}-${runId}`;
+  return { trainingJob: base, model: `${base}-model`, endpointConfig: `${base}-config`, endpoint: `${base}-endpoint` };
+}
+
+/** Where everything of one run lives in the data bucket. */
+export function runLayout(runsPrefix: string, runId: string) {
+  const root = `${runsPrefix.replace(/\/+$/, '')}/${runId}`;
+  return {
+    root: `${root}/`,
+    preparedDataset: `${root}/prepared/dataset.csv`,
+    manifest: `${root}/prepared/manifest.json`,
+    split: `${root}/prepared/split.json`,
+    claim: `${root}/claim.json`,
+    trainChannelPrefix: `${root}/input/train/`,
+    trainChannel: `${root}/input/train/train.csv`,
+    testChannelPrefix: `${root}/input/test/`,
+    testChannel: `${root}/input/test/test.csv`,
+    trainingOutput: `${root}/output/`,
+    metrics: `${root}/evaluation/metrics.json`,
+    predictions: `${root}/evaluation/predictions.csv`,
+    report: `${root}/evaluation/report.html`,
+    summary: `${root}/summary.json`,
+  };
+}
+export type RunLayout = ReturnType<typeof runLayout>;
+
+export function s3Uri(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
+
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) throw new Error(`Not an s3:// URI: ${uri}`);
+  return { bucket: match[1], key: match[2] };
+}

@@ -1,0 +1,289 @@
+import { z } from 'zod';
+import { RUN_ID_MAX, runIdFrom, runLayout, s3Uri, sageMakerNames, shortHash, type SageMakerNames } from './naming';
+
+export type PredictorType = 'classifier' | 'regressor';
+export type TriggerType = 'console' | 's3' | 'schedule';
+
+export const CLASSIFIER_GATE_METRICS = ['accuracy', 'macroF1', 'weightedF1', 'macroPrecision', 'macroRecall'] as const;
+export const REGRESSOR_GATE_METRICS = ['r2', 'mse', 'rmse', 'mae'] as const;
+/** Loss metrics pass the gate at or below the threshold; every other metric at or above it. */
+export const LOWER_IS_BETTER = new Set<string>(['mse', 'rmse', 'mae']);
+
+/** Settings of a deployed stage (serverless.yml params → Lambda environment); every run starts from these. */
+export interface StageDefaults {
+  dataBucket: string;
+  rawPrefix: string;
+  runsPrefix: string;
+  datasetKey: string;
+  namePrefix: string;
+  labelColumn: string;
+  predictorType: PredictorType;
+  hyperparameters: Record<string, string>;
+  split: { testFraction: number; seed: number };
+  training: {
+    image: string;
+    roleArn: string;
+    instanceType: string;
+    instanceCount: number;
+    volumeSizeInGB: number;
+    maxRuntimeInSeconds: number;
+  };
+  hosting: { instanceType: string; instanceCount: number; maxWaitSeconds: number; pollSeconds: number };
+  qualityGate: { classifier: QualityGate; regressor: QualityGate };
+  maxDatasetBytes: number;
+}
+
+export interface QualityGate {
+  metric: string;
+  threshold: number;
+}
+
+/** Everything one execution needs, decided once by Prepare and carried through the state machine as `$.run`. */
+export interface RunConfig {
+  runId: string;
+  trigger: { type: TriggerType; executionName: string; eventId?: string };
+  bucket: string;
+  dataset: { bucket: string; key: string; versionId?: string; etag?: string; uri: string };
+  labelColumn: string;
+  predictorType: PredictorType;
+  split: { testFraction: number; seed: number };
+  names: SageMakerNames;
+  keys: ReturnType<typeof runLayout>;
+  uris: { trainChannel: string; testChannel: string; trainingOutput: string; root: string };
+  training: StageDefaults['training'] & { hyperParameters: Record<string, string>; taskTimeoutSeconds: number };
+  hosting: { instanceType: string; instanceCount: number; maxWaitPolls: number; pollSeconds: number };
+  qualityGate: QualityGate & { direction: 'min' | 'max' };
+}
+
+export class InputValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid execution input (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`);
+    this.name = 'InputValidationError';
+  }
+}
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+/** Hyperparameters accept JSON numbers for convenience; SageMaker receives strings. */
+const intLike = (max: number) =>
+  z.union([positiveInt(max), z.string().regex(/^\d+$/, 'expected a positive integer').transform(Number).pipe(positiveInt(max))]);
+
+const hyperparametersSchema = z.strictObject({
+  k: intLike(1024).optional(),
+  sample_size: intLike(20_000_000).optional(),
+  index_type: z.enum(['faiss.Flat', 'faiss.IVFFlat', 'faiss.IVFPQ']).optional(),
+  index_metric: z.enum(['L2', 'INNER_PRODUCT', 'COSINE']).optional(),
+  dimension_reduction_type: z.enum(['sign', 'fjlt']).optional(),
+  dimension_reduction_target: intLike(1_000_000).optional(),
+  faiss_index_ivf_nlists: z.union([z.literal('auto'), intLike(1_000_000)]).optional(),
+  faiss_index_pq_m: intLike(96).optional(),
+  mini_batch_size: intLike(10_000_000).optional(),
+});
+
+const instanceType = z.string().regex(/^ml\.[a-z0-9-]+\.[a-z0-9]+$/, 'expected an instance type like ml.m5.large');
+
+const consoleInputSchema = z.strictObject({
+  Comment: z.string().optional(),
+  dataset: z
+    .strictObject({
+      bucket: z.string().min(3).max(63).optional(),
+      key: z.string().min(1).max(1024).optional(),
+      versionId: z.string().min(1).optional(),
+    })
+    .optional(),
+  labelColumn: z.string().min(1).optional(),
+  predictorType: z.enum(['classifier', 'regressor']).optional(),
+  hyperparameters: hyperparametersSchema.optional(),
+  split: z
+    .strictObject({
+      testFraction: z.number().gt(0, 'must be greater than 0').lt(1, 'must be less than 1').optional(),
+      seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    })
+    .optional(),
+  training: z
+    .strictObject({
+      instanceType: instanceType.optional(),
+      instanceCount: positiveInt(100).optional(),
+      volumeSizeInGB: positiveInt(16384).optional(),
+      maxRuntimeInSeconds: positiveInt(2_419_200).optional(),
+    })
+    .optional(),
+  hosting: z.strictObject({ instanceType: instanceType.optional(), instanceCount: positiveInt(100).optional() }).optional(),
+  qualityGate: z
+    .strictObject({
+      metric: z.enum([...CLASSIFIER_GATE_METRICS, ...REGRESSOR_GATE_METRICS]).optional(),
+      threshold: z.number().optional(),
+    })
+    .optional(),
+});
+export type ConsoleInput = z.infer<typeof consoleInputSchema>;
+
+const s3EventSchema = z.object({
+  source: z.literal('aws.s3'),
+  'detail-type': z.string(),
+  id: z.string().optional(),
+  detail: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().optional(),
+      etag: z.string().optional(),
+      'version-id': z.string().optional(),
+      sequencer: z.string().optional(),
+    }),
+  }),
+});
+
+const scheduleEventSchema = z.object({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+  id: z.string().optional(),
+});
+
+export interface ExecutionInfo {
+  name: string;
+}
+
+function describeIssues(error: z.ZodError, root = ''): string[] {
+  return error.issues.map((issue) => {
+    const path = [root, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `${path ? `${path}: ` : ''}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    return `${path || '(input)'}: ${issue.message}`;
+  });
+}
+
+/** Which of the three triggers produced this execution input. */
+export function detectTrigger(input: unknown): TriggerType {
+  if (input && typeof input === 'object') {
+    const source = (input as Record<string, unknown>).source;
+    if (source === 'aws.s3') return 's3';
+    if (source === 'aws.events') return 'schedule';
+  }
+  return 'console';
+}
+
+function stripPrefixSlashes(prefix: string): string {
+  return prefix.replace(/^\/+/, '');
+}
+
+/**
+ * Turns any of the three execution input shapes into one run configuration, validating every field and
+ * reporting all problems at once. Reading the dataset (feature_dim) is the caller's job.
+ */
+export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defaults: StageDefaults): RunConfig {
+  const trigger = detectTrigger(input);
+  const problems: string[] = [];
+  let options: ConsoleInput = {};
+  let dataset: RunConfig['dataset'];
+  let runId: string;
+  let eventId: string | undefined;
+
+  if (trigger === 's3') {
+    const parsed = s3EventSchema.safeParse(input);
+    if (!parsed.success) throw new InputValidationError(describeIssues(parsed.error));
+    const event = parsed.data;
+    if (event['detail-type'] !== 'Object Created') {
+      throw new InputValidationError([`detail-type: expected "Object Created", got "${event['detail-type']}"`]);
+    }
+    const object = event.detail.object;
+    eventId = event.id;
+    dataset = {
+      bucket: event.detail.bucket.name,
+      key: object.key,
+      versionId: object['version-id'],
+      etag: object.etag,
+      uri: s3Uri(event.detail.bucket.name, object.key),
+    };
+    // Duplicate deliveries of one upload carry the same identity, so they map to the same run id.
+    const identity = [dataset.bucket, dataset.key, object['version-id'] ?? '', object.sequencer ?? '', object.etag ?? ''].join('|');
+    const stem = object.key.split('/').pop()!.replace(/\.[^.]*$/, '');
+    runId = runIdFrom(stem, shortHash(identity, 12));
+  } else {
+    if (trigger === 'schedule') {
+      const parsed = scheduleEventSchema.safeParse(input);
+      if (!parsed.success) throw new InputValidationError(describeIssues(parsed.error));
+      eventId = parsed.data.id;
+    } else {
+      const parsed = consoleInputSchema.safeParse(input ?? {});
+      if (!parsed.success) throw new InputValidationError(describeIssues(parsed.error));
+      options = parsed.data;
+    }
+    const bucket = options.dataset?.bucket ?? defaults.dataBucket;
+    const key = options.dataset?.key ?? defaults.datasetKey;
+    dataset = { bucket, key, versionId: options.dataset?.versionId, uri: s3Uri(bucket, key) };
+    runId = runIdFrom(execution.name);
+  }
+
+  const rawPrefix = stripPrefixSlashes(defaults.rawPrefix);
+  if (dataset.bucket !== defaults.dataBucket) {
+    problems.push(`dataset.bucket: the pipeline reads only its data bucket "${defaults.dataBucket}", got "${dataset.bucket}"`);
+  }
+  if (!dataset.key.startsWith(rawPrefix)) {
+    problems.push(`dataset.key: must be under the raw prefix "${rawPrefix}", got "${dataset.key}"`);
+  }
+
+  const predictorType = options.predictorType ?? defaults.predictorType;
+  const gateDefaults = defaults.qualityGate[predictorType];
+  const gateMetric = options.qualityGate?.metric ?? gateDefaults.metric;
+  const allowedMetrics: readonly string[] = predictorType === 'classifier' ? CLASSIFIER_GATE_METRICS : REGRESSOR_GATE_METRICS;
+  if (!allowedMetrics.includes(gateMetric)) {
+    problems.push(`qualityGate.metric: "${gateMetric}" is not a ${predictorType} metric (one of ${allowedMetrics.join(', ')})`);
+  }
+
+  const hyperParameters: Record<string, string> = { ...defaults.hyperparameters };
+  for (const [name, value] of Object.entries(options.hyperparameters ?? {})) {
+    if (value !== undefined) hyperParameters[name] = String(value);
+  }
+  hyperParameters.predictor_type = predictorType;
+
+  if (problems.length > 0) throw new InputValidationError(problems);
+  if (runId.length > RUN_ID_MAX) throw new Error(`internal: run id ${runId} too long`);
+
+  const keys = runLayout(defaults.runsPrefix, runId);
+  const bucket = defaults.dataBucket;
+  const pollSeconds = defaults.hosting.pollSeconds;
+  return {
+    runId,
+    trigger: { type: trigger, executionName: execution.name, ...(eventId ? { eventId } : {}) },
+    bucket,
+    dataset,
+    labelColumn: options.labelColumn ?? defaults.labelColumn,
+    predictorType,
+    split: {
+      testFraction: options.split?.testFraction ?? defaults.split.testFraction,
+      seed: options.split?.seed ?? defaults.split.seed,
+    },
+    names: sageMakerNames(defaults.namePrefix, runId),
+    keys,
+    uris: {
+      root: s3Uri(bucket, keys.root),
+      trainChannel: s3Uri(bucket, keys.trainChannelPrefix),
+      testChannel: s3Uri(bucket, keys.testChannelPrefix),
+      trainingOutput: s3Uri(bucket, keys.trainingOutput),
+    },
+    training: withTaskTimeout({ ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters }),
+    hosting: {
+      instanceType: options.hosting?.instanceType ?? defaults.hosting.instanceType,
+      instanceCount: options.hosting?.instanceCount ?? defaults.hosting.instanceCount,
+      pollSeconds,
+      maxWaitPolls: Math.max(1, Math.ceil(defaults.hosting.maxWaitSeconds / pollSeconds)),
+    },
+    qualityGate: {
+      metric: gateMetric,
+      threshold: options.qualityGate?.threshold ?? gateDefaults.threshold,
+      direction: LOWER_IS_BETTER.has(gateMetric) ? 'max' : 'min',
+    },
+  };
+}
+
+/** The Train task outlives the job's own MaxRuntime by a margin, so SageMaker's stop wins over a Step Functions timeout. */
+export const TRAIN_TASK_TIMEOUT_MARGIN_SECONDS = 1800;
+
+function withTaskTimeout<T extends { maxRuntimeInSeconds: number }>(training: T): T & { taskTimeoutSeconds: number } {
+  return { ...training, taskTimeoutSeconds: training.maxRuntimeInSeconds + TRAIN_TASK_TIMEOUT_MARGIN_SECONDS };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
