@@ -130,28 +130,35 @@ export function float32Repr(value: number): string {
 }
 
 interface DecimalDigits {
-  /** Significant digits without leading or trailing zeros, e.g. "97170347". */
+  /** Significant digits, e.g. "97170347". */
   digits: string;
   /** Power of ten of the first digit: value = 0.d1d2... * 10^(exponent + 1). */
   exponent: number;
 }
 
 function shortestFloat32Digits(magnitude: number): DecimalDigits {
+  // 101 digits hold every float32 that can sit exactly halfway between two short decimals.
+  const exact = splitExponential(magnitude.toExponential(100));
   for (let precision = 1; precision <= 9; precision++) {
-    const nearest = splitExponential(magnitude.toExponential(precision - 1));
-    // At a power of two the float32 interval is lopsided, so a neighbour can round-trip where the nearest does not.
-    const candidates = [nearest, stepLastDigit(nearest, -1), stepLastDigit(nearest, 1)];
-    let best: { decimal: DecimalDigits; distance: number } | null = null;
-    for (const candidate of candidates) {
-      const decimalValue = Number(`0.${candidate.digits}e${candidate.exponent + 1}`);
-      if (Math.fround(decimalValue) !== magnitude) continue;
-      const distance = Math.abs(decimalValue - magnitude);
-      if (best === null || distance < best.distance) best = { decimal: candidate, distance };
-    }
-    if (best !== null) return trimTrailingZeros(best.decimal);
+    const nearest = roundHalfEven(exact, precision);
+    const nearestValue = decimalToNumber(nearest);
+    if (Math.fround(nearestValue) === magnitude) return trimTrailingZeros(nearest);
+    // At a power of two the float32 interval is lopsided, so the other bracketing decimal can round-trip instead.
+    const other = stepLastDigit(nearest, nearestValue < magnitude ? 1 : -1);
+    if (Math.fround(decimalToNumber(other)) === magnitude) return trimTrailingZeros(other);
   }
   // Nine significant digits always identify a float32.
-  return trimTrailingZeros(splitExponential(magnitude.toExponential(8)));
+  return trimTrailingZeros(roundHalfEven(exact, 9));
+}
+
+/** Rounds exact digits to `precision` significant digits, ties to an even last digit as numpy's Dragon4 does. */
+function roundHalfEven(exact: DecimalDigits, precision: number): DecimalDigits {
+  const kept = { digits: exact.digits.slice(0, precision), exponent: exact.exponent };
+  const firstDropped = exact.digits.charCodeAt(precision) - 48;
+  const restIsZero = /^0*$/.test(exact.digits.slice(precision + 1));
+  const lastKeptIsOdd = (kept.digits.charCodeAt(precision - 1) - 48) % 2 === 1;
+  const roundUp = firstDropped > 5 || (firstDropped === 5 && (!restIsZero || lastKeptIsOdd));
+  return roundUp ? stepLastDigit(kept, 1) : kept;
 }
 
 function splitExponential(text: string): DecimalDigits {
@@ -162,9 +169,15 @@ function splitExponential(text: string): DecimalDigits {
 function stepLastDigit(decimal: DecimalDigits, step: number): DecimalDigits {
   const steppedValue = Number(decimal.digits) + step;
   const stepped = steppedValue === 0 ? '' : String(steppedValue);
-  if (stepped.length > decimal.digits.length) return { digits: stepped, exponent: decimal.exponent + 1 };
+  if (stepped.length > decimal.digits.length) {
+    return { digits: stepped.slice(0, decimal.digits.length), exponent: decimal.exponent + 1 };
+  }
   if (stepped.length < decimal.digits.length) return { digits: `${stepped}9`, exponent: decimal.exponent - 1 };
   return { digits: stepped, exponent: decimal.exponent };
+}
+
+function decimalToNumber(decimal: DecimalDigits): number {
+  return Number(`0.${decimal.digits}e${decimal.exponent + 1}`);
 }
 
 function trimTrailingZeros(decimal: DecimalDigits): DecimalDigits {

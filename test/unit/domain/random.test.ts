@@ -1,6 +1,9 @@
 import { MersenneTwister, permutation, SeedError } from '../../../src/domain/random';
 import { describeWithPython, numpyPython, runPython } from './python';
 
+// Computed once with numpy: RandomState(42)._bit_generator.random_raw(625)[-1].
+const KNOWN_SEED_42_OUTPUT_625 = 108880612;
+
 describe('MersenneTwister', () => {
   test('produces numpy RandomState(0) raw outputs', () => {
     const generator = new MersenneTwister(0);
@@ -35,9 +38,6 @@ describe('permutation', () => {
     expect([...shuffled].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 });
-
-// Computed once with numpy: RandomState(42)._bit_generator.random_raw(625)[-1].
-const KNOWN_SEED_42_OUTPUT_625 = 108880612;
 
 describeWithPython(numpyPython, 'numpy', 'permutation against numpy', (python) => {
   const seeds = [0, 1, 42, 2 ** 31 - 1, 4294967295];

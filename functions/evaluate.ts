@@ -1,0 +1,90 @@
+import { getObjectJson, getObjectText, putJson, putObject } from '../src/aws/objects';
+import { invokeEndpoint } from '../src/aws/sagemaker';
+import { parseLabelFirstCsv } from '../src/domain/dataset';
+import { checkQualityGate, computeMetrics, parsePredictions, planBatches, predictionsCsv, type GateResult } from '../src/domain/evaluation';
+import type { RunConfig } from '../src/domain/runConfig';
+import { s3Uri } from '../src/domain/naming';
+import { logger } from '../src/log/logger';
+import type { DatasetManifest } from './prepare';
+
+export interface EvaluateEvent {
+  run: RunConfig;
+  training?: { TrainingJobName?: string; FinalMetricDataList?: { MetricName: string; Value: number }[]; BillableTimeInSeconds?: number };
+}
+
+export interface EvaluateResult {
+  testRows: number;
+  invocations: number;
+  headline: Record<string, number>;
+  gate: GateResult;
+  metricsUri: string;
+  predictionsUri: string;
+}
+
+/** Few enough parallel calls to stay polite to one endpoint instance, enough to hide latency. */
+const MAX_CONCURRENT_INVOCATIONS = 4;
+
+async function mapWithConcurrency<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+export const handler = async ({ run, training }: EvaluateEvent): Promise<EvaluateResult> => {
+  logger.appendKeys({ runId: run.runId });
+  const [testText, manifest] = await Promise.all([
+    getObjectText({ bucket: run.bucket, key: run.keys.testChannel }),
+    getObjectJson<DatasetManifest>({ bucket: run.bucket, key: run.keys.manifest }),
+  ]);
+  const test = parseLabelFirstCsv(testText, s3Uri(run.bucket, run.keys.testChannel));
+  const batches = planBatches(test.features);
+  const answers = await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) =>
+    parsePredictions(await invokeEndpoint(run.names.endpoint, batch.body, 'text/csv', 'application/json'), batch.rowCount),
+  );
+  const predicted = answers.flat();
+
+  const metrics = computeMetrics(run.predictorType, test.labels, predicted, manifest.classes);
+  const gate = checkQualityGate(run.qualityGate, metrics as unknown as Record<string, unknown>);
+  const headline: Record<string, number> =
+    'accuracy' in metrics ? { accuracy: metrics.accuracy, macroF1: metrics.macroF1 } : { mse: metrics.mse, rmse: metrics.rmse, r2: metrics.r2 };
+
+  await Promise.all([
+    putJson(
+      { bucket: run.bucket, key: run.keys.metrics },
+      {
+        runId: run.runId,
+        predictorType: run.predictorType,
+        dataset: manifest.source,
+        endpoint: run.names.endpoint,
+        testRows: test.labels.length,
+        invocations: batches.length,
+        classes: manifest.classes,
+        metrics,
+        gate,
+        training: training ?? null,
+        evaluatedAt: new Date().toISOString(),
+      },
+    ),
+    putObject(
+      { bucket: run.bucket, key: run.keys.predictions },
+      predictionsCsv(run.predictorType, manifest.featureNames, test.features, test.labels, predicted, manifest.classes),
+      'text/csv',
+    ),
+  ]);
+  logger.info('Evaluated endpoint', { testRows: test.labels.length, invocations: batches.length, ...headline, gatePassed: gate.passed });
+  return {
+    testRows: test.labels.length,
+    invocations: batches.length,
+    headline,
+    gate,
+    metricsUri: s3Uri(run.bucket, run.keys.metrics),
+    predictionsUri: s3Uri(run.bucket, run.keys.predictions),
+  };
+};

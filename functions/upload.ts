@@ -1,0 +1,42 @@
+import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
+import { parseLabelFirstCsv, toLabelFirstCsv } from '../src/domain/dataset';
+import type { RunConfig } from '../src/domain/runConfig';
+import { s3Uri } from '../src/domain/naming';
+import { logger } from '../src/log/logger';
+import type { SplitFile } from './split';
+
+export interface UploadEvent {
+  run: RunConfig;
+}
+
+export interface UploadResult {
+  trainUri: string;
+  testUri: string;
+  trainRows: number;
+  testRows: number;
+}
+
+/** Writes the k-NN input channels: headerless CSV, label first, ContentType text/csv. */
+export const handler = async ({ run }: UploadEvent): Promise<UploadResult> => {
+  logger.appendKeys({ runId: run.runId });
+  const datasetUri = s3Uri(run.bucket, run.keys.preparedDataset);
+  const [datasetText, split] = await Promise.all([
+    getObjectText({ bucket: run.bucket, key: run.keys.preparedDataset }),
+    getObjectJson<SplitFile>({ bucket: run.bucket, key: run.keys.split }),
+  ]);
+  const dataset = parseLabelFirstCsv(datasetText, datasetUri);
+  if (dataset.labels.length !== split.rowCount) {
+    throw new Error(`${datasetUri} has ${dataset.labels.length} rows but the split was made for ${split.rowCount}; run Split again`);
+  }
+  await Promise.all([
+    putObject({ bucket: run.bucket, key: run.keys.trainChannel }, toLabelFirstCsv(dataset.labels, dataset.features, split.train), 'text/csv'),
+    putObject({ bucket: run.bucket, key: run.keys.testChannel }, toLabelFirstCsv(dataset.labels, dataset.features, split.test), 'text/csv'),
+  ]);
+  logger.info('Uploaded channels', { train: split.train.length, test: split.test.length });
+  return {
+    trainUri: s3Uri(run.bucket, run.keys.trainChannel),
+    testUri: s3Uri(run.bucket, run.keys.testChannel),
+    trainRows: split.train.length,
+    testRows: split.test.length,
+  };
+};

@@ -1,0 +1,95 @@
+// CreateEndpointConfig / DescribeEndpointConfig / DeleteEndpointConfig / ListEndpointConfigs.
+import type { EndpointConfigRecord, Json, LocalSageMakerContext } from './context';
+import { epochSeconds, resourceArn } from './context';
+import { validationException } from './errors';
+import { listResources } from './listing';
+import { findModel } from './models';
+import { mergeTags } from './tags';
+import { PATTERNS, validateName, Violations } from './validation';
+
+function validateVariant(v: Violations, variant: unknown, path: string): void {
+  if (!v.struct(variant, path, true)) return;
+  v.string(variant.VariantName, `${path}.variantName`, { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.string(variant.ModelName, `${path}.modelName`, { required: true, max: 63, pattern: PATTERNS.modelName });
+  const serverless = v.struct(variant.ServerlessConfig, `${path}.serverlessConfig`);
+  v.string(variant.InstanceType, `${path}.instanceType`, { required: !serverless, pattern: PATTERNS.instanceType });
+  v.integer(variant.InitialInstanceCount, `${path}.initialInstanceCount`, { required: !serverless, min: 1 });
+  v.number(variant.InitialVariantWeight, `${path}.initialVariantWeight`, { min: 0 });
+  v.integer(variant.VolumeSizeInGB, `${path}.volumeSizeInGB`, { min: 1, max: 512 });
+}
+
+export function createEndpointConfig(context: LocalSageMakerContext, request: Json): Json {
+  const v = new Violations();
+  v.string(request.EndpointConfigName, 'endpointConfigName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  if (v.list(request.ProductionVariants, 'productionVariants', { required: true, min: 1, max: 10 })) {
+    request.ProductionVariants.forEach((variant, index) => validateVariant(v, variant, `productionVariants.${index + 1}.member`));
+  }
+  v.string(request.KmsKeyId, 'kmsKeyId', { max: 2048 });
+  v.tags(request.Tags);
+  v.throwIfAny();
+
+  const variants = request.ProductionVariants as Json[];
+  const variantNames = variants.map((variant) => variant.VariantName as string);
+  const duplicate = variantNames.find((name, index) => variantNames.indexOf(name) !== index);
+  if (duplicate !== undefined) throw validationException(`Variant names must be unique within an endpoint configuration; '${duplicate}' is repeated.`);
+
+  const name = request.EndpointConfigName as string;
+  const arn = resourceArn(context, 'endpoint-config', name);
+  if (context.store.endpointConfigs.has(name.toLowerCase())) {
+    throw validationException(`Cannot create already existing endpoint configuration "${arn}".`);
+  }
+  for (const variant of variants) {
+    const modelName = variant.ModelName as string;
+    if (!findModel(context, modelName)) throw validationException(`Could not find model "${resourceArn(context, 'model', modelName)}".`);
+  }
+  const stored = structuredClone(request);
+  for (const variant of stored.ProductionVariants as Json[]) variant.InitialVariantWeight ??= 1.0;
+  context.store.endpointConfigs.set(name.toLowerCase(), { name, arn, request: stored, creationTime: new Date() });
+  mergeTags(context, arn, request.Tags);
+  return { EndpointConfigArn: arn };
+}
+
+export function findEndpointConfig(context: LocalSageMakerContext, name: string): EndpointConfigRecord | undefined {
+  return context.store.endpointConfigs.get(name.toLowerCase());
+}
+
+export function endpointConfigNotFound(context: LocalSageMakerContext, name: string): Error {
+  return validationException(`Could not find endpoint configuration "${resourceArn(context, 'endpoint-config', name)}".`);
+}
+
+function requireEndpointConfig(context: LocalSageMakerContext, request: Json): EndpointConfigRecord {
+  const name = validateName(request.EndpointConfigName, 'endpointConfigName', PATTERNS.jobOrEndpointName);
+  const config = findEndpointConfig(context, name);
+  if (!config) throw endpointConfigNotFound(context, name);
+  return config;
+}
+
+export function describeEndpointConfig(context: LocalSageMakerContext, request: Json): Json {
+  const config = requireEndpointConfig(context, request);
+  const { Tags: _tags, EndpointConfigName: _name, ...echoed } = config.request;
+  return {
+    ...echoed,
+    EndpointConfigName: config.name,
+    EndpointConfigArn: config.arn,
+    CreationTime: epochSeconds(config.creationTime),
+  };
+}
+
+/** Deployed endpoints keep the configuration they were created with, as in SageMaker. */
+export function deleteEndpointConfig(context: LocalSageMakerContext, request: Json): Json {
+  const config = requireEndpointConfig(context, request);
+  context.store.endpointConfigs.delete(config.name.toLowerCase());
+  context.store.tagsByArn.delete(config.arn);
+  return {};
+}
+
+export function listEndpointConfigs(context: LocalSageMakerContext, request: Json): Json {
+  return listResources(request, {
+    items: [...context.store.endpointConfigs.values()],
+    describe: (config) => ({ name: config.name, creationTime: config.creationTime }),
+    summarize: (config) => ({ EndpointConfigName: config.name, EndpointConfigArn: config.arn, CreationTime: epochSeconds(config.creationTime) }),
+    resultKey: 'EndpointConfigs',
+    defaultSortOrder: 'Descending',
+    sortByValues: ['Name', 'CreationTime'],
+  });
+}

@@ -1,0 +1,59 @@
+// S3 access of the emulated training and inference containers.
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parseS3Uri } from './validation';
+
+export function createContainerS3Client(endpoint: string, region: string): S3Client {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
+  return new S3Client({
+    endpoint,
+    region,
+    forcePathStyle: true,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    // s3rver stores aws-chunked framing verbatim unless checksums are only sent when required
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+  });
+}
+
+/** Keys under an S3Prefix data source, in key order, skipping "folder" markers. */
+export async function listPrefix(s3: S3Client, uri: string): Promise<{ bucket: string; keys: string[] }> {
+  const { bucket, key: prefix } = parseS3Uri(uri);
+  const keys: string[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }));
+    for (const object of page.Contents ?? []) {
+      if (object.Key && !(object.Key.endsWith('/') && (object.Size ?? 0) === 0)) keys.push(object.Key);
+    }
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (continuationToken);
+  keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))); // S3's key order is UTF-8 byte order
+  return { bucket, keys };
+}
+
+export async function getObjectBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+export async function readS3Uri(s3: S3Client, uri: string): Promise<Buffer> {
+  const { bucket, key } = parseS3Uri(uri);
+  return getObjectBytes(s3, bucket, key);
+}
+
+export async function writeS3Uri(s3: S3Client, uri: string, body: Buffer, contentType: string): Promise<void> {
+  const { bucket, key } = parseS3Uri(uri);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+/** Joins CSV files as one stream of lines: a file without a final newline must not merge into the next file's first row. */
+export function concatenateLines(parts: Buffer[]): Buffer {
+  const pieces: Buffer[] = [];
+  for (const part of parts) {
+    if (part.length === 0) continue;
+    pieces.push(part);
+    if (part[part.length - 1] !== 0x0a) pieces.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(pieces);
+}

@@ -1,0 +1,53 @@
+// Training-job log in the k-NN container's line format, kept in memory and optionally mirrored to a file.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const THREAD_ID = '140285487171328'; // the thread id the real k-NN container prints
+const PREFIXED_LINE = /^\[\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} [A-Z]+ \d+\] /;
+
+export function logPrefix(date: Date, level = 'INFO'): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const day = `${pad(date.getUTCMonth() + 1)}/${pad(date.getUTCDate())}/${date.getUTCFullYear()}`;
+  const time = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
+  return `[${day} ${time} ${level} ${THREAD_ID}]`;
+}
+
+export class TrainingJobLog {
+  private readonly filePath?: string;
+
+  constructor(
+    private readonly lines: string[],
+    jobName: string,
+    logDirectory?: string,
+  ) {
+    if (logDirectory) {
+      const directory = join(logDirectory, 'TrainingJobs');
+      mkdirSync(directory, { recursive: true });
+      this.filePath = join(directory, `${jobName}.log`);
+    }
+  }
+
+  info(message: string): void {
+    this.append(`${logPrefix(new Date())} ${message}`);
+  }
+
+  error(message: string): void {
+    this.append(`${logPrefix(new Date(), 'ERROR')} ${message}`);
+  }
+
+  /** Lines from the algorithm keep their own prefix; bare lines get one. */
+  algorithm(lines: readonly string[]): void {
+    for (const line of lines) this.append(PREFIXED_LINE.test(line) ? line : `${logPrefix(new Date())} ${line}`);
+  }
+
+  private append(line: string): void {
+    this.lines.push(line);
+    if (this.filePath) {
+      try {
+        appendFileSync(this.filePath, `${line}\n`);
+      } catch {
+        // the in-memory log stays authoritative when the file can't be written
+      }
+    }
+  }
+}

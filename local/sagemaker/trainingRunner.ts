@@ -1,0 +1,224 @@
+// The emulated k-NN training container: download channels, train, upload model.tar.gz, report status.
+import { gunzipSync } from 'node:zlib';
+import type { Json, LocalSageMakerContext, TrainingJobRecord } from './context';
+import { knnAlgorithm } from './knn';
+import { concatenateLines, getObjectBytes, listPrefix, writeS3Uri } from './s3Io';
+import { TrainingJobLog } from './trainingLog';
+
+const MAX_FAILURE_REASON = 1024;
+const INPUT_VALIDATION_FAILURE = 'ClientError: Unable to initialize the algorithm. Failed to validate input data configuration. (caused by ValidationError)';
+const INTERNAL_FAILURE = 'InternalServerError: We encountered an internal error. Please try again.';
+
+/** A failure whose FailureReason is already known ("ClientError: …" / "AlgorithmError: …"). */
+class TrainingFailure extends Error {}
+
+export function recordTransition(job: TrainingJobRecord, status: string, message: string, at = new Date()): void {
+  const current = job.transitions.at(-1);
+  if (current && !current.EndTime) current.EndTime = at;
+  job.transitions.push({ Status: status, StartTime: at, StatusMessage: message });
+  job.secondaryStatus = status;
+  job.lastModifiedTime = at;
+}
+
+const isTerminal = (job: TrainingJobRecord) => job.status === 'Completed' || job.status === 'Failed' || job.status === 'Stopped';
+
+export function finishTrainingJob(
+  context: LocalSageMakerContext,
+  job: TrainingJobRecord,
+  outcome: { status: 'Completed' | 'Failed' | 'Stopped'; message: string; failureReason?: string },
+): void {
+  if (isTerminal(job)) return;
+  if (job.status === 'Stopping' && outcome.status !== 'Stopped') return; // a requested stop wins over a late result
+  const now = new Date();
+  job.status = outcome.status;
+  recordTransition(job, outcome.status, outcome.message, now);
+  job.transitions.at(-1)!.EndTime = now;
+  job.trainingEndTime = now;
+  if (outcome.failureReason) job.failureReason = outcome.failureReason.slice(0, MAX_FAILURE_REASON);
+  const log = new TrainingJobLog(job.log, job.name, context.logDirectory);
+  if (outcome.status === 'Failed') log.error(`Training job failed: ${job.failureReason}`);
+  else log.info(outcome.message);
+}
+
+export function startTrainingJob(context: LocalSageMakerContext, job: TrainingJobRecord): void {
+  const log = new TrainingJobLog(job.log, job.name, context.logDirectory);
+  log.info(`Starting training job ${job.name}`);
+  context.scheduler.after(
+    context.timing.trainingStartDelayMs,
+    () => runTrainingJob(context, job, log),
+    (error) => {
+      log.error(`Internal error: ${describeError(error)}`);
+      finishTrainingJob(context, job, { status: 'Failed', message: 'Training job failed', failureReason: INTERNAL_FAILURE });
+    },
+  );
+}
+
+async function runTrainingJob(context: LocalSageMakerContext, job: TrainingJobRecord, log: TrainingJobLog): Promise<void> {
+  const stillRunning = () => job.status === 'InProgress' && !context.scheduler.isClosed;
+  // A short pause per phase so pollers can observe Downloading → Training → Uploading
+  const pause = () => context.scheduler.sleep(Math.max(5, Math.round(context.timing.trainingStartDelayMs / 4)));
+  if (!stillRunning()) return;
+
+  job.trainingStartTime = new Date();
+  recordTransition(job, 'Downloading', 'Downloading input data');
+  try {
+    if (job.injectedFailure !== undefined) {
+      await pause();
+      throw new TrainingFailure(job.injectedFailure);
+    }
+    const channels = resolveChannels(job.request);
+    const train = await downloadChannel(context, job, channels.train, log);
+    const test = channels.test ? await downloadChannel(context, job, channels.test, log) : undefined;
+    await pause();
+    if (!stillRunning()) return;
+
+    recordTransition(job, 'Training', 'Training image download completed. Training in progress.');
+    await pause();
+    if (!stillRunning()) return;
+    const seed = trainingSeed(channels.train, context.defaultSeed);
+    const hyperparameters = (job.request.HyperParameters as Record<string, string> | undefined) ?? {};
+    log.info(`Training with hyperparameters ${JSON.stringify(hyperparameters)} (seed ${seed})`);
+    const result = runAlgorithm(() => knnAlgorithm.train({ hyperparameters, train, test, seed }));
+    log.algorithm(result.log);
+    if (!stillRunning()) return;
+
+    recordTransition(job, 'Uploading', 'Uploading generated training model');
+    const artifact = await runAlgorithmAsync(() => knnAlgorithm.packModel(result.model));
+    const artifactUri = modelArtifactUri(job);
+    log.info(`Uploading model artifact to ${artifactUri} (${artifact.length} bytes)`);
+    try {
+      await writeS3Uri(context.s3, artifactUri, artifact, 'application/x-tar');
+    } catch (error) {
+      throw new TrainingFailure(`ClientError: Failed to upload model artifact to ${artifactUri}: ${describeError(error)}`);
+    }
+    await pause();
+    if (!stillRunning()) return;
+
+    job.modelArtifactUri = artifactUri;
+    if (result.finalMetrics.length > 0) {
+      const timestamp = new Date();
+      job.finalMetrics = result.finalMetrics.map((metric) => ({ ...metric, Timestamp: timestamp }));
+    }
+    finishTrainingJob(context, job, { status: 'Completed', message: 'Training job completed' });
+  } catch (error) {
+    if (!(error instanceof TrainingFailure)) log.error(`Internal error: ${describeError(error)}`);
+    const failureReason = error instanceof TrainingFailure ? error.message : INTERNAL_FAILURE;
+    finishTrainingJob(context, job, { status: 'Failed', message: 'Training job failed', failureReason });
+  }
+}
+
+/** `<S3OutputPath>/<job>/output/model.tar.gz`, whether or not the output path ends with a slash. */
+export function modelArtifactUri(job: TrainingJobRecord): string {
+  const outputPath = ((job.request.OutputDataConfig as Json).S3OutputPath as string).replace(/\/+$/, '');
+  return `${outputPath}/${job.name}/output/model.tar.gz`;
+}
+
+function resolveChannels(request: Json): { train: Json; test?: Json } {
+  const channels = (request.InputDataConfig as Json[] | undefined) ?? [];
+  const byName = new Map(channels.map((channel) => [channel.ChannelName as string, channel]));
+  const unexpected = [...byName.keys()].filter((name) => name !== 'train' && name !== 'test');
+  if (unexpected.length > 0) {
+    const list = unexpected.map((name) => `'${name}'`).join(', ');
+    throw new TrainingFailure(`${INPUT_VALIDATION_FAILURE}\n\nCaused by: Additional properties are not allowed (${list} ${unexpected.length === 1 ? 'was' : 'were'} unexpected)`);
+  }
+  const train = byName.get('train');
+  if (!train) throw new TrainingFailure(`${INPUT_VALIDATION_FAILURE}\n\nCaused by: 'train' is a required property`);
+  for (const channel of byName.values()) checkChannelFormat(channel);
+  return { train, test: byName.get('test') };
+}
+
+function checkChannelFormat(channel: Json): void {
+  const name = channel.ChannelName as string;
+  // k-NN's default content type is recordIO-protobuf, which the local container doesn't read
+  const contentType = ((channel.ContentType as string | undefined) ?? 'application/x-recordio-protobuf').split(';')[0].trim().toLowerCase();
+  if (contentType === 'application/x-recordio-protobuf') {
+    throw new TrainingFailure(
+      `ClientError: Channel '${name}' has content type application/x-recordio-protobuf${channel.ContentType ? '' : ' (the default when ContentType is absent)'}; the local k-NN container reads text/csv only.`,
+    );
+  }
+  if (contentType !== 'text/csv') {
+    throw new TrainingFailure(
+      `${INPUT_VALIDATION_FAILURE}\n\nCaused by: '${contentType}' is not one of ['text/csv', 'application/x-recordio-protobuf'] (channel '${name}')`,
+    );
+  }
+  const s3Source = (channel.DataSource as Json).S3DataSource as Json;
+  if (s3Source.S3DataType !== 'S3Prefix') {
+    throw new TrainingFailure(`ClientError: Channel '${name}' uses S3DataType ${String(s3Source.S3DataType)}; the local k-NN container supports S3Prefix only.`);
+  }
+  if (channel.RecordWrapperType === 'RecordIO') {
+    throw new TrainingFailure(`ClientError: Channel '${name}' uses RecordWrapperType RecordIO, which is not supported with text/csv.`);
+  }
+}
+
+async function downloadChannel(context: LocalSageMakerContext, job: TrainingJobRecord, channel: Json, log: TrainingJobLog): Promise<Buffer> {
+  const name = channel.ChannelName as string;
+  const uri = ((channel.DataSource as Json).S3DataSource as Json).S3Uri as string;
+  const notFound = (bucket: string) =>
+    new TrainingFailure(
+      `ClientError: Data download failed:No S3 objects found under S3 URL "${uri}" given in input data source. Please ensure that the bucket exists in the selected region (${context.region}), that objects exist under that S3 prefix, and that the role "${String(job.request.RoleArn)}" has "s3:ListBucket" permissions on bucket "${bucket}".`,
+    );
+  let listing: { bucket: string; keys: string[] };
+  try {
+    listing = await listPrefix(context.s3, uri);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchBucket') throw notFound(/^[a-z0-9]+:\/\/([^/]+)/.exec(uri)?.[1] ?? '');
+    throw new TrainingFailure(`ClientError: Data download failed:${describeError(error)}`);
+  }
+  if (listing.keys.length === 0) throw notFound(listing.bucket);
+
+  const parts: Buffer[] = [];
+  for (const key of listing.keys) {
+    let bytes: Buffer;
+    try {
+      bytes = await getObjectBytes(context.s3, listing.bucket, key);
+    } catch (error) {
+      throw new TrainingFailure(`ClientError: Data download failed:Failed to download s3://${listing.bucket}/${key}: ${describeError(error)}`);
+    }
+    parts.push(channel.CompressionType === 'Gzip' ? gunzipChannelObject(name, listing.bucket, key, bytes) : bytes);
+  }
+  const data = concatenateLines(parts);
+  log.info(`Downloading channel ${name} (${data.length} bytes) from ${uri} (${listing.keys.length} object${listing.keys.length === 1 ? '' : 's'})`);
+  return data;
+}
+
+function gunzipChannelObject(channel: string, bucket: string, key: string, bytes: Buffer): Buffer {
+  try {
+    return gunzipSync(bytes);
+  } catch {
+    throw new TrainingFailure(`ClientError: Channel '${channel}' has CompressionType Gzip but s3://${bucket}/${key} is not gzip data.`);
+  }
+}
+
+function trainingSeed(trainChannel: Json, defaultSeed: number): number {
+  const seed = (trainChannel.ShuffleConfig as Json | undefined)?.Seed;
+  return typeof seed === 'number' && Number.isFinite(seed) ? seed : defaultSeed;
+}
+
+/** KnnClientError keeps its "ClientError: …" message; any other exception is the algorithm's fault. */
+function runAlgorithm<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    throw toTrainingFailure(error);
+  }
+}
+
+async function runAlgorithmAsync<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw toTrainingFailure(error);
+  }
+}
+
+function toTrainingFailure(error: unknown): TrainingFailure {
+  if (knnAlgorithm.isClientError(error)) {
+    const message = (error as Error).message;
+    return new TrainingFailure(message.startsWith('ClientError:') ? message : `ClientError: ${message}`);
+  }
+  return new TrainingFailure(`AlgorithmError: ${describeError(error)}`);
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}

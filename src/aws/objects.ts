@@ -1,0 +1,74 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from './clients';
+
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+export interface ObjectHead {
+  size: number;
+  etag?: string;
+  versionId?: string;
+  contentType?: string;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchVersion' || status === 404;
+}
+
+/** The object's metadata, or undefined when it does not exist. */
+export async function headObject(ref: ObjectRef): Promise<ObjectHead | undefined> {
+  try {
+    const head = await s3Client().send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
+    return { size: head.ContentLength ?? 0, etag: head.ETag, versionId: head.VersionId, contentType: head.ContentType };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function getObjectBytes(ref: ObjectRef): Promise<Uint8Array> {
+  const response = await s3Client().send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
+  if (!response.Body) throw new Error(`s3://${ref.bucket}/${ref.key} has no body`);
+  return response.Body.transformToByteArray();
+}
+
+export async function getObjectText(ref: ObjectRef): Promise<string> {
+  return new TextDecoder('utf-8').decode(await getObjectBytes(ref));
+}
+
+export async function getObjectJson<T>(ref: ObjectRef): Promise<T> {
+  return JSON.parse(await getObjectText(ref)) as T;
+}
+
+export async function putObject(ref: ObjectRef, body: string | Uint8Array, contentType: string): Promise<{ etag?: string }> {
+  const response = await s3Client().send(
+    new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType }),
+  );
+  return { etag: response.ETag };
+}
+
+export async function putJson(ref: ObjectRef, value: unknown): Promise<void> {
+  await putObject(ref, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+}
+
+/**
+ * Writes the object only if no object exists at the key (S3 conditional write, If-None-Match: *).
+ * Returns false when another writer got there first: the basis of exactly-once runs per upload.
+ */
+export async function putIfAbsent(ref: ObjectRef, body: string, contentType: string): Promise<boolean> {
+  try {
+    await s3Client().send(
+      new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType, IfNoneMatch: '*' }),
+    );
+    return true;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+    if (status === 412 || (error as { name?: string })?.name === 'PreconditionFailed') return false;
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+import {
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeTrainingJobCommand,
+  StopTrainingJobCommand,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { sageMakerClient, sageMakerRuntimeClient } from './clients';
+
+/** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
+export function isMissingResource(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  const message = String((error as { message?: string })?.message ?? '');
+  return (
+    name === 'ResourceNotFound' ||
+    (name === 'ValidationException' && /could not find|not found|does not exist/i.test(message))
+  );
+}
+
+export async function describeEndpointStatus(endpointName: string): Promise<string | undefined> {
+  try {
+    const endpoint = await sageMakerClient().send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+    return endpoint.EndpointStatus;
+  } catch (error) {
+    if (isMissingResource(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function describeTrainingJobStatus(trainingJobName: string): Promise<string | undefined> {
+  try {
+    const job = await sageMakerClient().send(new DescribeTrainingJobCommand({ TrainingJobName: trainingJobName }));
+    return job.TrainingJobStatus;
+  } catch (error) {
+    if (isMissingResource(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Runs a delete and reports whether something was deleted; already gone counts as success. */
+async function deleteIfPresent(send: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await send();
+    return true;
+  } catch (error) {
+    if (isMissingResource(error)) return false;
+    throw error;
+  }
+}
+
+export const deleteEndpoint = (name: string) =>
+  deleteIfPresent(() => sageMakerClient().send(new DeleteEndpointCommand({ EndpointName: name })));
+export const deleteEndpointConfig = (name: string) =>
+  deleteIfPresent(() => sageMakerClient().send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })));
+export const deleteModel = (name: string) =>
+  deleteIfPresent(() => sageMakerClient().send(new DeleteModelCommand({ ModelName: name })));
+export const stopTrainingJob = (name: string) =>
+  deleteIfPresent(() => sageMakerClient().send(new StopTrainingJobCommand({ TrainingJobName: name })));
+
+export async function invokeEndpoint(
+  endpointName: string,
+  body: string,
+  contentType: string,
+  accept = 'application/json',
+): Promise<string> {
+  const response = await sageMakerRuntimeClient().send(
+    new InvokeEndpointCommand({ EndpointName: endpointName, Body: new TextEncoder().encode(body), ContentType: contentType, Accept: accept }),
+  );
+  return new TextDecoder().decode(response.Body);
+}
