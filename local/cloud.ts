@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { STAGE_ENV } from '../src/config/stage';
+import { resetClients } from '../src/aws/clients';
+import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from './s3';
+import { startLocalSageMaker, type LocalSageMaker } from './sagemaker/server';
+import { loadDefinition } from './stepfunctions/definition';
+import { LocalStateMachine, type ExecutionRecord, type HistoryEvent, type LocalExecution } from './stepfunctions/runner';
+import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
+
+export const LOCAL = {
+  region: 'us-east-1',
+  account: '000000000000',
+  service: 'knn-pipeline',
+  stage: 'local',
+  bucket: 'knn-pipeline-local-data',
+  namePrefix: 'knnp-local',
+  accessKeyId: 'S3RVER',
+  secretAccessKey: 'S3RVER',
+} as const;
+
+export type StageParams = Partial<Record<keyof typeof STAGE_ENV, string>>;
+
+export interface LocalCloudOptions {
+  /** Where the local S3 keeps its objects and the local SageMaker its logs. */
+  directory: string;
+  /** Stage parameters, as `serverless.yml` params would set them for a deployed stage. */
+  params?: StageParams;
+  sageMakerTiming?: Record<string, number>;
+  stepFunctionsTiming?: { waitMs?: number; retryMs?: number; syncPollMs?: number };
+  onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
+}
+
+export interface JanitorRun {
+  executionName: string;
+  result: unknown;
+}
+
+const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.service}-${LOCAL.stage}`;
+
+/** The Lambda environment of a local "deployment": the stage defaults plus the parameters given. */
+export function localEnvironment(params: StageParams = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    [STAGE_ENV.dataBucket]: LOCAL.bucket,
+    [STAGE_ENV.namePrefix]: LOCAL.namePrefix,
+    [STAGE_ENV.knnImage]: `382416733822.dkr.ecr.${LOCAL.region}.amazonaws.com/knn:1`,
+    [STAGE_ENV.sageMakerRoleArn]: `arn:aws:iam::${LOCAL.account}:role/${LOCAL.service}-${LOCAL.stage}-sagemaker`,
+    CLEANUP_POLL_MS: '50',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined) env[STAGE_ENV[name as keyof typeof STAGE_ENV]] = value;
+  }
+  return env;
+}
+
+/**
+ * The embedded cloud: local S3, local SageMaker (control plane + runtime) and the local Step Functions
+ * interpreter running statemachine/ unchanged, wired like the deployed stage — an object put under raw/
+ * starts an execution with the S3 Object Created event, and a failed, stopped or timed-out execution runs the janitor.
+ */
+export class LocalCloud {
+  readonly janitorRuns: JanitorRun[] = [];
+  private readonly startedListeners: ((execution: LocalExecution, trigger: LocalS3ObjectCreatedEvent | undefined) => void)[] = [];
+  private savedEnv: Record<string, string | undefined> = {};
+  stateMachine!: LocalStateMachine;
+  sageMakerClient!: SageMakerClient;
+
+  private constructor(
+    readonly s3: LocalS3,
+    readonly sageMaker: LocalSageMaker,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(options: LocalCloudOptions): Promise<LocalCloud> {
+    const s3 = await startLocalS3({ directory: path.join(options.directory, 's3'), buckets: [LOCAL.bucket] });
+    const sageMaker = await startLocalSageMaker({
+      s3Endpoint: s3.endpoint,
+      region: LOCAL.region,
+      accountId: LOCAL.account,
+      timing: options.sageMakerTiming,
+      logDirectory: path.join(options.directory, 'logs'),
+    });
+    const env = {
+      AWS_REGION: LOCAL.region,
+      AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SAGEMAKER: sageMaker.endpoint,
+      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sageMaker.endpoint,
+      ...localEnvironment(options.params),
+    };
+    const cloud = new LocalCloud(s3, sageMaker, env);
+    cloud.applyEnvironment();
+    cloud.sageMakerClient = new SageMakerClient({ region: LOCAL.region, endpoint: sageMaker.endpoint });
+    const substitutions = Object.fromEntries(
+      Object.keys(PIPELINE_FUNCTIONS).map((name) => [
+        `${name}FunctionArn`,
+        `arn:aws:lambda:${LOCAL.region}:${LOCAL.account}:function:${functionName(LOCAL.service, LOCAL.stage, name)}`,
+      ]),
+    );
+    cloud.stateMachine = new LocalStateMachine({
+      definition: loadDefinition(substitutions),
+      stateMachineArn,
+      lambdas: localLambdas(LOCAL.service, LOCAL.stage),
+      sageMaker: cloud.sageMakerClient,
+      timing: options.stepFunctionsTiming,
+      onEvent: options.onEvent,
+      onFinished: (record) => cloud.runJanitor(record),
+    });
+    s3.onObjectCreated((event) => cloud.onObjectCreated(event));
+    return cloud;
+  }
+
+  /** Handlers read AWS_ENDPOINT_URL_* and the stage variables from the process environment, as on Lambda. */
+  private applyEnvironment(): void {
+    for (const [name, value] of Object.entries(this.env)) {
+      this.savedEnv[name] = process.env[name];
+      process.env[name] = value;
+    }
+    resetClients();
+  }
+
+  get rawPrefix(): string {
+    return this.env[STAGE_ENV.rawPrefix] ?? 'raw/';
+  }
+
+  /** The EventBridge rule of serverless.yml: Object Created in the data bucket under the raw prefix. */
+  private onObjectCreated(event: LocalS3ObjectCreatedEvent): void {
+    if (event.bucket !== LOCAL.bucket || !event.key.startsWith(this.rawPrefix)) return;
+    const execution = this.startExecution(s3ObjectCreatedEvent(event));
+    for (const listener of this.startedListeners) listener(execution, event);
+  }
+
+  /** Calls back once for the execution the next matching upload starts. */
+  nextTriggeredExecution(key: string): Promise<LocalExecution> {
+    return new Promise((resolve) => {
+      const listener = (execution: LocalExecution, trigger: LocalS3ObjectCreatedEvent | undefined) => {
+        if (trigger?.key !== key) return;
+        this.startedListeners.splice(this.startedListeners.indexOf(listener), 1);
+        resolve(execution);
+      };
+      this.startedListeners.push(listener);
+    });
+  }
+
+  startExecution(input: unknown, name: string = randomUUID()): LocalExecution {
+    return this.stateMachine.start(input, name);
+  }
+
+  /** The schedule rule's input: EventBridge's Scheduled Event. */
+  scheduledEvent(): Record<string, unknown> {
+    return {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: LOCAL.account,
+      time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      region: LOCAL.region,
+      resources: [`arn:aws:events:${LOCAL.region}:${LOCAL.account}:rule/${LOCAL.service}-${LOCAL.stage}-schedule`],
+      detail: {},
+    };
+  }
+
+  /** The janitor rule of serverless.yml: FAILED / TIMED_OUT / ABORTED executions of this state machine. */
+  private async runJanitor(record: ExecutionRecord): Promise<void> {
+    if (!['FAILED', 'TIMED_OUT', 'ABORTED'].includes(record.status)) return;
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change' as const,
+      source: 'aws.states',
+      account: LOCAL.account,
+      time: new Date().toISOString(),
+      region: LOCAL.region,
+      resources: [record.executionArn],
+      detail: {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        input: JSON.stringify(record.input),
+        error: record.error ?? null,
+        cause: record.cause ?? null,
+      },
+    };
+    let result: unknown;
+    try {
+      result = await janitor(event as any);
+    } catch (error) {
+      result = { error: String(error) };
+    }
+    this.janitorRuns.push({ executionName: record.name, result });
+  }
+
+  async close(): Promise<void> {
+    resetClients();
+    this.sageMakerClient?.destroy();
+    await this.sageMaker.close();
+    await this.s3.close();
+    for (const [name, value] of Object.entries(this.savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+/** The event EventBridge delivers for an S3 upload (documented shape; the key as stored). */
+export function s3ObjectCreatedEvent(event: LocalS3ObjectCreatedEvent): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: LOCAL.account,
+    time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    region: LOCAL.region,
+    resources: [`arn:aws:s3:::${event.bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: event.bucket },
+      object: {
+        key: event.key,
+        size: event.size,
+        etag: event.etag,
+        ...(event.versionId ? { 'version-id': event.versionId } : {}),
+        sequencer: event.sequencer,
+      },
+      'request-id': randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+      requester: LOCAL.account,
+      'source-ip-address': '127.0.0.1',
+      reason: 'PutObject',
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { handler as prepare } from '../functions/prepare';
+import { handler as split } from '../functions/split';
+import { handler as upload } from '../functions/upload';
+import { handler as evaluate } from '../functions/evaluate';
+import { handler as cleanup } from '../functions/cleanup';
+import { handler as janitor } from '../functions/janitor';
+import { lambdaTask, type TaskHandler } from './stepfunctions/integrations';
+
+/** The deployed functions by the names serverless.yml gives them, and the placeholders the definition uses. */
+export const PIPELINE_FUNCTIONS = { Prepare: prepare, Split: split, Upload: upload, Evaluate: evaluate, Cleanup: cleanup } as const;
+export { janitor };
+
+export function functionName(service: string, stage: string, name: string): string {
+  return `${service}-${stage}-${name.toLowerCase()}`;
+}
+
+export function localLambdas(service: string, stage: string): Record<string, TaskHandler> {
+  return Object.fromEntries(
+    Object.entries(PIPELINE_FUNCTIONS).map(([name, handler]) => {
+      const deployedName = functionName(service, stage, name);
+      return [deployedName, lambdaTask(handler as (event: any, context: any) => Promise<unknown>, deployedName)];
+    }),
+  );
+}

@@ -1,0 +1,79 @@
+// Local SageMaker: control plane + runtime on one 127.0.0.1 port, training and serving the k-NN in-process.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { DEFAULT_TIMING, ResourceStore, Scheduler, type LocalSageMakerContext, type LocalSageMakerTiming } from './context';
+import { FaultInjectorImpl, type FaultInjector } from './faults';
+import { createContainerS3Client } from './s3Io';
+import { createRequestHandler } from './server';
+
+export type { LocalSageMakerTiming } from './context';
+export type { FaultInjector, InjectedFault } from './faults';
+
+export interface LocalSageMakerOptions {
+  port?: number;
+  /** Where training jobs read channels / write model.tar.gz and endpoints read it (e.g. LocalS3.endpoint). */
+  s3Endpoint: string;
+  region?: string;
+  accountId?: string;
+  timing?: Partial<LocalSageMakerTiming>;
+  /** When set, training logs are also written to `<logDirectory>/TrainingJobs/<job>.log`. */
+  logDirectory?: string;
+  /** Seed for the k-NN sampler when the train channel has no ShuffleConfig.Seed (default 0: reproducible runs). */
+  defaultSeed?: number;
+}
+
+export interface LocalSageMaker {
+  endpoint: string;
+  close(): Promise<void>;
+  trainingJobLog(name: string): string[];
+  listResources(): { trainingJobs: string[]; models: string[]; endpointConfigs: string[]; endpoints: string[] };
+  faults: FaultInjector;
+}
+
+export async function startLocalSageMaker(options: LocalSageMakerOptions): Promise<LocalSageMaker> {
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  if (options.logDirectory) mkdirSync(options.logDirectory, { recursive: true });
+  const context: LocalSageMakerContext = {
+    region,
+    accountId: options.accountId ?? '123456789012',
+    timing: { ...DEFAULT_TIMING, ...options.timing },
+    store: new ResourceStore(),
+    scheduler: new Scheduler(),
+    faults: new FaultInjectorImpl(),
+    s3: createContainerS3Client(options.s3Endpoint, region),
+    logDirectory: options.logDirectory,
+    defaultSeed: options.defaultSeed ?? 0,
+  };
+
+  const server = createServer(createRequestHandler(context));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    faults: context.faults,
+    trainingJobLog: (name) => [...(context.store.trainingJobs.get(name.toLowerCase())?.log ?? [])],
+    listResources: () => ({
+      trainingJobs: [...context.store.trainingJobs.values()].map((job) => job.name),
+      models: [...context.store.models.values()].map((model) => model.name),
+      endpointConfigs: [...context.store.endpointConfigs.values()].map((config) => config.name),
+      endpoints: [...context.store.endpoints.values()].map((endpoint) => endpoint.name),
+    }),
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        context.scheduler.close(); // pending transitions and training steps never run after close
+        server.close(() => resolve());
+        server.closeAllConnections(); // keep-alive sockets of SDK clients would otherwise hold close() open
+      }).finally(() => context.s3.destroy());
+      return closing;
+    },
+  };
+}

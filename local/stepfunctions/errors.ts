@@ -1,0 +1,42 @@
+/** An error the local interpreter matches in Retry/Catch by `name`; `message` is the Cause Step Functions reports. */
+export class TaskError extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+/** SageMaker exceptions that the service model declares; everything else is "unmodelled". */
+const MODELLED_SAGEMAKER_ERRORS = new Set(['ResourceInUse', 'ResourceLimitExceeded', 'ResourceNotFound', 'ConflictException']);
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+}
+
+function withException(name: string): string {
+  return name.endsWith('Exception') ? name : `${name}Exception`;
+}
+
+/** Optimised integrations (arn:aws:states:::sagemaker:*): unmodelled errors become SageMaker.AmazonSageMakerException. */
+export function optimisedSageMakerError(error: unknown): TaskError {
+  const e = error as SdkError;
+  const code = e.name ?? 'InternalFailure';
+  const status = e.$metadata?.httpStatusCode ?? 400;
+  const cause = `${e.message ?? code} (Service: AmazonSageMaker; Status Code: ${status}; Error Code: ${code}; Request ID: ${e.$metadata?.requestId ?? 'local'}; Proxy: null)`;
+  const name = MODELLED_SAGEMAKER_ERRORS.has(code) ? `SageMaker.${withException(code)}` : 'SageMaker.AmazonSageMakerException';
+  return new TaskError(name, cause);
+}
+
+/** AWS SDK integrations (arn:aws:states:::aws-sdk:<service>:*): modelled errors keep their shape name plus "Exception". */
+export function sdkIntegrationError(service: 'SageMaker' | 'SageMakerRuntime', error: unknown, modelled: Set<string>): TaskError {
+  const e = error as SdkError;
+  const code = e.name ?? 'InternalFailure';
+  const status = e.$metadata?.httpStatusCode ?? 400;
+  const cause = `${e.message ?? code} (Service: ${service}, Status Code: ${status}, Request ID: ${e.$metadata?.requestId ?? 'local'})`;
+  const name = modelled.has(code) ? `${service}.${withException(code)}` : `${service}.${service}Exception`;
+  return new TaskError(name, cause);
+}
+
+export { MODELLED_SAGEMAKER_ERRORS };

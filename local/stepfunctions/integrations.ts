@@ -1,0 +1,133 @@
+import * as SageMaker from '@aws-sdk/client-sagemaker';
+import { MODELLED_SAGEMAKER_ERRORS, TaskError, optimisedSageMakerError, sdkIntegrationError } from './errors';
+
+export type TaskHandler = (input: any) => Promise<unknown>;
+type LambdaHandler = (event: any, context: any) => Promise<unknown>;
+
+export interface IntegrationContext {
+  executionArn: string;
+  sageMaker: SageMaker.SageMakerClient;
+  /** How often `.sync` polls DescribeTrainingJob. */
+  syncPollMs: number;
+  /** Called with the training job name so an aborted execution can stop it, as Step Functions does. */
+  onTrainingJobStarted: (name: string) => void;
+  signal: AbortSignal;
+}
+
+/** Plain JSON, as values cross a Step Functions state boundary (Dates become epoch milliseconds, like .sync output). */
+function toStateJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (key, v) => (key === '$metadata' ? undefined : v)), (_key, v) => v);
+}
+
+function withEpochMillis(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime();
+  if (Array.isArray(value)) return value.map(withEpochMillis);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '$metadata').map(([k, v]) => [k, withEpochMillis(v)]));
+  }
+  return value;
+}
+
+/** Invokes a handler in-process the way Lambda does: JSON in, JSON out, errors as {errorType, errorMessage}. */
+export function lambdaTask(handler: LambdaHandler, functionName: string): TaskHandler {
+  return async (input) => {
+    const context = { functionName, awsRequestId: `local-${Date.now().toString(36)}`, getRemainingTimeInMillis: () => 300_000 };
+    try {
+      return toStateJson(await handler(JSON.parse(JSON.stringify(input)), context)) ?? null;
+    } catch (error) {
+      const e = error as Error;
+      const errorType = e?.name || 'Error';
+      throw new TaskError(errorType, JSON.stringify({ errorType, errorMessage: e?.message ?? String(error), trace: (e?.stack ?? '').split('\n') }));
+    }
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('aborted'));
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error('aborted'))), { once: true });
+  });
+}
+
+const OPTIMISED_SAGEMAKER: Record<string, (p: any) => any> = {
+  createTrainingJob: (p) => new SageMaker.CreateTrainingJobCommand(p),
+  createModel: (p) => new SageMaker.CreateModelCommand(p),
+  createEndpointConfig: (p) => new SageMaker.CreateEndpointConfigCommand(p),
+  createEndpoint: (p) => new SageMaker.CreateEndpointCommand(p),
+  updateEndpoint: (p) => new SageMaker.UpdateEndpointCommand(p),
+};
+
+/** arn:aws:states:::sagemaker:<action>[.sync] — request/response, or run-a-job for training. */
+function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationContext): TaskHandler {
+  const build = OPTIMISED_SAGEMAKER[action];
+  if (!build) throw new Error(`Local Step Functions does not implement arn:aws:states:::sagemaker:${action}`);
+  if (sync && action !== 'createTrainingJob') throw new Error(`Local Step Functions implements .sync only for createTrainingJob`);
+  return async (parameters) => {
+    const request = { ...parameters };
+    if (action === 'createTrainingJob') {
+      // Step Functions tags the jobs it starts so they can be traced back to the execution.
+      request.Tags = [
+        ...(request.Tags ?? []),
+        { Key: 'MANAGED_BY_AWS', Value: 'STARTED_BY_STEP_FUNCTIONS' },
+        { Key: 'AWS_STEP_FUNCTIONS_EXECUTION_ARN', Value: ctx.executionArn },
+      ];
+    }
+    let response;
+    try {
+      response = await ctx.sageMaker.send(build(request));
+    } catch (error) {
+      throw optimisedSageMakerError(error);
+    }
+    if (!sync) return withEpochMillis(response);
+    ctx.onTrainingJobStarted(request.TrainingJobName);
+    for (;;) {
+      await sleep(ctx.syncPollMs, ctx.signal);
+      let job;
+      try {
+        job = await ctx.sageMaker.send(new SageMaker.DescribeTrainingJobCommand({ TrainingJobName: request.TrainingJobName }));
+      } catch (error) {
+        throw optimisedSageMakerError(error);
+      }
+      const output = withEpochMillis({ ...job, Tags: Object.fromEntries(request.Tags.map((t: any) => [t.Key, t.Value])) });
+      if (job.TrainingJobStatus === 'Completed') return output;
+      if (job.TrainingJobStatus === 'Failed' || job.TrainingJobStatus === 'Stopped') {
+        throw new TaskError('States.TaskFailed', JSON.stringify(output));
+      }
+    }
+  };
+}
+
+function pascal(action: string): string {
+  return action.charAt(0).toUpperCase() + action.slice(1);
+}
+
+/** arn:aws:states:::aws-sdk:sagemaker:<apiAction> — any SageMaker API call, request/response. */
+function sdkSageMakerTask(action: string, ctx: IntegrationContext): TaskHandler {
+  const Command = (SageMaker as Record<string, any>)[`${pascal(action)}Command`];
+  if (!Command) throw new Error(`@aws-sdk/client-sagemaker has no ${pascal(action)}Command`);
+  return async (parameters) => {
+    try {
+      return toStateJson(await ctx.sageMaker.send(new Command(parameters)));
+    } catch (error) {
+      throw sdkIntegrationError('SageMaker', error, MODELLED_SAGEMAKER_ERRORS);
+    }
+  };
+}
+
+/** Chooses how a Task's Resource runs locally: in-process Lambda handlers, or SageMaker through the SDK. */
+export function taskForResource(resource: string, lambdas: Record<string, TaskHandler>, ctx: IntegrationContext): TaskHandler {
+  const lambda = /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)$/.exec(resource);
+  if (lambda) {
+    const handler = lambdas[lambda[1]];
+    if (!handler) throw new Error(`No local handler for Lambda function ${lambda[1]}`);
+    return handler;
+  }
+  const optimised = /^arn:aws:states:::sagemaker:([A-Za-z]+)(\.sync)?$/.exec(resource);
+  if (optimised) return optimisedSageMakerTask(optimised[1], Boolean(optimised[2]), ctx);
+  const sdk = /^arn:aws:states:::aws-sdk:sagemaker:([A-Za-z]+)$/.exec(resource);
+  if (sdk) return sdkSageMakerTask(sdk[1], ctx);
+  throw new Error(`Local Step Functions cannot run Task resource ${resource}`);
+}
+
+export { TaskError };

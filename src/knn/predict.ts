@@ -1,0 +1,93 @@
+/**
+ * Prediction from the k nearest stored points (reference A.2 "Prediction rule", A.4 verbose responses).
+ *
+ * - classifier: the most frequent label among the neighbours. AWS does not document ties; here a tie goes to the
+ *   tied label whose nearest neighbour is closest, i.e. the tied label that appears first in the best-first
+ *   neighbour list (for k=2 with two different labels, the nearer neighbour's label wins).
+ * - regressor: the mean of the neighbour labels, rounded to float32 (the container computes on np.float32 arrays).
+ * - verbose: the neighbours' labels and distances, aligned, best first: squared L2 distances ascending for `L2`,
+ *   inner products / cosine similarities descending for `INNER_PRODUCT` / `COSINE` (the values the index reports).
+ * - With fewer than k stored points, all stored points are the neighbours (no padding appears in a prediction).
+ */
+
+import { ExactIndex } from './engine';
+import { projectRows } from './dimensionReduction';
+import { type KnnModel, indexDim } from './model';
+
+export interface Prediction {
+  predicted_label: number;
+  labels?: number[];
+  distances?: number[];
+}
+
+export type PredictionQueries = number[][] | { data: Float32Array; count: number };
+
+// One index per loaded model object, so a server answering many requests builds it once.
+const indexCache = new WeakMap<KnnModel, { points: Float32Array; index: ExactIndex }>();
+
+export function predict(model: KnnModel, queries: PredictionQueries, options: { verbose?: boolean } = {}): Prediction[] {
+  let { data, count } = Array.isArray(queries) ? toFloat32Rows(queries, model.dim) : queries;
+  if (data.length !== count * model.dim) {
+    throw new RangeError(`queries hold ${data.length} values, expected ${count} × feature_dim ${model.dim}`);
+  }
+  if (!Number.isInteger(model.k) || model.k <= 0) throw new RangeError(`model k must be a positive integer, got ${model.k}`);
+  if (model.dimensionReduction) data = projectRows(data, count, model.dimensionReduction);
+
+  const neighbourCount = Math.min(model.k, model.count);
+  if (neighbourCount === 0) throw new RangeError('the model holds no points to predict from');
+  const { distances, indices } = indexFor(model).search(data, count, neighbourCount);
+
+  const predictions: Prediction[] = [];
+  const neighbourLabels = new Array<number>(neighbourCount);
+  for (let query = 0; query < count; query++) {
+    const offset = query * neighbourCount;
+    for (let i = 0; i < neighbourCount; i++) neighbourLabels[i] = model.labels[indices[offset + i]];
+    const prediction: Prediction = {
+      predicted_label:
+        model.predictorType === 'classifier' ? majorityLabel(neighbourLabels) : Math.fround(meanOf(neighbourLabels)),
+    };
+    if (options.verbose) {
+      prediction.labels = neighbourLabels.slice();
+      prediction.distances = Array.from(distances.subarray(offset, offset + neighbourCount));
+    }
+    predictions.push(prediction);
+  }
+  return predictions;
+}
+
+/** Most frequent label; ties go to the tied label seen first in the best-first list (see the module comment). */
+export function majorityLabel(labelsBestFirst: readonly number[]): number {
+  const counts = new Map<number, number>();
+  let highest = 0;
+  for (const label of labelsBestFirst) {
+    const count = (counts.get(label) ?? 0) + 1;
+    counts.set(label, count);
+    if (count > highest) highest = count;
+  }
+  for (const label of labelsBestFirst) if (counts.get(label) === highest) return label;
+  throw new RangeError('no labels to vote on');
+}
+
+function meanOf(values: readonly number[]): number {
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
+}
+
+function indexFor(model: KnnModel): ExactIndex {
+  const cached = indexCache.get(model);
+  if (cached && cached.points === model.points && cached.index.metric === model.metric) return cached.index;
+  const index = new ExactIndex(indexDim(model), model.metric);
+  index.add(model.points, model.count);
+  indexCache.set(model, { points: model.points, index });
+  return index;
+}
+
+function toFloat32Rows(rows: number[][], dim: number): { data: Float32Array; count: number } {
+  const data = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => {
+    if (row.length !== dim) throw new RangeError(`query ${i} has ${row.length} features, expected ${dim}`);
+    data.set(row, i * dim);
+  });
+  return { data, count: rows.length };
+}
