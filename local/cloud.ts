@@ -197,6 +197,14 @@ export class LocalCloud {
     this.janitorRuns.push({ executionName: record.name, result });
   }
 
+  /** Where the local S3 keeps an object's bytes (s3rver's file layout), for people who want to open it. */
+  localPath(bucket: string, key: string): string {
+    if (key.endsWith('/')) return path.join(this.s3.directory, bucket, key);
+    const parts = key.split('/');
+    const file = parts.pop()!;
+    return path.join(this.s3.directory, bucket, ...parts, `${file}._S3rver_object`);
+  }
+
   async close(): Promise<void> {
     resetClients();
     this.sageMakerClient?.destroy();

@@ -109,7 +109,7 @@ export async function packModelArtifact(model: KnnModel, options: { mtime?: Date
   for (const [name, content] of members) pack.entry({ name, size: content.length, mode: 0o644, mtime }, content);
   pack.finalize();
   const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk);
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
   return gzipAsync(Buffer.concat(chunks));
 }
 

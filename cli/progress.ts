@@ -1,0 +1,58 @@
+import type { ExecutionRecord, HistoryEvent } from '../local/stepfunctions/runner';
+
+export interface StateTiming {
+  name: string;
+  type: string;
+  enteredAt: number;
+  exitedAt?: number;
+  status: 'running' | 'succeeded' | 'failed' | 'caught';
+  error?: string;
+}
+
+/** Folds history events into one line per state visit, in order, with durations. */
+export function stateTimeline(history: HistoryEvent[]): StateTiming[] {
+  const timeline: StateTiming[] = [];
+  const open = new Map<string, StateTiming>();
+  for (const event of history) {
+    const name = event.state?.name;
+    if (!name) continue;
+    if (event.type === 'StateEntered') {
+      const timing: StateTiming = { name, type: event.state!.type, enteredAt: event.timestamp, status: 'running' };
+      timeline.push(timing);
+      open.set(name, timing);
+    } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
+      const timing = open.get(name);
+      if (!timing) continue;
+      timing.exitedAt = event.timestamp;
+      timing.status = event.type === 'StateExited' ? 'succeeded' : event.type === 'StateCaught' ? 'caught' : 'failed';
+      if (event.Error) timing.error = event.Error;
+      if (event.type !== 'StateFailed') open.delete(name);
+    }
+  }
+  return timeline;
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+/** A live progress printer: one line when a state ends (or fails), with its duration. */
+export function progressPrinter(write: (line: string) => void) {
+  const entered = new Map<string, number>();
+  return (_execution: ExecutionRecord, event: HistoryEvent) => {
+    const name = event.state?.name;
+    if (!name) {
+      if (event.type === 'ExecutionStarted') write('▶ execution started');
+      return;
+    }
+    if (event.type === 'StateEntered') entered.set(name, event.timestamp);
+    const duration = formatDuration(event.timestamp - (entered.get(name) ?? event.timestamp));
+    if (event.type === 'StateExited' && event.state?.type !== 'Choice' && event.state?.type !== 'Pass') {
+      write(`  ✔ ${name.padEnd(22)} ${duration.padStart(9)}`);
+    } else if (event.type === 'StateFailed') {
+      write(`  ✖ ${name.padEnd(22)} ${duration.padStart(9)}  ${event.Error ?? ''}`);
+    } else if (event.type === 'StateRetried') {
+      write(`  ↻ ${name.padEnd(22)} retry ${(event.retry as { attempt?: number } | undefined)?.attempt ?? ''}`);
+    }
+  };
+}

@@ -1,0 +1,49 @@
+import { parse } from 'csv-parse/sync';
+
+function table(rows: string[][], alignRight: (column: number) => boolean): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  return rows
+    .map((row) => row.map((cell, c) => (alignRight(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '))
+    .join('\n');
+}
+
+function fixed(value: unknown, digits = 4): string {
+  return typeof value === 'number' ? value.toFixed(digits) : String(value ?? '');
+}
+
+/** The validation table from predictions.csv: each test row, its true and predicted label, and a mark for misses. */
+export function renderValidationTable(predictionsCsv: string, maxRows = 60): string {
+  const rows = parse(predictionsCsv, { skip_empty_lines: true }) as string[][];
+  const [header, ...body] = rows;
+  const isClassifier = header.includes('match');
+  const shown = body.slice(0, maxRows).map((row) => {
+    if (!isClassifier) return row;
+    const match = row[row.length - 1] === 'true';
+    return [...row.slice(0, -1), match ? '✔' : '✖ wrong'];
+  });
+  const wrong = isClassifier ? body.filter((row) => row[row.length - 1] !== 'true').length : undefined;
+  const title = `Validation (${body.length} test rows${wrong !== undefined ? `, ${wrong} wrong` : ''})`;
+  const more = body.length > maxRows ? `\n… ${body.length - maxRows} more rows in predictions.csv` : '';
+  const numeric = new Set(header.map((h, c) => (body.every((row) => row[c] === '' || Number.isFinite(Number(row[c]))) ? c : -1)));
+  return `${title}\n${table([header, ...shown], (c) => numeric.has(c))}${more}`;
+}
+
+export function renderMetrics(metrics: any, classes: string[] | null, gate: any): string {
+  const lines: string[] = [];
+  if ('accuracy' in metrics) {
+    lines.push(`Accuracy ${fixed(metrics.accuracy)}   macro F1 ${fixed(metrics.macroF1)}   weighted F1 ${fixed(metrics.weightedF1)}`);
+    const names = classes ?? metrics.perClass.map((c: any) => c.label);
+    const perClass = [['class', 'precision', 'recall', 'f1', 'support']].concat(
+      metrics.perClass.map((c: any) => [c.label, fixed(c.precision), fixed(c.recall), fixed(c.f1), String(c.support)]),
+    );
+    lines.push('', table(perClass, (c) => c > 0));
+    const matrix = [['true \\ predicted', ...names]].concat(
+      metrics.confusionMatrix.map((row: number[], i: number) => [names[i], ...row.map(String)]),
+    );
+    lines.push('', 'Confusion matrix (rows: true class, columns: predicted class)', table(matrix, (c) => c > 0));
+  } else {
+    lines.push(`MSE ${fixed(metrics.mse)}   RMSE ${fixed(metrics.rmse)}   MAE ${fixed(metrics.mae)}   R² ${fixed(metrics.r2)}`);
+  }
+  if (gate) lines.push('', gate.message);
+  return lines.join('\n');
+}

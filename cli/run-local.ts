@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../src/aws/clients';
+import { getObjectJson, getObjectText } from '../src/aws/objects';
+import { LocalCloud, LOCAL, type StageParams } from '../local/cloud';
+import type { ExecutionRecord } from '../local/stepfunctions/runner';
+import { progressPrinter, stateTimeline, formatDuration } from './progress';
+import { runFromHistory, stateOutput } from './summary';
+import { renderMetrics, renderValidationTable } from './render';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+function integer(name: string, min: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    return value;
+  };
+}
+
+function fraction(value: string) {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1 (exclusive)');
+  return value;
+}
+
+export interface LocalRunOptions {
+  data: string;
+  label?: string;
+  k?: string;
+  sampleSize?: string;
+  predictorType?: string;
+  seed?: string;
+  testFraction?: string;
+  json?: boolean;
+  dir: string;
+}
+
+export function program(): Command {
+  return new Command('npm start --')
+    .description('Run the whole pipeline offline: local S3, local SageMaker and the Step Functions definition, on a CSV.')
+    .option('--data <file>', 'CSV file with a header row and a label column', path.join(PROJECT_ROOT, 'data/iris.csv'))
+    .option('--label <column>', 'name of the label column (default Species)')
+    .option('--k <n>', 'neighbours (k-NN hyperparameter k)', integer('k', 1))
+    .option('--sample-size <n>', 'training points sampled into the index', integer('sample size', 1))
+    .addOption(new Option('--predictor-type <type>', 'classifier or regressor').choices(['classifier', 'regressor']))
+    .option('--seed <n>', 'split seed', integer('seed', 0))
+    .option('--test-fraction <f>', 'share of rows held out for testing', fraction)
+    .option('--json', 'print one JSON summary on stdout and nothing else')
+    .option('--dir <dir>', 'where the local cloud keeps its data', path.join(PROJECT_ROOT, '.local-cloud'));
+}
+
+function stageParams(options: LocalRunOptions): StageParams {
+  return {
+    labelColumn: options.label,
+    k: options.k,
+    sampleSize: options.sampleSize,
+    predictorType: options.predictorType,
+    splitSeed: options.seed,
+    testFraction: options.testFraction,
+  };
+}
+
+/** Runs the pipeline on one CSV the way an upload does in AWS and returns the summary. */
+export async function runLocal(options: LocalRunOptions, log: (line: string) => void): Promise<Record<string, any>> {
+  mkdirSync(options.dir, { recursive: true });
+  const cloud = await LocalCloud.start({ directory: options.dir, params: stageParams(options), onEvent: progressPrinter(log) });
+  try {
+    const key = `${cloud.rawPrefix}${path.basename(options.data)}`;
+    const body = readFileSync(options.data);
+    log(`Local cloud up: S3 ${cloud.s3.endpoint}, SageMaker ${cloud.sageMaker.endpoint}`);
+    log(`Uploading ${options.data} to s3://${LOCAL.bucket}/${key} (the S3 Object Created event starts the pipeline)`);
+    const triggered = cloud.nextTriggeredExecution(key);
+    await s3Client().send(new PutObjectCommand({ Bucket: LOCAL.bucket, Key: key, Body: body, ContentType: 'text/csv' }));
+    const execution = await triggered;
+    const record = await execution.done;
+    return await summarise(cloud, record, log);
+  } finally {
+    await cloud.close();
+  }
+}
+
+async function summarise(cloud: LocalCloud, record: ExecutionRecord, log: (line: string) => void) {
+  const run = runFromHistory(record);
+  const split = stateOutput<{ split?: { train: number; test: number } }>(record, 'Split')?.split;
+  const timeline = stateTimeline(record.history).map((s) => ({
+    state: s.name,
+    status: s.status,
+    durationMs: s.exitedAt !== undefined ? s.exitedAt - s.enteredAt : null,
+    ...(s.error ? { error: s.error } : {}),
+  }));
+  const summary: Record<string, any> = {
+    status: record.status,
+    ...(record.status !== 'SUCCEEDED' ? { error: record.error ?? null, cause: record.cause ?? null } : {}),
+    executionName: record.name,
+    runId: run?.runId ?? null,
+    durationMs: (record.stopDate?.getTime() ?? Date.now()) - record.startDate.getTime(),
+    split: split ? { train: split.train, test: split.test } : null,
+    metrics: null,
+    gate: null,
+    artifacts: {},
+    trainingLog: [] as string[],
+    states: timeline,
+  };
+  if (run) {
+    const job = run.names.trainingJob;
+    summary.trainingLog = cloud.sageMaker.trainingJobLog(job);
+    const artifactKeys: Record<string, string> = {
+      manifest: run.keys.manifest,
+      preparedDataset: run.keys.preparedDataset,
+      split: run.keys.split,
+      trainChannel: run.keys.trainChannel,
+      testChannel: run.keys.testChannel,
+      model: `${run.keys.trainingOutput}${job}/output/model.tar.gz`,
+      metrics: run.keys.metrics,
+      predictions: run.keys.predictions,
+    };
+    for (const [name, key] of Object.entries(artifactKeys)) {
+      summary.artifacts[name] = { s3: `s3://${run.bucket}/${key}`, local: cloud.localPath(run.bucket, key) };
+    }
+    try {
+      const metricsFile = await getObjectJson<any>({ bucket: run.bucket, key: run.keys.metrics });
+      summary.metrics = metricsFile.metrics;
+      summary.classes = metricsFile.classes;
+      summary.gate = metricsFile.gate;
+      summary.predictions = await getObjectText({ bucket: run.bucket, key: run.keys.predictions });
+    } catch {
+      // No evaluation was written (the run failed before Evaluate).
+    }
+  }
+  const resources = cloud.sageMaker.listResources();
+  summary.leftovers = { endpoints: resources.endpoints, endpointConfigs: resources.endpointConfigs, models: resources.models };
+
+  const scoreLines = (summary.trainingLog as string[]).filter((line) => line.includes('#test_score'));
+  if (scoreLines.length) log(`\nTraining log (${run?.names.trainingJob}):\n${scoreLines.map((l) => `  ${l}`).join('\n')}`);
+  if (summary.predictions) log(`\n${renderValidationTable(summary.predictions)}`);
+  if (summary.metrics) log(`\n${renderMetrics(summary.metrics, summary.classes ?? null, summary.gate)}`);
+  log(`\nExecution ${record.name}: ${record.status} in ${formatDuration(summary.durationMs)}`);
+  if (record.status !== 'SUCCEEDED') log(`  ${record.error}: ${record.cause}`);
+  if (run) {
+    log(`Artifacts under s3://${run.bucket}/${run.keys.root} (local copy: ${cloud.localPath(run.bucket, run.keys.root)})`);
+  }
+  const left = Object.values(summary.leftovers).flat().length;
+  log(left === 0 ? 'SageMaker resources left: none' : `SageMaker resources left: ${JSON.stringify(summary.leftovers)}`);
+  delete summary.predictions;
+  return summary;
+}
+
+async function main(argv: string[]) {
+  const cli = program();
+  cli.parse(argv);
+  const options = cli.opts<LocalRunOptions>();
+  const json = Boolean(options.json);
+  // With --json, stdout carries exactly one JSON object; people-facing progress goes to stderr.
+  const log = json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
+  const summary = await runLocal(options, log);
+  if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.exitCode = summary.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+if (require.main === module) {
+  main(process.argv).catch((error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  });
+}

@@ -1,0 +1,49 @@
+import type { StageDefaults } from '../../src/domain/runConfig';
+
+export function testStageDefaults(overrides: Partial<StageDefaults> = {}): StageDefaults {
+  return {
+    dataBucket: 'knn-pipeline-dev-data',
+    rawPrefix: 'raw/',
+    runsPrefix: 'runs/',
+    datasetKey: 'raw/iris.csv',
+    namePrefix: 'knnp-dev',
+    labelColumn: 'Species',
+    predictorType: 'classifier',
+    hyperparameters: { k: '1', sample_size: '1000' },
+    split: { testFraction: 0.25, seed: 0 },
+    training: {
+      image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1',
+      roleArn: 'arn:aws:iam::123456789012:role/knn-pipeline-dev-sagemaker',
+      instanceType: 'ml.m5.large',
+      instanceCount: 1,
+      volumeSizeInGB: 5,
+      maxRuntimeInSeconds: 3600,
+    },
+    hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
+    qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
+    maxDatasetBytes: 256 * 1024 * 1024,
+    ...overrides,
+  };
+}
+
+export function s3Event(key: string, extra: Record<string, unknown> = {}) {
+  return {
+    version: '0',
+    id: '17793124-05d4-b198-2fde-7ededc63b103',
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '123456789012',
+    time: '2026-11-28T06:00:00Z',
+    region: 'us-east-1',
+    resources: ['arn:aws:s3:::knn-pipeline-dev-data'],
+    detail: {
+      version: '0',
+      bucket: { name: 'knn-pipeline-dev-data' },
+      object: { key, size: 4551, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '617f08299329d189', ...extra },
+      'request-id': 'N4N7GDK58NMKJ12R',
+      requester: '123456789012',
+      'source-ip-address': '1.2.3.4',
+      reason: 'PutObject',
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { InputValidationError, resolveRunConfig } from '../../../src/domain/runConfig';
+import { SAGEMAKER_NAME_PATTERN } from '../../../src/domain/naming';
+import { s3Event, testStageDefaults } from '../../support/stage';
+
+const defaults = testStageDefaults();
+const execution = { name: '0c6f0e2a-7d8f-4b8e-9c55-2b7f0d5e8a11' };
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InputValidationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected an InputValidationError');
+}
+
+describe('console input', () => {
+  test("the console's default input runs with the stage defaults", () => {
+    const run = resolveRunConfig({ Comment: 'Insert your JSON here' }, execution, defaults);
+    expect(run.trigger.type).toBe('console');
+    expect(run.runId).toBe(execution.name);
+    expect(run.dataset).toMatchObject({ bucket: 'knn-pipeline-dev-data', key: 'raw/iris.csv' });
+    expect(run.training.hyperParameters).toEqual({ k: '1', sample_size: '1000', predictor_type: 'classifier' });
+    expect(run.split).toEqual({ testFraction: 0.25, seed: 0 });
+    expect(run.qualityGate).toEqual({ metric: 'accuracy', threshold: 0.9, direction: 'min' });
+    expect(run.uris.trainChannel).toBe(`s3://knn-pipeline-dev-data/runs/${execution.name}/input/train/`);
+    for (const name of Object.values(run.names)) {
+      expect(name).toMatch(SAGEMAKER_NAME_PATTERN);
+      expect(name.length).toBeLessThanOrEqual(63);
+    }
+  });
+
+  test('every field can be set; hyperparameters become strings for SageMaker', () => {
+    const run = resolveRunConfig(
+      {
+        dataset: { key: 'raw/wine.csv' },
+        labelColumn: 'quality',
+        predictorType: 'regressor',
+        hyperparameters: { k: 5, sample_size: '200', index_metric: 'COSINE' },
+        split: { testFraction: 0.2, seed: 42 },
+        training: { instanceType: 'ml.c5.xlarge', maxRuntimeInSeconds: 600 },
+        hosting: { instanceType: 'ml.t2.medium', instanceCount: 2 },
+        qualityGate: { metric: 'rmse', threshold: 0.8 },
+      },
+      execution,
+      defaults,
+    );
+    expect(run.training.hyperParameters).toEqual({ k: '5', sample_size: '200', index_metric: 'COSINE', predictor_type: 'regressor' });
+    expect(run.training).toMatchObject({ instanceType: 'ml.c5.xlarge', maxRuntimeInSeconds: 600, taskTimeoutSeconds: 2400 });
+    expect(run.hosting).toMatchObject({ instanceType: 'ml.t2.medium', instanceCount: 2, maxWaitPolls: 120 });
+    expect(run.qualityGate).toEqual({ metric: 'rmse', threshold: 0.8, direction: 'max' });
+  });
+
+  test('an invalid input fails with one message listing every invalid field', () => {
+    const problems = problemsOf(() =>
+      resolveRunConfig(
+        {
+          colour: 'blue',
+          hyperparameters: { k: 0, sample_size: 'many', distance: 'L1' },
+          split: { testFraction: 1.5 },
+          training: { instanceType: 'm5.large', instanceCount: 'one' },
+        },
+        execution,
+        defaults,
+      ),
+    );
+    const text = problems.join('\n');
+    expect(text).toContain('unknown field "colour"');
+    expect(text).toContain('hyperparameters.k');
+    expect(text).toContain('hyperparameters.sample_size');
+    expect(text).toContain('hyperparameters: unknown field "distance"');
+    expect(text).toContain('split.testFraction: must be less than 1');
+    expect(text).toContain('training.instanceType: expected an instance type like ml.m5.large');
+    expect(text).toContain('training.instanceCount');
+    expect(problems.length).toBeGreaterThanOrEqual(7);
+  });
+
+  test('test fraction must lie strictly between 0 and 1', () => {
+    expect(problemsOf(() => resolveRunConfig({ split: { testFraction: 0 } }, execution, defaults))[0]).toMatch(/greater than 0/);
+    expect(problemsOf(() => resolveRunConfig({ split: { testFraction: 1 } }, execution, defaults))[0]).toMatch(/less than 1/);
+  });
+
+  test('datasets outside the raw prefix or the data bucket are refused', () => {
+    const problems = problemsOf(() =>
+      resolveRunConfig({ dataset: { bucket: 'someone-elses', key: 'runs/x/prepared/dataset.csv' } }, execution, defaults),
+    );
+    expect(problems.join('\n')).toMatch(/dataset.bucket.*someone-elses/);
+    expect(problems.join('\n')).toMatch(/dataset.key: must be under the raw prefix "raw\/"/);
+  });
+
+  test('a regressor gate metric is refused for a classifier', () => {
+    expect(problemsOf(() => resolveRunConfig({ qualityGate: { metric: 'mse' } }, execution, defaults))[0]).toMatch(
+      /"mse" is not a classifier metric/,
+    );
+  });
+
+  test('execution names that are not safe in names and prefixes are sanitised, keeping distinct names distinct', () => {
+    const a = resolveRunConfig({}, { name: 'My Run: #1/../../etc' }, defaults);
+    const b = resolveRunConfig({}, { name: 'My Run: #1/../../etd' }, defaults);
+    expect(a.runId).toMatch(/^[a-z0-9-]+$/);
+    expect(a.runId).not.toBe(b.runId);
+    expect(a.keys.root).toBe(`runs/${a.runId}/`);
+    expect(a.names.endpoint.length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('S3 Object Created event from EventBridge', () => {
+  test('the uploaded object becomes the dataset; the run id is derived from the upload', () => {
+    const run = resolveRunConfig(s3Event('raw/my data+v2 é.csv'), execution, defaults);
+    expect(run.trigger.type).toBe('s3');
+    expect(run.dataset.key).toBe('raw/my data+v2 é.csv');
+    expect(run.runId).toMatch(/^my-data-v2-e-[0-9a-f]{12}$/);
+    expect(run.names.trainingJob).toMatch(SAGEMAKER_NAME_PATTERN);
+  });
+
+  test('duplicate deliveries of one upload share a run id; another upload of the same key does not', () => {
+    const first = resolveRunConfig(s3Event('raw/iris.csv'), { name: 'exec-a' }, defaults);
+    const again = resolveRunConfig(s3Event('raw/iris.csv'), { name: 'exec-b' }, defaults);
+    const reupload = resolveRunConfig(s3Event('raw/iris.csv', { sequencer: '617f0829932a0000' }), { name: 'exec-c' }, defaults);
+    expect(again.runId).toBe(first.runId);
+    expect(reupload.runId).not.toBe(first.runId);
+  });
+
+  test('other S3 event types are refused by name', () => {
+    const event = { ...s3Event('raw/iris.csv'), 'detail-type': 'Object Deleted' };
+    expect(problemsOf(() => resolveRunConfig(event, execution, defaults))[0]).toMatch(/Object Created.*Object Deleted/);
+  });
+
+  test('uploads outside the raw prefix are refused', () => {
+    expect(problemsOf(() => resolveRunConfig(s3Event('runs/x/evaluation/metrics.json'), execution, defaults))[0]).toMatch(
+      /raw prefix/,
+    );
+  });
+});
+
+test('a schedule event retrains on the configured dataset key', () => {
+  const run = resolveRunConfig(
+    { version: '0', id: 'abc', 'detail-type': 'Scheduled Event', source: 'aws.events', resources: ['arn:aws:events:us-east-1:1:rule/r'], detail: {} },
+    execution,
+    defaults,
+  );
+  expect(run.trigger).toEqual({ type: 'schedule', executionName: execution.name, eventId: 'abc' });
+  expect(run.dataset.key).toBe('raw/iris.csv');
+});
