@@ -8,6 +8,7 @@ import {
   type PredictorType,
   toLabelFirstCsv,
 } from '../../../src/domain/dataset';
+import { describeWithPython, runPython, sklearnPython } from './python';
 
 const FIXTURES = join(__dirname, '../../fixtures/csv');
 const SOURCE = 's3://b/raw/x.csv';
@@ -371,5 +372,27 @@ describe('parseFeatureCsv', () => {
       ].join('\n'),
     );
     expect(datasetError(() => parseFeatureCsv('')).message).toBe('CSV payload: is empty');
+  });
+});
+
+describeWithPython(sklearnPython, 'scikit-learn', 'class order against scikit-learn LabelEncoder', (python) => {
+  const textLabels = ['versicolor', 'Setosa', 'setosa', 'b', 'B', '_x', '10', 'zebra', 'Äpfel', 'apfel', '\uFF21', '\u{1F600}', 'é'];
+  const numericLabels = ['10', '2', '1', '-3', '0.5', '1e2'];
+  const expected = runPython(
+    python,
+    `from sklearn.preprocessing import LabelEncoder
+text = LabelEncoder().fit(data["text"]).classes_.tolist()
+numeric = LabelEncoder().fit([float(v) for v in data["numeric"]]).classes_.tolist()
+print(json.dumps({"text": text, "numeric": numeric}))`,
+    { text: textLabels, numeric: numericLabels },
+  ) as { text: string[]; numeric: number[] };
+
+  test.each([
+    ['text', textLabels],
+    ['numeric', numericLabels],
+  ] as const)('%s labels', (kind, labels) => {
+    const csv = `x,label\n${labels.map((label, i) => `${i},${label}`).join('\n')}\n`;
+    const classes = prepare(csv).classes!;
+    expect(kind === 'numeric' ? classes.map(Number) : classes).toEqual(expected[kind]);
   });
 });

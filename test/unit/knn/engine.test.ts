@@ -1,0 +1,159 @@
+import { ExactIndex, type IndexMetric } from '../../../src/knn/engine';
+import { randomIntegerRows, randomRows } from './fixtures';
+
+/** The obvious O(n·m·d) search: every distance, then a full sort by (score, stored index). */
+function bruteForce(stored: Float32Array, queries: Float32Array, dim: number, metric: IndexMetric, k: number) {
+  const normalise = (rows: Float32Array): Float32Array => {
+    const out = Float32Array.from(rows);
+    for (let r = 0; r < out.length / dim; r++) {
+      let squared = 0;
+      for (let d = 0; d < dim; d++) squared += out[r * dim + d] * out[r * dim + d];
+      if (squared === 0) continue;
+      for (let d = 0; d < dim; d++) out[r * dim + d] = out[r * dim + d] * (1 / Math.sqrt(squared));
+    }
+    return out;
+  };
+  const x = metric === 'COSINE' ? normalise(stored) : stored;
+  const q = metric === 'COSINE' ? normalise(queries) : queries;
+  const n = x.length / dim;
+  const results: { indices: number[]; distances: number[] }[] = [];
+  for (let i = 0; i < q.length / dim; i++) {
+    const scored = Array.from({ length: n }, (_, j) => {
+      let value = 0;
+      for (let d = 0; d < dim; d++) {
+        if (metric === 'L2') value += (x[j * dim + d] - q[i * dim + d]) ** 2;
+        else value += x[j * dim + d] * q[i * dim + d];
+      }
+      return { j, value };
+    });
+    scored.sort((a, b) => (metric === 'L2' ? a.value - b.value : b.value - a.value) || a.j - b.j);
+    const best = scored.slice(0, k);
+    results.push({ indices: best.map((s) => s.j), distances: best.map((s) => Math.fround(s.value)) });
+  }
+  return results;
+}
+
+function rowsOf(result: { distances: Float32Array; indices: Int32Array }, k: number) {
+  const rows: { indices: number[]; distances: number[] }[] = [];
+  for (let i = 0; i < result.indices.length / k; i++) {
+    rows.push({
+      indices: Array.from(result.indices.subarray(i * k, (i + 1) * k)),
+      distances: Array.from(result.distances.subarray(i * k, (i + 1) * k)),
+    });
+  }
+  return rows;
+}
+
+describe('ExactIndex', () => {
+  const metrics: IndexMetric[] = ['L2', 'INNER_PRODUCT', 'COSINE'];
+
+  describe.each(metrics)('%s search equals brute force', (metric) => {
+    test.each([
+      { dim: 7, stored: 1500, queries: 37, k: 5 },
+      { dim: 16, stored: 2000, queries: 65, k: 10 },
+      { dim: 3, stored: 700, queries: 9, k: 40 },
+      { dim: 1, stored: 300, queries: 6, k: 1 },
+    ])('dim $dim, $stored stored, $queries queries, k=$k', ({ dim, stored, queries, k }) => {
+      const points = randomRows(stored, dim, 11 + dim);
+      const queryRows = randomRows(queries, dim, 99 + dim);
+      const index = new ExactIndex(dim, metric);
+      index.add(points, stored);
+
+      expect(rowsOf(index.search(queryRows, queries, k), k)).toEqual(bruteForce(points, queryRows, dim, metric, k));
+    });
+
+    test('exact ties rank the lower stored index first (small and heap-sized k)', () => {
+      const dim = 2;
+      const points = randomIntegerRows(400, dim, 5, 3);
+      const queryRows = randomIntegerRows(21, dim, 6, 3);
+      const index = new ExactIndex(dim, metric);
+      index.add(points, 400);
+
+      for (const k of [4, 60]) {
+        expect(rowsOf(index.search(queryRows, 21, k), k)).toEqual(bruteForce(points, queryRows, dim, metric, k));
+      }
+    });
+  });
+
+  test('L2 reports squared distances, 0 for a stored point itself', () => {
+    const index = new ExactIndex(2, 'L2');
+    index.add(new Float32Array([0, 0, 3, 4, 1, 1]), 3);
+
+    const result = index.search(new Float32Array([3, 4]), 1, 3);
+
+    expect(Array.from(result.indices)).toEqual([1, 2, 0]);
+    expect(Array.from(result.distances)).toEqual([0, 13, 25]);
+  });
+
+  test('INNER_PRODUCT ranks by descending dot product; COSINE by descending cosine similarity', () => {
+    const stored = new Float32Array([1, 0, 10, 10, 0, 2]);
+    const query = new Float32Array([1, 0]);
+    const ip = new ExactIndex(2, 'INNER_PRODUCT');
+    ip.add(stored, 3);
+    const cosine = new ExactIndex(2, 'COSINE');
+    cosine.add(stored, 3);
+
+    const byDot = ip.search(query, 1, 3);
+    const byCosine = cosine.search(query, 1, 3);
+
+    expect(Array.from(byDot.indices)).toEqual([1, 0, 2]);
+    expect(Array.from(byDot.distances)).toEqual([10, 1, 0]);
+    expect(Array.from(byCosine.indices)).toEqual([0, 1, 2]);
+    expect(byCosine.distances[0]).toBeCloseTo(1, 6);
+    expect(byCosine.distances[1]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(byCosine.distances[2]).toBeCloseTo(0, 6);
+  });
+
+  test('k larger than the index pads with -1 and the worst possible distance', () => {
+    const l2 = new ExactIndex(1, 'L2');
+    l2.add(new Float32Array([5, 1]), 2);
+    const ip = new ExactIndex(1, 'INNER_PRODUCT');
+    ip.add(new Float32Array([5, 1]), 2);
+
+    const near = l2.search(new Float32Array([0]), 1, 4);
+    const similar = ip.search(new Float32Array([1]), 1, 4);
+
+    expect(Array.from(near.indices)).toEqual([1, 0, -1, -1]);
+    expect(Array.from(near.distances)).toEqual([1, 25, Infinity, Infinity]);
+    expect(Array.from(similar.indices)).toEqual([0, 1, -1, -1]);
+    expect(Array.from(similar.distances)).toEqual([5, 1, -Infinity, -Infinity]);
+  });
+
+  test('an empty index answers with padding only', () => {
+    const index = new ExactIndex(3, 'L2');
+    const result = index.search(new Float32Array([1, 2, 3]), 1, 2);
+    expect(Array.from(result.indices)).toEqual([-1, -1]);
+    expect(index.size).toBe(0);
+  });
+
+  test('adding in several batches equals adding at once, and size counts all points', () => {
+    const points = randomRows(300, 5, 1);
+    const queries = randomRows(10, 5, 2);
+    const once = new ExactIndex(5, 'COSINE');
+    once.add(points, 300);
+    const batched = new ExactIndex(5, 'COSINE');
+    batched.add(points.subarray(0, 100 * 5), 100);
+    batched.add(points.subarray(100 * 5, 101 * 5), 1);
+    batched.add(points.subarray(101 * 5), 199);
+
+    expect(batched.size).toBe(300);
+    expect(batched.search(queries, 10, 7)).toEqual(once.search(queries, 10, 7));
+  });
+
+  test('does not keep a reference to the caller’s arrays', () => {
+    const points = new Float32Array([1, 1]);
+    const index = new ExactIndex(2, 'L2');
+    index.add(points, 1);
+    points[0] = 100;
+    expect(index.search(new Float32Array([1, 1]), 1, 1).distances[0]).toBe(0);
+  });
+
+  test('rejects malformed arguments', () => {
+    expect(() => new ExactIndex(0, 'L2')).toThrow(RangeError);
+    expect(() => new ExactIndex(2, 'HAMMING' as IndexMetric)).toThrow(RangeError);
+    const index = new ExactIndex(2, 'L2');
+    expect(() => index.add(new Float32Array(3), 2)).toThrow(/expected 2 × 2/);
+    expect(() => index.search(new Float32Array(2), 1, 0)).toThrow(/k must be a positive integer/);
+    expect(() => index.search(new Float32Array(3), 1, 1)).toThrow(RangeError);
+  });
+});

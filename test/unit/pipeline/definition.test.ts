@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import aslValidator from 'asl-validator';
+import { forEachState, loadDefinition } from '../../../local/stepfunctions/definition';
+
+const FILE = path.resolve(__dirname, '../../../statemachine/pipeline.asl.json');
+const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
+const definition = loadDefinition(
+  Object.fromEntries(['Prepare', 'Split', 'Upload', 'Evaluate', 'Cleanup'].map((n) => [`${n}FunctionArn`, ARN(n)])),
+);
+const states: Record<string, any> = definition.States;
+const CLEANUP_STATES = new Set(['CleanUp', 'CleanUpAfterFailure']);
+
+/** Where control can go next from a state: Next, Choices, Default and Catch targets. */
+function successors(state: any): string[] {
+  return [
+    state.Next,
+    state.Default,
+    ...(state.Choices ?? []).map((choice: any) => choice.Next),
+    ...(state.Catch ?? []).map((catcher: any) => catcher.Next),
+  ].filter(Boolean);
+}
+
+function reachable(from: string, blocked: Set<string> = new Set()): Set<string> {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (seen.has(name) || blocked.has(name)) continue;
+    seen.add(name);
+    stack.push(...successors(states[name]));
+  }
+  return seen;
+}
+
+const isTerminal = (state: any) => state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true;
+
+test('the definition is valid Amazon States Language', () => {
+  const { isValid, errorsText } = aslValidator(definition);
+  expect(errorsText ? errorsText('\n') : '').toBe('');
+  expect(isValid).toBe(true);
+});
+
+test('the file keeps only the documented placeholders and uses JSONPath, not JSONata', () => {
+  const text = readFileSync(FILE, 'utf8');
+  const placeholders = new Set(text.match(/\$\{[^}]+\}/g));
+  expect([...placeholders].sort()).toEqual(
+    ['Cleanup', 'Evaluate', 'Prepare', 'Split', 'Upload'].map((n) => `\${self:custom.asl.${n}FunctionArn}`),
+  );
+  expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+  forEachState(definition, (_name, state) => expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath'));
+});
+
+test('from Train onwards, no path reaches the end of the execution without passing through Cleanup', () => {
+  const afterTrain = reachable('Train');
+  const withoutCleanup = reachable('Train', CLEANUP_STATES);
+  const escapes = [...withoutCleanup].filter((name) => isTerminal(states[name]));
+  expect(escapes).toEqual([]);
+  // And both cleanup paths are actually reachable.
+  expect(afterTrain.has('CleanUp')).toBe(true);
+  expect(afterTrain.has('CleanUpAfterFailure')).toBe(true);
+});
+
+test('every Task from Split onwards catches all errors into the cleanup path, recording which state failed', () => {
+  for (const name of reachable('Split')) {
+    const state = states[name];
+    if (state.Type !== 'Task' || CLEANUP_STATES.has(name)) continue;
+    const catchAll = (state.Catch ?? []).find((c: any) => c.ErrorEquals.includes('States.ALL'));
+    expect({ name, next: catchAll?.Next, resultPath: catchAll?.ResultPath }).toEqual({
+      name,
+      next: 'CleanUpAfterFailure',
+      resultPath: `$.failure.${name}`,
+    });
+  }
+});
+
+test('every Task has a timeout and Lambda/SageMaker Tasks retry transient service errors', () => {
+  forEachState(definition, (name, state) => {
+    if (state.Type !== 'Task') return;
+    expect({ name, timeout: Boolean(state.TimeoutSeconds || state.TimeoutSecondsPath) }).toEqual({ name, timeout: true });
+    const retried = (state.Retry ?? []).flatMap((r: any) => r.ErrorEquals);
+    if (state.Resource.startsWith('arn:aws:lambda:')) expect(retried).toContain('Lambda.ServiceException');
+    if (state.Resource.startsWith('arn:aws:states:::sagemaker:')) expect(retried).toContain('SageMaker.AmazonSageMakerException');
+  });
+});
+
+test('training uses the native .sync integration and the endpoint wait loop is bounded', () => {
+  expect(states.Train.Resource).toBe('arn:aws:states:::sagemaker:createTrainingJob.sync');
+  expect(states.Train.Parameters.AlgorithmSpecification.TrainingInputMode).toBe('Pipe');
+  expect(states.Train.Parameters.InputDataConfig.map((c: any) => c.ChannelName)).toEqual(['train', 'test']);
+  const loop = reachable('WaitForEndpoint', new Set(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime', 'CleanUpAfterFailure']));
+  expect([...loop].sort()).toEqual(['CountEndpointPoll', 'DescribeEndpoint', 'IsEndpointInService', 'WaitForEndpoint']);
+  expect(states.IsEndpointInService.Choices.map((c: any) => c.Next)).toEqual(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime']);
+});
