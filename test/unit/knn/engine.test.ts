@@ -53,6 +53,8 @@ describe('ExactIndex', () => {
       { dim: 16, stored: 2000, queries: 65, k: 10 },
       { dim: 3, stored: 700, queries: 9, k: 40 },
       { dim: 1, stored: 300, queries: 6, k: 1 },
+      // 256 stored points per cache block at dim 64: many blocks and a partial last one.
+      { dim: 64, stored: 1100, queries: 70, k: 3 },
     ])('dim $dim, $stored stored, $queries queries, k=$k', ({ dim, stored, queries, k }) => {
       const points = randomRows(stored, dim, 11 + dim);
       const queryRows = randomRows(queries, dim, 99 + dim);

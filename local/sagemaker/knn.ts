@@ -1,0 +1,58 @@
+// The one place the local cloud touches the k-NN algorithm (src/knn): the "container" of jobs and endpoints.
+import { InferenceInputError, KnnClientError } from '../../src/knn/errors';
+import { formatInferenceResponse, parseInferenceRequest } from '../../src/knn/inference';
+import { type KnnModel, packModelArtifact, unpackModelArtifact } from '../../src/knn/model';
+import { predict } from '../../src/knn/predict';
+import { trainKnn } from '../../src/knn/train';
+
+export interface KnnTrainingOutput {
+  model: unknown;
+  log: string[];
+  finalMetrics: { MetricName: string; Value: number }[];
+}
+
+export const knnAlgorithm = {
+  train(input: { hyperparameters: Record<string, string>; train: Buffer; test?: Buffer; seed: number }): KnnTrainingOutput {
+    return trainKnn({
+      hyperparameters: input.hyperparameters,
+      train: input.train.toString('utf8'),
+      test: input.test?.toString('utf8'),
+      seed: input.seed,
+    });
+  },
+
+  packModel(model: unknown): Promise<Buffer> {
+    return packModelArtifact(model as KnnModel);
+  },
+
+  unpackModel(artifact: Buffer): Promise<unknown> {
+    return unpackModelArtifact(artifact);
+  },
+
+  featureDim(model: unknown): number {
+    return (model as KnnModel).dim;
+  },
+
+  /** Parse → predict → format, as the container's /invocations handler does. */
+  invoke(model: unknown, body: Buffer, contentType: string, accept: string, featureDim: number): { body: Buffer; contentType: string } {
+    const queries = parseInferenceRequest(body, contentType, featureDim);
+    // verbose is decided by the Accept header inside formatInferenceResponse; neighbours are cheap to keep
+    const predictions = predict(model as KnnModel, queries, { verbose: true });
+    const response = formatInferenceResponse(predictions, accept);
+    return { body: Buffer.from(response.body, 'utf8'), contentType: response.contentType };
+  },
+
+  isClientError(error: unknown): boolean {
+    return error instanceof KnnClientError || (error instanceof Error && error.message.startsWith('ClientError: '));
+  },
+
+  isInferenceInputError(error: unknown): boolean {
+    return error instanceof InferenceInputError;
+  },
+
+  /** The status the container answers a rejected payload with: 400 unless the error carries its own. */
+  inferenceErrorStatus(error: unknown): number {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return typeof status === 'number' ? status : 400;
+  },
+};

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { handler } from '../../functions/prepare';
+import { resetClients } from '../../src/aws/clients';
+import { body, notFound, setStageEnv } from '../support/lambda';
+import { s3Event } from '../support/stage';
+
+const s3 = mockClient(S3Client);
+const IRIS = readFileSync(path.resolve(__dirname, '../../data/iris.csv'));
+const execution = { name: 'e3b0c442-98fc-4c14-9afb-f4c8996fb924' };
+
+beforeEach(() => {
+  s3.reset();
+  resetClients();
+  setStageEnv();
+});
+
+function puts() {
+  return s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+}
+
+test('console input: validates and encodes the CSV, writes a label-first dataset and a manifest under the run prefix', async () => {
+  s3.on(HeadObjectCommand).resolves({ ContentLength: IRIS.length, ETag: '"abc"', VersionId: 'v1' });
+  s3.on(GetObjectCommand).resolves({ Body: body(IRIS) });
+  s3.on(PutObjectCommand).resolves({});
+
+  const result = await handler({ input: { Comment: 'Insert your JSON here' }, execution });
+
+  if (result.duplicate) throw new Error('not a duplicate');
+  expect(result.run.training.hyperParameters).toEqual({ k: '1', sample_size: '1000', predictor_type: 'classifier', feature_dim: '4' });
+  expect(result.dataset).toEqual({ rows: 150, features: 4, classes: ['setosa', 'versicolor', 'virginica'] });
+  expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toMatchObject({ Bucket: 'knn-pipeline-dev-data', Key: 'raw/iris.csv', VersionId: 'v1' });
+
+  const written = puts();
+  expect(written.map((p) => p.Key)).toEqual([
+    `runs/${execution.name}/claim.json`,
+    `runs/${execution.name}/prepared/dataset.csv`,
+    `runs/${execution.name}/prepared/manifest.json`,
+  ]);
+  expect(written.every((p) => !String(p.Key).startsWith('raw/'))).toBe(true);
+  expect(written[0].IfNoneMatch).toBe('*');
+  const dataset = String(written[1].Body).trim().split('\n');
+  expect(dataset).toHaveLength(150);
+  expect(dataset[0]).toBe('0,5.1,3.5,1.4,0.2');
+  expect(dataset[149]).toBe('2,5.9,3,5.1,1.8');
+  const manifest = JSON.parse(String(written[2].Body));
+  expect(manifest).toMatchObject({
+    featureNames: ['Sepal.Length', 'Sepal.Width', 'Petal.Length', 'Petal.Width'],
+    classes: ['setosa', 'versicolor', 'virginica'],
+    classCounts: { setosa: 50, versicolor: 50, virginica: 50 },
+    rowCount: 150,
+    source: { bucket: 'knn-pipeline-dev-data', key: 'raw/iris.csv', versionId: 'v1', size: IRIS.length },
+  });
+});
+
+test.each([
+  ['a raw key with a space', 'raw/my data.csv', 'raw/my data.csv'],
+  ['a raw key with a plus', 'raw/a+b.csv', 'raw/a+b.csv'],
+  ['a raw unicode key', 'raw/données é.csv', 'raw/données é.csv'],
+  ['a form-encoded key (space as +)', 'raw/my+data.csv', 'raw/my data.csv'],
+  ['a form-encoded plus and unicode', 'raw/a%2Bb+%C3%A9.csv', 'raw/a+b é.csv'],
+])('S3 event with %s reads the object that was uploaded', async (_case, delivered, stored) => {
+  s3.on(HeadObjectCommand).rejects(notFound());
+  s3.on(HeadObjectCommand, { Key: stored }).resolves({ ContentLength: IRIS.length });
+  s3.on(GetObjectCommand, { Key: stored }).resolves({ Body: body(IRIS) });
+  s3.on(PutObjectCommand).resolves({});
+
+  const result = await handler({ input: s3Event(delivered), execution });
+
+  if (result.duplicate) throw new Error('not a duplicate');
+  expect(result.run.dataset.key).toBe(stored);
+  expect(result.run.trigger.type).toBe('s3');
+});
+
+test('a repeated delivery of the same upload ends as a duplicate without reading the data', async () => {
+  s3.on(HeadObjectCommand).resolves({ ContentLength: IRIS.length });
+  s3.on(PutObjectCommand).rejects(Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }));
+  s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ executionName: 'the-first-execution' })) });
+
+  const result = await handler({ input: s3Event('raw/iris.csv'), execution });
+
+  expect(result).toMatchObject({ duplicate: true, message: expect.stringMatching(/Duplicate event.*the-first-execution/) });
+  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([expect.stringMatching(/claim\.json$/)]);
+});
+
+test('a missing dataset fails naming the object and what to do', async () => {
+  s3.on(HeadObjectCommand).rejects(notFound());
+  await expect(handler({ input: { dataset: { key: 'raw/nope.csv' } }, execution })).rejects.toMatchObject({
+    name: 'DatasetNotFoundError',
+    message: expect.stringContaining('s3://knn-pipeline-dev-data/raw/nope.csv does not exist'),
+  });
+});
+
+test('a file larger than the stage allows is refused before it is read', async () => {
+  setStageEnv({ MAX_DATASET_BYTES: '1000' });
+  s3.on(HeadObjectCommand).resolves({ ContentLength: 5_000_000 });
+  await expect(handler({ input: {}, execution })).rejects.toMatchObject({
+    name: 'DatasetTooLargeError',
+    message: expect.stringMatching(/raw\/iris\.csv is 5000000 bytes; this stage accepts at most 1000 bytes/),
+  });
+  expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+});
+
+test('an invalid CSV fails at Prepare naming object, row and column, and writes no dataset', async () => {
+  const csv = 'a,b,Species\n1,2,x\n3,oops,y\n';
+  s3.on(HeadObjectCommand).resolves({ ContentLength: csv.length });
+  s3.on(GetObjectCommand).resolves({ Body: body(csv) });
+  s3.on(PutObjectCommand).resolves({});
+  await expect(handler({ input: {}, execution })).rejects.toMatchObject({
+    name: 'DatasetError',
+    message: expect.stringContaining('s3://knn-pipeline-dev-data/raw/iris.csv: row 3, column "b"'),
+  });
+  expect(puts().map((p) => p.Key)).toEqual([`runs/${execution.name}/claim.json`]);
+});
+
+test('an invalid execution input fails before any S3 call, listing every problem', async () => {
+  await expect(handler({ input: { k: 3, split: { testFraction: 2 } }, execution })).rejects.toMatchObject({
+    name: 'InputValidationError',
+    message: expect.stringMatching(/^Invalid execution input \(2 problems\): (?=.*unknown field "k")(?=.*split\.testFraction: must be less than 1)/),
+  });
+  expect(s3.calls()).toHaveLength(0);
+});
