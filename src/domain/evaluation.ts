@@ -123,7 +123,7 @@ export function predictionsCsv(
       : ['row', ...featureNames, 'true_value', 'predicted_value', 'error'];
   const rows = features.map((row, index) =>
     predictorType === 'classifier'
-      ? [index, ...row, name(truth[index]), name(predicted[index]), truth[index] === predicted[index]]
+      ? [index, ...row, name(truth[index]), name(predicted[index]), String(truth[index] === predicted[index])]
       : [index, ...row, truth[index], predicted[index], predicted[index] - truth[index]],
   );
   return stringify([header, ...rows]);
