@@ -150,6 +150,8 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, log: (line:
 }
 
 async function main(argv: string[]) {
+  // The SDK's "Node 22 needed from 2027" notice is for the Lambda runtime decision, not for a local run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const cli = program();
   cli.parse(argv);
   const options = cli.opts<LocalRunOptions>();

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { STAGE_ENV } from '../src/config/stage';
 import { resetClients } from '../src/aws/clients';
+import { logger } from '../src/log/logger';
 import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from './s3';
-import { startLocalSageMaker, type LocalSageMaker } from './sagemaker/server';
+import { startLocalSageMaker, type LocalSageMaker } from './sagemaker';
 import { loadDefinition } from './stepfunctions/definition';
 import { LocalStateMachine, type ExecutionRecord, type HistoryEvent, type LocalExecution } from './stepfunctions/runner';
 import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
@@ -30,6 +31,8 @@ export interface LocalCloudOptions {
   sageMakerTiming?: Record<string, number>;
   stepFunctionsTiming?: { waitMs?: number; retryMs?: number; syncPollMs?: number };
   onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
+  /** The handlers' structured JSON logs (CloudWatch in AWS); silent by default so the CLI output stays readable. */
+  lambdaLogLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
 export interface JanitorRun {
@@ -47,7 +50,6 @@ export function localEnvironment(params: StageParams = {}): Record<string, strin
     [STAGE_ENV.knnImage]: `382416733822.dkr.ecr.${LOCAL.region}.amazonaws.com/knn:1`,
     [STAGE_ENV.sageMakerRoleArn]: `arn:aws:iam::${LOCAL.account}:role/${LOCAL.service}-${LOCAL.stage}-sagemaker`,
     CLEANUP_POLL_MS: '50',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   for (const [name, value] of Object.entries(params)) {
     if (value !== undefined) env[STAGE_ENV[name as keyof typeof STAGE_ENV]] = value;
@@ -95,6 +97,7 @@ export class LocalCloud {
     };
     const cloud = new LocalCloud(s3, sageMaker, env);
     cloud.applyEnvironment();
+    logger.setLogLevel(options.lambdaLogLevel ?? 'SILENT');
     cloud.sageMakerClient = new SageMakerClient({ region: LOCAL.region, endpoint: sageMaker.endpoint });
     const substitutions = Object.fromEntries(
       Object.keys(PIPELINE_FUNCTIONS).map((name) => [

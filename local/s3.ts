@@ -1,4 +1,5 @@
 // Local S3: s3rver in-process on 127.0.0.1, silent, with an object-created hook for the local event bus.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
@@ -37,6 +38,7 @@ interface S3rverStore {
 }
 interface S3rverInstance {
   store: S3rverStore;
+  httpServer?: Server;
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   on(event: 'event', listener: (event: { Records: S3rverRecord[] }) => void): void;
@@ -99,7 +101,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     async close() {
       if (closed) return;
       closed = true;
-      await server.close();
+      const closing = server.close();
+      server.httpServer?.closeAllConnections(); // idle keep-alive sockets of SDK clients would hold close() open
+      await closing;
     },
   };
 }

@@ -12,7 +12,7 @@ function validateVariant(v: Violations, variant: unknown, path: string): void {
   v.string(variant.VariantName, `${path}.variantName`, { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
   v.string(variant.ModelName, `${path}.modelName`, { required: true, max: 63, pattern: PATTERNS.modelName });
   const serverless = v.struct(variant.ServerlessConfig, `${path}.serverlessConfig`);
-  v.string(variant.InstanceType, `${path}.instanceType`, { required: !serverless, pattern: PATTERNS.instanceType });
+  v.instanceType(variant.InstanceType, `${path}.instanceType`, !serverless);
   v.integer(variant.InitialInstanceCount, `${path}.initialInstanceCount`, { required: !serverless, min: 1 });
   v.number(variant.InitialVariantWeight, `${path}.initialVariantWeight`, { min: 0 });
   v.integer(variant.VolumeSizeInGB, `${path}.volumeSizeInGB`, { min: 1, max: 512 });

@@ -32,7 +32,7 @@ function validateCreateTrainingJob(request: Json): void {
   }
   if (v.struct(request.ResourceConfig, 'resourceConfig', true)) {
     const resources = request.ResourceConfig;
-    v.string(resources.InstanceType, 'resourceConfig.instanceType', { required: true, pattern: PATTERNS.instanceType });
+    v.instanceType(resources.InstanceType, 'resourceConfig.instanceType', true);
     v.integer(resources.InstanceCount, 'resourceConfig.instanceCount', { required: true, min: 1 });
     v.integer(resources.VolumeSizeInGB, 'resourceConfig.volumeSizeInGB', { required: true, min: 1 });
     v.integer(resources.KeepAlivePeriodInSeconds, 'resourceConfig.keepAlivePeriodInSeconds', { min: 0, max: 21600 });

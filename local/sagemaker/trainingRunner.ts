@@ -27,7 +27,7 @@ export function finishTrainingJob(
   job: TrainingJobRecord,
   outcome: { status: 'Completed' | 'Failed' | 'Stopped'; message: string; failureReason?: string },
 ): void {
-  if (isTerminal(job)) return;
+  if (isTerminal(job) || context.scheduler.isClosed) return; // nothing changes (or gets logged) after close()
   if (job.status === 'Stopping' && outcome.status !== 'Stopped') return; // a requested stop wins over a late result
   const now = new Date();
   job.status = outcome.status;
@@ -101,6 +101,7 @@ async function runTrainingJob(context: LocalSageMakerContext, job: TrainingJobRe
     }
     finishTrainingJob(context, job, { status: 'Completed', message: 'Training job completed' });
   } catch (error) {
+    if (context.scheduler.isClosed) return; // S3 calls fail once close() destroyed the client: not the job's fault
     if (!(error instanceof TrainingFailure)) log.error(`Internal error: ${describeError(error)}`);
     const failureReason = error instanceof TrainingFailure ? error.message : INTERNAL_FAILURE;
     finishTrainingJob(context, job, { status: 'Failed', message: 'Training job failed', failureReason });

@@ -9,9 +9,11 @@ export const PATTERNS = {
   roleArn: '^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$',
   s3Uri: '^(https|s3)://([^/]+)/?(.*)$',
   tag: '^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$',
-  instanceType: '^ml\\.[a-z0-9-]+\\.[a-z0-9]+$',
+  instanceType: '^ml\\.[a-z0-9-]+\\.[a-z0-9-]+$',
   environmentKey: '^[a-zA-Z_][a-zA-Z0-9_]*$',
 } as const;
+
+const EXAMPLE_INSTANCE_TYPES = ['ml.t3.medium', 'ml.m5.large', 'ml.m5.xlarge', 'ml.m5.2xlarge', 'ml.c5.xlarge', 'ml.p3.2xlarge', 'ml.g5.xlarge'];
 
 const compiled = new Map<string, RegExp>();
 function regexFor(pattern: string): RegExp {
@@ -94,6 +96,14 @@ export class Violations {
     if (!this.string(value, path, { required })) return false;
     if (!allowed.includes(value)) this.add(value, path, `Member must satisfy enum value set: [${allowed.join(', ')}]`);
     return true;
+  }
+
+  /** Any `ml.<family>.<size>`; reported like the API's enum constraint (the real list has hundreds of entries). */
+  instanceType(value: unknown, path: string, required: boolean): void {
+    if (!this.string(value, path, { required })) return;
+    if (!regexFor(PATTERNS.instanceType).test(value)) {
+      this.add(value, path, `Member must satisfy enum value set: [${EXAMPLE_INSTANCE_TYPES.join(', ')}, …]`);
+    }
   }
 
   boolean(value: unknown, path: string): void {

@@ -115,8 +115,21 @@ function sdkSageMakerTask(action: string, ctx: IntegrationContext): TaskHandler 
   };
 }
 
+/** The interpreter abandons a Task's promise when the execution ends; a late rejection must not crash the process. */
+function abandonable(task: TaskHandler): TaskHandler {
+  return (input) => {
+    const running = task(input);
+    running.catch(() => undefined);
+    return running;
+  };
+}
+
 /** Chooses how a Task's Resource runs locally: in-process Lambda handlers, or SageMaker through the SDK. */
 export function taskForResource(resource: string, lambdas: Record<string, TaskHandler>, ctx: IntegrationContext): TaskHandler {
+  return abandonable(resolveTask(resource, lambdas, ctx));
+}
+
+function resolveTask(resource: string, lambdas: Record<string, TaskHandler>, ctx: IntegrationContext): TaskHandler {
   const lambda = /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)$/.exec(resource);
   if (lambda) {
     const handler = lambdas[lambda[1]];

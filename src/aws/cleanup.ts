@@ -56,7 +56,18 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
     await sleep(options.pollMs);
     status = await describeEndpointStatus(names.endpoint);
   }
-  const endpoint = status === undefined || status === 'Deleting' ? 'absent' : (await deleteEndpoint(names.endpoint)) ? 'deleted' : 'absent';
+  let endpoint: CleanupReport['endpoint'] = 'absent';
+  if (status !== undefined) {
+    if (status !== 'Deleting' && (await deleteEndpoint(names.endpoint))) endpoint = 'deleted';
+    // The endpoint bills until it is gone, so confirm the deletion finished rather than trusting the request.
+    while ((status = await describeEndpointStatus(names.endpoint)) !== undefined) {
+      if (Date.now() >= deadline) {
+        throw new CleanupIncompleteError(`Endpoint ${names.endpoint} is still ${status} after the delete request`);
+      }
+      await sleep(options.pollMs);
+    }
+    endpoint = 'deleted';
+  }
   const endpointConfig = (await deleteEndpointConfig(names.endpointConfig)) ? 'deleted' : 'absent';
   const model = (await deleteModel(names.model)) ? 'deleted' : 'absent';
   return { trainingJob, endpoint, endpointConfig, model };

@@ -56,8 +56,16 @@ export const deleteEndpointConfig = (name: string) =>
   deleteIfPresent(() => sageMakerClient().send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })));
 export const deleteModel = (name: string) =>
   deleteIfPresent(() => sageMakerClient().send(new DeleteModelCommand({ ModelName: name })));
-export const stopTrainingJob = (name: string) =>
-  deleteIfPresent(() => sageMakerClient().send(new StopTrainingJobCommand({ TrainingJobName: name })));
+/** Stops a running job; a job that finished meanwhile ("…is in status Completed") needs no stopping. */
+export async function stopTrainingJob(name: string): Promise<boolean> {
+  try {
+    return await deleteIfPresent(() => sageMakerClient().send(new StopTrainingJobCommand({ TrainingJobName: name })));
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    if (e.name === 'ValidationException' && /in status (Completed|Failed|Stopped|Stopping)/.test(e.message ?? '')) return false;
+    throw error;
+  }
+}
 
 export async function invokeEndpoint(
   endpointName: string,

@@ -1,4 +1,4 @@
-import type { PredictorType, StageDefaults } from '../domain/runConfig';
+import { MAX_TRAINING_RUNTIME_SECONDS, type PredictorType, type StageDefaults } from '../domain/runConfig';
 
 /** Environment variable names shared by serverless.yml, the handlers and the local cloud. */
 export const STAGE_ENV = {
@@ -83,7 +83,12 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       instanceType: text(env, STAGE_ENV.trainingInstanceType, 'ml.m5.large'),
       instanceCount: number(env, STAGE_ENV.trainingInstanceCount, 1, positiveInteger),
       volumeSizeInGB: number(env, STAGE_ENV.trainingVolumeSizeInGB, 5, positiveInteger),
-      maxRuntimeInSeconds: number(env, STAGE_ENV.trainingMaxRuntimeSeconds, 3600, positiveInteger),
+      maxRuntimeInSeconds: number(
+        env,
+        STAGE_ENV.trainingMaxRuntimeSeconds,
+        3600,
+        (n) => positiveInteger(n) && n <= MAX_TRAINING_RUNTIME_SECONDS,
+      ),
     },
     hosting: {
       instanceType: text(env, STAGE_ENV.hostingInstanceType, 'ml.m5.large'),

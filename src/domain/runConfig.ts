@@ -7,6 +7,7 @@ export type TriggerType = 'console' | 's3' | 'schedule';
 export const CLASSIFIER_GATE_METRICS = ['accuracy', 'macroF1', 'weightedF1', 'macroPrecision', 'macroRecall'] as const;
 export const REGRESSOR_GATE_METRICS = ['r2', 'mse', 'rmse', 'mae'] as const;
 /** Loss metrics pass the gate at or below the threshold; every other metric at or above it. */
+export const MAX_TRAINING_RUNTIME_SECONDS = 14_400;
 export const LOWER_IS_BETTER = new Set<string>(['mse', 'rmse', 'mae']);
 
 /** Settings of a deployed stage (serverless.yml params → Lambda environment); every run starts from these. */
@@ -50,7 +51,7 @@ export interface RunConfig {
   names: SageMakerNames;
   keys: ReturnType<typeof runLayout>;
   uris: { trainChannel: string; testChannel: string; trainingOutput: string; root: string };
-  training: StageDefaults['training'] & { hyperParameters: Record<string, string>; taskTimeoutSeconds: number };
+  training: StageDefaults['training'] & { hyperParameters: Record<string, string> };
   hosting: { instanceType: string; instanceCount: number; maxWaitPolls: number; pollSeconds: number };
   qualityGate: QualityGate & { direction: 'min' | 'max' };
 }
@@ -104,7 +105,8 @@ const consoleInputSchema = z.strictObject({
       instanceType: instanceType.optional(),
       instanceCount: positiveInt(100).optional(),
       volumeSizeInGB: positiveInt(16384).optional(),
-      maxRuntimeInSeconds: positiveInt(2_419_200).optional(),
+      // The Train task times out at 5 h and the execution at 6 h (statemachine/), so a job may run at most 4 h.
+      maxRuntimeInSeconds: positiveInt(MAX_TRAINING_RUNTIME_SECONDS).optional(),
     })
     .optional(),
   hosting: z.strictObject({ instanceType: instanceType.optional(), instanceCount: positiveInt(100).optional() }).optional(),
@@ -262,7 +264,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       testChannel: s3Uri(bucket, keys.testChannelPrefix),
       trainingOutput: s3Uri(bucket, keys.trainingOutput),
     },
-    training: withTaskTimeout({ ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters }),
+    training: { ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters },
     hosting: {
       instanceType: options.hosting?.instanceType ?? defaults.hosting.instanceType,
       instanceCount: options.hosting?.instanceCount ?? defaults.hosting.instanceCount,
@@ -275,13 +277,6 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       direction: LOWER_IS_BETTER.has(gateMetric) ? 'max' : 'min',
     },
   };
-}
-
-/** The Train task outlives the job's own MaxRuntime by a margin, so SageMaker's stop wins over a Step Functions timeout. */
-export const TRAIN_TASK_TIMEOUT_MARGIN_SECONDS = 1800;
-
-function withTaskTimeout<T extends { maxRuntimeInSeconds: number }>(training: T): T & { taskTimeoutSeconds: number } {
-  return { ...training, taskTimeoutSeconds: training.maxRuntimeInSeconds + TRAIN_TASK_TIMEOUT_MARGIN_SECONDS };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -10,18 +10,22 @@
  * - `INNER_PRODUCT`: distance = inner product (what faiss `IndexFlatIP` reports), descending.
  * - `COSINE`: stored and query vectors are L2-normalised first (a zero vector stays zero, as `faiss.normalize_L2`
  *   leaves it), then ranked like `INNER_PRODUCT`; distance = cosine similarity, descending.
- * - Arithmetic: each pair is summed over dimensions in order in float64 (direct differences for L2, never the
- *   ||x||² + ||y||² − 2x·y expansion, so a point's distance to itself is exactly 0); the value is rounded to float32
- *   only when reported. Ranking uses the float64 value.
- * - Ties (equal float64 values): the lower stored index (insertion order) ranks first.
+ * - Arithmetic is float32 like faiss, but each pair is summed over dimensions in order from direct differences
+ *   (never the ||x||² + ||y||² − 2x·y expansion), so a point's distance to itself is exactly 0 and every value
+ *   equals the plain loop `sum = fround(sum + fround((x − q)²))` (or `fround(x · q)` for inner products).
+ * - Ties (equal values): the lower stored index (insertion order) ranks first.
  * - Fewer than k stored points: the missing tail of a row is index -1 with distance +Infinity (L2) or -Infinity
  *   (INNER_PRODUCT, COSINE); faiss pads with ±FLT_MAX instead.
  *
- * Speed: queries and stored points are processed in blocks (the stored block sized to stay in cache), four queries
- * at a time against each stored point, and each pair is compared at once with that query's current k-th best, so no
- * query × stored distance matrix is ever built. Top-k keeps a sorted insertion buffer for small k and a bounded
- * max-heap for large k.
+ * Speed: queries (64 at a time) and stored points (a cache-sized block at a time) meet in a WebAssembly SIMD kernel
+ * (simdKernels.ts) that fills one query-block × stored-block tile; the tile is then scanned against each query's
+ * current k-th best, so no query × stored matrix larger than one tile ever exists. Top-k keeps a sorted insertion
+ * buffer for small k and a bounded max-heap for large k. Measured on one core of the development machine
+ * (AMD EPYC, Node 20): 100,000 × 16 stored, 10,000 queries, k=5: about 3 s (the plain-JavaScript loop it replaced
+ * took about 16 s).
  */
+
+import { createKernels, type KernelMemory, POINTS_PER_GROUP, QUERIES_PER_GROUP, type SimdKernels, WASM_PAGE_BYTES } from './simdKernels';
 
 export type IndexMetric = 'L2' | 'INNER_PRODUCT' | 'COSINE';
 
@@ -33,16 +37,26 @@ export interface SearchResult {
 }
 
 const QUERY_BLOCK = 64;
-// Stored points per block: about 64 KiB of float32 rows, measured best at dim 16 and dim 128.
-const STORED_BLOCK_BYTES = 64 * 1024;
+// Stored points per block: at most 1024 and at most ~256 KiB of vectors, so the block stays in L2 cache while every
+// query group of the query block streams over it, and the 64 × 1024 float32 tile fits there too.
+const MAX_STORED_BLOCK_POINTS = 1024;
+const STORED_BLOCK_BYTES = 256 * 1024;
 // Above this k a heap beats shifting a sorted buffer (O(log k) vs O(k) per accepted candidate).
 const MAX_INSERTION_BUFFER_K = 32;
+// wasm32 addresses: the kernels compute byte offsets in 32-bit unsigned arithmetic.
+const MAX_MEMORY_BYTES = 2 ** 32 - WASM_PAGE_BYTES;
 
 export class ExactIndex {
   readonly dim: number;
   readonly metric: IndexMetric;
-  private storage: Float32Array;
+  /** Row-major copy of every added point (normalised for COSINE). */
+  private rows: Float32Array;
   private count = 0;
+  /** The kernels' memory: stored points in groups (see simdKernels.ts), then per search a query block and a tile. */
+  private readonly memory: KernelMemory;
+  private readonly kernels: SimdKernels;
+  /** How many of `rows` are already copied into the grouped layout. */
+  private laidOut = 0;
 
   constructor(dim: number, metric: IndexMetric) {
     if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`dim must be a positive integer, got ${dim}`);
@@ -51,7 +65,8 @@ export class ExactIndex {
     }
     this.dim = dim;
     this.metric = metric;
-    this.storage = new Float32Array(0);
+    this.rows = new Float32Array(0);
+    ({ memory: this.memory, kernels: this.kernels } = createKernels());
   }
 
   get size(): number {
@@ -62,12 +77,12 @@ export class ExactIndex {
   add(points: Float32Array, count: number): void {
     checkRows(points, count, this.dim, 'points');
     const needed = (this.count + count) * this.dim;
-    if (needed > this.storage.length) {
-      const grown = new Float32Array(Math.max(needed, this.storage.length * 2));
-      grown.set(this.storage.subarray(0, this.count * this.dim));
-      this.storage = grown;
+    if (needed > this.rows.length) {
+      const grown = new Float32Array(Math.max(needed, this.rows.length * 2));
+      grown.set(this.rows.subarray(0, this.count * this.dim));
+      this.rows = grown;
     }
-    const target = this.storage.subarray(this.count * this.dim, needed);
+    const target = this.rows.subarray(this.count * this.dim, needed);
     target.set(points.subarray(0, count * this.dim));
     if (this.metric === 'COSINE') normaliseRows(target, count, this.dim);
     this.count += count;
@@ -82,26 +97,103 @@ export class ExactIndex {
       normaliseRows(queryRows, queryCount, this.dim);
     }
     const isSimilarity = this.metric !== 'L2';
+    const kernel = isSimilarity ? this.kernels.innerProductTile : this.kernels.squaredL2Tile;
     const distances = new Float32Array(queryCount * k);
     const indices = new Int32Array(queryCount * k);
     const topK = new TopK(Math.min(QUERY_BLOCK, queryCount), k);
-    const storedBlock = Math.max(16, Math.floor(STORED_BLOCK_BYTES / (4 * this.dim)));
-    const stored = this.storage;
+
+    const dim = this.dim;
+    const groupBytes = 4 * POINTS_PER_GROUP * dim;
+    const storedGroups = Math.ceil(this.count / POINTS_PER_GROUP);
+    const blockGroups = Math.max(
+      1,
+      Math.floor(Math.min(MAX_STORED_BLOCK_POINTS, STORED_BLOCK_BYTES / (4 * dim)) / POINTS_PER_GROUP),
+    );
+    const blockPoints = blockGroups * POINTS_PER_GROUP;
+    const queryPtr = storedGroups * groupBytes;
+    const tilePtr = queryPtr + 4 * QUERY_BLOCK * dim;
+    this.reserve(tilePtr + 4 * QUERY_BLOCK * blockPoints);
+    this.layOutStoredPoints();
+    const memory = new Float32Array(this.memory.buffer);
 
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += QUERY_BLOCK) {
       const blockQueries = Math.min(QUERY_BLOCK, queryCount - firstQuery);
+      const queryGroups = Math.ceil(blockQueries / QUERIES_PER_GROUP);
+      writeGroups(memory, queryPtr / 4, queryRows, firstQuery, blockQueries, queryGroups * QUERIES_PER_GROUP, dim, QUERIES_PER_GROUP);
       topK.reset(blockQueries);
-      for (let firstStored = 0; firstStored < this.count; firstStored += storedBlock) {
-        const endStored = Math.min(this.count, firstStored + storedBlock);
-        if (isSimilarity) {
-          scanInnerProduct(topK, queryRows, firstQuery, blockQueries, stored, firstStored, endStored, this.dim);
-        } else {
-          scanSquaredL2(topK, queryRows, firstQuery, blockQueries, stored, firstStored, endStored, this.dim);
+      for (let firstGroup = 0; firstGroup < storedGroups; firstGroup += blockGroups) {
+        const groups = Math.min(blockGroups, storedGroups - firstGroup);
+        kernel(queryPtr, queryGroups, firstGroup * groupBytes, groups, dim, tilePtr);
+        const firstPoint = firstGroup * POINTS_PER_GROUP;
+        const tileRow = groups * POINTS_PER_GROUP;
+        const validPoints = Math.min(tileRow, this.count - firstPoint);
+        for (let query = 0; query < blockQueries; query++) {
+          const rowStart = tilePtr / 4 + query * tileRow;
+          let worst = topK.worst(query);
+          if (isSimilarity) {
+            for (let j = 0; j < validPoints; j++) {
+              const key = -memory[rowStart + j];
+              if (key < worst) worst = topK.insert(query, key, firstPoint + j);
+            }
+          } else {
+            for (let j = 0; j < validPoints; j++) {
+              const key = memory[rowStart + j];
+              if (key < worst) worst = topK.insert(query, key, firstPoint + j);
+            }
+          }
         }
       }
       topK.writeSorted(distances, indices, firstQuery * k, blockQueries, isSimilarity);
     }
     return { distances, indices };
+  }
+
+  /** Grows the kernels' memory to at least `bytes`. */
+  private reserve(bytes: number): void {
+    if (bytes > MAX_MEMORY_BYTES) {
+      throw new RangeError(`the index needs ${bytes} bytes of search memory; the local engine is limited to 4 GiB`);
+    }
+    const missing = bytes - this.memory.buffer.byteLength;
+    if (missing > 0) this.memory.grow(Math.ceil(missing / WASM_PAGE_BYTES));
+  }
+
+  /** Copies points added since the last search into the grouped layout, zero-filling the last group's spare lanes. */
+  private layOutStoredPoints(): void {
+    if (this.laidOut === this.count) return;
+    const memory = new Float32Array(this.memory.buffer);
+    const firstGroup = Math.floor(this.laidOut / POINTS_PER_GROUP);
+    const firstRow = firstGroup * POINTS_PER_GROUP;
+    const groups = Math.ceil(this.count / POINTS_PER_GROUP) - firstGroup;
+    const groupFloats = POINTS_PER_GROUP * this.dim;
+    writeGroups(memory, firstGroup * groupFloats, this.rows, firstRow, this.count - firstRow, groups * POINTS_PER_GROUP, this.dim, POINTS_PER_GROUP);
+    this.laidOut = this.count;
+  }
+}
+
+/**
+ * Writes rows [firstRow, firstRow + rowCount) of a row-major array into the kernels' grouped layout at float offset
+ * `at`: for each group of `perGroup` rows and each dimension d, the group's values at d side by side. Slots up to
+ * `paddedRows` that have no row are zeroed.
+ */
+function writeGroups(
+  memory: Float32Array,
+  at: number,
+  rows: Float32Array,
+  firstRow: number,
+  rowCount: number,
+  paddedRows: number,
+  dim: number,
+  perGroup: number,
+): void {
+  for (let slot = 0; slot < paddedRows; slot++) {
+    const group = Math.floor(slot / perGroup);
+    let target = at + group * perGroup * dim + (slot % perGroup);
+    if (slot >= rowCount) {
+      for (let d = 0; d < dim; d++, target += perGroup) memory[target] = 0;
+      continue;
+    }
+    const source = (firstRow + slot) * dim;
+    for (let d = 0; d < dim; d++, target += perGroup) memory[target] = rows[source + d];
   }
 }
 
@@ -219,181 +311,4 @@ function isWorse(keyA: number, idA: number, keyB: number, idB: number): boolean 
 function compareCandidates(keyA: number, idA: number, keyB: number, idB: number): number {
   if (idA < 0 || idB < 0) return idA < 0 ? (idB < 0 ? 0 : 1) : -1;
   return keyA < keyB ? -1 : keyA > keyB ? 1 : idA - idB;
-}
-
-// The two scan kernels below are written out (four queries against one stored row, dimensions unrolled by four)
-// because this is the hot loop; each pair's sum still runs over dimensions in order, so results equal a naive loop.
-
-function scanSquaredL2(
-  topK: TopK,
-  queries: Float32Array,
-  firstQuery: number,
-  blockQueries: number,
-  stored: Float32Array,
-  firstStored: number,
-  endStored: number,
-  dim: number,
-): void {
-  const unrolledDim = dim - (dim % 4);
-  let local = 0;
-  for (; local + 4 <= blockQueries; local += 4) {
-    const q0 = (firstQuery + local) * dim;
-    const q1 = q0 + dim;
-    const q2 = q1 + dim;
-    const q3 = q2 + dim;
-    let worst0 = topK.worst(local);
-    let worst1 = topK.worst(local + 1);
-    let worst2 = topK.worst(local + 2);
-    let worst3 = topK.worst(local + 3);
-    for (let id = firstStored; id < endStored; id++) {
-      const row = id * dim;
-      let sum0 = 0;
-      let sum1 = 0;
-      let sum2 = 0;
-      let sum3 = 0;
-      let d = 0;
-      for (; d < unrolledDim; d += 4) {
-        let value = stored[row + d];
-        let diff = value - queries[q0 + d];
-        sum0 += diff * diff;
-        diff = value - queries[q1 + d];
-        sum1 += diff * diff;
-        diff = value - queries[q2 + d];
-        sum2 += diff * diff;
-        diff = value - queries[q3 + d];
-        sum3 += diff * diff;
-        value = stored[row + d + 1];
-        diff = value - queries[q0 + d + 1];
-        sum0 += diff * diff;
-        diff = value - queries[q1 + d + 1];
-        sum1 += diff * diff;
-        diff = value - queries[q2 + d + 1];
-        sum2 += diff * diff;
-        diff = value - queries[q3 + d + 1];
-        sum3 += diff * diff;
-        value = stored[row + d + 2];
-        diff = value - queries[q0 + d + 2];
-        sum0 += diff * diff;
-        diff = value - queries[q1 + d + 2];
-        sum1 += diff * diff;
-        diff = value - queries[q2 + d + 2];
-        sum2 += diff * diff;
-        diff = value - queries[q3 + d + 2];
-        sum3 += diff * diff;
-        value = stored[row + d + 3];
-        diff = value - queries[q0 + d + 3];
-        sum0 += diff * diff;
-        diff = value - queries[q1 + d + 3];
-        sum1 += diff * diff;
-        diff = value - queries[q2 + d + 3];
-        sum2 += diff * diff;
-        diff = value - queries[q3 + d + 3];
-        sum3 += diff * diff;
-      }
-      for (; d < dim; d++) {
-        const value = stored[row + d];
-        let diff = value - queries[q0 + d];
-        sum0 += diff * diff;
-        diff = value - queries[q1 + d];
-        sum1 += diff * diff;
-        diff = value - queries[q2 + d];
-        sum2 += diff * diff;
-        diff = value - queries[q3 + d];
-        sum3 += diff * diff;
-      }
-      if (sum0 < worst0) worst0 = topK.insert(local, sum0, id);
-      if (sum1 < worst1) worst1 = topK.insert(local + 1, sum1, id);
-      if (sum2 < worst2) worst2 = topK.insert(local + 2, sum2, id);
-      if (sum3 < worst3) worst3 = topK.insert(local + 3, sum3, id);
-    }
-  }
-  for (; local < blockQueries; local++) {
-    const q = (firstQuery + local) * dim;
-    let worst = topK.worst(local);
-    for (let id = firstStored; id < endStored; id++) {
-      const row = id * dim;
-      let sum = 0;
-      for (let d = 0; d < dim; d++) {
-        const diff = stored[row + d] - queries[q + d];
-        sum += diff * diff;
-      }
-      if (sum < worst) worst = topK.insert(local, sum, id);
-    }
-  }
-}
-
-function scanInnerProduct(
-  topK: TopK,
-  queries: Float32Array,
-  firstQuery: number,
-  blockQueries: number,
-  stored: Float32Array,
-  firstStored: number,
-  endStored: number,
-  dim: number,
-): void {
-  const unrolledDim = dim - (dim % 4);
-  let local = 0;
-  for (; local + 4 <= blockQueries; local += 4) {
-    const q0 = (firstQuery + local) * dim;
-    const q1 = q0 + dim;
-    const q2 = q1 + dim;
-    const q3 = q2 + dim;
-    let worst0 = topK.worst(local);
-    let worst1 = topK.worst(local + 1);
-    let worst2 = topK.worst(local + 2);
-    let worst3 = topK.worst(local + 3);
-    for (let id = firstStored; id < endStored; id++) {
-      const row = id * dim;
-      let dot0 = 0;
-      let dot1 = 0;
-      let dot2 = 0;
-      let dot3 = 0;
-      let d = 0;
-      for (; d < unrolledDim; d += 4) {
-        let value = stored[row + d];
-        dot0 += value * queries[q0 + d];
-        dot1 += value * queries[q1 + d];
-        dot2 += value * queries[q2 + d];
-        dot3 += value * queries[q3 + d];
-        value = stored[row + d + 1];
-        dot0 += value * queries[q0 + d + 1];
-        dot1 += value * queries[q1 + d + 1];
-        dot2 += value * queries[q2 + d + 1];
-        dot3 += value * queries[q3 + d + 1];
-        value = stored[row + d + 2];
-        dot0 += value * queries[q0 + d + 2];
-        dot1 += value * queries[q1 + d + 2];
-        dot2 += value * queries[q2 + d + 2];
-        dot3 += value * queries[q3 + d + 2];
-        value = stored[row + d + 3];
-        dot0 += value * queries[q0 + d + 3];
-        dot1 += value * queries[q1 + d + 3];
-        dot2 += value * queries[q2 + d + 3];
-        dot3 += value * queries[q3 + d + 3];
-      }
-      for (; d < dim; d++) {
-        const value = stored[row + d];
-        dot0 += value * queries[q0 + d];
-        dot1 += value * queries[q1 + d];
-        dot2 += value * queries[q2 + d];
-        dot3 += value * queries[q3 + d];
-      }
-      // Keys are negated scores so that "smaller is better" holds for every metric.
-      if (-dot0 < worst0) worst0 = topK.insert(local, -dot0, id);
-      if (-dot1 < worst1) worst1 = topK.insert(local + 1, -dot1, id);
-      if (-dot2 < worst2) worst2 = topK.insert(local + 2, -dot2, id);
-      if (-dot3 < worst3) worst3 = topK.insert(local + 3, -dot3, id);
-    }
-  }
-  for (; local < blockQueries; local++) {
-    const q = (firstQuery + local) * dim;
-    let worst = topK.worst(local);
-    for (let id = firstStored; id < endStored; id++) {
-      const row = id * dim;
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += stored[row + d] * queries[q + d];
-      if (-dot < worst) worst = topK.insert(local, -dot, id);
-    }
-  }
 }

@@ -24,9 +24,13 @@ beforeEach(() => {
   setStageEnv({ CLEANUP_POLL_MS: '1' });
 });
 
-test('deletes the endpoint, endpoint config and model of the run', async () => {
+test('deletes the endpoint (waiting until it is really gone), endpoint config and model of the run', async () => {
   sagemaker.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed' });
-  sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
+  sagemaker
+    .on(DescribeEndpointCommand)
+    .resolvesOnce({ EndpointStatus: 'InService' })
+    .resolvesOnce({ EndpointStatus: 'Deleting' })
+    .rejects(missing('endpoint'));
   sagemaker.on(DeleteEndpointCommand).resolves({});
   sagemaker.on(DeleteEndpointConfigCommand).resolves({});
   sagemaker.on(DeleteModelCommand).resolves({});
@@ -59,7 +63,8 @@ test('waits for a Creating endpoint to settle before deleting it, and stops a ru
     .on(DescribeEndpointCommand)
     .resolvesOnce({ EndpointStatus: 'Creating' })
     .resolvesOnce({ EndpointStatus: 'Creating' })
-    .resolves({ EndpointStatus: 'Failed' });
+    .resolvesOnce({ EndpointStatus: 'Failed' })
+    .rejects(missing('endpoint'));
   sagemaker.on(DeleteEndpointCommand).resolves({});
   sagemaker.on(DeleteEndpointConfigCommand).resolves({});
   sagemaker.on(DeleteModelCommand).resolves({});
@@ -67,7 +72,7 @@ test('waits for a Creating endpoint to settle before deleting it, and stops a ru
   const result = await handler({ run });
 
   expect(result.deleted).toMatchObject({ trainingJob: 'stopped', endpoint: 'deleted' });
-  expect(sagemaker.commandCalls(DescribeEndpointCommand)).toHaveLength(3);
+  expect(sagemaker.commandCalls(DescribeEndpointCommand)).toHaveLength(4);
 });
 
 test('gives up with a retryable error when the endpoint does not settle in time', async () => {

@@ -136,6 +136,16 @@ describe('local S3 (s3rver)', () => {
     expect(new Set(sequencers).size).toBe(3);
   });
 
+  it('closes promptly even while a client keeps its connection alive', async () => {
+    const other = await startLocalS3({ directory: join(directory, 'second'), buckets: ['b'] });
+    const client = new S3Client({ endpoint: other.endpoint, region: 'us-east-1', forcePathStyle: true });
+    await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'v' }));
+    const started = Date.now();
+    await other.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    client.destroy();
+  });
+
   it('keeps objects on disk after close and serves them again from the same directory', async () => {
     const reopened = await startLocalS3({ directory, buckets: [BUCKET] });
     const client = new S3Client({ endpoint: reopened.endpoint, region: 'us-east-1', forcePathStyle: true });

@@ -1,7 +1,14 @@
 import { ExactIndex, type IndexMetric } from '../../../src/knn/engine';
 import { randomIntegerRows, randomRows } from './fixtures';
 
-/** The obvious O(n·m·d) search: every distance, then a full sort by (score, stored index). */
+// Float32 rounding through a typed array: Math.fround is very slow inside jest's VM context.
+const float32Scratch = new Float32Array(1);
+function float32(value: number): number {
+  float32Scratch[0] = value;
+  return float32Scratch[0];
+}
+
+/** The obvious O(n·m·d) float32 search: every distance summed in dimension order, then a full sort by (score, index). */
 function bruteForce(stored: Float32Array, queries: Float32Array, dim: number, metric: IndexMetric, k: number) {
   const normalise = (rows: Float32Array): Float32Array => {
     const out = Float32Array.from(rows);
@@ -21,14 +28,18 @@ function bruteForce(stored: Float32Array, queries: Float32Array, dim: number, me
     const scored = Array.from({ length: n }, (_, j) => {
       let value = 0;
       for (let d = 0; d < dim; d++) {
-        if (metric === 'L2') value += (x[j * dim + d] - q[i * dim + d]) ** 2;
-        else value += x[j * dim + d] * q[i * dim + d];
+        if (metric === 'L2') {
+          const difference = float32(x[j * dim + d] - q[i * dim + d]);
+          value = float32(value + float32(difference * difference));
+        } else {
+          value = float32(value + float32(x[j * dim + d] * q[i * dim + d]));
+        }
       }
       return { j, value };
     });
     scored.sort((a, b) => (metric === 'L2' ? a.value - b.value : b.value - a.value) || a.j - b.j);
     const best = scored.slice(0, k);
-    results.push({ indices: best.map((s) => s.j), distances: best.map((s) => Math.fround(s.value)) });
+    results.push({ indices: best.map((s) => s.j), distances: best.map((s) => s.value) });
   }
   return results;
 }
@@ -53,8 +64,10 @@ describe('ExactIndex', () => {
       { dim: 16, stored: 2000, queries: 65, k: 10 },
       { dim: 3, stored: 700, queries: 9, k: 40 },
       { dim: 1, stored: 300, queries: 6, k: 1 },
-      // 256 stored points per cache block at dim 64: many blocks and a partial last one.
+      // 1024 stored points per cache block at dim 64: two blocks, the last partial; two query blocks.
       { dim: 64, stored: 1100, queries: 70, k: 3 },
+      // 512 stored points per block at dim 128, 6 blocks, k in heap territory.
+      { dim: 128, stored: 2600, queries: 5, k: 33 },
     ])('dim $dim, $stored stored, $queries queries, k=$k', ({ dim, stored, queries, k }) => {
       const points = randomRows(stored, dim, 11 + dim);
       const queryRows = randomRows(queries, dim, 99 + dim);
@@ -140,6 +153,16 @@ describe('ExactIndex', () => {
 
     expect(batched.size).toBe(300);
     expect(batched.search(queries, 10, 7)).toEqual(once.search(queries, 10, 7));
+  });
+
+  test('points added after a search are found by the next search', () => {
+    const points = randomRows(50, 3, 8);
+    const queries = randomRows(7, 3, 9);
+    const index = new ExactIndex(3, 'L2');
+    index.add(points.subarray(0, 13 * 3), 13);
+    expect(rowsOf(index.search(queries, 7, 4), 4)).toEqual(bruteForce(points.subarray(0, 13 * 3), queries, 3, 'L2', 4));
+    index.add(points.subarray(13 * 3), 37);
+    expect(rowsOf(index.search(queries, 7, 4), 4)).toEqual(bruteForce(points, queries, 3, 'L2', 4));
   });
 
   test('does not keep a reference to the caller’s arrays', () => {

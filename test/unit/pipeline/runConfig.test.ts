@@ -47,7 +47,7 @@ describe('console input', () => {
       defaults,
     );
     expect(run.training.hyperParameters).toEqual({ k: '5', sample_size: '200', index_metric: 'COSINE', predictor_type: 'regressor' });
-    expect(run.training).toMatchObject({ instanceType: 'ml.c5.xlarge', maxRuntimeInSeconds: 600, taskTimeoutSeconds: 2400 });
+    expect(run.training).toMatchObject({ instanceType: 'ml.c5.xlarge', maxRuntimeInSeconds: 600 });
     expect(run.hosting).toMatchObject({ instanceType: 'ml.t2.medium', instanceCount: 2, maxWaitPolls: 120 });
     expect(run.qualityGate).toEqual({ metric: 'rmse', threshold: 0.8, direction: 'max' });
   });
