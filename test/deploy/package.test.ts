@@ -4,7 +4,7 @@
  * the one definition file, the three triggers plus the janitor rule, the data bucket, and the bundles.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { STAGE_ENV, stageDefaultsFromEnv } from '../../src/config/stage';
@@ -142,6 +142,8 @@ const EXPECTED_STAR_RESOURCES = [
 
 const sortStatements = <T>(statements: T[]) => [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
+let workDir: string;
+/** Where the packaged template and zips are: the copy's .serverless/. */
 let outDir: string;
 let template: Template;
 let packageLog = '';
@@ -177,10 +179,24 @@ function allPolicyStatements(): { where: string; statement: NormalStatement }[] 
   return found;
 }
 
+/**
+ * Packaging runs in a throw-away copy of the project (node_modules symlinked): Serverless empties .serverless/ and
+ * serverless-esbuild uses .esbuild/ in the service directory, so packaging in place would race with a developer's
+ * (or the package-lint check's) own `serverless package`.
+ */
+const SKIP_IN_COPY = new Set(['node_modules', '.git', '.serverless', '.esbuild', '.local-cloud', 'coverage', 'test', 'data', 'bench']);
+
 beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'knn-package-'));
-  const child = spawn('npx', ['serverless', 'package', '--stage', STAGE, '--package', outDir], {
-    cwd: PROJECT_DIR,
+  workDir = mkdtempSync(join(tmpdir(), 'knn-package-'));
+  const serviceDir = join(workDir, 'service');
+  outDir = join(serviceDir, '.serverless');
+  mkdirSync(serviceDir);
+  for (const entry of readdirSync(PROJECT_DIR)) {
+    if (!SKIP_IN_COPY.has(entry)) cpSync(join(PROJECT_DIR, entry), join(serviceDir, entry), { recursive: true });
+  }
+  symlinkSync(join(PROJECT_DIR, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
+  const child = spawn('npx', ['serverless', 'package', '--stage', STAGE], {
+    cwd: serviceDir,
     env: offlineEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -198,7 +214,7 @@ beforeAll(async () => {
 }, PACKAGE_TIMEOUT_MS);
 
 afterAll(() => {
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 describe('serverless package (offline, no AWS credentials)', () => {
@@ -501,7 +517,7 @@ describe('bundles', () => {
   });
 
   test('every bundle loads in plain Node and exports handler() (AWS SDK bundled, nothing external)', () => {
-    const loadDir = join(outDir, 'load');
+    const loadDir = join(workDir, 'load');
     for (const name of FUNCTION_NAMES) {
       for (const [file, content] of readZip(join(outDir, `${name}.zip`))) {
         mkdirSync(dirname(join(loadDir, name, file)), { recursive: true });

@@ -68,11 +68,16 @@ test('a regressor run on a second dataset predicts the numeric label and cleans 
 
 const sklearn = hasPythonModules('sklearn', 'numpy');
 (sklearn ? test : test.skip)(
-  'a classifier on a dataset of our own (quoted headers, labels with spaces) agrees with scikit-learn row for row',
+  'a classifier on a dataset of our own (quoted headers, labels with spaces) agrees with scikit-learn row for row, and its weak score fails the quality gate',
   async () => {
     const data = path.join(ROOT, 'test/fixtures/datasets/fruit-classes.csv');
     const summary = await runLocal({ data, label: 'fruit kind', k: '3', seed: '5', testFraction: '0.3', dir }, quiet);
-    expect(summary.status).toBe('SUCCEEDED');
+    // Unscaled features let the weight column dominate the distances: accuracy ≈ 0.72, below the 0.9 gate.
+    expect(summary.status).toBe('FAILED');
+    expect(summary.error).toBe('QualityGateNotMet');
+    expect(summary.cause).toMatch(/^Quality gate not met: accuracy 0\.71\d+ but must be at least 0\.9/);
+    expect(summary.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
+    expect(summary.classes).toEqual(['banana', 'blood orange', 'green apple', 'pear (conference)']);
 
     const expected = JSON.parse(
       runPython(
@@ -82,7 +87,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import LabelEncoder
-rows = list(csv.reader(open(sys.argv[1] if len(sys.argv) > 1 else ${JSON.stringify(data)})))
+rows = list(csv.reader(open(${JSON.stringify(data)})))
 header, body = rows[0], rows[1:]
 li = header.index('fruit kind')
 X = np.array([[float(v) for i, v in enumerate(r) if i != li] for r in body])
