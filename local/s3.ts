@@ -35,9 +35,21 @@ interface S3rverRecord {
 }
 interface S3rverStore {
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+  existsObject(bucket: string, key: string): Promise<boolean>;
 }
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  status: number;
+  type: string;
+  body: unknown;
+  get(header: string): string;
+}
+type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance {
   store: S3rverStore;
+  middleware: KoaMiddleware[];
   httpServer?: Server;
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
@@ -70,6 +82,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     vhostBuckets: false, // path-style only: 127.0.0.1 has no bucket subdomains
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
+
+  server.middleware.unshift(conditionalPutMiddleware(server.store));
 
   const listeners: ((e: LocalS3ObjectCreatedEvent) => void)[] = [];
   const nextSequencer = createSequencer();
@@ -105,6 +119,36 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       server.httpServer?.closeAllConnections(); // idle keep-alive sockets of SDK clients would hold close() open
       await closing;
     },
+  };
+}
+
+/**
+ * S3 conditional writes (PutObject with If-None-Match: *), which s3rver lacks: 412 PreconditionFailed when the key
+ * exists or another conditional write of it is in flight — what the pipeline's exactly-once claim relies on.
+ */
+function conditionalPutMiddleware(store: S3rverStore): KoaMiddleware {
+  const inFlight = new Set<string>();
+  return async (ctx, next) => {
+    const conditional = ctx.method === 'PUT' && ctx.get('if-none-match').trim() === '*' && ctx.query.uploadId === undefined;
+    if (!conditional) return next();
+    const [bucket, ...keyParts] = ctx.path.slice(1).split('/').map(decodeURIComponent);
+    const id = `${bucket}/${keyParts.join('/')}`;
+    const refuse = () => {
+      ctx.status = 412;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+        '<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>';
+    };
+    // Claimed synchronously, before any await, so two concurrent writers cannot both pass the check.
+    if (inFlight.has(id)) return refuse();
+    inFlight.add(id);
+    try {
+      if (await store.existsObject(bucket, keyParts.join('/'))) return refuse();
+      await next();
+    } finally {
+      inFlight.delete(id);
+    }
   };
 }
 

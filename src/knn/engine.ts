@@ -52,14 +52,10 @@ const MAX_MEMORY_BYTES = 2 ** 32 - WASM_PAGE_BYTES;
 export class ExactIndex {
   readonly dim: number;
   readonly metric: IndexMetric;
-  /** Row-major copy of every added point (normalised for COSINE). */
-  private rows: Float32Array;
   private count = 0;
-  /** The kernels' memory: stored points in groups (see simdKernels.ts), then per search a query block and a tile. */
+  /** The kernels' memory: the stored points in groups (see simdKernels.ts), then per search a query block and a tile. */
   private readonly memory: KernelMemory;
   private readonly kernels: SimdKernels;
-  /** How many of `rows` are already copied into the grouped layout. */
-  private laidOut = 0;
 
   constructor(dim: number, metric: IndexMetric) {
     if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`dim must be a positive integer, got ${dim}`);
@@ -68,7 +64,6 @@ export class ExactIndex {
     }
     this.dim = dim;
     this.metric = metric;
-    this.rows = new Float32Array(0);
     ({ memory: this.memory, kernels: this.kernels } = createKernels());
   }
 
@@ -76,18 +71,17 @@ export class ExactIndex {
     return this.count;
   }
 
-  /** Appends `count` row-major vectors (copied; normalised first for COSINE). */
+  /** Appends `count` row-major vectors (copied into the kernels' layout; normalised first for COSINE). */
   add(points: Float32Array, count: number): void {
     checkRows(points, count, this.dim, 'points');
-    const needed = (this.count + count) * this.dim;
-    if (needed > this.rows.length) {
-      const grown = new Float32Array(Math.max(needed, this.rows.length * 2));
-      grown.set(this.rows.subarray(0, this.count * this.dim));
-      this.rows = grown;
+    let rows = points.subarray(0, count * this.dim);
+    if (this.metric === 'COSINE') {
+      rows = Float32Array.from(rows);
+      normaliseRows(rows, count, this.dim);
     }
-    const target = this.rows.subarray(this.count * this.dim, needed);
-    target.set(points.subarray(0, count * this.dim));
-    if (this.metric === 'COSINE') normaliseRows(target, count, this.dim);
+    const endSlot = Math.ceil((this.count + count) / POINTS_PER_GROUP) * POINTS_PER_GROUP;
+    this.reserve(endSlot * 4 * this.dim, true);
+    writeGroups(new Float32Array(this.memory.buffer), 0, rows, this.count, count, endSlot, this.dim, POINTS_PER_GROUP);
     this.count += count;
   }
 
@@ -118,15 +112,15 @@ export class ExactIndex {
     const thresholdPtr = queryPtr + 4 * QUERY_BLOCK * dim;
     const tilePtr = thresholdPtr + 4 * QUERY_BLOCK;
     const flagPtr = tilePtr + 4 * QUERY_BLOCK * blockPoints;
-    this.reserve(flagPtr + QUERY_BLOCK * blockGroups);
-    this.layOutStoredPoints();
+    this.reserve(flagPtr + QUERY_BLOCK * blockGroups, false);
     const floats = new Float32Array(this.memory.buffer);
     const flags = new Uint8Array(this.memory.buffer);
 
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += QUERY_BLOCK) {
       const blockQueries = Math.min(QUERY_BLOCK, queryCount - firstQuery);
       const queryGroups = Math.ceil(blockQueries / QUERIES_PER_GROUP);
-      writeGroups(floats, queryPtr / 4, queryRows, firstQuery, blockQueries, queryGroups * QUERIES_PER_GROUP, dim, QUERIES_PER_GROUP);
+      const blockRows = queryRows.subarray(firstQuery * dim, (firstQuery + blockQueries) * dim);
+      writeGroups(floats, queryPtr / 4, blockRows, 0, blockQueries, queryGroups * QUERIES_PER_GROUP, dim, QUERIES_PER_GROUP);
       topK.reset(blockQueries);
       for (let firstGroup = 0; firstGroup < storedGroups; firstGroup += blockGroups) {
         const groups = Math.min(blockGroups, storedGroups - firstGroup);
@@ -157,52 +151,41 @@ export class ExactIndex {
     return { distances, indices };
   }
 
-  /** Grows the kernels' memory to at least `bytes`. */
-  private reserve(bytes: number): void {
+  /** Grows the kernels' memory to at least `bytes` (by half again at least when `amortised`, for repeated adds). */
+  private reserve(bytes: number, amortised: boolean): void {
     if (bytes > MAX_MEMORY_BYTES) {
-      throw new RangeError(`the index needs ${bytes} bytes of search memory; the local engine is limited to 4 GiB`);
+      throw new RangeError(`the index needs ${bytes} bytes of memory; the local engine is limited to 4 GiB`);
     }
-    const missing = bytes - this.memory.buffer.byteLength;
-    if (missing > 0) this.memory.grow(Math.ceil(missing / WASM_PAGE_BYTES));
-  }
-
-  /** Copies points added since the last search into the grouped layout, zero-filling the last group's spare lanes. */
-  private layOutStoredPoints(): void {
-    if (this.laidOut === this.count) return;
-    const memory = new Float32Array(this.memory.buffer);
-    const firstGroup = Math.floor(this.laidOut / POINTS_PER_GROUP);
-    const firstRow = firstGroup * POINTS_PER_GROUP;
-    const groups = Math.ceil(this.count / POINTS_PER_GROUP) - firstGroup;
-    const groupFloats = POINTS_PER_GROUP * this.dim;
-    writeGroups(memory, firstGroup * groupFloats, this.rows, firstRow, this.count - firstRow, groups * POINTS_PER_GROUP, this.dim, POINTS_PER_GROUP);
-    this.laidOut = this.count;
+    const current = this.memory.buffer.byteLength;
+    if (bytes <= current) return;
+    const target = amortised ? Math.min(MAX_MEMORY_BYTES, Math.max(bytes, Math.floor(current * 1.5))) : bytes;
+    this.memory.grow(Math.ceil((target - current) / WASM_PAGE_BYTES));
   }
 }
 
 /**
- * Writes rows [firstRow, firstRow + rowCount) of a row-major array into the kernels' grouped layout at float offset
- * `at`: for each group of `perGroup` rows and each dimension d, the group's values at d side by side. Slots up to
- * `paddedRows` that have no row are zeroed.
+ * Writes row-major `rows` (rowCount of them) into the kernels' grouped layout at float offset `at`, row i into slot
+ * firstSlot + i, where slot s is lane s % perGroup of group ⌊s / perGroup⌋ and a group holds, for each dimension d,
+ * its lanes' values at d side by side. Slots after the rows, up to `endSlot`, are zeroed.
  */
 function writeGroups(
   memory: Float32Array,
   at: number,
   rows: Float32Array,
-  firstRow: number,
+  firstSlot: number,
   rowCount: number,
-  paddedRows: number,
+  endSlot: number,
   dim: number,
   perGroup: number,
 ): void {
-  for (let slot = 0; slot < paddedRows; slot++) {
-    const group = Math.floor(slot / perGroup);
-    let target = at + group * perGroup * dim + (slot % perGroup);
-    if (slot >= rowCount) {
+  for (let slot = firstSlot; slot < endSlot; slot++) {
+    let target = at + Math.floor(slot / perGroup) * perGroup * dim + (slot % perGroup);
+    const row = slot - firstSlot;
+    if (row >= rowCount) {
       for (let d = 0; d < dim; d++, target += perGroup) memory[target] = 0;
       continue;
     }
-    const source = (firstRow + slot) * dim;
-    for (let d = 0; d < dim; d++, target += perGroup) memory[target] = rows[source + d];
+    for (let d = 0, source = row * dim; d < dim; d++, target += perGroup) memory[target] = rows[source + d];
   }
 }
 
@@ -215,7 +198,7 @@ function checkRows(rows: Float32Array, count: number, dim: number, what: string)
 }
 
 /** In-place L2 normalisation of each row, as faiss.normalize_L2 does before a cosine search. */
-export function normaliseRows(rows: Float32Array, count: number, dim: number): void {
+function normaliseRows(rows: Float32Array, count: number, dim: number): void {
   for (let row = 0; row < count; row++) {
     const start = row * dim;
     let squaredNorm = 0;

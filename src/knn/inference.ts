@@ -90,17 +90,24 @@ export function parseInferenceRequest(body: Uint8Array, contentType: string, fea
   return { data, count: rows.length };
 }
 
-/** Serialises predictions for an Accept header (default application/json); `verbose=true` adds labels and distances. */
+/**
+ * Serialises predictions for an Accept header (default application/json); `verbose=true` adds labels and distances
+ * (so predict with `{ verbose: parseAcceptHeader(accept).verbose }`, or always verbose: non-verbose output drops them).
+ */
 export function formatInferenceResponse(predictions: Prediction[], accept: string | undefined): { body: string; contentType: string } {
-  const chosen = chooseResponseType(accept);
-  const records = predictions.map((prediction) => formatPrediction(prediction, chosen.verbose));
-  if (chosen.type === 'application/jsonlines') return { body: records.join('\n'), contentType: chosen.type };
-  return { body: `{"predictions":[${records.join(',')}]}`, contentType: chosen.type };
+  const { contentType, verbose } = parseAcceptHeader(accept);
+  const records = predictions.map((prediction) => formatPrediction(prediction, verbose));
+  if (contentType === 'application/jsonlines') return { body: records.join('\n'), contentType };
+  return { body: `{"predictions":[${records.join(',')}]}`, contentType };
 }
 
-function chooseResponseType(accept: string | undefined): { type: (typeof RESPONSE_CONTENT_TYPES)[number]; verbose: boolean } {
+/** The response type an Accept header asks for (first supported media range wins); throws InferenceInputError if none. */
+export function parseAcceptHeader(accept: string | undefined): {
+  contentType: (typeof RESPONSE_CONTENT_TYPES)[number];
+  verbose: boolean;
+} {
   const header = accept?.trim() ?? '';
-  if (header === '') return { type: 'application/json', verbose: false };
+  if (header === '') return { contentType: 'application/json', verbose: false };
   for (const range of header.split(',')) {
     const media = parseMediaType(range);
     const type =
@@ -114,7 +121,7 @@ function chooseResponseType(accept: string | undefined): { type: (typeof RESPONS
     if (verbose !== undefined && verbose !== 'true' && verbose !== 'false') {
       throw new InferenceInputError(`Accept parameter verbose must be true or false, got ${JSON.stringify(verbose)}`);
     }
-    return { type, verbose: verbose === 'true' };
+    return { contentType: type, verbose: verbose === 'true' };
   }
   throw new InferenceInputError(
     `Accept ${JSON.stringify(accept)} is not supported; use ${RESPONSE_CONTENT_TYPES.join(' or ')} (optionally with "; verbose=true")`,

@@ -158,3 +158,31 @@ describe('local S3 (s3rver)', () => {
     }
   });
 });
+
+describe('conditional writes (If-None-Match: *)', () => {
+  test('the first write wins; later and concurrent ones get 412 PreconditionFailed and change nothing', async () => {
+    const { S3Client, PutObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const { startLocalS3 } = await import('../../local/s3');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'local-s3-cond-'));
+    const local = await startLocalS3({ directory: dir, buckets: ['cond'] });
+    const client = new S3Client({ region: 'us-east-1', endpoint: local.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    try {
+      const put = (body: string) => client.send(new PutObjectCommand({ Bucket: 'cond', Key: 'runs/r 1/claim.json', Body: body, IfNoneMatch: '*' }));
+      const outcomes = await Promise.allSettled([put('a'), put('b'), put('c')]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const o of outcomes.filter((o) => o.status === 'rejected')) {
+        expect((o as PromiseRejectedResult).reason.$metadata.httpStatusCode).toBe(412);
+      }
+      await expect(put('d')).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+      const stored = await client.send(new GetObjectCommand({ Bucket: 'cond', Key: 'runs/r 1/claim.json' }));
+      expect(['a', 'b', 'c']).toContain(await stored.Body!.transformToString());
+    } finally {
+      client.destroy();
+      await local.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { InferenceInputError, formatInferenceResponse, parseInferenceRequest } from '../../../src/knn/inference';
+import { InferenceInputError, formatInferenceResponse, parseAcceptHeader, parseInferenceRequest } from '../../../src/knn/inference';
 
 const body = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -126,6 +126,12 @@ describe('formatInferenceResponse', () => {
       '{"predicted_label":0.5,"labels":[0.0,1.0,1e-05],"distances":[1.0,2.0,3.0]}',
     );
     expect(formatInferenceResponse(predictions, 'application/json; verbose=false').body).not.toContain('labels');
+  });
+
+  test('parseAcceptHeader tells the server, before predicting, what to produce', () => {
+    expect(parseAcceptHeader(undefined)).toEqual({ contentType: 'application/json', verbose: false });
+    expect(parseAcceptHeader('application/jsonlines; verbose=TRUE')).toEqual({ contentType: 'application/jsonlines', verbose: true });
+    expect(() => parseAcceptHeader('application/x-recordio-protobuf')).toThrow(InferenceInputError);
   });
 
   test('picks the first supported type from a list', () => {
