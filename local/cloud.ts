@@ -31,6 +31,10 @@ export interface LocalCloudOptions {
   sageMakerTiming?: Record<string, number>;
   stepFunctionsTiming?: { waitMs?: number; retryMs?: number; syncPollMs?: number };
   onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
+  /** Deploy without the S3 upload rule (uploads under raw/ then start nothing). */
+  s3Trigger?: boolean;
+  /** Fault injection: a shorter execution timeout than the definition's TimeoutSeconds. */
+  executionTimeoutSeconds?: number;
   /** The handlers' structured JSON logs (CloudWatch in AWS); silent by default so the CLI output stays readable. */
   lambdaLogLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -105,8 +109,10 @@ export class LocalCloud {
         `arn:aws:lambda:${LOCAL.region}:${LOCAL.account}:function:${functionName(LOCAL.service, LOCAL.stage, name)}`,
       ]),
     );
+    const definition = loadDefinition(substitutions);
+    if (options.executionTimeoutSeconds !== undefined) definition.TimeoutSeconds = options.executionTimeoutSeconds;
     cloud.stateMachine = new LocalStateMachine({
-      definition: loadDefinition(substitutions),
+      definition,
       stateMachineArn,
       lambdas: localLambdas(LOCAL.service, LOCAL.stage),
       sageMaker: cloud.sageMakerClient,
@@ -114,7 +120,7 @@ export class LocalCloud {
       onEvent: options.onEvent,
       onFinished: (record) => cloud.runJanitor(record),
     });
-    s3.onObjectCreated((event) => cloud.onObjectCreated(event));
+    if (options.s3Trigger !== false) s3.onObjectCreated((event) => cloud.onObjectCreated(event));
     return cloud;
   }
 

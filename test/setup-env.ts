@@ -4,3 +4,4 @@ process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
 process.env.AWS_REQUEST_CHECKSUM_CALCULATION ??= 'when_required';
 process.env.AWS_RESPONSE_CHECKSUM_VALIDATION ??= 'when_required';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

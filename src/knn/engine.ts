@@ -23,7 +23,7 @@
  * than one tile ever exists. Top-k keeps a sorted insertion buffer for small k and a bounded max-heap for large k.
  * Measured on the development machine (AMD EPYC, one core, Node 20, machine shared with other work):
  * 100,000 × 16 stored, 10,000 queries, k=5: about 2.2 s (the plain-JavaScript float64 loop this replaced: about 16 s);
- * 100,000 × 128 stored, 10,000 queries, k=10: about 15 s (plain JavaScript: about 2 minutes).
+ * 100,000 × 128 stored, 10,000 queries, k=10: about 15 s (plain JavaScript: about 2 minutes, extrapolated).
  */
 
 import { createKernels, type KernelMemory, POINTS_PER_GROUP, QUERIES_PER_GROUP, type SimdKernels, WASM_PAGE_BYTES } from './simdKernels';

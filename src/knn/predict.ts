@@ -2,8 +2,8 @@
  * Prediction from the k nearest stored points (reference A.2 "Prediction rule", A.4 verbose responses).
  *
  * - classifier: the most frequent label among the neighbours. AWS does not document ties; here a tie goes to the
- *   tied label whose nearest neighbour is closest, i.e. the tied label that appears first in the best-first
- *   neighbour list (for k=2 with two different labels, the nearer neighbour's label wins).
+ *   smallest tied label value — what numpy's argmax over bincount and scikit-learn's KNeighborsClassifier
+ *   (scipy's mode) both do, so local predictions can be checked against those references row for row.
  * - regressor: the mean of the neighbour labels, rounded to float32 (the container computes on np.float32 arrays).
  * - verbose: the neighbours' labels and distances, aligned, best first: squared L2 distances ascending for `L2`,
  *   inner products / cosine similarities descending for `INNER_PRODUCT` / `COSINE` (the values the index reports).
@@ -55,17 +55,17 @@ export function predict(model: KnnModel, queries: PredictionQueries, options: { 
   return predictions;
 }
 
-/** Most frequent label; ties go to the tied label seen first in the best-first list (see the module comment). */
-export function majorityLabel(labelsBestFirst: readonly number[]): number {
+/** Most frequent label; ties go to the smallest tied label value (see the module comment). */
+export function majorityLabel(labels: readonly number[]): number {
+  if (labels.length === 0) throw new RangeError('no labels to vote on');
   const counts = new Map<number, number>();
-  let highest = 0;
-  for (const label of labelsBestFirst) {
-    const count = (counts.get(label) ?? 0) + 1;
-    counts.set(label, count);
-    if (count > highest) highest = count;
+  for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  let best = labels[0];
+  for (const [label, count] of counts) {
+    const bestCount = counts.get(best)!;
+    if (count > bestCount || (count === bestCount && label < best)) best = label;
   }
-  for (const label of labelsBestFirst) if (counts.get(label) === highest) return label;
-  throw new RangeError('no labels to vote on');
+  return best;
 }
 
 function meanOf(values: readonly number[]): number {

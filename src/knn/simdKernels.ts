@@ -2,7 +2,7 @@
  * The distance kernels of the exact index, as a small WebAssembly module using 128-bit SIMD (4 float32 lanes).
  *
  * Why WebAssembly: plain JavaScript runs one float64 operation at a time with a bounds check per array read;
- * f32x4 arithmetic does four float32 pairs per instruction (the search got about 5× faster, see engine.ts).
+ * f32x4 arithmetic does four float32 pairs per instruction (the search got about 7× faster, see engine.ts).
  * Why hand-assembled: the module is a few hundred bytes and a build step (wat2wasm, a C toolchain) would weigh more
  * than the tiny assembler below; each Body method emits one WAT instruction of the same name.
  *

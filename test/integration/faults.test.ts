@@ -1,0 +1,134 @@
+/**
+ * The fault matrix: each row injects one fault into the local cloud and checks that the execution ends with a
+ * clear error and cause (which step, what happened, what to do) and that none of the run's SageMaker resources exist.
+ */
+import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import type { LocalCloud } from '../../local/cloud';
+import type { ExecutionRecord, HistoryEvent } from '../../local/stepfunctions/runner';
+import { runFromHistory } from '../../cli/summary';
+import { expectNoResourcesLeft, IRIS, putRaw, retriedStates, startCloud, visitedStates } from '../support/localCloud';
+
+let cloud: LocalCloud;
+let stop: () => Promise<void>;
+let onEvent: ((record: ExecutionRecord, event: HistoryEvent) => void) | undefined;
+
+beforeAll(async () => {
+  ({ cloud, stop } = await startCloud({ s3Trigger: false, onEvent: (record, event) => onEvent?.(record, event) }));
+  await putRaw('raw/iris.csv', IRIS);
+});
+afterAll(() => stop());
+afterEach(() => {
+  cloud.sageMaker.faults.clear();
+  onEvent = undefined;
+});
+
+async function runPipeline(input: Record<string, unknown> = {}): Promise<ExecutionRecord> {
+  return cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, ...input }).done;
+}
+
+async function expectCleanFailure(record: ExecutionRecord, error: string | RegExp, cause: RegExp): Promise<void> {
+  expect(record.status).toBe('FAILED');
+  expect(record.error).toEqual(typeof error === 'string' ? error : expect.stringMatching(error));
+  expect(record.cause).toMatch(cause);
+  expect(visitedStates(record)).toContain('CleanUpAfterFailure');
+  await expectNoResourcesLeft(cloud, record);
+}
+
+describe('training job fails', () => {
+  test('a bad hyperparameter combination (dimension_reduction_type without a target)', async () => {
+    const record = await runPipeline({ hyperparameters: { dimension_reduction_type: 'sign' } });
+    await expectCleanFailure(record, 'States.TaskFailed', /^Train failed: training job \S+ ended Failed: ClientError: .*dimension_reduction_target.*Read the training job FailureReason/);
+  });
+
+  test('k larger than sample_size', async () => {
+    const record = await runPipeline({ hyperparameters: { k: 20, sample_size: 5 } });
+    await expectCleanFailure(record, 'States.TaskFailed', /^Train failed: .*ClientError: .*sample_size/);
+  });
+
+  test('feature_dim not matching the data (a wider file lands in the train channel)', async () => {
+    onEvent = (record, event) => {
+      if (event.type === 'StateEntered' && event.state?.name === 'Train') {
+        const run = runFromHistory(record)!;
+        void putRaw(`${run.keys.trainChannelPrefix}zz-extra.csv`, '1,5.0,3.1,1.2,0.2,9.9\n');
+      }
+    };
+    // Give the injected object time to land before the job reads its channel.
+    cloud.sageMaker.faults.delay('CreateTrainingJob', 200);
+    const record = await runPipeline();
+    await expectCleanFailure(record, 'States.TaskFailed', /^Train failed: .*ClientError: .*feature_dim/);
+  });
+});
+
+test('training job stopped from outside', async () => {
+  onEvent = (record, event) => {
+    if (event.type === 'StateEntered' && event.state?.name === 'Train') {
+      const run = runFromHistory(record)!;
+      setTimeout(() => void cloud.sageMakerClient.send(new StopTrainingJobCommand({ TrainingJobName: run.names.trainingJob })), 30);
+    }
+  };
+  const record = await runPipeline();
+  await expectCleanFailure(record, 'States.TaskFailed', /^Train failed: training job \S+ ended Stopped/);
+});
+
+describe.each(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'])('%s rejected', (operation) => {
+  test('fails after retries with the SageMaker error and cleans up', async () => {
+    cloud.sageMaker.faults.inject({ operation, errorName: 'ValidationException', message: `${operation} refused by test`, times: Infinity });
+    const record = await runPipeline();
+    await expectCleanFailure(record, 'SageMaker.AmazonSageMakerException', new RegExp(`^${operation} failed: .*${operation} refused by test`));
+  });
+});
+
+test('the endpoint ends Failed', async () => {
+  cloud.sageMaker.faults.failNextEndpoints('The primary container for production variant AllTraffic did not pass the ping health check.');
+  const record = await runPipeline();
+  await expectCleanFailure(record, 'EndpointFailed', /^CreateEndpoint failed: endpoint \S+ is Failed: The primary container .* ping health check\./);
+});
+
+test('evaluate throws (the endpoint keeps failing with 500s)', async () => {
+  cloud.sageMaker.faults.inject({ operation: 'InvokeEndpoint', errorName: 'InternalFailure', statusCode: 500, times: Infinity });
+  const record = await runPipeline();
+  await expectCleanFailure(record, 'InternalFailure', /^Evaluate failed: InternalFailure: /);
+});
+
+test('InvokeEndpoint answers ModelError', async () => {
+  cloud.sageMaker.faults.inject({ operation: 'InvokeEndpoint', errorName: 'ModelError', statusCode: 424, times: Infinity });
+  const record = await runPipeline();
+  await expectCleanFailure(record, 'ModelError', /^Evaluate failed: ModelError: .*endpoint/i);
+});
+
+test('transient throttling on every SageMaker call is retried and the run succeeds', async () => {
+  // Three failures exhaust the SDK's own retries, so Step Functions' Retry has to step in.
+  for (const operation of ['CreateTrainingJob', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeEndpoint']) {
+    cloud.sageMaker.faults.inject({ operation, errorName: 'ThrottlingException', message: 'Rate exceeded', times: 3 });
+  }
+  const record = await runPipeline();
+  expect(record.status).toBe('SUCCEEDED');
+  expect(new Set(retriedStates(record))).toEqual(new Set(['Train', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeEndpoint']));
+  await expectNoResourcesLeft(cloud, record);
+});
+
+test("cleanup's own delete fails transiently, is retried and completes", async () => {
+  cloud.sageMaker.faults.inject({ operation: 'DeleteEndpoint', errorName: 'ThrottlingException', message: 'Rate exceeded', times: 3 });
+  const record = await runPipeline();
+  expect(record.status).toBe('SUCCEEDED');
+  expect(retriedStates(record)).toContain('CleanUp');
+  await expectNoResourcesLeft(cloud, record);
+});
+
+test('the quality gate is not met', async () => {
+  const record = await runPipeline({ qualityGate: { metric: 'accuracy', threshold: 0.99 } });
+  expect(record.status).toBe('FAILED');
+  expect(record.error).toBe('QualityGateNotMet');
+  expect(record.cause).toMatch(/^Quality gate not met: accuracy 0\.9736842105263158 but must be at least 0\.99\. .*start a new run/);
+  expect(visitedStates(record)).toEqual(expect.arrayContaining(['Evaluate', 'CleanUp', 'QualityGateNotMet']));
+  await expectNoResourcesLeft(cloud, record);
+});
+
+test('the dataset object is missing: fails at Prepare before any SageMaker call', async () => {
+  const record = await cloud.startExecution({ dataset: { key: 'raw/nowhere.csv' } }).done;
+  expect(record.status).toBe('FAILED');
+  expect(record.error).toBe('DatasetNotFoundError');
+  expect(record.cause).toContain('s3://knn-pipeline-local-data/raw/nowhere.csv does not exist');
+  expect(visitedStates(record)).toEqual(['Prepare']);
+  await expectNoResourcesLeft(cloud, record);
+});
