@@ -1,4 +1,4 @@
-import { headObject, getObjectBytes, getObjectJson, putIfAbsent, putObject, putJson, type ObjectHead } from '../src/aws/objects';
+import { headObject, getObjectBytes, getObjectJsonEventually, putIfAbsent, putObject, putJson, type ObjectHead } from '../src/aws/objects';
 import { stageDefaultsFromEnv } from '../src/config/stage';
 import { prepareDataset, toLabelFirstCsv } from '../src/domain/dataset';
 import { candidateKeys } from '../src/domain/objectKeys';
@@ -58,7 +58,7 @@ export const handler = async (event: PrepareEvent): Promise<PrepareResult> => {
   const claim = { executionName: run.trigger.executionName, dataset: run.dataset, claimedAt: new Date().toISOString() };
   const claimed = await putIfAbsent({ bucket: run.bucket, key: run.keys.claim }, JSON.stringify(claim), 'application/json');
   if (!claimed) {
-    const existing = await getObjectJson<typeof claim>({ bucket: run.bucket, key: run.keys.claim });
+    const existing = await getObjectJsonEventually<typeof claim>({ bucket: run.bucket, key: run.keys.claim });
     // A retry of this same execution finds its own claim and carries on.
     if (existing.executionName !== run.trigger.executionName) {
       const message = `Duplicate event: ${run.dataset.uri} is already handled by execution ${existing.executionName} (run ${run.runId}); nothing to do.`;

@@ -61,14 +61,33 @@ export async function putJson(ref: ObjectRef, value: unknown): Promise<void> {
  * Returns false when another writer got there first: the basis of exactly-once runs per upload.
  */
 export async function putIfAbsent(ref: ObjectRef, body: string, contentType: string): Promise<boolean> {
-  try {
-    await s3Client().send(
-      new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType, IfNoneMatch: '*' }),
-    );
-    return true;
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-    if (status === 412 || (error as { name?: string })?.name === 'PreconditionFailed') return false;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await s3Client().send(
+        new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType, IfNoneMatch: '*' }),
+      );
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+      if (status === 412 || (error as { name?: string })?.name === 'PreconditionFailed') return false;
+      // 409 ConditionalRequestConflict: a concurrent conditional write is in flight; S3 asks to retry.
+      if (status === 409 && attempt < 5) {
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/** Reads a JSON object that a concurrent writer may still be completing (a lost conditional write). */
+export async function getObjectJsonEventually<T>(ref: ObjectRef, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await getObjectJson<T>(ref);
+    } catch (error) {
+      if (!isNotFound(error) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    }
   }
 }

@@ -45,11 +45,11 @@ describe('training job fails', () => {
     await expectCleanFailure(record, 'States.TaskFailed', /^Train failed: .*ClientError: .*sample_size/);
   });
 
-  test('feature_dim not matching the data (a wider file lands in the train channel)', async () => {
+  test('feature_dim not matching the data (the train channel is replaced by wider rows)', async () => {
+    const widerRows = Array.from({ length: 20 }, (_, i) => `${i % 3},5.0,3.1,1.2,0.2,9.9`).join('\n');
     onEvent = (record, event) => {
       if (event.type === 'StateEntered' && event.state?.name === 'Train') {
-        const run = runFromHistory(record)!;
-        void putRaw(`${run.keys.trainChannelPrefix}zz-extra.csv`, '1,5.0,3.1,1.2,0.2,9.9\n');
+        void putRaw(runFromHistory(record)!.keys.trainChannel, widerRows);
       }
     };
     // Give the injected object time to land before the job reads its channel.

@@ -1,0 +1,115 @@
+// What a run report shows: plain data, no AWS types, so any caller (Lambda, CLI, test) can build it.
+import type { EvaluationMetrics, GateResult, NamedClassMetrics } from '../domain/evaluation';
+import type { RegressionMetrics } from '../domain/metrics';
+import type { PredictorType } from '../domain/runConfig';
+
+export type ClassifierMetrics = Exclude<EvaluationMetrics, RegressionMetrics>;
+export type { GateResult, NamedClassMetrics, PredictorType, RegressionMetrics };
+
+export interface DatasetSummary {
+  sourceUri: string;
+  rowCount: number;
+  featureNames: string[];
+  labelColumn: string;
+  /** Class names in label-index order; null for a regressor. */
+  classes: string[] | null;
+  /** Rows per class name; null for a regressor. */
+  classCounts: Record<string, number> | null;
+  warnings: string[];
+}
+
+/** One row of the dataset as the scatter matrix draws it: its features and its class name (or target value). */
+export interface LabelledPoint {
+  features: number[];
+  target: string | number;
+}
+
+export interface FeatureRows {
+  points: LabelledPoint[];
+  /** Which rows these are: the whole prepared dataset, or only the test rows when the dataset was not at hand. */
+  origin: 'dataset' | 'test rows';
+}
+
+export interface SplitSummary {
+  trainRows: number;
+  testRows: number;
+  seed: number;
+  testFraction: number;
+}
+
+export interface FinalMetric {
+  MetricName: string;
+  Value: number;
+}
+
+/** A DescribeTrainingJob SecondaryStatusTransitions entry; times as ISO strings, epoch numbers or Dates. */
+export interface StatusTransition {
+  Status: string;
+  StartTime?: string | number | Date;
+  EndTime?: string | number | Date;
+  StatusMessage?: string;
+}
+
+export interface TrainingSummary {
+  trainingJobName: string | null;
+  hyperParameters: Record<string, string>;
+  finalMetrics: FinalMetric[];
+  billableSeconds: number | null;
+  statusTransitions: StatusTransition[];
+}
+
+export interface ClassifiedRow {
+  row: number;
+  features: number[];
+  trueLabel: string;
+  predictedLabel: string;
+  match: boolean;
+}
+
+export interface RegressedRow {
+  row: number;
+  features: number[];
+  trueValue: number;
+  predictedValue: number;
+  /** predicted − true, as predictions.csv writes it. */
+  error: number;
+}
+
+/** Metrics and the validation table, of one predictor type so they cannot be mixed up. */
+export type Outcome =
+  | { predictorType: 'classifier'; metrics: ClassifierMetrics; validation: ClassifiedRow[] }
+  | { predictorType: 'regressor'; metrics: RegressionMetrics; validation: RegressedRow[] };
+
+export interface ExecutionStep {
+  state: string;
+  status: string;
+  /** null while the state was still running (or never exited). */
+  durationMs: number | null;
+  error?: string;
+}
+
+export interface InstanceUsage {
+  instanceType: string;
+  instanceCount: number;
+  /** Seconds per instance: billable training time, or the endpoint's lifetime. null when unknown. */
+  seconds: number | null;
+}
+
+export interface CostInput {
+  training: InstanceUsage;
+  endpoint?: InstanceUsage;
+}
+
+export interface RunReportInput {
+  runId: string;
+  /** ISO time shown in the header; the caller passes it so that a report is reproducible. */
+  generatedAt?: string;
+  dataset: DatasetSummary;
+  featureRows: FeatureRows;
+  split: SplitSummary | null;
+  training: TrainingSummary | null;
+  outcome: Outcome;
+  gate: GateResult | null;
+  executionPath?: ExecutionStep[];
+  cost?: CostInput;
+}
