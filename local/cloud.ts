@@ -8,6 +8,7 @@ import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from './s3
 import { startLocalSageMaker, type LocalSageMaker } from './sagemaker';
 import { loadDefinition } from './stepfunctions/definition';
 import { LocalStateMachine, type ExecutionRecord, type HistoryEvent, type LocalExecution } from './stepfunctions/runner';
+import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctions/api';
 import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
 
 export const LOCAL = {
@@ -29,6 +30,8 @@ export interface LocalCloudOptions {
   /** Stage parameters, as `serverless.yml` params would set them for a deployed stage. */
   params?: StageParams;
   sageMakerTiming?: Record<string, number>;
+  /** Fixed ports for a long-running local cloud (`npm run local`); any free port when left out. */
+  ports?: { s3?: number; sageMaker?: number };
   stepFunctionsTiming?: { waitMs?: number; retryMs?: number; syncPollMs?: number };
   onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
   /** Deploy without the S3 upload rule (uploads under raw/ then start nothing). */
@@ -71,7 +74,10 @@ export class LocalCloud {
   private readonly startedListeners: ((execution: LocalExecution, trigger: LocalS3ObjectCreatedEvent | undefined) => void)[] = [];
   private savedEnv: Record<string, string | undefined> = {};
   stateMachine!: LocalStateMachine;
+  /** The definition the local state machine runs (placeholders filled in), for the Step Functions API. */
+  definition: unknown;
   sageMakerClient!: SageMakerClient;
+  private stepFunctionsApi?: LocalStepFunctionsApi;
 
   private constructor(
     readonly s3: LocalS3,
@@ -80,8 +86,9 @@ export class LocalCloud {
   ) {}
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
-    const s3 = await startLocalS3({ directory: path.join(options.directory, 's3'), buckets: [LOCAL.bucket] });
+    const s3 = await startLocalS3({ directory: path.join(options.directory, 's3'), buckets: [LOCAL.bucket], port: options.ports?.s3 });
     const sageMaker = await startLocalSageMaker({
+      port: options.ports?.sageMaker,
       s3Endpoint: s3.endpoint,
       region: LOCAL.region,
       accountId: LOCAL.account,
@@ -111,6 +118,7 @@ export class LocalCloud {
     );
     const definition = loadDefinition(substitutions);
     if (options.executionTimeoutSeconds !== undefined) definition.TimeoutSeconds = options.executionTimeoutSeconds;
+    cloud.definition = definition;
     cloud.stateMachine = new LocalStateMachine({
       definition,
       stateMachineArn,
@@ -214,7 +222,25 @@ export class LocalCloud {
     return path.join(this.s3.directory, bucket, ...parts, `${file}._S3rver_object`);
   }
 
+  /** Serves the Step Functions API for this state machine (SDK clients, `aws --endpoint-url`, `knn-pipeline --local`). */
+  async startStepFunctionsApi(port?: number): Promise<string> {
+    this.stepFunctionsApi ??= await startStepFunctionsApi({
+      stateMachine: this.stateMachine,
+      stateMachineArn,
+      definition: this.definition,
+      roleArn: `arn:aws:iam::${LOCAL.account}:role/${LOCAL.service}-${LOCAL.stage}-states`,
+      startExecution: (input, name) => this.startExecution(input, name),
+      port,
+    });
+    const endpoint = this.stepFunctionsApi.endpoint;
+    this.env.AWS_ENDPOINT_URL_SFN = endpoint;
+    if (!('AWS_ENDPOINT_URL_SFN' in this.savedEnv)) this.savedEnv.AWS_ENDPOINT_URL_SFN = process.env.AWS_ENDPOINT_URL_SFN;
+    process.env.AWS_ENDPOINT_URL_SFN = endpoint;
+    return endpoint;
+  }
+
   async close(): Promise<void> {
+    await this.stepFunctionsApi?.close();
     resetClients();
     this.sageMakerClient?.destroy();
     await this.sageMaker.close();

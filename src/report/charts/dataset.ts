@@ -44,55 +44,48 @@ export function targetHistogramSpec(targets: number[], labelColumn: string): Top
   };
 }
 
-interface PairPoint {
-  xName: string;
-  xIndex: number;
-  yName: string;
-  yIndex: number;
-  x: number;
-  y: number;
-  target: string | number;
+/** Feature columns get positional names (f0, f1, …) so that no user text ever becomes a field name. */
+function featureField(index: number): string {
+  return `f${index}`;
 }
 
-/** Long form: one record per point per feature pair (lower triangle, each pair once). */
-function pairPoints(sample: ScatterSample): PairPoint[] {
-  const records: PairPoint[] = [];
-  const names = sample.featureNames;
-  for (let yIndex = 1; yIndex < names.length; yIndex++) {
-    for (let xIndex = 0; xIndex < yIndex; xIndex++) {
-      for (const point of sample.points) {
-        const [x, y] = [point.features[xIndex], point.features[yIndex]];
-        records.push({ xName: names[xIndex], xIndex, yName: names[yIndex], yIndex, x, y, target: point.target });
-      }
-    }
-  }
-  return records;
-}
-
-/** Needs at least two features; classes null means a regressor, coloured by its target value. */
+/**
+ * The lower triangle of a scatter matrix, each pair of features once, as rows of cells that share one dataset.
+ * Concatenated cells rather than a facet: a facet with missing row/column combinations misplaces its cells.
+ */
 export function scatterMatrixSpec(sample: ScatterSample, classes: string[] | null, labelColumn: string): TopLevelSpec {
-  const cellSize = sample.featureNames.length > 4 ? 110 : 140;
+  const names = sample.featureNames;
+  const cellSize = names.length > 4 ? 110 : 140;
+  const values = sample.points.map((point) => ({
+    target: point.target,
+    ...Object.fromEntries(point.features.map((value, index) => [featureField(index), value])),
+  }));
   const color = classes
     ? ({ field: 'target', type: 'nominal', title: labelColumn, scale: classColorScale(classes) } as const)
     : ({ field: 'target', type: 'quantitative', title: labelColumn, scale: { scheme: TARGET_SCHEME } } as const);
-  const axis = { title: null, tickCount: 4, labelFontSize: 9, grid: true } as const;
-  return {
-    data: { values: pairPoints(sample) },
-    facet: {
-      row: { field: 'yName', type: 'nominal', sort: { field: 'yIndex', op: 'min' }, header: { labelAngle: -90 }, title: null },
-      column: { field: 'xName', type: 'nominal', sort: { field: 'xIndex', op: 'min' }, header: { labelOrient: 'bottom' }, title: null },
-    },
-    spacing: 8,
-    spec: {
-      width: cellSize,
-      height: cellSize,
-      mark: { type: 'circle', size: 14, opacity: 0.75 },
-      encoding: {
-        x: { field: 'x', type: 'quantitative', scale: { zero: false, nice: true }, axis },
-        y: { field: 'y', type: 'quantitative', scale: { zero: false, nice: true }, axis },
-        color,
-      },
-    },
-    resolve: { scale: { x: 'independent', y: 'independent' } },
+  const position = (index: number, showTitle: boolean) =>
+    ({
+      field: featureField(index),
+      type: 'quantitative',
+      scale: { zero: false, nice: true },
+      axis: { title: showTitle ? names[index] : null, tickCount: 4, labelFontSize: 9 },
+    }) as const;
+  // A fixed y-axis extent keeps the cells of every row in the same columns whatever their tick labels are.
+  const yPosition = (index: number, showTitle: boolean) => {
+    const base = position(index, showTitle);
+    return { ...base, axis: { ...base.axis, minExtent: 30, maxExtent: 30 } } as const;
   };
+  const lastRow = names.length - 1;
+  const rows = Array.from({ length: lastRow }, (_, rowIndex) => {
+    const yIndex = rowIndex + 1;
+    return {
+      hconcat: Array.from({ length: yIndex }, (_, xIndex) => ({
+        width: cellSize,
+        height: cellSize,
+        mark: { type: 'circle', size: 14, opacity: 0.75 },
+        encoding: { x: position(xIndex, yIndex === lastRow), y: yPosition(yIndex, xIndex === 0), color },
+      })),
+    } as const;
+  });
+  return { data: { values }, spacing: 10, vconcat: rows, resolve: { scale: { color: 'shared' } } };
 }

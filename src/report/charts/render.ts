@@ -31,11 +31,16 @@ function labelled(svg: string, title: string): string {
   return svg.replace(/^<svg /, `<svg role="img" aria-label="${name}" `);
 }
 
+/** Vega writes coordinates such as 38.499999999999986; two decimals are exact to a hundredth of a pixel. */
+function roundAttributeNumbers(svg: string): string {
+  return svg.replace(/="[^"]*"/g, (attribute) => attribute.replace(/-?\d+\.\d{3,}/g, (n) => String(Math.round(Number(n) * 100) / 100)));
+}
+
 export async function renderChart(spec: TopLevelSpec, title: string): Promise<string> {
   const vegaSpec = compile(spec, { config: CHART_CONFIG }).spec;
   const view = new View(parse(vegaSpec), { renderer: 'none', loader: offlineLoader, logLevel: 1 /* errors only: warnings about label overlap are noise in Lambda logs */ });
   try {
-    return labelled(await view.toSVG(), title);
+    return labelled(roundAttributeNumbers(await view.toSVG()), title);
   } finally {
     view.finalize();
   }
