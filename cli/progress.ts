@@ -36,21 +36,47 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-/** A live progress printer: one line when a state ends (or fails), with its duration. */
+/**
+ * A live progress printer: one line when a state ends (or fails), with its duration. Polling loops (the endpoint
+ * wait) are folded into one line with the number of rounds, printed when the loop is left.
+ */
 export function progressPrinter(write: (line: string) => void) {
   const entered = new Map<string, number>();
+  const seen = new Set<string>();
+  let loop: { states: string[]; rounds: number; startedAt: number; endedAt: number } | undefined;
+  const flushLoop = () => {
+    if (!loop) return;
+    const label = loop.states.join(' → ');
+    write(`  ⟳ ${label} ×${loop.rounds + 1}  ${formatDuration(loop.endedAt - loop.startedAt).padStart(9)}`);
+    loop = undefined;
+  };
   return (_execution: ExecutionRecord, event: HistoryEvent) => {
     const name = event.state?.name;
     if (!name) {
       if (event.type === 'ExecutionStarted') write('▶ execution started');
       return;
     }
-    if (event.type === 'StateEntered') entered.set(name, event.timestamp);
-    const duration = formatDuration(event.timestamp - (entered.get(name) ?? event.timestamp));
-    if (event.type === 'StateExited' && event.state?.type !== 'Choice' && event.state?.type !== 'Pass') {
-      write(`  ✔ ${name.padEnd(22)} ${duration.padStart(9)}`);
+    if (event.type === 'StateEntered') {
+      entered.set(name, event.timestamp);
+      return;
+    }
+    const duration = event.timestamp - (entered.get(name) ?? event.timestamp);
+    const quiet = event.state?.type === 'Choice' || event.state?.type === 'Pass';
+    if (event.type === 'StateExited' && !quiet) {
+      if (seen.has(name)) {
+        // A state seen before: another round of a polling loop.
+        loop ??= { states: [], rounds: 0, startedAt: entered.get(name)!, endedAt: event.timestamp };
+        if (!loop.states.includes(name)) loop.states.push(name);
+        else if (name === loop.states[0]) loop.rounds += 1;
+        loop.endedAt = event.timestamp;
+        return;
+      }
+      flushLoop();
+      seen.add(name);
+      write(`  ✔ ${name.padEnd(22)} ${formatDuration(duration).padStart(9)}`);
     } else if (event.type === 'StateFailed') {
-      write(`  ✖ ${name.padEnd(22)} ${duration.padStart(9)}  ${event.Error ?? ''}`);
+      flushLoop();
+      write(`  ✖ ${name.padEnd(22)} ${formatDuration(duration).padStart(9)}  ${event.Error ?? ''}`);
     } else if (event.type === 'StateRetried') {
       write(`  ↻ ${name.padEnd(22)} retry ${(event.retry as { attempt?: number } | undefined)?.attempt ?? ''}`);
     }

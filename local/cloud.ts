@@ -47,7 +47,7 @@ export interface JanitorRun {
   result: unknown;
 }
 
-const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.service}-${LOCAL.stage}`;
+export const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.service}-${LOCAL.stage}`;
 
 /** The Lambda environment of a local "deployment": the stage defaults plus the parameters given. */
 export function localEnvironment(params: StageParams = {}): Record<string, string> {

@@ -52,8 +52,15 @@ export function definitionTable(entries: [string, Cell][]): string {
   return `<table class="facts"><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
-export function section(id: string, title: string, body: string): string {
-  return `<section id="${escapeHtml(id)}">\n<h2>${escapeHtml(title)}</h2>\n${body}\n</section>`;
+/** One titled part of the report; its id and title also make its entry in the table of contents. */
+export interface ReportSection {
+  id: string;
+  title: string;
+  html: string;
+}
+
+export function section(id: string, title: string, body: string): ReportSection {
+  return { id, title, html: `<section id="${escapeHtml(id)}">\n<h2>${escapeHtml(title)}</h2>\n${body}\n</section>` };
 }
 
 export function paragraph(text: string, className?: string): string {

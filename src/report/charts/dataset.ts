@@ -82,7 +82,7 @@ export function scatterMatrixSpec(sample: ScatterSample, classes: string[] | nul
       hconcat: Array.from({ length: yIndex }, (_, xIndex) => ({
         width: cellSize,
         height: cellSize,
-        mark: { type: 'circle', size: 14, opacity: 0.75 },
+        mark: { type: 'circle' as const, size: 14, opacity: 0.75 },
         encoding: { x: position(xIndex, yIndex === lastRow), y: yPosition(yIndex, xIndex === 0), color },
       })),
     } as const;

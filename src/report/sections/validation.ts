@@ -1,0 +1,70 @@
+// Every test row with its true and predicted label; the rows the model got wrong stand out.
+import { paragraph, raw, section, table, type ReportSection } from '../html';
+import { compactNumber, fixed } from '../format';
+import type { ClassifiedRow, RegressedRow, RunReportInput } from '../types';
+
+/** Beyond this many rows the table is a sample (misses first); predictions.csv has them all. */
+export const MAX_VALIDATION_ROWS = 500;
+/** A regression row is flagged when its absolute error is in the worst tenth. */
+const LARGE_ERROR_SHARE = 0.1;
+
+/** Keeps every notable row that fits, fills up with the others, and returns them in their original order. */
+export function pickRows<T extends { row: number }>(rows: T[], isNotable: (row: T) => boolean, max: number): T[] {
+  if (rows.length <= max) return rows;
+  const notable = rows.filter(isNotable).slice(0, max);
+  const others = rows.filter((row) => !isNotable(row)).slice(0, max - notable.length);
+  return [...notable, ...others].sort((a, b) => a.row - b.row);
+}
+
+function shownNote(shown: number, total: number, what: string): string {
+  return shown < total ? paragraph(`Shows ${shown} of ${total} test rows (${what} first); predictions.csv has every row.`, 'note') : '';
+}
+
+function classifierTable(rows: ClassifiedRow[], featureNames: string[]): string {
+  const misses = rows.filter((row) => !row.match).length;
+  const shown = pickRows(rows, (row) => !row.match, MAX_VALIDATION_ROWS);
+  const header = ['row', ...featureNames, 'true label', 'predicted label', 'match'];
+  const body = shown.map((row) => [
+    row.row,
+    ...row.features.map(compactNumber),
+    row.trueLabel,
+    row.predictedLabel,
+    raw(row.match ? '<span class="ok">✔</span>' : '<span class="miss-mark">✖ miss</span>'),
+  ]);
+  const numeric = new Set(Array.from({ length: featureNames.length + 1 }, (_, i) => i));
+  const summary = paragraph(`${rows.length} test rows, ${misses} misclassified${misses ? ' (highlighted)' : ''}.`);
+  return `${summary}\n${shownNote(shown.length, rows.length, 'misclassified rows')}\n${table(header, body, {
+    numericColumns: numeric,
+    rowClass: (index) => (shown[index].match ? undefined : 'miss'),
+    className: 'validation',
+  })}`;
+}
+
+function largeErrorThreshold(rows: RegressedRow[]): number {
+  const sorted = rows.map((row) => Math.abs(row.error)).sort((a, b) => b - a);
+  const flagged = Math.max(1, Math.floor(sorted.length * LARGE_ERROR_SHARE));
+  return Math.max(sorted[flagged - 1] ?? Infinity, Number.MIN_VALUE);
+}
+
+function regressorTable(rows: RegressedRow[], featureNames: string[]): string {
+  const threshold = largeErrorThreshold(rows);
+  const isLarge = (row: RegressedRow) => Math.abs(row.error) >= threshold;
+  const shown = pickRows(rows, isLarge, MAX_VALIDATION_ROWS);
+  const header = ['row', ...featureNames, 'true value', 'predicted value', 'error (predicted − true)'];
+  const body = shown.map((row) => [row.row, ...row.features.map(compactNumber), compactNumber(row.trueValue), compactNumber(row.predictedValue), fixed(row.error)]);
+  const numeric = new Set(Array.from({ length: featureNames.length + 4 }, (_, i) => i));
+  const summary = paragraph(`${rows.length} test rows; the rows with the largest absolute errors (worst tenth) are highlighted.`);
+  return `${summary}\n${shownNote(shown.length, rows.length, 'largest errors')}\n${table(header, body, {
+    numericColumns: numeric,
+    rowClass: (index) => (isLarge(shown[index]) ? 'miss' : undefined),
+    className: 'validation',
+  })}`;
+}
+
+export function validationSection({ outcome, dataset }: RunReportInput): ReportSection {
+  const body =
+    outcome.predictorType === 'classifier'
+      ? classifierTable(outcome.validation, dataset.featureNames)
+      : regressorTable(outcome.validation, dataset.featureNames);
+  return section('validation', 'Validation table', body);
+}
