@@ -10,6 +10,7 @@ import type { ExecutionRecord } from '../local/stepfunctions/runner';
 import { progressPrinter, stateTimeline, formatDuration } from './progress';
 import { runFromHistory, stateOutput } from './summary';
 import { renderMetrics, renderValidationTable } from './render';
+import { exportRunArtifacts } from './artifacts';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -77,13 +78,13 @@ export async function runLocal(options: LocalRunOptions, log: (line: string) => 
     await s3Client().send(new PutObjectCommand({ Bucket: LOCAL.bucket, Key: key, Body: body, ContentType: 'text/csv' }));
     const execution = await triggered;
     const record = await execution.done;
-    return await summarise(cloud, record, log);
+    return await summarise(cloud, record, options, log);
   } finally {
     await cloud.close();
   }
 }
 
-async function summarise(cloud: LocalCloud, record: ExecutionRecord, log: (line: string) => void) {
+async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: LocalRunOptions, log: (line: string) => void) {
   const run = runFromHistory(record);
   const split = stateOutput<{ split?: { train: number; test: number } }>(record, 'Split')?.split;
   const timeline = stateTimeline(record.history).map((s) => ({
@@ -118,9 +119,12 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, log: (line:
       metrics: run.keys.metrics,
       predictions: run.keys.predictions,
     };
+    const localRoot = path.join(options.dir, 'runs', run.runId);
+    const exported = await exportRunArtifacts(run.bucket, run.keys.root, localRoot);
     for (const [name, key] of Object.entries(artifactKeys)) {
-      summary.artifacts[name] = { s3: `s3://${run.bucket}/${key}`, local: cloud.localPath(run.bucket, key) };
+      summary.artifacts[name] = { s3: `s3://${run.bucket}/${key}`, local: exported.get(key) ?? null };
     }
+    summary.artifacts.root = { s3: `s3://${run.bucket}/${run.keys.root}`, local: localRoot };
     try {
       const metricsFile = await getObjectJson<any>({ bucket: run.bucket, key: run.keys.metrics });
       summary.metrics = metricsFile.metrics;
@@ -141,7 +145,10 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, log: (line:
   log(`\nExecution ${record.name}: ${record.status} in ${formatDuration(summary.durationMs)}`);
   if (record.status !== 'SUCCEEDED') log(`  ${record.error}: ${record.cause}`);
   if (run) {
-    log(`Artifacts under s3://${run.bucket}/${run.keys.root} (local copy: ${cloud.localPath(run.bucket, run.keys.root)})`);
+    log(`Artifacts: s3://${run.bucket}/${run.keys.root} → ${summary.artifacts.root.local}`);
+    for (const name of ['predictions', 'metrics', 'model']) {
+      if (summary.artifacts[name]?.local) log(`  ${name.padEnd(12)} ${summary.artifacts[name].local}`);
+    }
   }
   const left = Object.values(summary.leftovers).flat().length;
   log(left === 0 ? 'SageMaker resources left: none' : `SageMaker resources left: ${JSON.stringify(summary.leftovers)}`);

@@ -1,0 +1,167 @@
+// Reading executions through the Step Functions API: which one RUN means, its history, what Prepare decided.
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { detectTrigger, type RunConfig, type TriggerType } from '../../src/domain/runConfig';
+import { CliError } from './io';
+import { executionArnFor } from './names';
+import type { Target } from './target';
+
+export type Execution = DescribeExecutionCommandOutput;
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as Error)?.name;
+  return name === 'ExecutionDoesNotExist' || name === 'NoSuchKey' || name === 'NotFound';
+}
+
+export async function describeExecution(target: Target, executionArn: string): Promise<Execution> {
+  return target.sfn.send(new DescribeExecutionCommand({ executionArn }));
+}
+
+/** RUN as people type it: an execution ARN, an execution name, or a run id (found through the run's claim in S3). */
+export async function resolveExecution(target: Target, run: string): Promise<Execution> {
+  if (run.startsWith('arn:')) {
+    try {
+      return await describeExecution(target, run);
+    } catch (error) {
+      if (isNotFound(error)) throw new CliError(`No execution ${run}`);
+      throw error;
+    }
+  }
+  try {
+    return await describeExecution(target, executionArnFor(target.stateMachineArn, run));
+  } catch (error) {
+    if (!isNotFound(error) && (error as Error).name !== 'InvalidArn') throw error;
+  }
+  const claimKey = `${target.runsPrefix}${run}/claim.json`;
+  try {
+    const claim = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: claimKey }));
+    const { executionName } = JSON.parse(await claim.Body!.transformToString()) as { executionName: string };
+    return await describeExecution(target, executionArnFor(target.stateMachineArn, executionName));
+  } catch (error) {
+    if (!isNotFound(error) && (error as Error).name !== 'InvalidArn') throw error;
+  }
+  throw new CliError(
+    `No execution named "${run}" in ${target.description}, and no run with that id (s3://${target.bucket}/${claimKey}). ` +
+      `List recent ones with: npx knn-pipeline runs ${target.flags}`,
+  );
+}
+
+/** Every event, oldest first (all pages). */
+export async function executionHistory(target: Target, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await target.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** The newest events only (one small page, newest first): enough to tell a running execution's current state. */
+export async function latestEvents(target: Target, executionArn: string, count = 10): Promise<HistoryEvent[]> {
+  const page = await target.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: count, reverseOrder: true }));
+  return page.events ?? [];
+}
+
+/** The oldest events (one page): Prepare's result, the run configuration, is among the first few. */
+export async function earliestEvents(target: Target, executionArn: string, count = 25): Promise<HistoryEvent[]> {
+  const page = await target.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: count }));
+  return page.events ?? [];
+}
+
+/** The run configuration Prepare produced (names, S3 keys), or undefined before Prepare finished or when it failed. */
+export function runConfigFromHistory(events: HistoryEvent[]): RunConfig | undefined {
+  for (const event of events) {
+    const exited = event.stateExitedEventDetails;
+    if (exited?.name === 'Prepare' && exited.output) {
+      return (JSON.parse(exited.output) as { run?: RunConfig }).run;
+    }
+  }
+  return undefined;
+}
+
+export interface StateVisit {
+  name: string;
+  /** Task, Wait, Choice, Pass, Succeed, Fail… */
+  type: string;
+  enteredAt: Date;
+  exitedAt?: Date;
+  status: 'running' | 'succeeded' | 'caught' | 'failed' | 'aborted';
+  error?: string;
+  cause?: string;
+}
+
+const FAILURE_DETAILS = [
+  'taskFailedEventDetails',
+  'lambdaFunctionFailedEventDetails',
+  'taskTimedOutEventDetails',
+  'lambdaFunctionTimedOutEventDetails',
+  'activityFailedEventDetails',
+] as const;
+
+/** One entry per state visit, oldest first, with how it ended (a failure the state caught shows as `caught`). */
+export function stateVisits(events: HistoryEvent[]): StateVisit[] {
+  const visits: StateVisit[] = [];
+  let open: StateVisit | undefined;
+  for (const event of events) {
+    const type = event.type ?? '';
+    if (type.endsWith('StateEntered') && event.stateEnteredEventDetails) {
+      open = { name: event.stateEnteredEventDetails.name!, type: type.slice(0, -'StateEntered'.length), enteredAt: event.timestamp!, status: 'running' };
+      visits.push(open);
+      continue;
+    }
+    if (!open) continue;
+    const failure = FAILURE_DETAILS.map((key) => event[key]).find(Boolean) as { error?: string; cause?: string } | undefined;
+    if (failure) {
+      open.error = failure.error;
+      open.cause = failure.cause;
+    } else if (type.endsWith('StateExited')) {
+      open.exitedAt = event.timestamp;
+      open.status = open.error ? 'caught' : 'succeeded';
+      open = undefined;
+    } else if (type === 'ExecutionFailed' || type === 'ExecutionTimedOut' || type === 'ExecutionAborted') {
+      open.exitedAt = event.timestamp;
+      open.status = type === 'ExecutionAborted' ? 'aborted' : 'failed';
+      const details = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
+      open.error ??= details?.error;
+      open.cause ??= details?.cause;
+      open = undefined;
+    }
+  }
+  return visits;
+}
+
+export function parseInput(execution: Execution): unknown {
+  try {
+    return JSON.parse(execution.input ?? '{}');
+  } catch {
+    return undefined;
+  }
+}
+
+export function triggerOf(execution: Execution): TriggerType {
+  return detectTrigger(parseInput(execution));
+}
+
+/** The dataset an execution was started on, as far as its input says (console and schedule may leave it to the stage). */
+export function datasetOf(execution: Execution): string {
+  const input = parseInput(execution) as Record<string, any> | undefined;
+  switch (triggerOf(execution)) {
+    case 's3':
+      return input?.detail?.object?.key ?? '';
+    case 'schedule':
+      return '(stage default)';
+    default:
+      return input?.dataset?.key ?? '(stage default)';
+  }
+}
+
+export function durationMs(execution: Execution, now = Date.now()): number {
+  return (execution.stopDate?.getTime() ?? now) - (execution.startDate?.getTime() ?? now);
+}
