@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 function table(rows: string[][], alignRight: (column: number) => boolean): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
   return rows
-    .map((row) => row.map((cell, c) => (alignRight(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '))
+    .map((row) => row.map((cell, c) => (alignRight(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd())
     .join('\n');
 }
 
