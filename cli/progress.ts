@@ -2,6 +2,8 @@ import type { ExecutionRecord, HistoryEvent } from '../local/stepfunctions/runne
 
 export interface StateTiming {
   name: string;
+  /** Map iteration (0-based) for states inside a Map state. */
+  iteration?: number;
   type: string;
   enteredAt: number;
   exitedAt?: number;
@@ -16,20 +18,31 @@ export function stateTimeline(history: HistoryEvent[]): StateTiming[] {
   for (const event of history) {
     const name = event.state?.name;
     if (!name) continue;
+    const key = stateKey(event);
     if (event.type === 'StateEntered') {
       const timing: StateTiming = { name, type: event.state!.type, enteredAt: event.timestamp, status: 'running' };
+      if (event.index !== undefined) timing.iteration = event.index;
       timeline.push(timing);
-      open.set(name, timing);
+      open.set(key, timing);
     } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
-      const timing = open.get(name);
+      const timing = open.get(key);
       if (!timing) continue;
       timing.exitedAt = event.timestamp;
       timing.status = event.type === 'StateExited' ? 'succeeded' : event.type === 'StateCaught' ? 'caught' : 'failed';
       if (event.Error) timing.error = event.Error;
-      if (event.type !== 'StateFailed') open.delete(name);
+      if (event.type !== 'StateFailed') open.delete(key);
     }
   }
   return timeline;
+}
+
+function label(event: HistoryEvent): string {
+  return event.index === undefined ? event.state!.name : `  ${event.state!.name} #${event.index + 1}`;
+}
+
+/** States inside a Map state repeat per iteration: tell the iterations apart. */
+function stateKey(event: HistoryEvent): string {
+  return event.index === undefined ? event.state!.name : `${event.state!.name}[${event.index}]`;
 }
 
 export function formatDuration(ms: number): string {
@@ -51,11 +64,14 @@ export function progressPrinter(write: (line: string) => void) {
     loop = undefined;
   };
   return (_execution: ExecutionRecord, event: HistoryEvent) => {
-    const name = event.state?.name;
-    if (!name) {
+    if (!event.state?.name) {
       if (event.type === 'ExecutionStarted') write('▶ execution started');
+      const map = (event.parentState as { name?: string } | undefined)?.name;
+      if (event.type === 'MapIterationStarted') write(`  ▸ ${map} #${(event.index ?? 0) + 1} started`);
+      if (event.type === 'MapIterationFailed') write(`  ✖ ${map} #${(event.index ?? 0) + 1} failed  ${event.Error ?? ''}`);
       return;
     }
+    const name = stateKey(event);
     if (event.type === 'StateEntered') {
       entered.set(name, event.timestamp);
       return;
@@ -73,12 +89,12 @@ export function progressPrinter(write: (line: string) => void) {
       }
       flushLoop();
       seen.add(name);
-      write(`  ✔ ${name.padEnd(22)} ${formatDuration(duration).padStart(9)}`);
+      write(`  ✔ ${label(event).padEnd(22)} ${formatDuration(duration).padStart(9)}`);
     } else if (event.type === 'StateFailed') {
       flushLoop();
-      write(`  ✖ ${name.padEnd(22)} ${formatDuration(duration).padStart(9)}  ${event.Error ?? ''}`);
+      write(`  ✖ ${label(event).padEnd(22)} ${formatDuration(duration).padStart(9)}  ${event.Error ?? ''}`);
     } else if (event.type === 'StateRetried') {
-      write(`  ↻ ${name.padEnd(22)} retry ${(event.retry as { attempt?: number } | undefined)?.attempt ?? ''}`);
+      write(`  ↻ ${label(event).padEnd(22)} retry ${(event.retry as { attempt?: number } | undefined)?.attempt ?? ''}`);
     }
   };
 }

@@ -47,3 +47,14 @@ export function renderMetrics(metrics: any, classes: string[] | null, gate: any)
   if (gate) lines.push('', gate.message);
   return lines.join('\n');
 }
+
+export function renderCrossValidation(summary: {
+  perFold: { fold: number; trainRows: number; testRows: number; metrics: Record<string, number> }[];
+  message: string;
+}): string {
+  const names = [...new Set(summary.perFold.flatMap((f) => Object.keys(f.metrics)))];
+  const rows = [['fold', 'train', 'test', ...names]].concat(
+    summary.perFold.map((f) => [String(f.fold), String(f.trainRows), String(f.testRows), ...names.map((n) => fixed(f.metrics[n]))]),
+  );
+  return `Cross-validation\n${table(rows, (c) => c > 0)}\n${summary.message}`;
+}

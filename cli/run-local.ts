@@ -9,7 +9,7 @@ import { LocalCloud, LOCAL, type StageParams } from '../local/cloud';
 import type { ExecutionRecord } from '../local/stepfunctions/runner';
 import { progressPrinter, stateTimeline, formatDuration } from './progress';
 import { runFromHistory, stateOutput } from './summary';
-import { renderMetrics, renderValidationTable } from './render';
+import { renderCrossValidation, renderMetrics, renderValidationTable } from './render';
 import { exportRunArtifacts } from './artifacts';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -36,6 +36,7 @@ export interface LocalRunOptions {
   predictorType?: string;
   seed?: string;
   testFraction?: string;
+  folds?: string;
   json?: boolean;
   dir: string;
 }
@@ -50,6 +51,7 @@ export function program(): Command {
     .addOption(new Option('--predictor-type <type>', 'classifier or regressor').choices(['classifier', 'regressor']))
     .option('--seed <n>', 'split seed', integer('seed', 0))
     .option('--test-fraction <f>', 'share of rows held out for testing', fraction)
+    .option('--folds <k>', 'k-fold cross-validation (2-20 folds) before training the final model', integer('folds', 2))
     .option('--json', 'print one JSON summary on stdout and nothing else')
     .option('--dir <dir>', 'where the local cloud keeps its data', path.join(PROJECT_ROOT, '.local-cloud'));
 }
@@ -62,6 +64,7 @@ function stageParams(options: LocalRunOptions): StageParams {
     predictorType: options.predictorType,
     splitSeed: options.seed,
     testFraction: options.testFraction,
+    crossValidationFolds: options.folds,
   };
 }
 
@@ -130,6 +133,7 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
       summary.metrics = metricsFile.metrics;
       summary.classes = metricsFile.classes;
       summary.gate = metricsFile.gate;
+      if (metricsFile.crossValidation) summary.crossValidation = metricsFile.crossValidation;
       summary.predictions = await getObjectText({ bucket: run.bucket, key: run.keys.predictions });
     } catch {
       // No evaluation was written (the run failed before Evaluate).
@@ -141,6 +145,7 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
   const scoreLines = (summary.trainingLog as string[]).filter((line) => line.includes('#test_score'));
   if (scoreLines.length) log(`\nTraining log (${run?.names.trainingJob}):\n${scoreLines.map((l) => `  ${l}`).join('\n')}`);
   if (summary.predictions) log(`\n${renderValidationTable(summary.predictions)}`);
+  if (summary.crossValidation) log(`\n${renderCrossValidation(summary.crossValidation)}`);
   if (summary.metrics) log(`\n${renderMetrics(summary.metrics, summary.classes ?? null, summary.gate)}`);
   log(`\nExecution ${record.name}: ${record.status} in ${formatDuration(summary.durationMs)}`);
   if (record.status !== 'SUCCEEDED') log(`  ${record.error}: ${record.cause}`);

@@ -6,10 +6,13 @@ import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
 import type { DatasetManifest } from './prepare';
+import { summariseCrossValidation, type CrossValidationSummary, type FoldResult } from '../src/domain/crossValidation';
 
 export interface EvaluateEvent {
   run: RunConfig;
   training?: { TrainingJobName?: string; FinalMetricDataList?: { MetricName: string; Value: number }[]; BillableTimeInSeconds?: number };
+  /** One entry per fold when cross-validation ran (the CrossValidate Map state's output), else empty. */
+  crossValidation?: FoldResult[];
 }
 
 export interface EvaluateResult {
@@ -17,6 +20,7 @@ export interface EvaluateResult {
   invocations: number;
   headline: Record<string, number>;
   gate: GateResult;
+  crossValidation?: Pick<CrossValidationSummary, 'folds' | 'metrics' | 'highSpread' | 'message'>;
   metricsUri: string;
   predictionsUri: string;
 }
@@ -37,7 +41,7 @@ async function mapWithConcurrency<T, R>(items: T[], limit: number, work: (item: 
   return results;
 }
 
-export const handler = async ({ run, training }: EvaluateEvent): Promise<EvaluateResult> => {
+export const handler = async ({ run, training, crossValidation }: EvaluateEvent): Promise<EvaluateResult> => {
   logger.appendKeys({ runId: run.runId });
   const [testText, manifest] = await Promise.all([
     getObjectText({ bucket: run.bucket, key: run.keys.testChannel }),
@@ -52,6 +56,8 @@ export const handler = async ({ run, training }: EvaluateEvent): Promise<Evaluat
 
   const metrics = computeMetrics(run.predictorType, test.labels, predicted, manifest.classes);
   const gate = checkQualityGate(run.qualityGate, metrics as unknown as Record<string, unknown>);
+  const folds = crossValidation?.length ? summariseCrossValidation(run.predictorType, crossValidation) : undefined;
+  if (folds) logger.info(folds.message, { highSpread: folds.highSpread });
   const headline: Record<string, number> =
     'accuracy' in metrics ? { accuracy: metrics.accuracy, macroF1: metrics.macroF1 } : { mse: metrics.mse, rmse: metrics.rmse, r2: metrics.r2 };
 
@@ -68,6 +74,7 @@ export const handler = async ({ run, training }: EvaluateEvent): Promise<Evaluat
         classes: manifest.classes,
         metrics,
         gate,
+        crossValidation: folds ?? null,
         training: training ?? null,
         evaluatedAt: new Date().toISOString(),
       },
@@ -84,6 +91,7 @@ export const handler = async ({ run, training }: EvaluateEvent): Promise<Evaluat
     invocations: batches.length,
     headline,
     gate,
+    ...(folds ? { crossValidation: { folds: folds.folds, metrics: folds.metrics, highSpread: folds.highSpread, message: folds.message } } : {}),
     metricsUri: s3Uri(run.bucket, run.keys.metrics),
     predictionsUri: s3Uri(run.bucket, run.keys.predictions),
   };

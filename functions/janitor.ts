@@ -48,7 +48,7 @@ export const handler = async (
       return { cleaned: false, runId: run.runId, reason: `run ${run.runId} belongs to execution ${claim.executionName}` };
     }
   }
-  const deleted = await deleteRunResources(run.names, cleanupOptionsFromEnv());
+  const deleted = await deleteRunResources(run.names, { ...cleanupOptionsFromEnv(), crossValidationFolds: run.crossValidation?.folds ?? 0 });
   logger.info('Janitor cleaned up after execution', { ...deleted });
   return { cleaned: true, runId: run.runId, deleted };
 };

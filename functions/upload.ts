@@ -1,7 +1,7 @@
 import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
 import { parseLabelFirstCsv, toLabelFirstCsv } from '../src/domain/dataset';
 import type { RunConfig } from '../src/domain/runConfig';
-import { s3Uri } from '../src/domain/naming';
+import { foldLayout, foldTrainingJobName, s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
 import type { SplitFile } from './split';
 
@@ -9,11 +9,23 @@ export interface UploadEvent {
   run: RunConfig;
 }
 
+/** One cross-validation fold's channels, as the Map state's items. */
+export interface FoldChannels {
+  fold: number;
+  trainingJobName: string;
+  trainUri: string;
+  testUri: string;
+  outputUri: string;
+  trainRows: number;
+  testRows: number;
+}
+
 export interface UploadResult {
   trainUri: string;
   testUri: string;
   trainRows: number;
   testRows: number;
+  folds: FoldChannels[];
 }
 
 /** Writes the k-NN input channels: headerless CSV, label first, ContentType text/csv. */
@@ -32,11 +44,29 @@ export const handler = async ({ run }: UploadEvent): Promise<UploadResult> => {
     putObject({ bucket: run.bucket, key: run.keys.trainChannel }, toLabelFirstCsv(dataset.labels, dataset.features, split.train), 'text/csv'),
     putObject({ bucket: run.bucket, key: run.keys.testChannel }, toLabelFirstCsv(dataset.labels, dataset.features, split.test), 'text/csv'),
   ]);
-  logger.info('Uploaded channels', { train: split.train.length, test: split.test.length });
+  const folds: FoldChannels[] = [];
+  for (const [index, fold] of (split.folds ?? []).entries()) {
+    const keys = foldLayout(run.keys.root, index + 1);
+    await Promise.all([
+      putObject({ bucket: run.bucket, key: keys.trainChannel }, toLabelFirstCsv(dataset.labels, dataset.features, fold.train), 'text/csv'),
+      putObject({ bucket: run.bucket, key: keys.testChannel }, toLabelFirstCsv(dataset.labels, dataset.features, fold.test), 'text/csv'),
+    ]);
+    folds.push({
+      fold: index + 1,
+      trainingJobName: foldTrainingJobName(run.names, index + 1),
+      trainUri: s3Uri(run.bucket, keys.trainChannelPrefix),
+      testUri: s3Uri(run.bucket, keys.testChannelPrefix),
+      outputUri: s3Uri(run.bucket, keys.output),
+      trainRows: fold.train.length,
+      testRows: fold.test.length,
+    });
+  }
+  logger.info('Uploaded channels', { train: split.train.length, test: split.test.length, folds: folds.length });
   return {
     trainUri: s3Uri(run.bucket, run.keys.trainChannel),
     testUri: s3Uri(run.bucket, run.keys.testChannel),
     trainRows: split.train.length,
     testRows: split.test.length,
+    folds,
   };
 };

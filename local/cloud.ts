@@ -214,6 +214,23 @@ export class LocalCloud {
     this.janitorRuns.push({ executionName: record.name, result });
   }
 
+  /** Serves the Step Functions API for this state machine (SDK clients, `aws --endpoint-url`, `knn-pipeline --local`). */
+  async startStepFunctionsApi(port?: number): Promise<string> {
+    this.stepFunctionsApi ??= await startStepFunctionsApi({
+      stateMachine: this.stateMachine,
+      stateMachineArn,
+      definition: this.definition,
+      roleArn: `arn:aws:iam::${LOCAL.account}:role/${LOCAL.service}-${LOCAL.stage}-states`,
+      startExecution: (input, name) => this.startExecution(input, name),
+      port,
+    });
+    const endpoint = this.stepFunctionsApi.endpoint;
+    this.env.AWS_ENDPOINT_URL_SFN = endpoint;
+    if (!('AWS_ENDPOINT_URL_SFN' in this.savedEnv)) this.savedEnv.AWS_ENDPOINT_URL_SFN = process.env.AWS_ENDPOINT_URL_SFN;
+    process.env.AWS_ENDPOINT_URL_SFN = endpoint;
+    return endpoint;
+  }
+
   async close(): Promise<void> {
     await this.stepFunctionsApi?.close();
     resetClients();

@@ -235,11 +235,11 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
       const events = apiHistory(record, {
         taskResources: resources,
         roleArn: options.roleArn,
+        region: stateMachineArn.split(':')[3],
         includeExecutionData: body.includeExecutionData !== false,
       });
       if (body.reverseOrder === true) events.reverse();
-      const result = page(events.map(wireEvent), body, 'events');
-      return result;
+      return page(events.map(wireEvent), body, 'events');
     },
 
     ListExecutions(body) {

@@ -15,6 +15,8 @@ export interface HistoryOptions {
   /** Task state name → its Resource, to tell Lambda functions from service integrations. */
   taskResources: Record<string, string>;
   roleArn: string;
+  /** The state machine's region, where its service integrations run. */
+  region: string;
   /** GetExecutionHistory's includeExecutionData: false leaves out inputs, outputs, errors and causes. */
   includeExecutionData?: boolean;
 }
@@ -47,9 +49,11 @@ function serviceIntegration(resource: string): { resourceType: string; resource:
 }
 
 /**
- * Maps the interpreter's events onto the service's: `<Type>StateEntered` / `<Type>StateExited` per state,
- * `LambdaFunctionFailed` (bare function ARN) or `TaskFailed` (service integration) per failed Task attempt, and one
- * closing Execution event. Retries and catches have no event of their own in the service's history, and neither here.
+ * Maps the interpreter's events onto the service's: `<Type>StateEntered` / `<Type>StateExited` per state; per Task
+ * attempt `LambdaFunctionScheduled/Started/Succeeded/Failed` (bare function ARN) or `TaskScheduled/Started/Succeeded/
+ * Failed` (service integration); one closing Execution event. A retry shows as a new Scheduled after the failure and a
+ * catch as the state exiting after it, as in the service. The interpreter does not expose a task's evaluated
+ * Parameters or raw result, so Scheduled carries the state input and Succeeded the state output.
  */
 export function apiHistory(record: ExecutionRecord, options: HistoryOptions): ApiHistoryEvent[] {
   const withData = options.includeExecutionData ?? true;
@@ -62,6 +66,7 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
   const errorDetails = (error: unknown, cause: unknown) =>
     withData ? { ...(text(error) !== undefined ? { error: text(error) } : {}), ...(text(cause) !== undefined ? { cause: text(cause) } : {}) } : {};
 
+  const caught = new Set<string>();
   const closed = () => events.length > 0 && TERMINAL_TYPES.has(events[events.length - 1].type);
   for (const event of record.history) {
     if (closed()) break;
@@ -87,8 +92,16 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
         add(event.timestamp, `${state!.type}StateEntered`, {
           stateEnteredEventDetails: { name: state!.name, ...payload('input', state!.input) },
         });
+        if (state!.type === 'Task') taskAttempt(event);
+        return;
+      case 'StateRetried':
+        if (state?.type === 'Task') taskAttempt(event);
+        return;
+      case 'StateCaught':
+        caught.add(state!.name);
         return;
       case 'StateExited':
+        if (state!.type === 'Task' && !caught.delete(state!.name)) taskSucceeded(event);
         add(event.timestamp, `${state!.type}StateExited`, {
           stateExitedEventDetails: { name: state!.name, ...payload('output', state!.output) },
         });
@@ -114,6 +127,29 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
         return;
       default:
         return;
+    }
+  }
+
+  function taskAttempt(event: HistoryEvent): void {
+    const resource = options.taskResources[event.state!.name] ?? '';
+    if (LAMBDA_FUNCTION_ARN.test(resource)) {
+      add(event.timestamp, 'LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource, ...payload('input', event.state!.input) } });
+      add(event.timestamp, 'LambdaFunctionStarted');
+    } else {
+      const integration = serviceIntegration(resource);
+      add(event.timestamp, 'TaskScheduled', {
+        taskScheduledEventDetails: { ...integration, region: options.region, parameters: withData ? json(event.state!.input) : '' },
+      });
+      add(event.timestamp, 'TaskStarted', { taskStartedEventDetails: integration });
+    }
+  }
+
+  function taskSucceeded(event: HistoryEvent): void {
+    const resource = options.taskResources[event.state!.name] ?? '';
+    if (LAMBDA_FUNCTION_ARN.test(resource)) {
+      add(event.timestamp, 'LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: payload('output', event.state!.output) });
+    } else {
+      add(event.timestamp, 'TaskSucceeded', { taskSucceededEventDetails: { ...serviceIntegration(resource), ...payload('output', event.state!.output) } });
     }
   }
 

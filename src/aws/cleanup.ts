@@ -1,4 +1,4 @@
-import type { SageMakerNames } from '../domain/naming';
+import { foldTrainingJobName, type SageMakerNames } from '../domain/naming';
 import {
   deleteEndpoint,
   deleteEndpointConfig,
@@ -10,6 +10,7 @@ import {
 
 export interface CleanupReport {
   trainingJob: 'stopped' | 'not-running' | 'absent';
+  foldTrainingJobsStopped: number;
   endpoint: 'deleted' | 'absent';
   endpointConfig: 'deleted' | 'absent';
   model: 'deleted' | 'absent';
@@ -29,6 +30,8 @@ export interface CleanupOptions {
   /** How long to wait for an in-progress endpoint to settle before giving up (the caller retries). */
   settleTimeoutMs: number;
   pollMs: number;
+  /** How many cross-validation fold jobs the run may have started. */
+  crossValidationFolds?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -40,12 +43,11 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export async function deleteRunResources(names: SageMakerNames, options: CleanupOptions): Promise<CleanupReport> {
   const sleep = options.sleep ?? defaultSleep;
-  const trainingStatus = await describeTrainingJobStatus(names.trainingJob);
-  let trainingJob: CleanupReport['trainingJob'] = trainingStatus === undefined ? 'absent' : 'not-running';
-  if (trainingStatus === 'InProgress') {
-    await stopTrainingJob(names.trainingJob);
-    trainingJob = 'stopped';
-  }
+  const trainingJob = await stopIfRunning(names.trainingJob);
+  // Fold jobs of a cross-validation only train; stopping them is all they need.
+  const foldJobs = await Promise.all(
+    Array.from({ length: options.crossValidationFolds ?? 0 }, (_, i) => stopIfRunning(foldTrainingJobName(names, i + 1))),
+  );
 
   const deadline = Date.now() + options.settleTimeoutMs;
   let status = await describeEndpointStatus(names.endpoint);
@@ -70,5 +72,12 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
   }
   const endpointConfig = (await deleteEndpointConfig(names.endpointConfig)) ? 'deleted' : 'absent';
   const model = (await deleteModel(names.model)) ? 'deleted' : 'absent';
-  return { trainingJob, endpoint, endpointConfig, model };
+  return { trainingJob, foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length, endpoint, endpointConfig, model };
+}
+
+async function stopIfRunning(trainingJobName: string): Promise<CleanupReport['trainingJob']> {
+  const status = await describeTrainingJobStatus(trainingJobName);
+  if (status === undefined) return 'absent';
+  if (status !== 'InProgress') return 'not-running';
+  return (await stopTrainingJob(trainingJobName)) ? 'stopped' : 'not-running';
 }

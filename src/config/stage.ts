@@ -1,4 +1,4 @@
-import { MAX_TRAINING_RUNTIME_SECONDS, type PredictorType, type StageDefaults } from '../domain/runConfig';
+import { MAX_FOLDS, MAX_TRAINING_RUNTIME_SECONDS, type PredictorType, type StageDefaults } from '../domain/runConfig';
 
 /** Environment variable names shared by serverless.yml, the handlers and the local cloud. */
 export const STAGE_ENV = {
@@ -28,6 +28,7 @@ export const STAGE_ENV = {
   regressorGateMetric: 'GATE_METRIC_REGRESSOR',
   regressorGateThreshold: 'GATE_THRESHOLD_REGRESSOR',
   maxDatasetBytes: 'MAX_DATASET_BYTES',
+  crossValidationFolds: 'CROSS_VALIDATION_FOLDS',
 } as const;
 
 export class ConfigurationError extends Error {
@@ -107,5 +108,6 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       },
     },
     maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 256 * 1024 * 1024, positiveInteger),
+    crossValidationFolds: number(env, STAGE_ENV.crossValidationFolds, 0, (n) => n === 0 || (Number.isInteger(n) && n >= 2 && n <= MAX_FOLDS)),
   };
 }

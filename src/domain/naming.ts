@@ -49,6 +49,11 @@ export function assertValidNamePrefix(prefix: string): void {
   }
 }
 
+/** Training job of one cross-validation fold (1-based): `<prefix>-<runId>-f<n>`, within 63 characters. */
+export function foldTrainingJobName(names: SageMakerNames, fold: number): string {
+  return `${names.trainingJob}-f${fold}`;
+}
+
 export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
   assertValidNamePrefix(prefix);
   if (runId.length > RUN_ID_MAX || !SAGEMAKER_NAME_PATTERN.test(runId)) {
@@ -79,6 +84,18 @@ export function runLayout(runsPrefix: string, runId: string) {
   };
 }
 export type RunLayout = ReturnType<typeof runLayout>;
+
+/** Where one cross-validation fold (1-based) keeps its channels and training output, under the run's root. */
+export function foldLayout(runRoot: string, fold: number) {
+  const root = `${runRoot.replace(/\/+$/, '')}/cv/fold-${fold}`;
+  return {
+    trainChannel: `${root}/train/train.csv`,
+    trainChannelPrefix: `${root}/train/`,
+    testChannel: `${root}/test/test.csv`,
+    testChannelPrefix: `${root}/test/`,
+    output: `${root}/output/`,
+  };
+}
 
 export function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;

@@ -8,6 +8,9 @@ export const CLASSIFIER_GATE_METRICS = ['accuracy', 'macroF1', 'weightedF1', 'ma
 export const REGRESSOR_GATE_METRICS = ['r2', 'mse', 'rmse', 'mae'] as const;
 /** Loss metrics pass the gate at or below the threshold; every other metric at or above it. */
 export const MAX_TRAINING_RUNTIME_SECONDS = 14_400;
+export const MAX_FOLDS = 20;
+/** Fold training jobs run at most this many at a time (the Map state's MaxConcurrency). */
+export const CROSS_VALIDATION_CONCURRENCY = 2;
 export const LOWER_IS_BETTER = new Set<string>(['mse', 'rmse', 'mae']);
 
 /** Settings of a deployed stage (serverless.yml params → Lambda environment); every run starts from these. */
@@ -21,6 +24,8 @@ export interface StageDefaults {
   predictorType: PredictorType;
   hyperparameters: Record<string, string>;
   split: { testFraction: number; seed: number };
+  /** k-fold cross-validation before the final model (0 = off). */
+  crossValidationFolds: number;
   training: {
     image: string;
     roleArn: string;
@@ -54,6 +59,7 @@ export interface RunConfig {
   training: StageDefaults['training'] & { hyperParameters: Record<string, string> };
   hosting: { instanceType: string; instanceCount: number; maxWaitPolls: number; pollSeconds: number };
   qualityGate: QualityGate & { direction: 'min' | 'max' };
+  crossValidation: { folds: number; maxConcurrency: number };
 }
 
 export class InputValidationError extends Error {
@@ -115,6 +121,9 @@ const consoleInputSchema = z.strictObject({
       metric: z.enum([...CLASSIFIER_GATE_METRICS, ...REGRESSOR_GATE_METRICS]).optional(),
       threshold: z.number().optional(),
     })
+    .optional(),
+  crossValidation: z
+    .strictObject({ folds: z.number().int().min(2, 'at least 2 folds').max(MAX_FOLDS, `at most ${MAX_FOLDS} folds`) })
     .optional(),
 });
 export type ConsoleInput = z.infer<typeof consoleInputSchema>;
@@ -275,6 +284,10 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       metric: gateMetric,
       threshold: options.qualityGate?.threshold ?? gateDefaults.threshold,
       direction: LOWER_IS_BETTER.has(gateMetric) ? 'max' : 'min',
+    },
+    crossValidation: {
+      folds: options.crossValidation?.folds ?? defaults.crossValidationFolds,
+      maxConcurrency: CROSS_VALIDATION_CONCURRENCY,
     },
   };
 }

@@ -1,9 +1,7 @@
 // The shapes of what the pipeline already writes, as far as the report reads them. Structural on purpose:
 // functions/prepare.ts's DatasetManifest, functions/split.ts's SplitFile and metrics.json fit without glue.
-import type { EvaluationMetrics, GateResult, PredictorType } from '../domain/evaluation';
-import type { CostInput, ExecutionStep, FinalMetric, StatusTransition } from './types';
-
-export type { PredictorType };
+import type { EvaluationMetrics } from '../domain/evaluation';
+import type { CostInput, ExecutionStep, FinalMetric, GateResult, PredictorType, StatusTransition } from './types';
 
 /** prepared/manifest.json (DatasetManifest). */
 export interface ManifestArtifact {

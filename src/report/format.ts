@@ -20,7 +20,10 @@ export function durationMs(ms: number | null | undefined): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** Cents for real money, four decimals for a short run, and no false "$0.0000" for a few seconds of use. */
 export function usd(amount: number): string {
+  if (amount === 0) return '$0';
+  if (amount < 0.0001) return '< $0.0001';
   return amount < 0.01 ? `$${amount.toFixed(4)}` : `$${amount.toFixed(2)}`;
 }
 

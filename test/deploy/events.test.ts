@@ -45,6 +45,7 @@ const DEV: StageDefaults = {
   hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
   qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
   maxDatasetBytes: 268435456,
+  crossValidationFolds: 0,
 };
 
 const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate'];

@@ -283,6 +283,7 @@ describe('functions', () => {
       hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
       qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
       maxDatasetBytes: 268435456,
+      crossValidationFolds: 0,
     };
     for (const name of FUNCTION_NAMES) {
       const variables: Record<string, any> = fn(name).Properties.Environment.Variables;

@@ -37,7 +37,7 @@ test('deletes the endpoint (waiting until it is really gone), endpoint config an
 
   const result = await handler({ run });
 
-  expect(result.deleted).toEqual({ trainingJob: 'not-running', endpoint: 'deleted', endpointConfig: 'deleted', model: 'deleted' });
+  expect(result.deleted).toEqual({ trainingJob: 'not-running', foldTrainingJobsStopped: 0, endpoint: 'deleted', endpointConfig: 'deleted', model: 'deleted' });
   expect(sagemaker.commandCalls(DeleteEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'knnp-dev-run-1-endpoint' });
   expect(sagemaker.commandCalls(DeleteEndpointConfigCommand)[0].args[0].input).toEqual({ EndpointConfigName: 'knnp-dev-run-1-config' });
   expect(sagemaker.commandCalls(DeleteModelCommand)[0].args[0].input).toEqual({ ModelName: 'knnp-dev-run-1-model' });
@@ -52,7 +52,7 @@ test('is idempotent: resources already gone (ValidationException) count as succe
 
   const result = await handler({ run });
 
-  expect(result.deleted).toEqual({ trainingJob: 'absent', endpoint: 'absent', endpointConfig: 'absent', model: 'absent' });
+  expect(result.deleted).toEqual({ trainingJob: 'absent', foldTrainingJobsStopped: 0, endpoint: 'absent', endpointConfig: 'absent', model: 'absent' });
   expect(sagemaker.commandCalls(DeleteEndpointCommand)).toHaveLength(0);
 });
 

@@ -22,6 +22,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
     qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
     maxDatasetBytes: 256 * 1024 * 1024,
+    crossValidationFolds: 0,
     ...overrides,
   };
 }

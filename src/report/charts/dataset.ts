@@ -55,7 +55,7 @@ function featureField(index: number): string {
  */
 export function scatterMatrixSpec(sample: ScatterSample, classes: string[] | null, labelColumn: string): TopLevelSpec {
   const names = sample.featureNames;
-  const cellSize = names.length > 4 ? 110 : 140;
+  const cellSize = names.length > 4 ? 110 : 150;
   const values = sample.points.map((point) => ({
     target: point.target,
     ...Object.fromEntries(point.features.map((value, index) => [featureField(index), value])),

@@ -26,7 +26,7 @@ export function confusionHeatmapSpec(classes: string[], matrix: number[][]): Top
         encoding: {
           x,
           y,
-          color: { field: 'share', type: 'quantitative', title: 'share of true class', scale: { scheme: 'blues', domain: [0, 1] }, legend: { format: '.0%' } },
+          color: { field: 'share', type: 'quantitative', title: 'share of true class', scale: { domain: [0, 1], range: ['#f6f8fa', '#08519c'] }, legend: { format: '.0%' } },
         },
       },
       {

@@ -29,6 +29,8 @@ export function executionPathSpec(states: StateTime[]): TopLevelSpec {
             type: 'nominal',
             title: 'status',
             scale: { domain: Object.keys(STATUS_COLORS), range: Object.values(STATUS_COLORS) },
+            // Below the chart: on the right it would collide with the duration label of the longest bar.
+            legend: { orient: 'bottom', direction: 'horizontal' },
           },
         },
       },

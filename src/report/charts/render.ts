@@ -36,11 +36,26 @@ function roundAttributeNumbers(svg: string): string {
   return svg.replace(/="[^"]*"/g, (attribute) => attribute.replace(/-?\d+\.\d{3,}/g, (n) => String(Math.round(Number(n) * 100) / 100)));
 }
 
-export async function renderChart(spec: TopLevelSpec, title: string): Promise<string> {
+/**
+ * Vega numbers clip paths and gradients from a process-wide counter: renamed per chart, the ids are unique within
+ * a report (several SVGs share one document) and the same on every render of the same input.
+ */
+function scopeIds(svg: string, chartId: string): string {
+  const ids = [...svg.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
+  const renamed = new Map(ids.map((id, index) => [id, `${chartId}-${index + 1}`]));
+  const rename = (id: string) => renamed.get(id) ?? id;
+  return svg
+    .replace(/(\sid=")([^"]+)"/g, (_, head: string, id: string) => `${head}${rename(id)}"`)
+    .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${rename(id)})`)
+    .replace(/(href=")#([^"]+)"/g, (_, head: string, id: string) => `${head}#${rename(id)}"`);
+}
+
+/** chartId must be unique within the report; it prefixes the SVG's internal ids. */
+export async function renderChart(spec: TopLevelSpec, title: string, chartId: string): Promise<string> {
   const vegaSpec = compile(spec, { config: CHART_CONFIG }).spec;
   const view = new View(parse(vegaSpec), { renderer: 'none', loader: offlineLoader, logLevel: 1 /* errors only: warnings about label overlap are noise in Lambda logs */ });
   try {
-    return labelled(roundAttributeNumbers(await view.toSVG()), title);
+    return labelled(scopeIds(roundAttributeNumbers(await view.toSVG()), chartId), title);
   } finally {
     view.finalize();
   }

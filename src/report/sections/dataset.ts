@@ -17,13 +17,14 @@ export async function datasetSection({ dataset, featureRows }: RunReportInput): 
   const chart =
     dataset.classes && dataset.classCounts
       ? figure(
-          await renderChart(classBalanceSpec(dataset.classes, dataset.classCounts, dataset.labelColumn), 'Rows per class'),
+          await renderChart(classBalanceSpec(dataset.classes, dataset.classCounts, dataset.labelColumn), 'Rows per class', 'class-balance'),
           'Class balance: rows per class in the whole dataset.',
         )
       : figure(
           await renderChart(
             targetHistogramSpec(featureRows.points.map((point) => Number(point.target)), dataset.labelColumn),
             'Distribution of the target',
+            'target-distribution',
           ),
           `Distribution of ${dataset.labelColumn} over the ${featureRows.origin === 'dataset' ? 'dataset' : 'test rows'}.`,
         );
@@ -35,7 +36,7 @@ export async function scatterMatrixSection({ dataset, featureRows }: RunReportIn
   if (dataset.featureNames.length < 2) return section('scatter-matrix', title, paragraph('One feature only: there is no pair of features to plot.'));
   if (featureRows.points.length === 0) return section('scatter-matrix', title, paragraph('No feature rows were available for this run.'));
   const sample = scatterSample(dataset.featureNames, featureRows.points);
-  const svg = await renderChart(scatterMatrixSpec(sample, dataset.classes, dataset.labelColumn), 'Scatter matrix of the features');
+  const svg = await renderChart(scatterMatrixSpec(sample, dataset.classes, dataset.labelColumn), 'Scatter matrix of the features', 'scatter-matrix');
   const coloured = dataset.classes ? 'coloured by class' : `coloured by ${dataset.labelColumn}`;
   const rows = featureRows.origin === 'dataset' ? 'dataset rows' : 'test rows only (the prepared dataset was not available)';
   const caption = [`Each pair of features once, ${coloured}; ${rows}.`, describeSample(sample)].filter(Boolean).join(' ');

@@ -12,12 +12,12 @@ export const MAX_REGRESSION_CHART_POINTS = 1000;
 export async function evaluationChartSection({ outcome, dataset }: RunReportInput): Promise<ReportSection> {
   if (outcome.predictorType === 'classifier') {
     const classes = dataset.classes ?? outcome.metrics.perClass.map((entry) => entry.label);
-    const svg = await renderChart(confusionHeatmapSpec(classes, outcome.metrics.confusionMatrix), 'Confusion matrix');
+    const svg = await renderChart(confusionHeatmapSpec(classes, outcome.metrics.confusionMatrix), 'Confusion matrix', 'confusion-matrix');
     const caption = 'Rows: true class; columns: predicted class. Numbers are test rows; colour is the share of the true class.';
     return section('confusion-matrix', 'Confusion matrix', figure(svg, caption));
   }
   const shown = evenlySpaced(outcome.validation, MAX_REGRESSION_CHART_POINTS);
-  const svg = await renderChart(predictedVsTrueSpec(shown, dataset.labelColumn), 'Predicted against true values');
+  const svg = await renderChart(predictedVsTrueSpec(shown, dataset.labelColumn), 'Predicted against true values', 'predicted-vs-true');
   const sampled = shown.length < outcome.validation.length ? ` Shows ${shown.length} of ${outcome.validation.length} test rows, evenly spaced.` : '';
   return section('predicted-vs-true', 'Predicted vs true', figure(svg, `Each test row; the dashed line is a perfect prediction.${sampled}`));
 }
@@ -45,8 +45,8 @@ function regressorMetricsTable(metrics: RegressionMetrics): string {
 
 function gateParagraph(gate: GateResult | null): string {
   if (!gate) return paragraph('No quality gate result was recorded.', 'note');
-  const verdict = gate.passed ? 'passed' : 'not met';
-  return `<p class="gate ${gate.passed ? 'pass' : 'fail'}"><strong>Quality gate ${verdict}:</strong> ${escapeHtml(gate.message)}</p>`;
+  // The gate's message already starts with its verdict ("Quality gate passed: …").
+  return `<p class="gate ${gate.passed ? 'pass' : 'fail'}">${escapeHtml(gate.message)}</p>`;
 }
 
 export function metricsSection({ outcome, gate }: RunReportInput): ReportSection {

@@ -35,7 +35,7 @@ export async function executionSection({ executionPath }: RunReportInput): Promi
   if (!executionPath?.length) {
     return section('execution-path', title, paragraph('The execution path was not recorded when this report was made.', 'note'));
   }
-  const svg = await renderChart(executionPathSpec(timePerState(executionPath)), 'Time per state');
+  const svg = await renderChart(executionPathSpec(timePerState(executionPath)), 'Time per state', 'execution-path');
   const visits = table(
     ['#', 'state', 'status', 'duration', 'error'],
     executionPath.map((step, index) => [index + 1, step.state, step.status, durationMs(step.durationMs), step.error ?? '']),

@@ -8,12 +8,11 @@ export const MAX_VALIDATION_ROWS = 500;
 /** A regression row is flagged when its absolute error is in the worst tenth. */
 const LARGE_ERROR_SHARE = 0.1;
 
-/** Keeps every notable row that fits, fills up with the others, and returns them in their original order. */
-export function pickRows<T extends { row: number }>(rows: T[], isNotable: (row: T) => boolean, max: number): T[] {
-  if (rows.length <= max) return rows;
+/** Notable rows (misses, large errors) first so a reviewer sees them at once, then the others, each in test-row order. */
+export function pickRows<T>(rows: T[], isNotable: (row: T) => boolean, max: number): T[] {
   const notable = rows.filter(isNotable).slice(0, max);
   const others = rows.filter((row) => !isNotable(row)).slice(0, max - notable.length);
-  return [...notable, ...others].sort((a, b) => a.row - b.row);
+  return [...notable, ...others];
 }
 
 function shownNote(shown: number, total: number, what: string): string {
@@ -32,7 +31,7 @@ function classifierTable(rows: ClassifiedRow[], featureNames: string[]): string 
     raw(row.match ? '<span class="ok">✔</span>' : '<span class="miss-mark">✖ miss</span>'),
   ]);
   const numeric = new Set(Array.from({ length: featureNames.length + 1 }, (_, i) => i));
-  const summary = paragraph(`${rows.length} test rows, ${misses} misclassified${misses ? ' (highlighted)' : ''}.`);
+  const summary = paragraph(`${rows.length} test rows, ${misses} misclassified${misses ? ' (highlighted, listed first)' : ''}.`);
   return `${summary}\n${shownNote(shown.length, rows.length, 'misclassified rows')}\n${table(header, body, {
     numericColumns: numeric,
     rowClass: (index) => (shown[index].match ? undefined : 'miss'),
@@ -53,7 +52,7 @@ function regressorTable(rows: RegressedRow[], featureNames: string[]): string {
   const header = ['row', ...featureNames, 'true value', 'predicted value', 'error (predicted − true)'];
   const body = shown.map((row) => [row.row, ...row.features.map(compactNumber), compactNumber(row.trueValue), compactNumber(row.predictedValue), fixed(row.error)]);
   const numeric = new Set(Array.from({ length: featureNames.length + 4 }, (_, i) => i));
-  const summary = paragraph(`${rows.length} test rows; the rows with the largest absolute errors (worst tenth) are highlighted.`);
+  const summary = paragraph(`${rows.length} test rows; the rows with the largest absolute errors (worst tenth) are highlighted and listed first.`);
   return `${summary}\n${shownNote(shown.length, rows.length, 'largest errors')}\n${table(header, body, {
     numericColumns: numeric,
     rowClass: (index) => (isLarge(shown[index]) ? 'miss' : undefined),

@@ -89,6 +89,13 @@ describe('console input', () => {
     expect(problems.join('\n')).toMatch(/dataset.key: must be under the raw prefix "raw\/"/);
   });
 
+  test('cross-validation folds: 2-20, off by default', () => {
+    expect(resolveRunConfig({}, execution, defaults).crossValidation).toEqual({ folds: 0, maxConcurrency: 2 });
+    expect(resolveRunConfig({ crossValidation: { folds: 5 } }, execution, defaults).crossValidation.folds).toBe(5);
+    expect(problemsOf(() => resolveRunConfig({ crossValidation: { folds: 1 } }, execution, defaults))[0]).toMatch(/crossValidation.folds: at least 2 folds/);
+    expect(problemsOf(() => resolveRunConfig({ crossValidation: { folds: 50 } }, execution, defaults))[0]).toMatch(/at most 20 folds/);
+  });
+
   test('a regressor gate metric is refused for a classifier', () => {
     expect(problemsOf(() => resolveRunConfig({ qualityGate: { metric: 'mse' } }, execution, defaults))[0]).toMatch(
       /"mse" is not a classifier metric/,

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `knn-pipeline`: operate pipeline runs from the terminal (see cli/operate/program.ts). Run it with
+// `npx knn-pipeline …` (cli/operate/bin.cjs loads this file through tsx) or `npm run knn-pipeline -- …`.
+import { runCli } from './operate/program';
+
+export async function main(args: string[]): Promise<void> {
+  // The SDK's "Node 22 needed from 2027" notice concerns the Lambda runtime decision, not this command line.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.exitCode = await runCli(args);
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2));
+}

@@ -1,0 +1,197 @@
+// Everything known about one run: the execution, its states, its SageMaker resources, its evaluation and artifacts.
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { RunConfig } from '../../src/domain/runConfig';
+import { datasetOf, durationMs, runConfigFromHistory, stateVisits, triggerOf, type Execution, type StateVisit } from './executions';
+import type { Target } from './target';
+
+export interface ResourceStatus {
+  name: string;
+  /** The SageMaker status, or `not found` (not created yet, or deleted: endpoints are deleted by CleanUp). */
+  status: string;
+  detail?: string;
+}
+
+export interface StateSummary {
+  name: string;
+  type: string;
+  /** How the last visit ended; a polling loop visits the same states many times. */
+  status: StateVisit['status'];
+  visits: number;
+  durationMs: number | null;
+  error?: string;
+  cause?: string;
+}
+
+export interface Evaluation {
+  metrics: Record<string, any> | null;
+  classes: string[] | null;
+  gate: { metric: string; threshold: number; value: number; passed: boolean; message: string } | null;
+  testRows?: number;
+}
+
+export interface RunReport extends Evaluation {
+  executionName: string;
+  executionArn: string;
+  status: string;
+  trigger: string;
+  dataset: string;
+  startDate: string | null;
+  stopDate: string | null;
+  durationMs: number;
+  error: string | null;
+  cause: string | null;
+  runId: string | null;
+  sageMaker: { trainingJob: ResourceStatus; model: string; endpointConfig: string; endpoint: ResourceStatus } | null;
+  states: StateSummary[];
+  /** The run's prefix in the bucket; every artifact but the dataset is under it. */
+  artifactRoot: { s3: string; local?: string } | null;
+  artifacts: Record<string, { s3: string; local?: string }>;
+}
+
+const NOT_FOUND = 'not found';
+
+function notFound(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  // SageMaker reports a missing training job or endpoint as ValidationException ("Could not find …").
+  return e.name === 'ResourceNotFound' || e.name === 'NoSuchKey' || e.name === 'NotFound' || /could not find|does not exist/i.test(e.message ?? '');
+}
+
+export async function trainingJobStatus(target: Target, name: string): Promise<ResourceStatus> {
+  try {
+    const job = await target.sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+    return { name, status: job.TrainingJobStatus ?? 'Unknown', detail: job.FailureReason ?? job.SecondaryStatus };
+  } catch (error) {
+    if (notFound(error)) return { name, status: NOT_FOUND };
+    throw error;
+  }
+}
+
+export async function endpointStatus(target: Target, name: string): Promise<ResourceStatus> {
+  try {
+    const endpoint = await target.sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }));
+    return { name, status: endpoint.EndpointStatus ?? 'Unknown', ...(endpoint.FailureReason ? { detail: endpoint.FailureReason } : {}) };
+  } catch (error) {
+    if (notFound(error)) return { name, status: NOT_FOUND };
+    throw error;
+  }
+}
+
+async function readObject(target: Target, key: string): Promise<string | undefined> {
+  try {
+    const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+    return await object.Body!.transformToString();
+  } catch (error) {
+    if (notFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function exists(target: Target, key: string): Promise<boolean> {
+  try {
+    await target.s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
+    return true;
+  } catch (error) {
+    if (notFound(error) || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw error;
+  }
+}
+
+/** metrics.json as Evaluate wrote it; empty when the run never got that far. */
+export async function readEvaluation(target: Target, run: RunConfig): Promise<Evaluation> {
+  const text = await readObject(target, run.keys.metrics);
+  if (!text) return { metrics: null, classes: null, gate: null };
+  const file = JSON.parse(text) as { metrics?: Record<string, any>; classes?: string[] | null; gate?: Evaluation['gate']; testRows?: number };
+  return { metrics: file.metrics ?? null, classes: file.classes ?? null, gate: file.gate ?? null, testRows: file.testRows };
+}
+
+export async function readPredictions(target: Target, run: RunConfig): Promise<string | undefined> {
+  return readObject(target, run.keys.predictions);
+}
+
+/** The run's headline number: the quality gate's metric (accuracy for a classifier, r² for a regressor by default). */
+export function headline(evaluation: Evaluation): { name: string; value: number } | null {
+  if (evaluation.gate) return { name: evaluation.gate.metric, value: evaluation.gate.value };
+  const metrics = evaluation.metrics;
+  if (!metrics) return null;
+  if (typeof metrics.accuracy === 'number') return { name: 'accuracy', value: metrics.accuracy };
+  if (typeof metrics.r2 === 'number') return { name: 'r2', value: metrics.r2 };
+  return null;
+}
+
+/** State visits folded per state, in first-visit order. */
+export function summariseStates(visits: StateVisit[]): StateSummary[] {
+  const byName = new Map<string, StateSummary>();
+  for (const visit of visits) {
+    const took = visit.exitedAt ? visit.exitedAt.getTime() - visit.enteredAt.getTime() : null;
+    const summary = byName.get(visit.name) ?? { name: visit.name, type: visit.type, status: visit.status, visits: 0, durationMs: 0 };
+    summary.visits += 1;
+    summary.status = visit.status;
+    summary.durationMs = took === null || summary.durationMs === null ? null : summary.durationMs + took;
+    if (visit.error) Object.assign(summary, { error: visit.error, cause: visit.cause });
+    byName.set(visit.name, summary);
+  }
+  return [...byName.values()];
+}
+
+function artifactKeys(run: RunConfig): Record<string, string> {
+  return {
+    dataset: run.dataset.key,
+    manifest: run.keys.manifest,
+    preparedDataset: run.keys.preparedDataset,
+    split: run.keys.split,
+    trainChannel: run.keys.trainChannel,
+    testChannel: run.keys.testChannel,
+    model: `${run.keys.trainingOutput}${run.names.trainingJob}/output/model.tar.gz`,
+    metrics: run.keys.metrics,
+    predictions: run.keys.predictions,
+    report: run.keys.report,
+    summary: run.keys.summary,
+  };
+}
+
+export async function buildRunReport(target: Target, execution: Execution, events: HistoryEvent[]): Promise<RunReport> {
+  const run = runConfigFromHistory(events);
+  const [evaluation, sageMaker, artifacts] = run
+    ? await Promise.all([readEvaluation(target, run), sageMakerStatus(target, run), existingArtifacts(target, run)])
+    : [{ metrics: null, classes: null, gate: null } satisfies Evaluation, null, {}];
+  return {
+    executionName: execution.name!,
+    executionArn: execution.executionArn!,
+    status: execution.status!,
+    trigger: triggerOf(execution),
+    dataset: run?.dataset.uri ?? datasetOf(execution),
+    startDate: execution.startDate?.toISOString() ?? null,
+    stopDate: execution.stopDate?.toISOString() ?? null,
+    durationMs: durationMs(execution),
+    error: execution.error ?? null,
+    cause: execution.cause ?? null,
+    runId: run?.runId ?? null,
+    sageMaker,
+    states: summariseStates(stateVisits(events)),
+    ...evaluation,
+    artifactRoot: run ? location(target, run.keys.root) : null,
+    artifacts,
+  };
+}
+
+async function sageMakerStatus(target: Target, run: RunConfig): Promise<NonNullable<RunReport['sageMaker']>> {
+  const [trainingJob, endpoint] = await Promise.all([trainingJobStatus(target, run.names.trainingJob), endpointStatus(target, run.names.endpoint)]);
+  return { trainingJob, model: run.names.model, endpointConfig: run.names.endpointConfig, endpoint };
+}
+
+async function existingArtifacts(target: Target, run: RunConfig): Promise<RunReport['artifacts']> {
+  const entries = await Promise.all(
+    Object.entries(artifactKeys(run)).map(async ([name, key]) => [name, key, await exists(target, key)] as const),
+  );
+  return Object.fromEntries(
+    entries
+      .filter(([, , found]) => found)
+      .map(([name, key]) => [name, location(target, key)]),
+  );
+}
+
+function location(target: Target, key: string): { s3: string; local?: string } {
+  return { s3: `s3://${target.bucket}/${key}`, ...(target.localPath ? { local: target.localPath(key) } : {}) };
+}
