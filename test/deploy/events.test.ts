@@ -48,7 +48,7 @@ const DEV: StageDefaults = {
   crossValidationFolds: 0,
 };
 
-const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate'];
+const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate', 'crossValidation'];
 const HYPERPARAMETERS = [
   'k',
   'sample_size',
