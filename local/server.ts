@@ -280,7 +280,12 @@ async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv).catch((error) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const e = error as NodeJS.ErrnoException & { port?: number };
+    if (e.code === 'EADDRINUSE') {
+      process.stderr.write(`✖ Port ${e.port} is taken — is another \`npm run local\` running? Pick other ports with --base-port (0: any free).\n`);
+    } else {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    }
     process.exit(2);
   });
 }

@@ -61,7 +61,7 @@ export interface EndpointConfigRecord {
   creationTime: Date;
 }
 
-export type EndpointStatus = 'Creating' | 'InService' | 'Deleting' | 'Failed';
+export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Deleting' | 'Failed';
 
 export interface EndpointRecord {
   name: string;

@@ -1,7 +1,7 @@
 // The SageMaker control plane's operations by X-Amz-Target name.
 import type { Json, LocalSageMakerContext } from './context';
 import { createEndpointConfig, deleteEndpointConfig, describeEndpointConfig, listEndpointConfigs } from './endpointConfigs';
-import { createEndpoint, deleteEndpoint, describeEndpoint, listEndpoints } from './endpoints';
+import { createEndpoint, deleteEndpoint, describeEndpoint, listEndpoints, updateEndpoint } from './endpoints';
 import { SageMakerApiError } from './errors';
 import { createModel, deleteModel, describeModel, listModels } from './models';
 import { addTags, deleteTags, listTags } from './tags';
@@ -25,6 +25,7 @@ const OPERATIONS: Record<string, Operation> = {
   CreateEndpoint: createEndpoint,
   DescribeEndpoint: describeEndpoint,
   DeleteEndpoint: deleteEndpoint,
+  UpdateEndpoint: updateEndpoint,
   ListEndpoints: listEndpoints,
   AddTags: addTags,
   ListTags: listTags,

@@ -46,13 +46,7 @@ export function createEndpoint(context: LocalSageMakerContext, request: Json): J
     lastModifiedTime: now,
     injectedFailure: context.faults.takeEndpointFailure(),
   };
-  const plans: VariantPlan[] = (endpoint.config.ProductionVariants as Json[]).map((variant) => ({
-    variantName: variant.VariantName as string,
-    weight: (variant.InitialVariantWeight as number | undefined) ?? 1,
-    instanceCount: (variant.InitialInstanceCount as number | undefined) ?? 1,
-    modelName: variant.ModelName as string,
-    model: structuredClone(findModel(context, variant.ModelName as string)?.request),
-  }));
+  const plans = variantPlans(context, endpoint.config);
   context.store.endpoints.set(name.toLowerCase(), endpoint);
   mergeTags(context, arn, request.Tags);
   context.scheduler.after(
@@ -61,6 +55,65 @@ export function createEndpoint(context: LocalSageMakerContext, request: Json): J
     (error) => failEndpoint(endpoint, `Internal error while creating the endpoint: ${error instanceof Error ? error.message : String(error)}`),
   );
   return { EndpointArn: arn };
+}
+
+function variantPlans(context: LocalSageMakerContext, config: Json): VariantPlan[] {
+  return (config.ProductionVariants as Json[]).map((variant) => ({
+    variantName: variant.VariantName as string,
+    weight: (variant.InitialVariantWeight as number | undefined) ?? 1,
+    instanceCount: (variant.InitialInstanceCount as number | undefined) ?? 1,
+    modelName: variant.ModelName as string,
+    model: structuredClone(findModel(context, variant.ModelName as string)?.request),
+  }));
+}
+
+/**
+ * UpdateEndpoint: Updating, then InService on the new config — or, when the new config cannot be deployed,
+ * back to InService on the previous config with a FailureReason (SageMaker's automatic rollback).
+ */
+export function updateEndpoint(context: LocalSageMakerContext, request: Json): Json {
+  const v = new Violations();
+  v.string(request.EndpointName, 'endpointName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.string(request.EndpointConfigName, 'endpointConfigName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.throwIfAny();
+  const endpoint = requireEndpoint(context, request);
+  if (endpoint.status !== 'InService') {
+    throw validationException(`Cannot update in-progress endpoint "${endpoint.arn}".`);
+  }
+  const config = findEndpointConfig(context, request.EndpointConfigName as string);
+  if (!config) throw endpointConfigNotFound(context, request.EndpointConfigName as string);
+  const newConfig = structuredClone(config.request);
+  const plans = variantPlans(context, newConfig);
+  const injectedFailure = context.faults.takeEndpointUpdateFailure();
+  endpoint.status = 'Updating';
+  endpoint.lastModifiedTime = new Date();
+  const rollBack = (reason: string) => {
+    endpoint.status = 'InService';
+    endpoint.failureReason = reason.slice(0, MAX_FAILURE_REASON);
+    endpoint.lastModifiedTime = new Date();
+  };
+  context.scheduler.after(
+    context.timing.endpointCreateDelayMs,
+    async () => {
+      if (endpoint.status !== 'Updating') return;
+      if (injectedFailure !== undefined) return rollBack(injectedFailure);
+      const deployed: DeployedVariant[] = [];
+      for (const plan of plans) {
+        const outcome = await loadVariant(context, plan);
+        if (typeof outcome === 'string') return rollBack(outcome);
+        deployed.push(outcome);
+      }
+      if (endpoint.status !== 'Updating' || context.scheduler.isClosed) return;
+      endpoint.configName = config.name;
+      endpoint.config = newConfig;
+      endpoint.deployedVariants = deployed;
+      endpoint.failureReason = undefined;
+      endpoint.status = 'InService';
+      endpoint.lastModifiedTime = new Date();
+    },
+    (error) => rollBack(`Internal error while updating the endpoint: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  return { EndpointArn: endpoint.arn };
 }
 
 function failEndpoint(endpoint: EndpointRecord, reason: string): void {
@@ -155,7 +208,7 @@ export function describeEndpoint(context: LocalSageMakerContext, request: Json):
 
 export function deleteEndpoint(context: LocalSageMakerContext, request: Json): Json {
   const endpoint = requireEndpoint(context, request);
-  if (endpoint.status === 'Creating' || endpoint.status === 'Deleting') {
+  if (endpoint.status === 'Creating' || endpoint.status === 'Updating' || endpoint.status === 'Deleting') {
     throw validationException(`Cannot update in-progress endpoint "${endpoint.arn}".`);
   }
   endpoint.status = 'Deleting';

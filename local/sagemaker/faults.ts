@@ -20,6 +20,8 @@ export interface FaultInjector {
   failNextTrainingJobs(reason: string, count?: number): void;
   /** The next `count` (default 1) created endpoints end Failed with this FailureReason. */
   failNextEndpoints(reason: string, count?: number): void;
+  /** The next `count` (default 1) UpdateEndpoint calls fail to deploy: the endpoint rolls back to its old config. */
+  failNextEndpointUpdates(reason: string, count?: number): void;
   /** Every call of `operation` waits `ms` before being served (until clear()). */
   delay(operation: string, ms: number): void;
   clear(): void;
@@ -36,6 +38,7 @@ export class FaultInjectorImpl implements FaultInjector {
   private readonly delays = new Map<string, number>();
   private trainingJobFailures: string[] = [];
   private endpointFailures: string[] = [];
+  private endpointUpdateFailures: string[] = [];
 
   inject(fault: InjectedFault): void {
     this.faults.push({ ...fault, remaining: fault.times ?? 1 });
@@ -49,6 +52,10 @@ export class FaultInjectorImpl implements FaultInjector {
     for (let i = 0; i < count; i++) this.endpointFailures.push(reason);
   }
 
+  failNextEndpointUpdates(reason: string, count = 1): void {
+    for (let i = 0; i < count; i++) this.endpointUpdateFailures.push(reason);
+  }
+
   delay(operation: string, ms: number): void {
     this.delays.set(operation, ms);
   }
@@ -58,6 +65,7 @@ export class FaultInjectorImpl implements FaultInjector {
     this.delays.clear();
     this.trainingJobFailures = [];
     this.endpointFailures = [];
+    this.endpointUpdateFailures = [];
   }
 
   /** Consumes one use of the first fault that applies to this call. */
@@ -80,6 +88,10 @@ export class FaultInjectorImpl implements FaultInjector {
 
   takeEndpointFailure(): string | undefined {
     return this.endpointFailures.shift();
+  }
+
+  takeEndpointUpdateFailure(): string | undefined {
+    return this.endpointUpdateFailures.shift();
   }
 }
 

@@ -236,3 +236,61 @@ describe('local SageMaker endpoints and runtime', () => {
     await sm.send(new DeleteEndpointCommand({ EndpointName: name }));
   });
 });
+
+describe('UpdateEndpoint', () => {
+  test('Updating → InService on the new config; a failed update rolls back to the old config with a FailureReason', async () => {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const sm = await import('@aws-sdk/client-sagemaker');
+    const { startLocalS3 } = await import('../../local/s3');
+    const { startLocalSageMaker } = await import('../../local/sagemaker');
+    const { pollUntil, clusteredCsv, knnTrainingJobRequest } = await import('../../local/sagemaker/testkit');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'update-endpoint-'));
+    const s3 = await startLocalS3({ directory: dir, buckets: ['b'] });
+    const local = await startLocalSageMaker({ s3Endpoint: s3.endpoint, timing: { trainingStartDelayMs: 20, endpointCreateDelayMs: 50 } });
+    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const s3c = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials });
+    const client = new sm.SageMakerClient({ region: 'us-east-1', endpoint: local.endpoint, credentials });
+    try {
+      const until = (probe: () => Promise<string | undefined>, done: string) => pollUntil(probe, (s) => String(s), (s) => s === done);
+      await s3c.send(new PutObjectCommand({ Bucket: 'b', Key: 'train/train.csv', Body: clusteredCsv(20) }));
+      await client.send(new sm.CreateTrainingJobCommand(knnTrainingJobRequest({ name: 'job', bucket: 'b', trainPrefix: 'train/', outputPath: 's3://b/out' })));
+      await until(async () => (await client.send(new sm.DescribeTrainingJobCommand({ TrainingJobName: 'job' }))).TrainingJobStatus, 'Completed');
+      const modelData = 's3://b/out/job/output/model.tar.gz';
+      for (const [model, url] of [['m1', modelData], ['m2', modelData], ['broken', 's3://b/missing.tar.gz']]) {
+        await client.send(new sm.CreateModelCommand({ ModelName: model, PrimaryContainer: { Image: 'knn', ModelDataUrl: url }, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/r' }));
+        await client.send(new sm.CreateEndpointConfigCommand({ EndpointConfigName: `${model}-config`, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+      }
+      await client.send(new sm.CreateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
+      const status = async () => client.send(new sm.DescribeEndpointCommand({ EndpointName: 'stable' }));
+      const inService = () => until(async () => (await status()).EndpointStatus, 'InService');
+      await inService();
+
+      await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm2-config' }));
+      expect((await status()).EndpointStatus).toBe('Updating');
+      await expect(client.send(new sm.DeleteEndpointCommand({ EndpointName: 'stable' }))).rejects.toMatchObject({ name: 'ValidationException' });
+      await inService();
+      expect(await status()).toMatchObject({ EndpointConfigName: 'm2-config' });
+
+      await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'broken-config' }));
+      await inService();
+      const rolledBack = await status();
+      expect(rolledBack.EndpointConfigName).toBe('m2-config');
+      expect(rolledBack.FailureReason).toMatch(/Failed to download model data/);
+
+      local.faults.failNextEndpointUpdates('Injected: health check failed');
+      await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
+      await inService();
+      expect(await status()).toMatchObject({ EndpointConfigName: 'm2-config', FailureReason: 'Injected: health check failed' });
+    } finally {
+      s3c.destroy();
+      client.destroy();
+      await local.close();
+      await s3.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -36,6 +36,7 @@ describeInBrowser('Iris report in headless Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let writtenByPipeline: boolean;
+  let reportBytes: number;
   const consoleErrors: string[] = [];
   const requests: string[] = [];
   const failedRequests: string[] = [];
@@ -45,6 +46,7 @@ describeInBrowser('Iris report in headless Chromium', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'knn-report-browser-'));
     const report = await irisReportFromLocalRun(path.join(dir, 'cloud'));
     writtenByPipeline = report.writtenByPipeline;
+    reportBytes = Buffer.byteLength(report.html);
     const file = path.join(dir, 'report.html');
     writeFileSync(file, report.html);
     reportUrl = pathToFileURL(file).href;
@@ -69,6 +71,10 @@ describeInBrowser('Iris report in headless Chromium', () => {
   afterAll(async () => {
     await context?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('is one small file', () => {
+    expect(reportBytes).toBeLessThan(512 * 1024);
   });
 
   test('loads with no console error and requests nothing but itself', () => {
@@ -111,7 +117,7 @@ describeInBrowser('Iris report in headless Chromium', () => {
     expect(stats.distinctColours).toBeGreaterThan(200);
     if (process.env.UPDATE_REPORT_SCREENSHOT === '1') {
       // The top of the report (header, dataset, scatter matrix) is what a README reader needs to see.
-      writeFileSync(SCREENSHOT, await page.screenshot({ clip: { x: 0, y: 0, width: 1200, height: 1300 } }));
+      writeFileSync(SCREENSHOT, await page.screenshot({ fullPage: true, clip: { x: 0, y: 0, width: 1200, height: 1300 } }));
     }
   });
 });

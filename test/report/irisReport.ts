@@ -19,7 +19,11 @@ function hyperParametersFromLog(log: string[]): Record<string, string> | undefin
 export async function irisReportFromLocalRun(dir: string): Promise<{ html: string; writtenByPipeline: boolean }> {
   const summary = await runLocal({ data: path.join(ROOT, 'data/iris.csv'), dir }, () => undefined);
   if (summary.status !== 'SUCCEEDED') throw new Error(`local run ${summary.status}: ${summary.error}: ${summary.cause}`);
-  const local = (name: string): string => summary.artifacts[name].local;
+  const local = (name: string): string => {
+    const file = summary.artifacts[name]?.local;
+    if (!file) throw new Error(`the local run exported no ${name} artefact`);
+    return file;
+  };
   const wired = summary.artifacts.report?.local;
   if (wired && existsSync(wired)) return { html: readFileSync(wired, 'utf8'), writtenByPipeline: true };
   const read = (name: string) => readFileSync(local(name), 'utf8');

@@ -38,7 +38,7 @@ export async function listRuns(target: Target, options: RunsOptions): Promise<Ru
       const execution = await describeExecution(target, item.executionArn!);
       const run = runConfigFromHistory(await earliestEvents(target, item.executionArn!));
       const evaluation = run ? await readEvaluation(target, run) : undefined;
-      let note: string | null = execution.error ?? null;
+      let note = execution.error ?? shorten(execution.cause) ?? null;
       if (execution.status === 'RUNNING') {
         const current = stateVisits((await latestEvents(target, item.executionArn!)).reverse()).pop();
         note = current ? `in ${current.name}` : null;
@@ -59,6 +59,10 @@ export async function listRuns(target: Target, options: RunsOptions): Promise<Ru
       };
     }),
   );
+}
+
+function shorten(text: string | undefined, max = 40): string | undefined {
+  return text && text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 export async function runsCommand(target: Target, options: RunsOptions, io: Io): Promise<number> {

@@ -35,7 +35,8 @@ export function renderReport(report: RunReport, predictions: string | undefined,
     ['Trigger', `${report.trigger} · ${report.dataset}`],
     ['Started', `${formatDate(report.startDate ? new Date(report.startDate) : undefined)}${report.stopDate ? `   ended ${formatDate(new Date(report.stopDate))}` : ''}`],
   ];
-  if (report.error || report.cause) overview.push(['Error', `${report.error ?? ''}${report.cause ? `: ${report.cause}` : ''}`]);
+  const why = [report.error, report.cause].filter(Boolean).join(': ');
+  if (why) overview.push([report.status === 'ABORTED' ? 'Stopped' : 'Error', why]);
   if (report.runId) overview.push(['Run id', report.runId]);
   if (report.sageMaker) {
     const { trainingJob, endpoint } = report.sageMaker;

@@ -84,9 +84,8 @@ async function printResult(target: Target, execution: Execution, run: RunConfig 
   say('');
   say(`${statusLabel(execution.status)} in ${took}${best ? ` — ${best.name} ${metricValue(best.value)}` : ''}`);
   if (evaluation?.gate) say(`  ${evaluation.gate.passed ? '✔' : '✖'} ${evaluation.gate.message}`);
-  if (execution.status !== 'SUCCEEDED' && (execution.error || execution.cause)) {
-    say(`  ${execution.error ?? ''}${execution.cause ? `: ${execution.cause}` : ''}`);
-  }
+  const why = [execution.error, execution.cause].filter(Boolean).join(': ');
+  if (execution.status !== 'SUCCEEDED' && why) say(`  ${why}`);
   if (execution.status === 'ABORTED' || execution.status === 'TIMED_OUT') {
     say('  The janitor deletes the run’s SageMaker resources (EventBridge rule on ABORTED / TIMED_OUT / FAILED).');
   }

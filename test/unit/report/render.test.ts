@@ -65,7 +65,7 @@ describe('classifier report (Iris)', () => {
     expect(training).toContain('test:accuracy');
     expect(training).toContain('97 s');
     // 97 s + 63.8 s of ml.m5.large at $0.115/h.
-    expect(sectionHtml(html, 'cost')).toContain('about $0.0051');
+    expect(sectionHtml(html, 'cost')).toContain('Estimated total: $0.0051');
     expect(sectionHtml(html, 'cost')).toContain('as of 2025-01');
   });
 
@@ -191,6 +191,6 @@ describe('large and incomplete inputs', () => {
     const cost = sectionHtml(html, 'cost');
     expect(cost).toContain('not in table');
     expect(cost).toContain('60 s');
-    expect(cost).not.toContain('Total:');
+    expect(cost).not.toContain('Estimated total');
   });
 });
