@@ -24,7 +24,12 @@ export function cleanupOptionsFromEnv(env = process.env) {
 /** Deletes the run's endpoint, endpoint config and model (and stops its training job); idempotent. */
 export const handler = async ({ run, failure }: CleanupEvent): Promise<CleanupResult> => {
   logger.appendKeys({ runId: run.runId });
-  const deleted = await deleteRunResources(run.names, { ...cleanupOptionsFromEnv(), crossValidationFolds: run.crossValidation?.folds ?? 0 });
+  const deleted = await deleteRunResources(run.names, {
+    ...cleanupOptionsFromEnv(),
+    crossValidationFolds: run.crossValidation?.folds ?? 0,
+    servingEndpoint: run.serve?.enabled ? run.serve.endpointName : undefined,
+    servingConfig: run.serve?.enabled ? run.serve.endpointConfigName : undefined,
+  });
   logger.info('Cleaned up SageMaker resources', { ...deleted });
   if (!failure) return { deleted };
   const explained = explainFailure(failure);

@@ -1,5 +1,6 @@
 import { getObjectJson, getObjectText, putJson, putObject } from '../src/aws/objects';
-import { invokeEndpoint } from '../src/aws/sagemaker';
+import { describeEndpoint, invokeEndpoint } from '../src/aws/sagemaker';
+import { decidePromotion, type Promotion } from '../src/domain/promotion';
 import { parseLabelFirstCsv } from '../src/domain/dataset';
 import { checkQualityGate, computeMetrics, parsePredictions, planBatches, predictionsCsv, type GateResult } from '../src/domain/evaluation';
 import type { RunConfig } from '../src/domain/runConfig';
@@ -21,6 +22,7 @@ export interface EvaluateResult {
   headline: Record<string, number>;
   gate: GateResult;
   crossValidation?: Pick<CrossValidationSummary, 'folds' | 'metrics' | 'highSpread' | 'message'>;
+  promotion: Promotion;
   metricsUri: string;
   predictionsUri: string;
 }
@@ -49,13 +51,30 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
   ]);
   const test = parseLabelFirstCsv(testText, s3Uri(run.bucket, run.keys.testChannel));
   const batches = planBatches(test.features);
-  const answers = await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) =>
-    parsePredictions(await invokeEndpoint(run.names.endpoint, batch.body, 'text/csv', 'application/json'), batch.rowCount),
-  );
-  const predicted = answers.flat();
+  const predictWith = async (endpointName: string) =>
+    (
+      await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) =>
+        parsePredictions(await invokeEndpoint(endpointName, batch.body, 'text/csv', 'application/json'), batch.rowCount),
+      )
+    ).flat();
+  const predicted = await predictWith(run.names.endpoint);
 
   const metrics = computeMetrics(run.predictorType, test.labels, predicted, manifest.classes);
   const gate = checkQualityGate(run.qualityGate, metrics as unknown as Record<string, unknown>);
+
+  // Serving mode: a fresh evaluation of the model behind the stable endpoint on the same test rows.
+  const stable = run.serve.enabled && gate.passed ? await describeEndpoint(run.serve.endpointName) : undefined;
+  const championMetrics =
+    stable?.status === 'InService'
+      ? computeMetrics(run.predictorType, test.labels, await predictWith(run.serve.endpointName), manifest.classes)
+      : undefined;
+  const championGate = championMetrics ? checkQualityGate(run.qualityGate, championMetrics as unknown as Record<string, unknown>) : undefined;
+  const promotion = decidePromotion(
+    run.serve.enabled,
+    gate,
+    { status: stable?.status, configName: stable?.configName, value: championGate?.value },
+    run.serve.endpointName,
+  );
   const folds = crossValidation?.length ? summariseCrossValidation(run.predictorType, crossValidation) : undefined;
   if (folds) logger.info(folds.message, { highSpread: folds.highSpread });
   const headline: Record<string, number> =
@@ -75,6 +94,8 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
         metrics,
         gate,
         crossValidation: folds ?? null,
+        promotion,
+        championMetrics: championMetrics ?? null,
         training: training ?? null,
         evaluatedAt: new Date().toISOString(),
       },
@@ -85,12 +106,13 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
       'text/csv',
     ),
   ]);
-  logger.info('Evaluated endpoint', { testRows: test.labels.length, invocations: batches.length, ...headline, gatePassed: gate.passed });
+  logger.info('Evaluated endpoint', { testRows: test.labels.length, invocations: batches.length, ...headline, gatePassed: gate.passed, promotion: promotion.decision });
   return {
     testRows: test.labels.length,
     invocations: batches.length,
     headline,
     gate,
+    promotion,
     ...(folds ? { crossValidation: { folds: folds.folds, metrics: folds.metrics, highSpread: folds.highSpread, message: folds.message } } : {}),
     metricsUri: s3Uri(run.bucket, run.keys.metrics),
     predictionsUri: s3Uri(run.bucket, run.keys.predictions),

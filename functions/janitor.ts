@@ -48,7 +48,12 @@ export const handler = async (
       return { cleaned: false, runId: run.runId, reason: `run ${run.runId} belongs to execution ${claim.executionName}` };
     }
   }
-  const deleted = await deleteRunResources(run.names, { ...cleanupOptionsFromEnv(), crossValidationFolds: run.crossValidation?.folds ?? 0 });
+  const deleted = await deleteRunResources(run.names, {
+    ...cleanupOptionsFromEnv(),
+    crossValidationFolds: run.crossValidation?.folds ?? 0,
+    servingEndpoint: run.serve?.enabled ? run.serve.endpointName : undefined,
+    servingConfig: run.serve?.enabled ? run.serve.endpointConfigName : undefined,
+  });
   logger.info('Janitor cleaned up after execution', { ...deleted });
   return { cleaned: true, runId: run.runId, deleted };
 };

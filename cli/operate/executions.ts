@@ -117,6 +117,11 @@ export function stateVisits(events: HistoryEvent[]): StateVisit[] {
       continue;
     }
     if (!open) continue;
+    // A new attempt after a failure is a retry: the failure did not end the state.
+    if (type.endsWith('Scheduled')) {
+      open.error = open.cause = undefined;
+      continue;
+    }
     const failure = FAILURE_DETAILS.map((key) => event[key]).find(Boolean) as { error?: string; cause?: string } | undefined;
     if (failure) {
       open.error = failure.error;

@@ -63,8 +63,8 @@ Examples:
     }
   };
 
-  addRunOptions(
-    addTargetOptions(
+  addTargetOptions(
+    addRunOptions(
       program
         .command('start')
         .description(
@@ -86,7 +86,8 @@ Run options (--label, --k, --sample-size, --predictor-type, --seed, --test-fract
 the run. With a file they mean: upload the file (skipped when the same bytes are already at the key), then start a
 console execution on that key with the options. Every upload under raw/ also fires the S3 rule, which would start a
 second run with the stage defaults; that run is stopped at once (ABORTED, error "Superseded"), so one run remains.
-Without a file or --key, the run uses the stage's default dataset (DATASET_KEY).${TARGET_HELP}`,
+Without a file or --key, the run uses the stage's default dataset (DATASET_KEY).
+${TARGET_HELP}`,
     )
     .action(act((target, [file], options) => startCommand(target, file, { ...options, triggerTimeoutSeconds: options.triggerTimeout }, io)));
 
@@ -176,6 +177,9 @@ export async function runCli(args: string[], io: Io = stdio): Promise<number> {
     }
     const e = error as Error;
     io.err(`✖ ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`);
+    if (e.name === 'CredentialsProviderError') {
+      io.err('  A deployed stage needs AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID…, SSO); for the local cloud add --local.');
+    }
     if (process.env.KNN_PIPELINE_DEBUG) io.err(e.stack ?? '');
     return EXIT.error;
   }

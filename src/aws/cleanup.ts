@@ -3,7 +3,9 @@ import {
   deleteEndpoint,
   deleteEndpointConfig,
   deleteModel,
+  describeEndpoint,
   describeEndpointStatus,
+  modelsOfEndpointConfig,
   describeTrainingJobStatus,
   stopTrainingJob,
 } from './sagemaker';
@@ -13,7 +15,7 @@ export interface CleanupReport {
   foldTrainingJobsStopped: number;
   endpoint: 'deleted' | 'absent';
   endpointConfig: 'deleted' | 'absent';
-  model: 'deleted' | 'absent';
+  model: 'deleted' | 'absent' | 'serving';
 }
 
 export class CleanupIncompleteError extends Error {
@@ -32,6 +34,9 @@ export interface CleanupOptions {
   pollMs: number;
   /** How many cross-validation fold jobs the run may have started. */
   crossValidationFolds?: number;
+  /** Serving mode: the stable endpoint, whose current model must survive, and the config this run made for it. */
+  servingEndpoint?: string;
+  servingConfig?: string;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -42,37 +47,48 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * endpoint (after it settles), the endpoint config and the model. Idempotent: what is already gone is success.
  */
 export async function deleteRunResources(names: SageMakerNames, options: CleanupOptions): Promise<CleanupReport> {
-  const sleep = options.sleep ?? defaultSleep;
   const trainingJob = await stopIfRunning(names.trainingJob);
   // Fold jobs of a cross-validation only train; stopping them is all they need.
   const foldJobs = await Promise.all(
     Array.from({ length: options.crossValidationFolds ?? 0 }, (_, i) => stopIfRunning(foldTrainingJobName(names, i + 1))),
   );
 
+  const endpoint = await deleteEndpointCompletely(names.endpoint, options);
+  const endpointConfig = (await deleteEndpointConfig(names.endpointConfig)) ? 'deleted' : 'absent';
+  // In serving mode the run's model may be what the stable endpoint serves now: that one stays.
+  const stable = options.servingEndpoint ? await describeEndpoint(options.servingEndpoint) : undefined;
+  const serving = stable?.configName ? await modelsOfEndpointConfig(stable.configName) : [];
+  // A serving config that never went live (failed or interrupted promotion) would otherwise be orphaned.
+  if (options.servingConfig && stable?.configName !== options.servingConfig) await deleteEndpointConfig(options.servingConfig);
+  const model = serving.includes(names.model) ? 'serving' : (await deleteModel(names.model)) ? 'deleted' : 'absent';
+  return { trainingJob, foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length, endpoint, endpointConfig, model };
+}
+
+/**
+ * Deletes an endpoint and waits until it is really gone (it bills until then); an in-progress endpoint is first
+ * allowed to settle, since SageMaker refuses to delete it while Creating or Updating.
+ */
+export async function deleteEndpointCompletely(
+  endpointName: string,
+  options: CleanupOptions,
+): Promise<CleanupReport['endpoint']> {
+  const sleep = options.sleep ?? defaultSleep;
   const deadline = Date.now() + options.settleTimeoutMs;
-  let status = await describeEndpointStatus(names.endpoint);
+  let status = await describeEndpointStatus(endpointName);
   while (status !== undefined && IN_PROGRESS_ENDPOINT.has(status)) {
     if (Date.now() >= deadline) {
-      throw new CleanupIncompleteError(`Endpoint ${names.endpoint} is still ${status}; it can be deleted once it settles`);
+      throw new CleanupIncompleteError(`Endpoint ${endpointName} is still ${status}; it can be deleted once it settles`);
     }
     await sleep(options.pollMs);
-    status = await describeEndpointStatus(names.endpoint);
+    status = await describeEndpointStatus(endpointName);
   }
-  let endpoint: CleanupReport['endpoint'] = 'absent';
-  if (status !== undefined) {
-    if (status !== 'Deleting' && (await deleteEndpoint(names.endpoint))) endpoint = 'deleted';
-    // The endpoint bills until it is gone, so confirm the deletion finished rather than trusting the request.
-    while ((status = await describeEndpointStatus(names.endpoint)) !== undefined) {
-      if (Date.now() >= deadline) {
-        throw new CleanupIncompleteError(`Endpoint ${names.endpoint} is still ${status} after the delete request`);
-      }
-      await sleep(options.pollMs);
-    }
-    endpoint = 'deleted';
+  if (status === undefined) return 'absent';
+  if (status !== 'Deleting') await deleteEndpoint(endpointName);
+  while ((status = await describeEndpointStatus(endpointName)) !== undefined) {
+    if (Date.now() >= deadline) throw new CleanupIncompleteError(`Endpoint ${endpointName} is still ${status} after the delete request`);
+    await sleep(options.pollMs);
   }
-  const endpointConfig = (await deleteEndpointConfig(names.endpointConfig)) ? 'deleted' : 'absent';
-  const model = (await deleteModel(names.model)) ? 'deleted' : 'absent';
-  return { trainingJob, foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length, endpoint, endpointConfig, model };
+  return 'deleted';
 }
 
 async function stopIfRunning(trainingJobName: string): Promise<CleanupReport['trainingJob']> {

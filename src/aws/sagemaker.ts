@@ -3,6 +3,8 @@ import {
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
   DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListEndpointConfigsCommand,
   DescribeTrainingJobCommand,
   StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
@@ -19,14 +21,57 @@ export function isMissingResource(error: unknown): boolean {
   );
 }
 
-export async function describeEndpointStatus(endpointName: string): Promise<string | undefined> {
+export interface EndpointState {
+  status: string;
+  configName?: string;
+  failureReason?: string;
+}
+
+/** The endpoint's status and current config, or undefined when it does not exist. */
+export async function describeEndpoint(endpointName: string): Promise<EndpointState | undefined> {
   try {
     const endpoint = await sageMakerClient().send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-    return endpoint.EndpointStatus;
+    return { status: endpoint.EndpointStatus ?? 'Unknown', configName: endpoint.EndpointConfigName, failureReason: endpoint.FailureReason };
   } catch (error) {
     if (isMissingResource(error)) return undefined;
     throw error;
   }
+}
+
+export async function describeEndpointStatus(endpointName: string): Promise<string | undefined> {
+  return (await describeEndpoint(endpointName))?.status;
+}
+
+/** The models behind an endpoint config (empty when the config does not exist). */
+export async function modelsOfEndpointConfig(configName: string): Promise<string[]> {
+  try {
+    const config = await sageMakerClient().send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }));
+    return (config.ProductionVariants ?? []).map((variant) => variant.ModelName!).filter(Boolean);
+  } catch (error) {
+    if (isMissingResource(error)) return [];
+    throw error;
+  }
+}
+
+export interface EndpointConfigSummary {
+  name: string;
+  createdAt: number;
+}
+
+/** Endpoint configs whose names contain `fragment`, newest first. */
+export async function listEndpointConfigs(fragment: string): Promise<EndpointConfigSummary[]> {
+  const found: EndpointConfigSummary[] = [];
+  let token: string | undefined;
+  do {
+    const page = await sageMakerClient().send(
+      new ListEndpointConfigsCommand({ NameContains: fragment, SortBy: 'CreationTime', SortOrder: 'Descending', NextToken: token, MaxResults: 100 }),
+    );
+    for (const config of page.EndpointConfigs ?? []) {
+      found.push({ name: config.EndpointConfigName!, createdAt: config.CreationTime?.getTime() ?? 0 });
+    }
+    token = page.NextToken;
+  } while (token);
+  return found.sort((a, b) => b.createdAt - a.createdAt);
 }
 
 export async function describeTrainingJobStatus(trainingJobName: string): Promise<string | undefined> {

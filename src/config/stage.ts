@@ -29,6 +29,8 @@ export const STAGE_ENV = {
   regressorGateThreshold: 'GATE_THRESHOLD_REGRESSOR',
   maxDatasetBytes: 'MAX_DATASET_BYTES',
   crossValidationFolds: 'CROSS_VALIDATION_FOLDS',
+  serve: 'SERVE',
+  serveKeep: 'SERVE_KEEP',
 } as const;
 
 export class ConfigurationError extends Error {
@@ -55,6 +57,13 @@ function number(env: Env, name: string, fallback: number, check: (n: number) => 
 }
 
 const positiveInteger = (n: number) => Number.isInteger(n) && n > 0;
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigurationError(`Environment variable ${name} must be true or false, got "${raw}"`);
+}
 
 /** Reads the stage's defaults from the Lambda environment; fails fast naming the variable that is wrong. */
 export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
@@ -108,6 +117,10 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       },
     },
     maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 256 * 1024 * 1024, positiveInteger),
+    serve: {
+      enabled: bool(env, STAGE_ENV.serve, false),
+      keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),
+    },
     crossValidationFolds: number(env, STAGE_ENV.crossValidationFolds, 0, (n) => n === 0 || (Number.isInteger(n) && n >= 2 && n <= MAX_FOLDS)),
   };
 }

@@ -49,6 +49,21 @@ export function assertValidNamePrefix(prefix: string): void {
   }
 }
 
+/** The stable endpoint of serving mode: one per stage, never deleted by a run's cleanup. */
+export function servingEndpointName(prefix: string): string {
+  return `${prefix}-serving`;
+}
+
+/** The endpoint config a run puts behind the stable endpoint when its model is promoted. */
+export function servingConfigName(names: SageMakerNames): string {
+  return `${names.trainingJob}-serve`;
+}
+
+/** The model a serving config points at (the run's own model): `<base>-serve` → `<base>-model`. */
+export function modelOfServingConfig(configName: string): string {
+  return configName.replace(/-serve$/, '-model');
+}
+
 /** Training job of one cross-validation fold (1-based): `<prefix>-<runId>-f<n>`, within 63 characters. */
 export function foldTrainingJobName(names: SageMakerNames, fold: number): string {
   return `${names.trainingJob}-f${fold}`;
@@ -81,6 +96,7 @@ export function runLayout(runsPrefix: string, runId: string) {
     predictions: `${root}/evaluation/predictions.csv`,
     report: `${root}/evaluation/report.html`,
     summary: `${root}/summary.json`,
+    serving: `${root}/serving.json`,
   };
 }
 export type RunLayout = ReturnType<typeof runLayout>;

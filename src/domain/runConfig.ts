@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_ID_MAX, runIdFrom, runLayout, s3Uri, sageMakerNames, shortHash, type SageMakerNames } from './naming';
+import { RUN_ID_MAX, runIdFrom, runLayout, s3Uri, sageMakerNames, servingConfigName, servingEndpointName, shortHash, type SageMakerNames } from './naming';
 
 export type PredictorType = 'classifier' | 'regressor';
 export type TriggerType = 'console' | 's3' | 'schedule';
@@ -26,6 +26,8 @@ export interface StageDefaults {
   split: { testFraction: number; seed: number };
   /** k-fold cross-validation before the final model (0 = off). */
   crossValidationFolds: number;
+  /** Promote models that pass the gate to the stable endpoint (off = evaluate and delete). */
+  serve: { enabled: boolean; keep: number };
   training: {
     image: string;
     roleArn: string;
@@ -60,6 +62,16 @@ export interface RunConfig {
   hosting: { instanceType: string; instanceCount: number; maxWaitPolls: number; pollSeconds: number };
   qualityGate: QualityGate & { direction: 'min' | 'max' };
   crossValidation: { folds: number; maxConcurrency: number };
+  serve: ServeConfig;
+}
+
+/** Serving mode: the stable endpoint, the config this run would put behind it, and how many configs to retain. */
+export interface ServeConfig {
+  enabled: boolean;
+  endpointName: string;
+  endpointConfigName: string;
+  keep: number;
+  maxWaitPolls: number;
 }
 
 export class InputValidationError extends Error {
@@ -122,6 +134,7 @@ const consoleInputSchema = z.strictObject({
       threshold: z.number().optional(),
     })
     .optional(),
+  serve: z.boolean().optional(),
   crossValidation: z
     .strictObject({ folds: z.number().int().min(2, 'at least 2 folds').max(MAX_FOLDS, `at most ${MAX_FOLDS} folds`) })
     .optional(),
@@ -252,6 +265,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
   if (runId.length > RUN_ID_MAX) throw new Error(`internal: run id ${runId} too long`);
 
   const keys = runLayout(defaults.runsPrefix, runId);
+  const names = sageMakerNames(defaults.namePrefix, runId);
   const bucket = defaults.dataBucket;
   const pollSeconds = defaults.hosting.pollSeconds;
   return {
@@ -265,7 +279,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       testFraction: options.split?.testFraction ?? defaults.split.testFraction,
       seed: options.split?.seed ?? defaults.split.seed,
     },
-    names: sageMakerNames(defaults.namePrefix, runId),
+    names,
     keys,
     uris: {
       root: s3Uri(bucket, keys.root),
@@ -288,6 +302,13 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     crossValidation: {
       folds: options.crossValidation?.folds ?? defaults.crossValidationFolds,
       maxConcurrency: CROSS_VALIDATION_CONCURRENCY,
+    },
+    serve: {
+      enabled: options.serve ?? defaults.serve.enabled,
+      endpointName: servingEndpointName(defaults.namePrefix),
+      endpointConfigName: servingConfigName(names),
+      keep: defaults.serve.keep,
+      maxWaitPolls: Math.max(1, Math.ceil(defaults.hosting.maxWaitSeconds / pollSeconds)),
     },
   };
 }

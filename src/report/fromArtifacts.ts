@@ -24,11 +24,12 @@ export function parsePredictionsCsv(text: string, predictorType: 'classifier' | 
   const [header, ...rows] = parse(text, { skip_empty_lines: true }) as string[][];
   const expected = predictorType === 'classifier' ? CLASSIFIER_COLUMNS : REGRESSOR_COLUMNS;
   if (!header || header[0] !== 'row' || header.slice(-3).join() !== expected.join()) {
-    throw new ReportInputError(`predictions.csv of a ${predictorType} must have the columns row, <features…>, ${expected.join(', ')}; got ${header?.join(', ')}`);
+    const wanted = `row, <features…>, ${expected.join(', ')}`;
+    throw new ReportInputError(`predictions.csv of a ${predictorType} must have the columns ${wanted}; got ${header?.join(', ')}`);
   }
   const featureCount = header.length - 4;
   return rows.map((cells, index) => {
-    const where = `line ${index + 2}`;
+    const where = `record ${index + 1}`;
     const features = cells.slice(1, 1 + featureCount).map((cell) => number(cell, where));
     const [truth, predicted, last] = cells.slice(-3);
     const row = number(cells[0], where);

@@ -46,6 +46,7 @@ const DEV: StageDefaults = {
   qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
   maxDatasetBytes: 268435456,
   crossValidationFolds: 0,
+  serve: { enabled: false, keep: 2 },
 };
 
 const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate', 'crossValidation'];

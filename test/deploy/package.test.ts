@@ -284,6 +284,7 @@ describe('functions', () => {
       qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
       maxDatasetBytes: 268435456,
       crossValidationFolds: 0,
+      serve: { enabled: false, keep: 2 },
     };
     for (const name of FUNCTION_NAMES) {
       const variables: Record<string, any> = fn(name).Properties.Environment.Variables;

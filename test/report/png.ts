@@ -23,5 +23,6 @@ export function pixelStats(png: Buffer): PixelStats {
     sumOfSquares += luminance * luminance;
   }
   const mean = sum / pixels;
-  return { width: image.width, height: image.height, distinctColours: colours.size, luminanceSpread: Math.sqrt(Math.max(0, sumOfSquares / pixels - mean * mean)) };
+  const luminanceSpread = Math.sqrt(Math.max(0, sumOfSquares / pixels - mean * mean));
+  return { width: image.width, height: image.height, distinctColours: colours.size, luminanceSpread };
 }

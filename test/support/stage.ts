@@ -23,6 +23,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
     maxDatasetBytes: 256 * 1024 * 1024,
     crossValidationFolds: 0,
+    serve: { enabled: false, keep: 2 },
     ...overrides,
   };
 }

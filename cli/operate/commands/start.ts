@@ -42,8 +42,8 @@ const SUPERSEDED = {
 export async function startCommand(target: Target, file: string | undefined, options: StartOptions, io: Io): Promise<number> {
   const say = options.json ? () => undefined : (line: string) => io.out(line);
   const started = file ? await startFromFile(target, file, options, say) : await startFromKey(target, options.key, options, say);
-  say(`  Follow it: npx knn-pipeline watch ${started.executionName} ${target.flags}`);
   if (!options.watch) {
+    say(`  Follow it: npx knn-pipeline watch ${started.executionName} ${target.flags}`);
     if (options.json) io.out(JSON.stringify(started, null, 2));
     return EXIT.ok;
   }

@@ -14,7 +14,13 @@ export function confusionHeatmapSpec(classes: string[], matrix: number[][]): Top
     }));
   });
   const step = classes.length > 12 ? 22 : 48;
-  const x = { field: 'predicted', type: 'nominal', title: 'predicted class', scale: { domain: classes }, axis: { orient: 'top', labelAngle: -40 } } as const;
+  const x = {
+    field: 'predicted',
+    type: 'nominal',
+    title: 'predicted class',
+    scale: { domain: classes },
+    axis: { orient: 'top', labelAngle: -40 },
+  } as const;
   const y = { field: 'actual', type: 'nominal', title: 'true class', scale: { domain: classes } } as const;
   return {
     width: { step },
@@ -26,7 +32,13 @@ export function confusionHeatmapSpec(classes: string[], matrix: number[][]): Top
         encoding: {
           x,
           y,
-          color: { field: 'share', type: 'quantitative', title: 'share of true class', scale: { domain: [0, 1], range: ['#f6f8fa', '#08519c'] }, legend: { format: '.0%' } },
+          color: {
+            field: 'share',
+            type: 'quantitative',
+            title: 'share of true class',
+            scale: { domain: [0, 1], range: ['#f6f8fa', '#08519c'] },
+            legend: { format: '.0%' },
+          },
         },
       },
       {

@@ -1,6 +1,7 @@
 // Turns a Vega-Lite spec into an SVG string in Node: no browser, no canvas, no network.
 import { parse, View, type Loader } from 'vega';
 import { compile, type TopLevelSpec, type Config } from 'vega-lite';
+import { escapeHtml } from '../html';
 
 const CHART_CONFIG: Config = {
   // Per-mark ARIA labels triple the size of a scatter plot; each chart gets one accessible name instead.
@@ -12,6 +13,9 @@ const CHART_CONFIG: Config = {
   legend: { labelColor: '#333', titleColor: '#333', labelLimit: 180 },
   header: { labelColor: '#333', labelFontSize: 11, titleFontSize: 0 },
 };
+
+/** Vega's level for errors only: its warnings (such as overlapping labels) are noise in Lambda logs. */
+const VEGA_LOG_ERRORS_ONLY = 1;
 
 function refuse(what: string): Promise<never> {
   return Promise.reject(new Error(`The report renders offline: a chart tried to load ${what}`));
@@ -27,8 +31,7 @@ const offlineLoader: Loader = {
 
 /** A role="img" SVG with an accessible name; Vega's own output has neither. */
 function labelled(svg: string, title: string): string {
-  const name = title.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return svg.replace(/^<svg /, `<svg role="img" aria-label="${name}" `);
+  return svg.replace(/^<svg /, `<svg role="img" aria-label="${escapeHtml(title)}" `);
 }
 
 /** Vega writes coordinates such as 38.499999999999986; two decimals are exact to a hundredth of a pixel. */
@@ -53,7 +56,7 @@ function scopeIds(svg: string, chartId: string): string {
 /** chartId must be unique within the report; it prefixes the SVG's internal ids. */
 export async function renderChart(spec: TopLevelSpec, title: string, chartId: string): Promise<string> {
   const vegaSpec = compile(spec, { config: CHART_CONFIG }).spec;
-  const view = new View(parse(vegaSpec), { renderer: 'none', loader: offlineLoader, logLevel: 1 /* errors only: warnings about label overlap are noise in Lambda logs */ });
+  const view = new View(parse(vegaSpec), { renderer: 'none', loader: offlineLoader, logLevel: VEGA_LOG_ERRORS_ONLY });
   try {
     return labelled(scopeIds(roundAttributeNumbers(await view.toSVG()), chartId), title);
   } finally {

@@ -42,5 +42,6 @@ export async function executionSection({ executionPath }: RunReportInput): Promi
     { numericColumns: new Set([0, 3]), rowClass: (index) => (executionPath[index].status === 'failed' ? 'miss' : undefined) },
   );
   const details = `<details><summary>All ${executionPath.length} state visits in order</summary>\n${visits}\n</details>`;
-  return section('execution-path', title, `${figure(svg, 'Time spent in each state, all visits added up, in the order the states first ran.')}\n${details}`);
+  const chart = figure(svg, 'Time spent in each state, all visits added up, in the order the states first ran.');
+  return section('execution-path', title, `${chart}\n${details}`);
 }

@@ -50,7 +50,13 @@ function regressorTable(rows: RegressedRow[], featureNames: string[]): string {
   const isLarge = (row: RegressedRow) => Math.abs(row.error) >= threshold;
   const shown = pickRows(rows, isLarge, MAX_VALIDATION_ROWS);
   const header = ['row', ...featureNames, 'true value', 'predicted value', 'error (predicted − true)'];
-  const body = shown.map((row) => [row.row, ...row.features.map(compactNumber), compactNumber(row.trueValue), compactNumber(row.predictedValue), fixed(row.error)]);
+  const body = shown.map((row) => [
+    row.row,
+    ...row.features.map(compactNumber),
+    compactNumber(row.trueValue),
+    compactNumber(row.predictedValue),
+    fixed(row.error),
+  ]);
   const numeric = new Set(Array.from({ length: featureNames.length + 4 }, (_, i) => i));
   const summary = paragraph(`${rows.length} test rows; the rows with the largest absolute errors (worst tenth) are highlighted and listed first.`);
   return `${summary}\n${shownNote(shown.length, rows.length, 'largest errors')}\n${table(header, body, {

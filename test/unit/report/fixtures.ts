@@ -8,7 +8,7 @@ import type { PredictorType } from '../../../src/domain/runConfig';
 import { trainTestSplit } from '../../../src/domain/split';
 import type { ManifestArtifact, RunArtifacts } from '../../../src/report';
 
-export const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../../..');
 export const IRIS_CSV = readFileSync(path.join(ROOT, 'data/iris.csv'), 'utf8');
 export const HOUSING_CSV = readFileSync(path.join(ROOT, 'test/fixtures/datasets/housing-regression.csv'), 'utf8');
 export const HOSTILE = '<script>alert(1)</script>';

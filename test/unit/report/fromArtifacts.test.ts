@@ -1,11 +1,20 @@
+import type { EvaluateEvent } from '../../../functions/evaluate';
 import type { DatasetManifest } from '../../../functions/prepare';
 import type { SplitFile } from '../../../functions/split';
-import { parsePredictionsCsv, ReportInputError, reportInputFromArtifacts, type ManifestArtifact, type SplitArtifact } from '../../../src/report';
+import {
+  parsePredictionsCsv,
+  ReportInputError,
+  reportInputFromArtifacts,
+  type ManifestArtifact,
+  type SplitArtifact,
+  type TrainingArtifact,
+} from '../../../src/report';
 import { housingArtifacts, irisArtifacts } from './fixtures';
 
 // Compile-time: what Prepare and Split write is accepted as it is (checked by `npm run typecheck`).
 export const manifestFits = (manifest: DatasetManifest): ManifestArtifact => manifest;
 export const splitFileFits = (split: SplitFile): SplitArtifact => split;
+export const trainingResultFits = (training: NonNullable<EvaluateEvent['training']>): TrainingArtifact => training;
 
 describe('parsePredictionsCsv', () => {
   test('reads a classifier table, with labels that contain commas and quotes', () => {
@@ -25,7 +34,7 @@ describe('parsePredictionsCsv', () => {
     const classifierCsv = 'row,a,true_label,predicted_label,match\n0,1,x,x,true\n';
     expect(() => parsePredictionsCsv(classifierCsv, 'regressor')).toThrow(ReportInputError);
     expect(() => parsePredictionsCsv(classifierCsv, 'regressor')).toThrow(/true_value, predicted_value, error/);
-    expect(() => parsePredictionsCsv('row,a,true_label,predicted_label,match\n0,abc,x,x,true\n', 'classifier')).toThrow(/line 2: "abc" is not a number/);
+    expect(() => parsePredictionsCsv('row,a,true_label,predicted_label,match\n0,abc,x,x,true\n', 'classifier')).toThrow(/record 1: "abc" is not a number/);
   });
 });
 
@@ -75,7 +84,12 @@ describe('reportInputFromArtifacts', () => {
     const transitions = [{ Status: 'Training', StartTime: '2026-01-02T03:00:00Z', StatusMessage: 'Training image download completed.' }];
     const metrics = { ...artifacts.metrics, training: { ...artifacts.metrics.training, SecondaryStatusTransitions: transitions } };
     const input = reportInputFromArtifacts({ ...artifacts, metrics });
-    expect(input.training).toMatchObject({ trainingJobName: 'knnp-dev-iris-report-test', billableSeconds: 97, hyperParameters: {}, statusTransitions: transitions });
+    expect(input.training).toMatchObject({
+      trainingJobName: 'knnp-dev-iris-report-test',
+      billableSeconds: 97,
+      hyperParameters: {},
+      statusTransitions: transitions,
+    });
   });
 
   test('builds a regressor input with numeric targets', () => {

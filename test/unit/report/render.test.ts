@@ -159,7 +159,10 @@ describe('large and incomplete inputs', () => {
   function wideInput(): RunReportInput {
     const base = reportInputFromArtifacts(irisArtifacts());
     const featureNames = Array.from({ length: 8 }, (_, i) => `feature ${i}`);
-    const points = Array.from({ length: 1000 }, (_, i) => ({ features: featureNames.map((_, j) => (i * (j + 3)) % 17), target: ['setosa', 'versicolor', 'virginica'][i % 3] }));
+    const points = Array.from({ length: 1000 }, (_, i) => ({
+      features: featureNames.map((_, j) => (i * (j + 3)) % 17),
+      target: ['setosa', 'versicolor', 'virginica'][i % 3],
+    }));
     return { ...base, dataset: { ...base.dataset, featureNames, rowCount: 1000 }, featureRows: { origin: 'dataset', points } };
   }
 
