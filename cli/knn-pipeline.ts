@@ -6,6 +6,11 @@ import { runCli } from './operate/program';
 export async function main(args: string[]): Promise<void> {
   // The SDK's "Node 22 needed from 2027" notice concerns the Lambda runtime decision, not this command line.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Piped into `head` and the like: a closed stdout ends the command quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   process.exitCode = await runCli(args);
 }
 

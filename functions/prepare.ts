@@ -3,6 +3,7 @@ import { stageDefaultsFromEnv } from '../src/config/stage';
 import { prepareDataset, toLabelFirstCsv } from '../src/domain/dataset';
 import { candidateKeys } from '../src/domain/objectKeys';
 import { resolveRunConfig, type RunConfig } from '../src/domain/runConfig';
+import { sageMakerRequests } from '../src/domain/sageMakerRequests';
 import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
 import { DatasetNotFoundError, DatasetTooLargeError } from '../src/domain/errors';
@@ -70,6 +71,7 @@ export const handler = async (event: PrepareEvent): Promise<PrepareResult> => {
   const raw = await getObjectBytes({ bucket: run.dataset.bucket, key, versionId: run.dataset.versionId });
   const prepared = prepareDataset(raw, { source: run.dataset.uri, labelColumn: run.labelColumn, predictorType: run.predictorType });
   run.training.hyperParameters.feature_dim = String(prepared.featureNames.length);
+  run.requests = sageMakerRequests(run);
 
   const classCounts = prepared.classes
     ? Object.fromEntries(prepared.classes.map((name, index) => [name, prepared.labels.filter((label) => label === index).length]))

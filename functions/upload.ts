@@ -2,6 +2,7 @@ import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
 import { parseLabelFirstCsv, toLabelFirstCsv } from '../src/domain/dataset';
 import type { RunConfig } from '../src/domain/runConfig';
 import { foldLayout, foldTrainingJobName, s3Uri } from '../src/domain/naming';
+import { trainingJobRequest } from '../src/domain/sageMakerRequests';
 import { logger } from '../src/log/logger';
 import type { SplitFile } from './split';
 
@@ -18,6 +19,8 @@ export interface FoldChannels {
   outputUri: string;
   trainRows: number;
   testRows: number;
+  /** The fold's CreateTrainingJob request, passed unchanged by the CrossValidate Map state. */
+  request: Record<string, unknown>;
 }
 
 export interface UploadResult {
@@ -51,14 +54,18 @@ export const handler = async ({ run }: UploadEvent): Promise<UploadResult> => {
       putObject({ bucket: run.bucket, key: keys.trainChannel }, toLabelFirstCsv(dataset.labels, dataset.features, fold.train), 'text/csv'),
       putObject({ bucket: run.bucket, key: keys.testChannel }, toLabelFirstCsv(dataset.labels, dataset.features, fold.test), 'text/csv'),
     ]);
-    folds.push({
-      fold: index + 1,
+    const channels = {
       trainingJobName: foldTrainingJobName(run.names, index + 1),
       trainUri: s3Uri(run.bucket, keys.trainChannelPrefix),
       testUri: s3Uri(run.bucket, keys.testChannelPrefix),
       outputUri: s3Uri(run.bucket, keys.output),
+    };
+    folds.push({
+      fold: index + 1,
+      ...channels,
       trainRows: fold.train.length,
       testRows: fold.test.length,
+      request: trainingJobRequest(run, channels),
     });
   }
   logger.info('Uploaded channels', { train: split.train.length, test: split.test.length, folds: folds.length });

@@ -145,11 +145,17 @@ async function stageTarget(options: TargetOptions): Promise<Target> {
     [sfn, s3, sageMaker].forEach((client) => client.destroy());
     throw error;
   }
-  const regionFlag = region === 'us-east-1' ? '' : ` --region ${region}`;
+  const given: [string, string | undefined][] = [
+    ['--region', region === 'us-east-1' ? undefined : region],
+    ['--stack', options.stack],
+    ['--state-machine-arn', options.stateMachineArn],
+    ['--bucket', options.bucket],
+  ];
+  const extraFlags = given.flatMap(([flag, value]) => (value ? [` ${flag} ${value}`] : [])).join('');
   return {
     kind: 'stage',
     description: `stage ${stage} in ${region}`,
-    flags: `--stage ${stage}${regionFlag}`,
+    flags: `--stage ${stage}${extraFlags}`,
     region,
     stateMachineArn,
     bucket,

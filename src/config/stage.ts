@@ -1,3 +1,4 @@
+import type { SecuritySettings } from '../domain/sageMakerRequests';
 import { MAX_FOLDS, MAX_TRAINING_RUNTIME_SECONDS, type PredictorType, type StageDefaults } from '../domain/runConfig';
 
 /** Environment variable names shared by serverless.yml, the handlers and the local cloud. */
@@ -29,6 +30,11 @@ export const STAGE_ENV = {
   regressorGateThreshold: 'GATE_THRESHOLD_REGRESSOR',
   maxDatasetBytes: 'MAX_DATASET_BYTES',
   crossValidationFolds: 'CROSS_VALIDATION_FOLDS',
+  vpcSubnetIds: 'VPC_SUBNET_IDS',
+  vpcSecurityGroupIds: 'VPC_SECURITY_GROUP_IDS',
+  trainingVolumeKmsKeyId: 'TRAINING_VOLUME_KMS_KEY_ID',
+  trainingOutputKmsKeyId: 'TRAINING_OUTPUT_KMS_KEY_ID',
+  endpointKmsKeyId: 'ENDPOINT_KMS_KEY_ID',
   serve: 'SERVE',
   serveKeep: 'SERVE_KEEP',
 } as const;
@@ -117,10 +123,37 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       },
     },
     maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 256 * 1024 * 1024, positiveInteger),
+    security: securityFromEnv(env),
     serve: {
       enabled: bool(env, STAGE_ENV.serve, false),
       keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),
     },
     crossValidationFolds: number(env, STAGE_ENV.crossValidationFolds, 0, (n) => n === 0 || (Number.isInteger(n) && n >= 2 && n <= MAX_FOLDS)),
+  };
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Optional VPC and KMS settings; a VPC needs both subnets and security groups. */
+function securityFromEnv(env: Env): SecuritySettings {
+  const subnets = list(env, STAGE_ENV.vpcSubnetIds);
+  const securityGroupIds = list(env, STAGE_ENV.vpcSecurityGroupIds);
+  if (subnets.length > 0 !== securityGroupIds.length > 0) {
+    throw new ConfigurationError(`${STAGE_ENV.vpcSubnetIds} and ${STAGE_ENV.vpcSecurityGroupIds} must be set together`);
+  }
+  if (subnets.some((s) => !/^subnet-[0-9a-f]+$/.test(s)) || securityGroupIds.some((g) => !/^sg-[0-9a-f]+$/.test(g))) {
+    throw new ConfigurationError(`${STAGE_ENV.vpcSubnetIds} / ${STAGE_ENV.vpcSecurityGroupIds} must list subnet-… and sg-… ids`);
+  }
+  const optional = (name: string) => (env[name] ? env[name] : undefined);
+  return {
+    ...(subnets.length ? { vpc: { subnets, securityGroupIds } } : {}),
+    ...(optional(STAGE_ENV.trainingVolumeKmsKeyId) ? { trainingVolumeKmsKeyId: optional(STAGE_ENV.trainingVolumeKmsKeyId) } : {}),
+    ...(optional(STAGE_ENV.trainingOutputKmsKeyId) ? { trainingOutputKmsKeyId: optional(STAGE_ENV.trainingOutputKmsKeyId) } : {}),
+    ...(optional(STAGE_ENV.endpointKmsKeyId) ? { endpointKmsKeyId: optional(STAGE_ENV.endpointKmsKeyId) } : {}),
   };
 }

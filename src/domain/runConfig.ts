@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SageMakerRequests, SecuritySettings } from './sageMakerRequests';
 import { RUN_ID_MAX, runIdFrom, runLayout, s3Uri, sageMakerNames, servingConfigName, servingEndpointName, shortHash, type SageMakerNames } from './naming';
 
 export type PredictorType = 'classifier' | 'regressor';
@@ -39,6 +40,7 @@ export interface StageDefaults {
   hosting: { instanceType: string; instanceCount: number; maxWaitSeconds: number; pollSeconds: number };
   qualityGate: { classifier: QualityGate; regressor: QualityGate };
   maxDatasetBytes: number;
+  security: SecuritySettings;
 }
 
 export interface QualityGate {
@@ -63,6 +65,9 @@ export interface RunConfig {
   qualityGate: QualityGate & { direction: 'min' | 'max' };
   crossValidation: { folds: number; maxConcurrency: number };
   serve: ServeConfig;
+  security: SecuritySettings;
+  /** The SageMaker requests, added by Prepare once feature_dim is known from the data. */
+  requests?: SageMakerRequests;
 }
 
 /** Serving mode: the stable endpoint, the config this run would put behind it, and how many configs to retain. */
@@ -303,6 +308,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       folds: options.crossValidation?.folds ?? defaults.crossValidationFolds,
       maxConcurrency: CROSS_VALIDATION_CONCURRENCY,
     },
+    security: defaults.security,
     serve: {
       enabled: options.serve ?? defaults.serve.enabled,
       endpointName: servingEndpointName(defaults.namePrefix),

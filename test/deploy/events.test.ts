@@ -47,6 +47,7 @@ const DEV: StageDefaults = {
   maxDatasetBytes: 268435456,
   crossValidationFolds: 0,
   serve: { enabled: false, keep: 2 },
+  security: {},
 };
 
 const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate', 'crossValidation'];

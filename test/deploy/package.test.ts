@@ -285,6 +285,7 @@ describe('functions', () => {
       maxDatasetBytes: 268435456,
       crossValidationFolds: 0,
       serve: { enabled: false, keep: 2 },
+      security: {},
     };
     for (const name of FUNCTION_NAMES) {
       const variables: Record<string, any> = fn(name).Properties.Environment.Variables;

@@ -24,6 +24,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     maxDatasetBytes: 256 * 1024 * 1024,
     crossValidationFolds: 0,
     serve: { enabled: false, keep: 2 },
+    security: {},
     ...overrides,
   };
 }

@@ -1,7 +1,19 @@
 // `knn-pipeline watch RUN`: follows an execution until it ends — states with durations, the training job and endpoint
 // as SageMaker reports them, and the result — by polling the Step Functions and SageMaker APIs.
 import type { RunConfig } from '../../../src/domain/runConfig';
-import { describeExecution, durationMs, executionHistory, resolveExecution, runConfigFromHistory, stateVisits, type Execution, type StateVisit } from '../executions';
+import {
+  datasetOf,
+  describeExecution,
+  durationMs,
+  executionHistory,
+  parseInput,
+  resolveExecution,
+  runConfigFromHistory,
+  stateVisits,
+  triggerOf,
+  type Execution,
+  type StateVisit,
+} from '../executions';
 import { formatDuration, metricValue, statusLabel } from '../format';
 import { CliError, EXIT, sleep, type Io } from '../io';
 import { buildRunReport, endpointStatus, headline, readEvaluation, trainingJobStatus, type ResourceStatus, type RunReport } from '../report';
@@ -65,16 +77,15 @@ export async function watchExecution(target: Target, first: Execution, options: 
 }
 
 function describeStart(execution: Execution): string {
-  const input = (() => {
-    try {
-      return JSON.parse(execution.input ?? '{}');
-    } catch {
-      return {};
-    }
-  })();
-  if (input?.source === 'aws.s3') return `started by the upload of ${input.detail?.object?.key}`;
-  if (input?.source === 'aws.events') return 'started by the schedule';
-  return `console run on ${input?.dataset?.key ?? 'the stage default dataset'}`;
+  const input = parseInput(execution) as Record<string, any> | undefined;
+  switch (triggerOf(execution)) {
+    case 's3':
+      return `started by the upload of ${datasetOf(execution)}`;
+    case 'schedule':
+      return 'started by the schedule';
+    default:
+      return `console run on ${input?.dataset?.key ?? 'the stage default dataset'}`;
+  }
 }
 
 async function printResult(target: Target, execution: Execution, run: RunConfig | undefined, say: (line: string) => void) {

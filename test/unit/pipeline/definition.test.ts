@@ -86,8 +86,12 @@ test('every Task has a timeout and Lambda/SageMaker Tasks retry transient servic
 
 test('training uses the native .sync integration and the endpoint wait loop is bounded', () => {
   expect(states.Train.Resource).toBe('arn:aws:states:::sagemaker:createTrainingJob.sync');
-  expect(states.Train.Parameters.AlgorithmSpecification.TrainingInputMode).toBe('Pipe');
-  expect(states.Train.Parameters.InputDataConfig.map((c: any) => c.ChannelName)).toEqual(['train', 'test']);
+  // Each SageMaker create call passes the request Prepare built (src/domain/sageMakerRequests.ts) unchanged.
+  expect(states.Train.InputPath).toBe('$.run.requests.trainingJob');
+  expect(states.CreateModel.InputPath).toBe('$.run.requests.model');
+  expect(states.CreateEndpointConfig.InputPath).toBe('$.run.requests.endpointConfig');
+  expect(states.CreateEndpoint.InputPath).toBe('$.run.requests.endpoint');
+  expect(states.CrossValidate.ItemProcessor.States.TrainFold.InputPath).toBe('$.fold.request');
   const loop = reachable('WaitForEndpoint', new Set(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime', 'CleanUpAfterFailure']));
   expect([...loop].sort()).toEqual(['CountEndpointPoll', 'DescribeEndpoint', 'IsEndpointInService', 'WaitForEndpoint']);
   expect(states.IsEndpointInService.Choices.map((c: any) => c.Next)).toEqual(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime']);

@@ -1,0 +1,72 @@
+import { resolveRunConfig } from '../../../src/domain/runConfig';
+import { sageMakerRequests } from '../../../src/domain/sageMakerRequests';
+import { testStageDefaults } from '../../support/stage';
+
+function requestsFor(security = {}) {
+  const run = resolveRunConfig({ hyperparameters: { k: 3 } }, { name: 'run-7' }, testStageDefaults({ security }));
+  run.training.hyperParameters.feature_dim = '4';
+  return sageMakerRequests(run);
+}
+
+test('the training job follows the built-in k-NN contract: Pipe mode, label-first CSV train/test channels, string hyperparameters', () => {
+  const { trainingJob } = requestsFor();
+  expect(trainingJob).toMatchObject({
+    TrainingJobName: 'knnp-dev-run-7',
+    AlgorithmSpecification: { TrainingImage: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1', TrainingInputMode: 'Pipe' },
+    HyperParameters: { k: '3', sample_size: '1000', predictor_type: 'classifier', feature_dim: '4' },
+    OutputDataConfig: { S3OutputPath: 's3://knn-pipeline-dev-data/runs/run-7/output/' },
+    ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 5 },
+    StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+    EnableNetworkIsolation: true,
+    Tags: [{ Key: 'knn-pipeline:run-id', Value: 'run-7' }],
+  });
+  expect(trainingJob.InputDataConfig).toEqual([
+    {
+      ChannelName: 'train',
+      ContentType: 'text/csv',
+      CompressionType: 'None',
+      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://knn-pipeline-dev-data/runs/run-7/input/train/', S3DataDistributionType: 'FullyReplicated' } },
+    },
+    {
+      ChannelName: 'test',
+      ContentType: 'text/csv',
+      CompressionType: 'None',
+      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://knn-pipeline-dev-data/runs/run-7/input/test/', S3DataDistributionType: 'FullyReplicated' } },
+    },
+  ]);
+  expect(Object.values(trainingJob.HyperParameters as object).every((value) => typeof value === 'string')).toBe(true);
+  expect(trainingJob).not.toHaveProperty('VpcConfig');
+});
+
+test('model, endpoint config and endpoint use the run’s names; the model reads the training artifact', () => {
+  const { model, endpointConfig, endpoint, servingEndpointConfig } = requestsFor();
+  expect(model).toMatchObject({
+    ModelName: 'knnp-dev-run-7-model',
+    PrimaryContainer: { ModelDataUrl: 's3://knn-pipeline-dev-data/runs/run-7/output/knnp-dev-run-7/output/model.tar.gz' },
+    EnableNetworkIsolation: true,
+  });
+  expect(endpointConfig).toMatchObject({
+    EndpointConfigName: 'knnp-dev-run-7-config',
+    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'knnp-dev-run-7-model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
+  });
+  expect(endpointConfig).not.toHaveProperty('KmsKeyId');
+  expect(endpoint).toMatchObject({ EndpointName: 'knnp-dev-run-7-endpoint', EndpointConfigName: 'knnp-dev-run-7-config' });
+  expect(servingEndpointConfig).toMatchObject({ EndpointConfigName: 'knnp-dev-run-7-serve' });
+});
+
+test('optional VPC and KMS settings appear only when configured', () => {
+  const requests = requestsFor({
+    vpc: { subnets: ['subnet-0a1b'], securityGroupIds: ['sg-0c2d'] },
+    trainingVolumeKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/volume',
+    trainingOutputKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/output',
+    endpointKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint',
+  });
+  expect(requests.trainingJob).toMatchObject({
+    VpcConfig: { Subnets: ['subnet-0a1b'], SecurityGroupIds: ['sg-0c2d'] },
+    ResourceConfig: { VolumeKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/volume' },
+    OutputDataConfig: { KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/output' },
+  });
+  expect(requests.model).toMatchObject({ VpcConfig: { Subnets: ['subnet-0a1b'], SecurityGroupIds: ['sg-0c2d'] } });
+  expect(requests.endpointConfig).toMatchObject({ KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint' });
+  expect(requests.servingEndpointConfig).toMatchObject({ KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint' });
+});
