@@ -45,8 +45,10 @@ export function lambdaTask(handler: LambdaHandler, functionName: string): TaskHa
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error('aborted'))), { once: true });
+    const onAbort = () => (clearTimeout(timer), reject(new Error('aborted')));
+    // The listener goes away with the timer, so long polls do not pile listeners onto one signal.
+    const timer = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
