@@ -1,8 +1,11 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { deleteRunResources, type CleanupReport } from '../src/aws/cleanup';
 import { getObjectJson, headObject } from '../src/aws/objects';
+import { publishRunOutcome } from '../src/aws/notifications';
 import { stageDefaultsFromEnv } from '../src/config/stage';
-import { resolveRunConfig } from '../src/domain/runConfig';
+import { runOutcome, type RunOutcome } from '../src/domain/notification';
+import { resolveRunConfig, type RunConfig } from '../src/domain/runConfig';
+import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
 import { cleanupOptionsFromEnv } from './cleanup';
 
@@ -12,48 +15,84 @@ export interface ExecutionStatusChange {
   name: string;
   status: string;
   input?: string | null;
+  output?: string | null;
   error?: string | null;
   cause?: string | null;
 }
 
-export type JanitorResult =
-  | { cleaned: true; runId: string; deleted: CleanupReport }
-  | { cleaned: false; reason: string; runId?: string };
+export interface JanitorResult {
+  runId?: string;
+  cleaned: boolean;
+  reason?: string;
+  deleted?: CleanupReport;
+  notified: boolean;
+}
+
+const ENDED_EARLY = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+function parse(text: string | null | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readIfPresent<T>(bucket: string, key: string): Promise<T | undefined> {
+  return (await headObject({ bucket, key })) ? getObjectJson<T>({ bucket, key }) : undefined;
+}
 
 /**
- * Stop and timeout bypass the state machine's Catch, so this runs on every FAILED / TIMED_OUT / ABORTED execution
- * and deletes what that run created. It recomputes the run's names from the execution input exactly as Prepare did.
+ * Runs on every finished execution (EventBridge "Step Functions Execution Status Change"). Stop and timeout bypass
+ * the state machine's Catch, so for FAILED / TIMED_OUT / ABORTED it deletes what the run created — recomputing the
+ * run's names from the execution input exactly as Prepare did. Then it announces the run's outcome.
  */
-export const handler = async (
-  event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>,
-): Promise<JanitorResult> => {
+export const handler = async (event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>): Promise<JanitorResult> => {
   const detail = event.detail;
   logger.appendKeys({ executionName: detail.name, status: detail.status });
-  if (detail.input == null) {
-    logger.warn('Execution input not included in the event; nothing to derive the run from');
-    return { cleaned: false, reason: 'no execution input in the event' };
-  }
-  let run;
+  const defaults = stageDefaultsFromEnv();
+  const output = parse(detail.output) as { duplicate?: boolean } | undefined;
+  if (output?.duplicate) return { cleaned: false, reason: 'duplicate event: the owning execution reports the run', notified: false };
+
+  let run: RunConfig | undefined;
   try {
-    run = resolveRunConfig(JSON.parse(detail.input), { name: detail.name }, stageDefaultsFromEnv());
+    const input = parse(detail.input);
+    if (input !== undefined) run = resolveRunConfig(input, { name: detail.name }, defaults);
   } catch (error) {
     logger.info('Execution input was invalid, so the run never created SageMaker resources', { error: String(error) });
-    return { cleaned: false, reason: 'invalid execution input: the run created nothing' };
   }
-  logger.appendKeys({ runId: run.runId });
-  // A duplicate delivery shares the run id of the execution that owns the run: never clean up someone else's run.
-  if (await headObject({ bucket: run.bucket, key: run.keys.claim })) {
-    const claim = await getObjectJson<{ executionName: string }>({ bucket: run.bucket, key: run.keys.claim });
-    if (claim.executionName !== detail.name) {
-      return { cleaned: false, runId: run.runId, reason: `run ${run.runId} belongs to execution ${claim.executionName}` };
+  if (run) logger.appendKeys({ runId: run.runId });
+
+  const result: JanitorResult = { runId: run?.runId, cleaned: false, notified: false };
+  if (!run) result.reason = detail.input == null ? 'no execution input in the event' : 'invalid execution input: the run created nothing';
+  else if (!ENDED_EARLY.has(detail.status)) result.reason = `${detail.status}: the state machine cleaned up itself`;
+  else {
+    // A duplicate delivery shares the run id of the execution that owns the run: never clean up someone else's run.
+    const claim = await readIfPresent<{ executionName: string }>(run.bucket, run.keys.claim);
+    if (claim && claim.executionName !== detail.name) {
+      result.reason = `run ${run.runId} belongs to execution ${claim.executionName}`;
+    } else {
+      result.deleted = await deleteRunResources(run.names, {
+        ...cleanupOptionsFromEnv(),
+        crossValidationFolds: run.crossValidation?.folds ?? 0,
+        servingEndpoint: run.serve?.enabled ? run.serve.endpointName : undefined,
+        servingConfig: run.serve?.enabled ? run.serve.endpointConfigName : undefined,
+      });
+      result.cleaned = true;
+      logger.info('Janitor cleaned up after execution', { ...result.deleted });
     }
   }
-  const deleted = await deleteRunResources(run.names, {
-    ...cleanupOptionsFromEnv(),
-    crossValidationFolds: run.crossValidation?.folds ?? 0,
-    servingEndpoint: run.serve?.enabled ? run.serve.endpointName : undefined,
-    servingConfig: run.serve?.enabled ? run.serve.endpointConfigName : undefined,
-  });
-  logger.info('Janitor cleaned up after execution', { ...deleted });
-  return { cleaned: true, runId: run.runId, deleted };
+
+  if (defaults.notificationBus) {
+    const outcome: RunOutcome = runOutcome(
+      detail,
+      run?.runId ?? null,
+      run ? await readIfPresent(run.bucket, run.keys.metrics) : undefined,
+      run ? await readIfPresent(run.bucket, run.keys.serving) : undefined,
+      run ? s3Uri(run.bucket, run.keys.metrics) : null,
+    );
+    await publishRunOutcome(defaults.notificationBus, outcome);
+    result.notified = true;
+  }
+  return result;
 };

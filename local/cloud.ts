@@ -4,6 +4,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { STAGE_ENV } from '../src/config/stage';
 import { resetClients } from '../src/aws/clients';
 import { logger } from '../src/log/logger';
+import { startLocalEventBridge, type LocalEventBridge } from './eventbridge';
 import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from './s3';
 import { startLocalSageMaker, type LocalSageMaker } from './sagemaker';
 import { loadDefinition } from './stepfunctions/definition';
@@ -31,7 +32,7 @@ export interface LocalCloudOptions {
   params?: StageParams;
   sageMakerTiming?: Record<string, number>;
   /** Fixed ports for a long-running local cloud (`npm run local`); any free port when left out. */
-  ports?: { s3?: number; sageMaker?: number };
+  ports?: { s3?: number; sageMaker?: number; stepFunctions?: number };
   stepFunctionsTiming?: { waitMs?: number; retryMs?: number; syncPollMs?: number };
   onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
   /** Deploy without the S3 upload rule (uploads under raw/ then start nothing). */
@@ -82,6 +83,7 @@ export class LocalCloud {
   private constructor(
     readonly s3: LocalS3,
     readonly sageMaker: LocalSageMaker,
+    readonly eventBridge: LocalEventBridge,
     readonly env: Record<string, string>,
   ) {}
 
@@ -95,6 +97,7 @@ export class LocalCloud {
       timing: options.sageMakerTiming,
       logDirectory: path.join(options.directory, 'logs'),
     });
+    const eventBridge = await startLocalEventBridge();
     const env = {
       AWS_REGION: LOCAL.region,
       AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
@@ -104,9 +107,10 @@ export class LocalCloud {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER: sageMaker.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sageMaker.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
       ...localEnvironment(options.params),
     };
-    const cloud = new LocalCloud(s3, sageMaker, env);
+    const cloud = new LocalCloud(s3, sageMaker, eventBridge, env);
     cloud.applyEnvironment();
     logger.setLogLevel(options.lambdaLogLevel ?? 'SILENT');
     cloud.sageMakerClient = new SageMakerClient({ region: LOCAL.region, endpoint: sageMaker.endpoint });
@@ -129,6 +133,8 @@ export class LocalCloud {
       onFinished: (record) => cloud.runJanitor(record),
     });
     if (options.s3Trigger !== false) s3.onObjectCreated((event) => cloud.onObjectCreated(event));
+    // The Report function reads the execution's history through the Step Functions API, as in AWS.
+    await cloud.startStepFunctionsApi(options.ports?.stepFunctions);
     return cloud;
   }
 
@@ -183,9 +189,8 @@ export class LocalCloud {
     };
   }
 
-  /** The janitor rule of serverless.yml: FAILED / TIMED_OUT / ABORTED executions of this state machine. */
+  /** The janitor rule of serverless.yml: every finished execution of this state machine (cleanup + notification). */
   private async runJanitor(record: ExecutionRecord): Promise<void> {
-    if (!['FAILED', 'TIMED_OUT', 'ABORTED'].includes(record.status)) return;
     const event = {
       version: '0',
       id: randomUUID(),
@@ -201,6 +206,7 @@ export class LocalCloud {
         name: record.name,
         status: record.status,
         input: JSON.stringify(record.input),
+        output: record.output === undefined ? null : JSON.stringify(record.output),
         error: record.error ?? null,
         cause: record.cause ?? null,
       },
@@ -236,6 +242,7 @@ export class LocalCloud {
     resetClients();
     this.sageMakerClient?.destroy();
     await this.sageMaker.close();
+    await this.eventBridge.close();
     await this.s3.close();
     for (const [name, value] of Object.entries(this.savedEnv)) {
       if (value === undefined) delete process.env[name];

@@ -127,12 +127,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
  * exists or another conditional write of it is in flight — what the pipeline's exactly-once claim relies on.
  */
 function conditionalPutMiddleware(store: S3rverStore): KoaMiddleware {
-  const inFlight = new Set<string>();
+  const inFlight = new Map<string, Promise<void>>();
   return async (ctx, next) => {
-    const conditional = ctx.method === 'PUT' && ctx.get('if-none-match').trim() === '*' && ctx.query.uploadId === undefined;
-    if (!conditional) return next();
     const [bucket, ...keyParts] = ctx.path.slice(1).split('/').map(decodeURIComponent);
     const id = `${bucket}/${keyParts.join('/')}`;
+    const conditional = ctx.method === 'PUT' && ctx.get('if-none-match').trim() === '*' && ctx.query.uploadId === undefined;
+    if (!conditional) {
+      // s3rver writes objects in place; a read must not see a conditional write half done (S3 writes are atomic).
+      if (ctx.method === 'GET' || ctx.method === 'HEAD') await inFlight.get(id);
+      return next();
+    }
     const refuse = () => {
       ctx.status = 412;
       ctx.type = 'application/xml';
@@ -142,12 +146,14 @@ function conditionalPutMiddleware(store: S3rverStore): KoaMiddleware {
     };
     // Claimed synchronously, before any await, so two concurrent writers cannot both pass the check.
     if (inFlight.has(id)) return refuse();
-    inFlight.add(id);
+    let done!: () => void;
+    inFlight.set(id, new Promise<void>((resolve) => (done = resolve)));
     try {
       if (await store.existsObject(bucket, keyParts.join('/'))) return refuse();
       await next();
     } finally {
       inFlight.delete(id);
+      done();
     }
   };
 }

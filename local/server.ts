@@ -64,11 +64,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     params: options.params,
     sageMakerTiming: options.sageMakerTiming,
     stepFunctionsTiming: options.stepFunctionsTiming,
-    ports: { s3: port(1), sageMaker: port(2) },
+    ports: { s3: port(1), sageMaker: port(2), stepFunctions: port(3) },
     onEvent: log ? executionLog(log) : undefined,
   });
   let control: ControlServer | undefined;
   try {
+    // Idempotent: returns the API's endpoint whether or not LocalCloud.start already serves it.
     const stepFunctions = await cloud.startStepFunctionsApi(port(3));
     control = await startControlServer(cloud, port(0), log);
     const endpoints: LocalEndpoints = {

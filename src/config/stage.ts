@@ -35,6 +35,7 @@ export const STAGE_ENV = {
   trainingVolumeKmsKeyId: 'TRAINING_VOLUME_KMS_KEY_ID',
   trainingOutputKmsKeyId: 'TRAINING_OUTPUT_KMS_KEY_ID',
   endpointKmsKeyId: 'ENDPOINT_KMS_KEY_ID',
+  notificationBus: 'NOTIFICATION_BUS',
   serve: 'SERVE',
   serveKeep: 'SERVE_KEEP',
 } as const;
@@ -124,6 +125,8 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
     },
     maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 256 * 1024 * 1024, positiveInteger),
     security: securityFromEnv(env),
+    // An EventBridge bus for run-outcome events; empty turns notifications off.
+    notificationBus: env[STAGE_ENV.notificationBus] ?? 'default',
     serve: {
       enabled: bool(env, STAGE_ENV.serve, false),
       keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),

@@ -41,6 +41,7 @@ export interface StageDefaults {
   qualityGate: { classifier: QualityGate; regressor: QualityGate };
   maxDatasetBytes: number;
   security: SecuritySettings;
+  notificationBus: string;
 }
 
 export interface QualityGate {

@@ -48,6 +48,7 @@ const DEV: StageDefaults = {
   crossValidationFolds: 0,
   serve: { enabled: false, keep: 2 },
   security: {},
+  notificationBus: 'default',
 };
 
 const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate', 'crossValidation'];

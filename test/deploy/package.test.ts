@@ -286,6 +286,7 @@ describe('functions', () => {
       crossValidationFolds: 0,
       serve: { enabled: false, keep: 2 },
       security: {},
+      notificationBus: 'default',
     };
     for (const name of FUNCTION_NAMES) {
       const variables: Record<string, any> = fn(name).Properties.Environment.Variables;

@@ -25,6 +25,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     crossValidationFolds: 0,
     serve: { enabled: false, keep: 2 },
     security: {},
+    notificationBus: 'default',
     ...overrides,
   };
 }

@@ -1,0 +1,56 @@
+import { executionHistory } from '../src/aws/executions';
+import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
+import type { RunConfig } from '../src/domain/runConfig';
+import { s3Uri } from '../src/domain/naming';
+import { costFromRun, renderRunReport, reportInputFromArtifacts, type ManifestArtifact, type MetricsArtifact, type SplitArtifact } from '../src/report';
+import { executionPathFromHistory } from '../src/report/executionPath';
+import { logger } from '../src/log/logger';
+
+export interface ReportEvent {
+  run: RunConfig;
+  /** $$.Execution.Id, to draw the path the execution took (GetExecutionHistory). */
+  executionArn?: string;
+}
+
+export interface ReportResult {
+  reportUri: string;
+  bytes: number;
+}
+
+/** Renders report.html for a run from the artifacts it wrote, after cleanup (so the endpoint's lifetime is known). */
+export const handler = async ({ run, executionArn }: ReportEvent): Promise<ReportResult> => {
+  logger.appendKeys({ runId: run.runId });
+  const ref = (key: string) => ({ bucket: run.bucket, key });
+  const [manifest, metrics, predictionsCsv, preparedDatasetCsv, split] = await Promise.all([
+    getObjectJson<ManifestArtifact>(ref(run.keys.manifest)),
+    getObjectJson<MetricsArtifact>(ref(run.keys.metrics)),
+    getObjectText(ref(run.keys.predictions)),
+    getObjectText(ref(run.keys.preparedDataset)),
+    getObjectJson<SplitArtifact>(ref(run.keys.split)),
+  ]);
+  let executionPath;
+  if (executionArn) {
+    try {
+      executionPath = executionPathFromHistory(await executionHistory(executionArn));
+    } catch (error) {
+      // The report is still worth having without the path; say why it is missing.
+      logger.warn('Execution history unavailable; the report leaves out the execution path', { error: String(error) });
+    }
+  }
+  const html = await renderRunReport(
+    reportInputFromArtifacts({
+      manifest,
+      metrics,
+      predictionsCsv,
+      preparedDatasetCsv,
+      split,
+      hyperParameters: run.training.hyperParameters,
+      executionPath,
+      cost: costFromRun(run, metrics.training?.BillableTimeInSeconds, executionPath),
+      generatedAt: new Date().toISOString(),
+    }),
+  );
+  await putObject(ref(run.keys.report), html, 'text/html; charset=utf-8');
+  logger.info('Wrote report', { bytes: Buffer.byteLength(html) });
+  return { reportUri: s3Uri(run.bucket, run.keys.report), bytes: Buffer.byteLength(html) };
+};
