@@ -1,6 +1,7 @@
 // The shapes of what the pipeline already writes, as far as the report reads them. Structural on purpose:
 // functions/prepare.ts's DatasetManifest, functions/split.ts's SplitFile and metrics.json fit without glue.
 import type { EvaluationMetrics } from '../domain/evaluation';
+import type { CrossValidationSummary } from '../domain/crossValidation';
 import type { CostInput, ExecutionStep, FinalMetric, GateResult, PredictorType, StatusTransition } from './types';
 
 /** prepared/manifest.json (DatasetManifest). */
@@ -32,6 +33,7 @@ export interface MetricsArtifact {
   metrics: EvaluationMetrics;
   gate?: GateResult | null;
   training?: TrainingArtifact | null;
+  crossValidation?: CrossValidationSummary | null;
   evaluatedAt?: string;
 }
 

@@ -103,6 +103,7 @@ export function reportInputFromArtifacts(artifacts: RunArtifacts): RunReportInpu
     training: trainingFrom(artifacts.training ?? metrics.training, artifacts.hyperParameters),
     outcome,
     gate: metrics.gate ?? null,
+    crossValidation: metrics.crossValidation ?? null,
     ...(artifacts.executionPath ? { executionPath: artifacts.executionPath } : {}),
     ...(artifacts.cost ? { cost: artifacts.cost } : {}),
   };

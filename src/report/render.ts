@@ -2,6 +2,7 @@
 import { escapeHtml } from './html';
 import { datasetSection, scatterMatrixSection } from './sections/dataset';
 import { splitSection } from './sections/split';
+import { crossValidationSection } from './sections/crossValidation';
 import { trainingSection } from './sections/training';
 import { evaluationChartSection, metricsSection } from './sections/evaluation';
 import { validationSection } from './sections/validation';
@@ -19,6 +20,7 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
     datasetSection(input),
     scatterMatrixSection(input),
     splitSection(input),
+    crossValidationSection(input),
     trainingSection(input),
     evaluationChartSection(input),
     metricsSection(input),

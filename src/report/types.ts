@@ -1,3 +1,4 @@
+import type { CrossValidationSummary } from '../domain/crossValidation';
 // What a run report shows: plain data, no AWS types, so any caller (Lambda, CLI, test) can build it.
 import type { EvaluationMetrics, GateResult, NamedClassMetrics } from '../domain/evaluation';
 import type { RegressionMetrics } from '../domain/metrics';
@@ -112,4 +113,6 @@ export interface RunReportInput {
   gate: GateResult | null;
   executionPath?: ExecutionStep[];
   cost?: CostInput;
+  /** Per-fold and mean ± std scores when the run cross-validated (metrics.json crossValidation). */
+  crossValidation?: CrossValidationSummary | null;
 }

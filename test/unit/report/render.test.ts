@@ -2,7 +2,7 @@ import { renderRunReport, reportInputFromArtifacts, type RunReportInput } from '
 import { HOSTILE, hostileArtifacts, housingArtifacts, irisArtifacts } from './fixtures';
 import { externalReferences } from './selfContained';
 
-const CLASSIFIER_SECTIONS = ['dataset', 'scatter-matrix', 'split', 'training', 'confusion-matrix', 'metrics', 'validation', 'execution-path', 'cost'];
+const CLASSIFIER_SECTIONS = ['dataset', 'scatter-matrix', 'split', 'cross-validation', 'training', 'confusion-matrix', 'metrics', 'validation', 'execution-path', 'cost'];
 
 function sectionHtml(html: string, id: string): string {
   const match = new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(html);
@@ -195,5 +195,27 @@ describe('large and incomplete inputs', () => {
     expect(cost).toContain('not in table');
     expect(cost).toContain('60 s');
     expect(cost).not.toContain('Estimated total');
+  });
+});
+
+describe('cross-validation section', () => {
+  test('shows per-fold scores, mean ± std and the spread warning when the run cross-validated', async () => {
+    const { summariseCrossValidation } = await import('../../../src/domain/crossValidation');
+    const base = reportInputFromArtifacts(irisArtifacts());
+    const crossValidation = summariseCrossValidation(
+      'classifier',
+      [1, 0.8666666666666667, 1].map((accuracy, i) => ({
+        fold: i + 1,
+        trainingJobName: `job-f${i + 1}`,
+        trainRows: 100,
+        testRows: 50,
+        finalMetrics: [{ MetricName: 'test:accuracy', Value: accuracy }],
+      })),
+    );
+    const cvSection = sectionHtml(await renderRunReport({ ...base, crossValidation }), 'cross-validation');
+    expect(cvSection).toContain('3-fold cross-validation: accuracy 0.9556 ± 0.0629');
+    expect(cvSection).toContain('class="warning"');
+    expect(cvSection).toContain('<svg');
+    expect(cvSection).toContain('0.8667');
   });
 });
