@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command } from 'commander';
+import { addRunOptions, integer } from './operate/runOptions';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../src/aws/clients';
 import { getObjectJson, getObjectText } from '../src/aws/objects';
@@ -14,57 +15,42 @@ import { exportRunArtifacts } from './artifacts';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-function integer(name: string, min: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
-    return value;
-  };
-}
-
-function fraction(value: string) {
-  const n = Number(value);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1 (exclusive)');
-  return value;
-}
+type Setting = string | number;
 
 export interface LocalRunOptions {
   data: string;
   label?: string;
-  k?: string;
-  sampleSize?: string;
+  k?: Setting;
+  sampleSize?: Setting;
   predictorType?: string;
-  seed?: string;
-  testFraction?: string;
-  folds?: string;
+  seed?: Setting;
+  testFraction?: Setting;
+  folds?: Setting;
   json?: boolean;
   dir: string;
 }
 
 export function program(): Command {
-  return new Command('npm start --')
+  const command = new Command('npm start --')
     .description('Run the whole pipeline offline: local S3, local SageMaker and the Step Functions definition, on a CSV.')
-    .option('--data <file>', 'CSV file with a header row and a label column', path.join(PROJECT_ROOT, 'data/iris.csv'))
-    .option('--label <column>', 'name of the label column (default Species)')
-    .option('--k <n>', 'neighbours (k-NN hyperparameter k)', integer('k', 1))
-    .option('--sample-size <n>', 'training points sampled into the index', integer('sample size', 1))
-    .addOption(new Option('--predictor-type <type>', 'classifier or regressor').choices(['classifier', 'regressor']))
-    .option('--seed <n>', 'split seed', integer('seed', 0))
-    .option('--test-fraction <f>', 'share of rows held out for testing', fraction)
+    .option('--data <file>', 'CSV file with a header row and a label column', path.join(PROJECT_ROOT, 'data/iris.csv'));
+  return addRunOptions(command)
     .option('--folds <k>', 'k-fold cross-validation (2-20 folds) before training the final model', integer('folds', 2))
     .option('--json', 'print one JSON summary on stdout and nothing else')
     .option('--dir <dir>', 'where the local cloud keeps its data', path.join(PROJECT_ROOT, '.local-cloud'));
 }
 
+/** The run options become the local stage's parameters, as `serverless.yml` params are for a deployed stage. */
 function stageParams(options: LocalRunOptions): StageParams {
+  const text = (value: Setting | undefined) => (value === undefined ? undefined : String(value));
   return {
     labelColumn: options.label,
-    k: options.k,
-    sampleSize: options.sampleSize,
+    k: text(options.k),
+    sampleSize: text(options.sampleSize),
     predictorType: options.predictorType,
-    splitSeed: options.seed,
-    testFraction: options.testFraction,
-    crossValidationFolds: options.folds,
+    splitSeed: text(options.seed),
+    testFraction: text(options.testFraction),
+    crossValidationFolds: text(options.folds),
   };
 }
 

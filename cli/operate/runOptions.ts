@@ -11,7 +11,7 @@ export interface RunOptions {
   testFraction?: number;
 }
 
-function integer(name: string, min: number) {
+export function integer(name: string, min: number) {
   return (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
