@@ -77,6 +77,10 @@ export function resourceText(value: Json): string {
     if ('Fn::Sub' in value && Array.isArray(value['Fn::Sub']) && typeof value['Fn::Sub'][0] === 'string') return value['Fn::Sub'][0];
     if ('Fn::GetAtt' in value && Array.isArray(value['Fn::GetAtt'])) return `GetAtt:${value['Fn::GetAtt'].join('.')}`;
     if ('Ref' in value) return `Ref:${String(value.Ref)}`;
+    // A resource that exists only under a condition: Fn::If [condition, resource, AWS::NoValue].
+    if ('Fn::If' in value && Array.isArray(value['Fn::If']) && (value['Fn::If'][2] as any)?.Ref === 'AWS::NoValue') {
+      return `If(${String(value['Fn::If'][0])}):${resourceText(value['Fn::If'][1])}`;
+    }
   }
   return JSON.stringify(value);
 }

@@ -26,6 +26,7 @@ import {
   type Resource,
   type Template,
 } from './helpers';
+import { registerLeastPrivilegeTests } from './leastPrivilege';
 
 const STAGE = 'test';
 const SERVICE = 'knn-pipeline';
@@ -39,25 +40,35 @@ const FUNCTIONS = {
   split: { memory: 512, timeout: 60 },
   upload: { memory: 1024, timeout: 300 },
   evaluate: { memory: 1024, timeout: 900 },
+  promote: { memory: 256, timeout: 300 },
   cleanup: { memory: 256, timeout: 300 },
   janitor: { memory: 256, timeout: 300 },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
-const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'cleanup'] as const;
+const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'promote', 'cleanup'] as const;
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 const s3 = (suffix = '') => `arn:\${AWS::Partition}:s3:::\${DataBucket}${suffix}`;
-const sageMaker = (kind: string) => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${PREFIX}-*`;
+const sageMaker = (kind: string, name = '*') => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${PREFIX}-${name}`;
 const logs = (name: FunctionName) => statement(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt:${cap(name)}LogGroup.Arn`]);
 const dataKey = statement(['kms:Decrypt', 'kms:GenerateDataKey'], ['Ref:DataKmsKeyArn'], { onlyIf: 'HasDataKmsKey' });
 const readWriteRuns = statement(['s3:GetObject', 's3:PutObject'], [s3('/runs/*')]);
 const listBucket = statement(['s3:ListBucket'], [s3()]);
+// The kinds of SageMaker names (src/domain/naming.ts): run endpoints end in -endpoint, the stable one is -serving.
+const runEndpoints = sageMaker('endpoint', '*-endpoint');
+const servingEndpoint = sageMaker('endpoint', 'serving');
+const runConfigs = sageMaker('endpoint-config', '*-config');
+const servingConfigs = sageMaker('endpoint-config', '*-serve');
+const models = sageMaker('model', '*-model');
+const trainingJobs = sageMaker('training-job');
 const cleanupStatements = [
-  statement(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [sageMaker('training-job')]),
-  statement(['sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint'], [sageMaker('endpoint')]),
-  statement(['sagemaker:DeleteEndpointConfig'], [sageMaker('endpoint-config')]),
-  statement(['sagemaker:DeleteModel'], [sageMaker('model')]),
+  statement(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [trainingJobs]),
+  statement(['sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint'], [runEndpoints]),
+  statement(['sagemaker:DescribeEndpoint'], [servingEndpoint]),
+  statement(['sagemaker:DeleteEndpointConfig'], [runConfigs, servingConfigs]),
+  statement(['sagemaker:DescribeEndpointConfig'], [servingConfigs]),
+  statement(['sagemaker:DeleteModel'], [models]),
 ];
 
 /** Exactly the statements each function role must have (the handlers' SDK calls). */
@@ -71,10 +82,45 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
   ],
   split: [logs('split'), readWriteRuns, dataKey],
   upload: [logs('upload'), readWriteRuns, dataKey],
-  evaluate: [logs('evaluate'), readWriteRuns, statement(['sagemaker:InvokeEndpoint'], [sageMaker('endpoint')]), dataKey],
+  evaluate: [
+    logs('evaluate'),
+    readWriteRuns,
+    statement(['sagemaker:InvokeEndpoint'], [runEndpoints, servingEndpoint]),
+    statement(['sagemaker:DescribeEndpoint'], [servingEndpoint]),
+    dataKey,
+  ],
+  promote: [
+    logs('promote'),
+    statement(['s3:PutObject'], [s3('/runs/*/serving.json')]),
+    statement(['sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint'], [servingEndpoint]),
+    statement(['sagemaker:DeleteEndpointConfig', 'sagemaker:DescribeEndpointConfig'], [servingConfigs]),
+    statement(['sagemaker:DeleteModel'], [models]),
+    statement(['sagemaker:ListEndpointConfigs'], ['*']),
+    dataKey,
+  ],
   cleanup: [logs('cleanup'), ...cleanupStatements],
-  janitor: [logs('janitor'), statement(['s3:GetObject'], [s3('/runs/*/claim.json')]), listBucket, ...cleanupStatements, dataKey],
+  janitor: [
+    logs('janitor'),
+    statement(['s3:GetObject'], [s3('/runs/*/claim.json'), s3('/runs/*/evaluation/metrics.json'), s3('/runs/*/serving.json')]),
+    listBucket,
+    ...cleanupStatements,
+    statement(['events:PutEvents'], ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}'], {
+      onlyIf: 'HasNotificationBus',
+      condition: { StringEquals: { 'events:source': 'knn-pipeline', 'events:detail-type': 'Pipeline Run Finished' } },
+    }),
+    dataKey,
+  ],
 };
+
+const ec2 = (kind: string) => `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${kind}/*`;
+const workloadKeys = [
+  'If(HasEndpointKmsKey):Ref:EndpointKmsKeyId',
+  'If(HasTrainingOutputKmsKey):Ref:TrainingOutputKmsKeyId',
+  'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId',
+];
+const volumeKeys = ['If(HasEndpointKmsKey):Ref:EndpointKmsKeyId', 'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId'];
+const VPC_DESCRIBE_ACTIONS = ['ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'];
+const grantsForAwsResources = { Bool: { 'kms:GrantIsForAWSResource': 'true' } };
 
 const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
   statement(['s3:GetObject'], [s3('/runs/*/input/*'), s3('/runs/*/output/*')]),
@@ -93,6 +139,37 @@ const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
     condition: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'] } },
   }),
   dataKey,
+  // Only with a VPC.
+  statement(VPC_DESCRIBE_ACTIONS, ['*'], { onlyIf: 'HasVpc' }),
+  statement(['ec2:CreateNetworkInterface'], [ec2('subnet')], {
+    onlyIf: 'HasVpc',
+    condition: { StringEquals: { 'ec2:SubnetID': { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] } } },
+  }),
+  statement(['ec2:CreateNetworkInterface'], [ec2('security-group')], {
+    onlyIf: 'HasVpc',
+    condition: { StringEquals: { 'ec2:SecurityGroupID': { 'Fn::Split': [',', { Ref: 'VpcSecurityGroupIds' }] } } },
+  }),
+  statement(
+    ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'],
+    [ec2('network-interface')],
+    {
+      onlyIf: 'HasVpc',
+      condition: {
+        ArnLikeIfExists: {
+          'ec2:Subnet': {
+            'Fn::Split': [
+              ',',
+              { 'Fn::Join': ['', ['arn:*:ec2:*:*:subnet/', { 'Fn::Join': [',arn:*:ec2:*:*:subnet/', { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] }] }]] },
+            ],
+          },
+        },
+      },
+    },
+  ),
+  // Only with KMS keys for the workloads.
+  statement(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], workloadKeys, { onlyIf: 'HasWorkloadKmsKey' }),
+  statement(['kms:CreateGrant'], workloadKeys, { onlyIf: 'HasWorkloadKmsKey', condition: grantsForAwsResources }),
+  statement(['kms:Encrypt'], ['Ref:TrainingOutputKmsKeyId'], { onlyIf: 'HasTrainingOutputKmsKey' }),
 ];
 
 const LOG_DELIVERY_ACTIONS = [
@@ -113,16 +190,14 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
   ),
   statement(
     ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:ListTags'],
-    [sageMaker('training-job')],
+    [trainingJobs],
   ),
-  statement(['sagemaker:CreateModel'], [sageMaker('model')]),
-  statement(['sagemaker:CreateEndpointConfig'], [sageMaker('endpoint-config')]),
-  statement(['sagemaker:CreateEndpoint'], [sageMaker('endpoint'), sageMaker('endpoint-config')]),
-  statement(['sagemaker:DescribeEndpoint'], [sageMaker('endpoint')]),
-  statement(
-    ['sagemaker:AddTags'],
-    [sageMaker('training-job'), sageMaker('model'), sageMaker('endpoint-config'), sageMaker('endpoint')],
-  ),
+  statement(['sagemaker:CreateModel'], [models]),
+  statement(['sagemaker:CreateEndpointConfig'], [runConfigs, servingConfigs]),
+  statement(['sagemaker:CreateEndpoint'], [runEndpoints, servingEndpoint, runConfigs, servingConfigs]),
+  statement(['sagemaker:UpdateEndpoint'], [servingEndpoint, servingConfigs]),
+  statement(['sagemaker:DescribeEndpoint'], [runEndpoints, servingEndpoint]),
+  statement(['sagemaker:AddTags'], [trainingJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint]),
   statement(
     ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
     ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule'],
@@ -131,13 +206,18 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
     condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
   }),
   statement(LOG_DELIVERY_ACTIONS, ['*']),
+  // Only with KMS volume keys.
+  statement(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], volumeKeys, { onlyIf: 'HasVolumeKmsKey' }),
+  statement(['kms:CreateGrant'], volumeKeys, { onlyIf: 'HasVolumeKmsKey', condition: grantsForAwsResources }),
 ];
 
 /** The only IAM grants on Resource "*": actions that have no resource-level permissions. */
 const EXPECTED_STAR_RESOURCES = [
   { role: 'SageMakerExecutionRole', actions: ['ecr:GetAuthorizationToken'] },
   { role: 'SageMakerExecutionRole', actions: ['cloudwatch:PutMetricData'] },
+  { role: 'SageMakerExecutionRole', actions: VPC_DESCRIBE_ACTIONS },
   { role: 'StateMachineRole', actions: LOG_DELIVERY_ACTIONS },
+  { role: 'PromoteFunctionRole', actions: ['sagemaker:ListEndpointConfigs'] },
 ];
 
 const sortStatements = <T>(statements: T[]) => [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -293,14 +373,29 @@ describe('functions', () => {
       for (const variable of Object.values(STAGE_ENV)) expect(Object.keys(variables)).toContain(variable);
       expect(variables.DATA_BUCKET).toEqual({ Ref: 'DataBucket' });
       expect(variables.SAGEMAKER_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['SageMakerExecutionRole', 'Arn'] });
-      for (const [key, value] of Object.entries(variables)) {
-        if (key !== 'DATA_BUCKET' && key !== 'SAGEMAKER_ROLE_ARN') expect(typeof value).toBe('string');
-      }
-      const env = {
-        ...variables,
-        DATA_BUCKET: template.Resources.DataBucket.Properties.BucketName,
-        SAGEMAKER_ROLE_ARN: 'arn:aws:iam::123456789012:role/sagemaker',
+      // The optional security settings and the notification bus come from CloudFormation parameters (the IAM
+      // conditions read the same ones); every other value is a plain string.
+      const fromParameters: Record<string, string> = {
+        VPC_SUBNET_IDS: 'VpcSubnetIds',
+        VPC_SECURITY_GROUP_IDS: 'VpcSecurityGroupIds',
+        TRAINING_VOLUME_KMS_KEY_ID: 'TrainingVolumeKmsKeyId',
+        TRAINING_OUTPUT_KMS_KEY_ID: 'TrainingOutputKmsKeyId',
+        ENDPOINT_KMS_KEY_ID: 'EndpointKmsKeyId',
+        NOTIFICATION_BUS: 'NotificationBus',
       };
+      const env: Record<string, string> = {};
+      for (const [key, value] of Object.entries(variables)) {
+        if (key === 'DATA_BUCKET' || key === 'SAGEMAKER_ROLE_ARN') continue;
+        if (key in fromParameters) {
+          expect({ key, value }).toEqual({ key, value: { Ref: fromParameters[key] } });
+          env[key] = template.Parameters![fromParameters[key]].Default;
+        } else {
+          expect({ key, type: typeof value }).toEqual({ key, type: 'string' });
+          env[key] = value;
+        }
+      }
+      env.DATA_BUCKET = template.Resources.DataBucket.Properties.BucketName;
+      env.SAGEMAKER_ROLE_ARN = 'arn:aws:iam::123456789012:role/sagemaker';
       expect(stageDefaultsFromEnv(env)).toEqual(expected);
     }
     expect(() => assertValidNamePrefix(fn('prepare').Properties.Environment.Variables.NAME_PREFIX)).not.toThrow();
@@ -322,7 +417,7 @@ describe('IAM', () => {
     expect(ecr.Resource[0]['Fn::Sub'][1]).toEqual({ ImageAccount: { 'Fn::Select': [0, { 'Fn::Split': ['.', KNN_IMAGE_US_EAST_1] }] } });
   });
 
-  test('the state machine role: the five Lambdas, the SageMaker calls of the definition, .sync rule, PassRole', () => {
+  test('the state machine role: the six Lambdas, the SageMaker calls of the definition, .sync rule, PassRole', () => {
     const role = template.Resources.StateMachineRole;
     expect(trustedServices(role)).toEqual(['states.amazonaws.com']);
     expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(sortStatements(EXPECTED_STATE_MACHINE_STATEMENTS));
@@ -386,12 +481,12 @@ describe('state machine', () => {
     });
   });
 
-  test('the definition file uses only the five custom.asl Lambda placeholders', () => {
+  test('the definition file uses only the six custom.asl Lambda placeholders', () => {
     const placeholders = [...new Set(asl.match(/\$\{[^}]*\}/g) ?? [])].sort();
     expect(placeholders).toEqual(PIPELINE_FUNCTIONS.map((name) => `\${self:custom.asl.${cap(name)}FunctionArn}`).sort());
   });
 
-  test('DefinitionString is the definition file, its placeholders resolved to the five functions', () => {
+  test('DefinitionString is the definition file, its placeholders resolved to the six functions', () => {
     const sub = template.Resources.PipelineStateMachine.Properties.DefinitionString['Fn::Sub'];
     expect(Array.isArray(sub)).toBe(true);
     const [text, variables] = sub;
@@ -438,12 +533,12 @@ describe('triggers', () => {
     for (const key of ['Input', 'InputPath', 'InputTransformer']) expect(rule.Targets[0][key]).toBeUndefined();
   });
 
-  test('failed, timed-out and aborted executions of this state machine invoke the janitor', () => {
+  test('every finished execution of this state machine invokes the janitor (cleanup after failures, notification)', () => {
     const rule = rules().find((r) => r.EventPattern?.source?.[0] === 'aws.states')!;
     expect(rule.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
-      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: 'PipelineStateMachine' }] },
+      detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: 'PipelineStateMachine' }] },
     });
     expect(rule.State).toBe('ENABLED');
     expect(rule.Targets.map((t: any) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['JanitorLambdaFunction', 'Arn'] }]);
@@ -494,7 +589,7 @@ describe('data bucket', () => {
     expect(Number(rules[0].ExpirationInDays)).toBe(30);
   });
 
-  test('the bucket policy denies every request that is not TLS', () => {
+  test('the bucket policy denies every request that is not TLS, and every write or delete under raw/ by a role of this stack', () => {
     const policies = resources('AWS::S3::BucketPolicy').filter(([, p]) => p.Properties.Bucket?.Ref === 'DataBucket');
     expect(policies).toHaveLength(1);
     expect(policies[0][1].Properties.PolicyDocument.Statement).toEqual([
@@ -506,9 +601,28 @@ describe('data bucket', () => {
         Resource: [{ 'Fn::GetAtt': ['DataBucket', 'Arn'] }, { 'Fn::Sub': '${DataBucket.Arn}/*' }],
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
+      {
+        Sid: 'DenyRawWritesByPipelineRoles',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
+        Resource: [{ 'Fn::Sub': '${DataBucket.Arn}/raw/*' }],
+        Condition: {
+          ArnEquals: {
+            'aws:PrincipalArn': [
+              ...FUNCTION_NAMES.filter((name) => name !== 'janitor').map((name) => ({ 'Fn::GetAtt': [`${cap(name)}FunctionRole`, 'Arn'] })),
+              { 'Fn::GetAtt': ['JanitorFunctionRole', 'Arn'] },
+              { 'Fn::GetAtt': ['SageMakerExecutionRole', 'Arn'] },
+              { 'Fn::GetAtt': ['StateMachineRole', 'Arn'] },
+            ],
+          },
+        },
+      },
     ]);
   });
 });
+
+registerLeastPrivilegeTests(() => template);
 
 describe('bundles', () => {
   test.each(FUNCTION_NAMES)('%s.zip is under 500 KB and holds the bundled handler and its source map', (name) => {

@@ -85,7 +85,7 @@ describeInBrowser('Iris report in headless Chromium', () => {
 
   test('shows the run: every section, the gate verdict and the misclassified Iris row', async () => {
     const ids = await page.locator('section').evaluateAll((sections) => sections.map((section) => section.id));
-    expect(ids).toEqual(['dataset', 'scatter-matrix', 'split', 'training', 'confusion-matrix', 'metrics', 'validation', 'execution-path', 'cost']);
+    expect(ids).toEqual(['dataset', 'scatter-matrix', 'split', 'cross-validation', 'training', 'confusion-matrix', 'metrics', 'validation', 'execution-path', 'cost']);
     await expect(page.locator('header .badge').textContent()).resolves.toBe('quality gate passed');
     const misses = page.locator('#validation tr.miss');
     await expect(misses.count()).resolves.toBe(1);

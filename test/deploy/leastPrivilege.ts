@@ -1,0 +1,784 @@
+/**
+ * "Least privilege you can prove": checks of the packaged template against what the code and the definition
+ * actually do. Registered by package.test.ts, so the service is packaged once for both.
+ *
+ *  - Lambda roles: the AWS SDK commands each handler's code can send (static analysis, test/deploy/sdkCalls.ts) map to
+ *    exactly the actions its role grants — nothing missing, nothing extra beyond its own log group, the conditional
+ *    data-key statement and the documented extras below — on resources of this stage only (run prefixes of the data
+ *    bucket, SageMaker names with this stage's prefix, each one a name the code really produces).
+ *  - State machine role: the calls every Task of statemachine/pipeline.asl.json makes, with the requests
+ *    src/domain/sageMakerRequests.ts builds for sample runs, are each allowed, and every grant is used by one.
+ *  - Bucket: encryption, versioning, public access block, TLS only, run-artifact expiry, nothing may write raw/.
+ *  - Template-wide: no wildcard action in an Allow; Resource "*" exactly for the actions AWS gives no resource type,
+ *    and exactly the list in README.md "Security".
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { foldLayout, foldTrainingJobName, s3Uri, servingEndpointName, type SageMakerNames } from '../../src/domain/naming';
+import { MAX_FOLDS, resolveRunConfig, type RunConfig, type StageDefaults } from '../../src/domain/runConfig';
+import { sageMakerRequests, trainingJobRequest } from '../../src/domain/sageMakerRequests';
+import { PROJECT_DIR, normaliseStatement, resourceText, roleStatements, type NormalStatement, type Template } from './helpers';
+import { analyseHandler, requiredActions, type HandlerAnalysis } from './sdkCalls';
+
+const PREFIX = 'knnp-test';
+const RUNS = 'runs/';
+const RAW = 'raw/';
+const SM = (kind: string, name: string) => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${name}`;
+const S3_OBJECT = (key: string) => `arn:\${AWS::Partition}:s3:::\${DataBucket}/${key}`;
+const S3_BUCKET = 'arn:${AWS::Partition}:s3:::${DataBucket}';
+const SYNC_RULE = 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule';
+const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
+
+/**
+ * The resource types IAM knows for every action this stack grants (AWS service authorization reference; cross-checked
+ * below against the copy cfn-lint ships when it is installed). [] means the action has no resource-level permissions:
+ * IAM only accepts Resource "*" for it. For AddTags/ListTags only the SageMaker kinds this service uses are listed.
+ */
+export const RESOURCE_TYPES: Record<string, string[]> = {
+  'cloudwatch:PutMetricData': [],
+  'ec2:CreateNetworkInterface': ['network-interface', 'security-group', 'subnet'],
+  'ec2:CreateNetworkInterfacePermission': ['network-interface'],
+  'ec2:DeleteNetworkInterface': ['network-interface'],
+  'ec2:DeleteNetworkInterfacePermission': ['network-interface'],
+  'ec2:DescribeDhcpOptions': [],
+  'ec2:DescribeNetworkInterfaces': [],
+  'ec2:DescribeSecurityGroups': [],
+  'ec2:DescribeSubnets': [],
+  'ec2:DescribeVpcs': [],
+  'ecr:BatchCheckLayerAvailability': ['repository'],
+  'ecr:BatchGetImage': ['repository'],
+  'ecr:GetAuthorizationToken': [],
+  'ecr:GetDownloadUrlForLayer': ['repository'],
+  'events:DescribeRule': ['rule-on-default-event-bus'],
+  'events:PutEvents': ['event-bus'],
+  'events:PutRule': ['rule-on-default-event-bus'],
+  'events:PutTargets': ['rule-on-default-event-bus'],
+  'iam:PassRole': ['role'],
+  'kms:CreateGrant': ['key'],
+  'kms:Decrypt': ['key'],
+  'kms:DescribeKey': ['key'],
+  'kms:Encrypt': ['key'],
+  'kms:GenerateDataKey': ['key'],
+  'lambda:InvokeFunction': ['function'],
+  'logs:CreateLogDelivery': [],
+  'logs:CreateLogGroup': ['log-group'],
+  'logs:CreateLogStream': ['log-stream'],
+  'logs:DeleteLogDelivery': [],
+  'logs:DescribeLogGroups': [],
+  'logs:DescribeLogStreams': ['log-group'],
+  'logs:DescribeResourcePolicies': [],
+  'logs:GetLogDelivery': [],
+  'logs:ListLogDeliveries': [],
+  'logs:PutLogEvents': ['log-stream'],
+  'logs:PutResourcePolicy': [],
+  'logs:UpdateLogDelivery': [],
+  's3:GetObject': ['object'],
+  's3:GetObjectVersion': ['object'],
+  's3:ListBucket': ['bucket'],
+  's3:PutObject': ['object'],
+  'sagemaker:AddTags': ['endpoint', 'endpoint-config', 'model', 'training-job'],
+  'sagemaker:CreateEndpoint': ['endpoint', 'endpoint-config'],
+  'sagemaker:CreateEndpointConfig': ['endpoint-config'],
+  'sagemaker:CreateModel': ['model'],
+  'sagemaker:CreateTrainingJob': ['training-job'],
+  'sagemaker:DeleteEndpoint': ['endpoint'],
+  'sagemaker:DeleteEndpointConfig': ['endpoint-config'],
+  'sagemaker:DeleteModel': ['model'],
+  'sagemaker:DescribeEndpoint': ['endpoint'],
+  'sagemaker:DescribeEndpointConfig': ['endpoint-config'],
+  'sagemaker:DescribeTrainingJob': ['training-job'],
+  'sagemaker:InvokeEndpoint': ['endpoint'],
+  'sagemaker:ListEndpointConfigs': [],
+  'sagemaker:ListTags': ['endpoint', 'endpoint-config', 'model', 'training-job'],
+  'sagemaker:StopTrainingJob': ['training-job'],
+  'sagemaker:UpdateEndpoint': ['endpoint', 'endpoint-config'],
+  'states:StartExecution': ['statemachine'],
+};
+
+/** Actions a function's role grants beyond what its SDK commands map to, each with the reason. */
+const EXTRA_ACTIONS: Record<string, Record<string, string>> = {
+  prepare: {
+    's3:GetObjectVersion':
+      'HeadObject/GetObject of the raw dataset pin the version-id of the S3 event (VersionId), which S3 authorises as s3:GetObjectVersion',
+  },
+};
+/** Functions that may read the raw prefix (read only): the one that reads the dataset. */
+const RAW_READERS = new Set(['prepare']);
+/** Statements every function role may have besides its SDK calls. */
+const isOwnLogGroup = (name: string, s: NormalStatement) =>
+  s.actions.join() === 'logs:CreateLogStream,logs:PutLogEvents' && s.resources.join() === `GetAtt:${cap(name)}LogGroup.Arn`;
+const isDataKey = (s: NormalStatement) =>
+  s.onlyIf === 'HasDataKmsKey' && s.actions.join() === 'kms:Decrypt,kms:GenerateDataKey' && s.resources.join() === 'Ref:DataKmsKeyArn';
+
+/** The functions serverless.yml deploys (names known when the tests are defined, before packaging). */
+const serverlessYml = parse(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'));
+export const DEPLOYED_FUNCTIONS: string[] = Object.keys(serverlessYml.functions).sort();
+
+/** IAM's wildcard match of a resource pattern (`*`, `?`) against a concrete resource, both in the template's notation. */
+export function iamMatches(pattern: string, resource: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(resource);
+}
+
+function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sample runs: the SageMaker names and requests the code produces for this stage (prefix knnp-test)
+// ---------------------------------------------------------------------------------------------------------------
+
+export function stageDefaults(): StageDefaults {
+  return {
+    dataBucket: 'knn-pipeline-test-data',
+    rawPrefix: RAW,
+    runsPrefix: RUNS,
+    datasetKey: 'raw/iris.csv',
+    namePrefix: PREFIX,
+    labelColumn: 'Species',
+    predictorType: 'classifier',
+    hyperparameters: { k: '1', sample_size: '1000' },
+    split: { testFraction: 0.25, seed: 0 },
+    crossValidationFolds: 0,
+    serve: { enabled: true, keep: 2 },
+    training: {
+      image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1',
+      // The template's notation, so that iam:PassRole can be compared with the statement's Resource.
+      roleArn: 'GetAtt:SageMakerExecutionRole.Arn',
+      instanceType: 'ml.m5.large',
+      instanceCount: 1,
+      volumeSizeInGB: 5,
+      maxRuntimeInSeconds: 3600,
+    },
+    hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
+    qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
+    maxDatasetBytes: 268435456,
+    security: {},
+    notificationBus: 'default',
+  };
+}
+
+const s3Event = (key: string) => ({
+  source: 'aws.s3',
+  'detail-type': 'Object Created',
+  id: 'e1',
+  detail: { bucket: { name: 'knn-pipeline-test-data' }, object: { key, etag: 'abc', sequencer: '01', 'version-id': 'v1' } },
+});
+
+/** Runs from every trigger, with short, long, odd and unicode names, cross-validation and serving on. */
+export function sampleRuns(): RunConfig[] {
+  const inputs: [unknown, string][] = [
+    [{ serve: true, crossValidation: { folds: MAX_FOLDS } }, 'run-1'],
+    [{ serve: true, crossValidation: { folds: 2 } }, '7f9c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e11'],
+    [{ serve: true }, 'Nightly Retrain — größer/besser ✓ '.repeat(3)],
+    [s3Event('raw/iris.csv'), 'exec-s3'],
+    [s3Event('raw/a/very/deep/path/Über Data (final) v2.csv'), 'exec-s3-2'],
+    [{ 'detail-type': 'Scheduled Event', source: 'aws.events', id: 's1' }, 'scheduled-2026-11-28'],
+  ];
+  return inputs.map(([input, name]) => {
+    const run = resolveRunConfig(input, { name }, stageDefaults());
+    run.serve.enabled = true;
+    run.crossValidation.folds = Math.max(run.crossValidation.folds, 2);
+    run.training.hyperParameters.feature_dim = '4';
+    run.requests = sageMakerRequests(run);
+    return run;
+  });
+}
+
+/** Every SageMaker name a run can produce, by IAM resource kind (src/domain/naming.ts). */
+export function namesByKind(runs: RunConfig[]): Record<string, string[]> {
+  const byKind: Record<string, string[]> = { 'training-job': [], model: [], 'endpoint-config': [], endpoint: [] };
+  for (const run of runs) {
+    const names: SageMakerNames = run.names;
+    byKind['training-job'].push(names.trainingJob, ...Array.from({ length: MAX_FOLDS }, (_, i) => foldTrainingJobName(names, i + 1)));
+    byKind.model.push(names.model);
+    byKind['endpoint-config'].push(names.endpointConfig, run.serve.endpointConfigName);
+    byKind.endpoint.push(names.endpoint, run.serve.endpointName);
+  }
+  return Object.fromEntries(Object.entries(byKind).map(([kind, names]) => [kind, sortedUnique(names)]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The definition's calls: every Task of statemachine/pipeline.asl.json, evaluated on sample runs
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface Call {
+  action: string;
+  resource: string;
+  /** Which state makes the call. */
+  state: string;
+}
+
+function resolvePath(input: any, path: string, context: Record<string, unknown>): any {
+  if (path.startsWith('$$.')) return context[path];
+  if (path === '$') return input;
+  if (!path.startsWith('$.')) throw new Error(`unsupported path ${path}`);
+  return path
+    .slice(2)
+    .split('.')
+    .reduce((value, key) => (value == null ? undefined : value[key]), input);
+}
+
+function resolveTemplate(template: any, input: any, context: Record<string, unknown>): any {
+  if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, input, context));
+  if (template && typeof template === 'object') {
+    return Object.fromEntries(
+      Object.entries(template).map(([key, value]) =>
+        key.endsWith('.$') ? [key.slice(0, -2), resolvePath(input, value as string, context)] : [key, resolveTemplate(value, input, context)],
+      ),
+    );
+  }
+  return template;
+}
+
+const sageMakerResourceOf: Record<string, string> = {
+  TrainingJobName: 'training-job',
+  ModelName: 'model',
+  EndpointConfigName: 'endpoint-config',
+  EndpointName: 'endpoint',
+};
+
+/** What one Task state calls, for the input it receives. */
+function taskCalls(stateName: string, state: any, input: any): Call[] {
+  const request = state.InputPath ? resolvePath(input, state.InputPath, {}) : state.Parameters ? resolveTemplate(state.Parameters, input, {}) : input;
+  const resource: string = state.Resource;
+  const call = (action: string, arn: string): Call => ({ action, resource: arn, state: stateName });
+  const named = (kind: string, name: string) => SM(kind, String(name).toLowerCase());
+  const tagged = (arn: string) => (request.Tags?.length ? [call('sagemaker:AddTags', arn)] : []);
+  const passRole = (roleArn: string | undefined) => (roleArn ? [call('iam:PassRole', roleArn)] : []);
+
+  const lambda = /^\$\{self:custom\.asl\.(\w+)FunctionArn\}$/.exec(resource);
+  if (lambda) return [call('lambda:InvokeFunction', `GetAtt:${lambda[1]}LambdaFunction.Arn`)];
+
+  const optimised = /^arn:aws:states:::sagemaker:(\w+?)(\.sync)?$/.exec(resource);
+  if (optimised) {
+    const [, api, sync] = optimised;
+    switch (`${api}${sync ?? ''}`) {
+      case 'createTrainingJob.sync': {
+        const job = named('training-job', request.TrainingJobName);
+        // .sync: create, follow (Describe + ListTags), stop when the execution is stopped; the managed rule tells
+        // Step Functions when the job ends.
+        return [
+          ...['CreateTrainingJob', 'DescribeTrainingJob', 'StopTrainingJob', 'ListTags'].map((a) => call(`sagemaker:${a}`, job)),
+          ...tagged(job),
+          ...passRole(request.RoleArn),
+          ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((a) => call(a, SYNC_RULE)),
+        ];
+      }
+      case 'createModel': {
+        const model = named('model', request.ModelName);
+        return [call('sagemaker:CreateModel', model), ...tagged(model), ...passRole(request.ExecutionRoleArn)];
+      }
+      case 'createEndpointConfig': {
+        const config = named('endpoint-config', request.EndpointConfigName);
+        return [call('sagemaker:CreateEndpointConfig', config), ...tagged(config)];
+      }
+      case 'createEndpoint': {
+        const endpoint = named('endpoint', request.EndpointName);
+        return [
+          call('sagemaker:CreateEndpoint', endpoint),
+          call('sagemaker:CreateEndpoint', named('endpoint-config', request.EndpointConfigName)),
+          ...tagged(endpoint),
+        ];
+      }
+      case 'updateEndpoint':
+        return [
+          call('sagemaker:UpdateEndpoint', named('endpoint', request.EndpointName)),
+          call('sagemaker:UpdateEndpoint', named('endpoint-config', request.EndpointConfigName)),
+        ];
+      default:
+        throw new Error(`${stateName}: no IAM mapping for ${resource}; add it to test/deploy/leastPrivilege.ts`);
+    }
+  }
+
+  const sdk = /^arn:aws:states:::aws-sdk:sagemaker:(\w+)$/.exec(resource);
+  if (sdk && /^(describe|list)/.test(sdk[1])) {
+    const action = `sagemaker:${cap(sdk[1])}`;
+    const names = Object.entries(request).filter(([key]) => key in sageMakerResourceOf);
+    if (names.length !== 1) throw new Error(`${stateName}: cannot tell which resource ${resource} reads`);
+    return [call(action, named(sageMakerResourceOf[names[0][0]], names[0][1] as string))];
+  }
+  throw new Error(`${stateName}: no IAM mapping for Task resource ${resource}; add it to test/deploy/leastPrivilege.ts`);
+}
+
+/** Every call of every Task state (Map item processors included) for one run. */
+export function definitionCalls(definition: any, run: RunConfig): Call[] {
+  const folds = Array.from({ length: run.crossValidation.folds }, (_, i) => {
+    const keys = foldLayout(run.keys.root, i + 1);
+    const channels = {
+      trainingJobName: foldTrainingJobName(run.names, i + 1),
+      trainUri: s3Uri(run.bucket, keys.trainChannelPrefix),
+      testUri: s3Uri(run.bucket, keys.testChannelPrefix),
+      outputUri: s3Uri(run.bucket, keys.output),
+    };
+    return { fold: i + 1, ...channels, request: trainingJobRequest(run, channels) };
+  });
+  const input = { run, channels: { folds } };
+  const calls: Call[] = [];
+  const visit = (states: Record<string, any>, stateInput: any) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') calls.push(...taskCalls(name, state, stateInput));
+      if (state.Type === 'Map') {
+        const processor = state.ItemProcessor ?? state.Iterator;
+        const items: unknown[] = resolvePath(stateInput, state.ItemsPath ?? '$', {});
+        for (const item of items) {
+          const itemInput = state.ItemSelector ? resolveTemplate(state.ItemSelector, stateInput, { '$$.Map.Item.Value': item }) : item;
+          visit(processor.States, itemInput);
+        }
+      }
+      if (state.Type === 'Parallel') for (const branch of state.Branches) visit(branch.States, stateInput);
+    }
+  };
+  visit(definition.States, input);
+  return calls;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// README "Security": the Resource "*" exceptions, as documented
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface StarException {
+  role: string;
+  actions: string[];
+}
+
+/** The rows of the table under "### Resource `*`" in the README's "## Security" section. */
+export function documentedStarExceptions(readme: string): StarException[] {
+  const security = /^## Security$([\s\S]*?)^## /m.exec(readme)?.[1];
+  if (!security) throw new Error('README.md has no "## Security" section before the next "## " heading');
+  const section = /^### Resource `\*`[^\n]*\n([\s\S]*?)(?=^### |$(?![\s\S]))/m.exec(security)?.[1];
+  if (!section) throw new Error('README.md "## Security" has no "### Resource `*` …" subsection');
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+    .slice(1) // header
+    .map((line) => {
+      const [role, actions] = line.split('|').slice(1, 3);
+      return {
+        role: /`(\w+)`/.exec(role)?.[1] ?? role.trim(),
+        actions: sortedUnique([...actions.matchAll(/`([a-z0-9-]+:[A-Za-z0-9*]+)`/g)].map((m) => m[1])),
+      };
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The suite
+// ---------------------------------------------------------------------------------------------------------------
+
+interface PolicyStatement {
+  where: string;
+  statement: NormalStatement;
+}
+
+export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
+  const template = () => getTemplate();
+  const roleOfFunction = (name: string) => {
+    const role = template().Resources[`${cap(name)}LambdaFunction`].Properties.Role;
+    const match = /^\$\{(\w+)\.Arn\}$/.exec(resourceText(role));
+    if (!match) throw new Error(`${name}: unexpected Role ${JSON.stringify(role)}`);
+    return match[1];
+  };
+  const statementsOf = (roleId: string) => roleStatements(template().Resources[roleId]);
+  const allStatements = (): PolicyStatement[] => {
+    const found: PolicyStatement[] = [];
+    for (const [id, resource] of Object.entries(template().Resources)) {
+      const documents: any[] = [];
+      if (resource.Type === 'AWS::IAM::Role') documents.push(...(resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
+      if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy'].includes(resource.Type)) documents.push(resource.Properties.PolicyDocument);
+      for (const document of documents) for (const raw of document.Statement) found.push({ where: id, statement: normaliseStatement(raw) });
+    }
+    return found;
+  };
+  const runs = sampleRuns();
+  const names = namesByKind(runs);
+  const analyses = new Map<string, HandlerAnalysis>();
+  const analysis = (name: string) => {
+    if (!analyses.has(name)) analyses.set(name, analyseHandler(name));
+    return analyses.get(name)!;
+  };
+
+  describe('least privilege: Lambda roles = the SDK calls of their code (static analysis)', () => {
+    test('the template deploys exactly the functions of serverless.yml, each with its own role', () => {
+      const deployed = Object.entries(template().Resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+        .map(([, r]) => /^functions\/(\w+)\.handler$/.exec(r.Properties.Handler)?.[1]);
+      expect(deployed.sort()).toEqual(DEPLOYED_FUNCTIONS);
+      expect(new Set(DEPLOYED_FUNCTIONS.map(roleOfFunction)).size).toBe(DEPLOYED_FUNCTIONS.length);
+    });
+
+    test.each(DEPLOYED_FUNCTIONS)('%s: the analysis follows its imports into src/ and finds its SDK commands', (name) => {
+      const { modules, commands } = analysis(name);
+      expect(modules).toContain(`functions/${name}.ts`);
+      // Every handler reaches AWS through the adapters in src/aws/.
+      expect(modules.some((m) => m.startsWith('src/aws/'))).toBe(true);
+      expect(commands.length).toBeGreaterThan(0);
+    });
+
+    test.each(DEPLOYED_FUNCTIONS)('%s: its role grants exactly the actions its SDK commands need', (name) => {
+      const required = sortedUnique([...requiredActions(analysis(name)), ...Object.keys(EXTRA_ACTIONS[name] ?? {})]);
+      const statements = statementsOf(roleOfFunction(name));
+      const granted = sortedUnique(statements.filter((s) => !isOwnLogGroup(name, s) && !isDataKey(s)).flatMap((s) => s.actions));
+      expect({ name, granted }).toEqual({ name, granted: required });
+      // Its own log group, nothing else of CloudWatch Logs.
+      expect(statements.filter((s) => isOwnLogGroup(name, s))).toHaveLength(1);
+      // The data key (SSE-KMS bucket) exactly when it reads or writes objects.
+      const touchesObjects = required.some((a) => a === 's3:GetObject' || a === 's3:PutObject');
+      expect({ name, dataKey: statements.filter(isDataKey).length }).toEqual({ name, dataKey: touchesObjects ? 1 : 0 });
+      for (const s of statements) expect({ name, effect: s.effect }).toEqual({ name, effect: 'Allow' });
+    });
+
+    test.each(DEPLOYED_FUNCTIONS)('%s: every grant is on this stage\'s resources only', (name) => {
+      for (const s of statementsOf(roleOfFunction(name))) {
+        if (isOwnLogGroup(name, s) || isDataKey(s)) continue;
+        for (const action of s.actions) {
+          for (const resource of s.resources) {
+            const where = { name, action, resource };
+            const types = RESOURCE_TYPES[action];
+            expect({ ...where, known: types !== undefined }).toEqual({ ...where, known: true });
+            if (types.length === 0) {
+              expect(where).toEqual({ ...where, resource: '*' });
+            } else if (action === 's3:ListBucket') {
+              expect(where).toEqual({ ...where, resource: S3_BUCKET });
+            } else if (action.startsWith('s3:')) {
+              const rawRead = RAW_READERS.has(name) && (action === 's3:GetObject' || action === 's3:GetObjectVersion');
+              const allowed = rawRead ? [S3_OBJECT(RUNS), S3_OBJECT(RAW)] : [S3_OBJECT(RUNS)];
+              expect({ ...where, inPrefix: allowed.some((p) => resource.startsWith(p)) }).toEqual({ ...where, inPrefix: true });
+            } else if (action.startsWith('sagemaker:')) {
+              const kind = /^arn:\$\{AWS::Partition\}:sagemaker:\$\{AWS::Region\}:\$\{AWS::AccountId\}:([a-z-]+)\/(.*)$/.exec(resource);
+              expect({ ...where, kindAllowed: types.includes(kind?.[1] ?? ''), stagePrefix: kind?.[2].startsWith(`${PREFIX}-`) }).toEqual({
+                ...where,
+                kindAllowed: true,
+                stagePrefix: true,
+              });
+              // Not a grant on names this service never produces.
+              expect({ ...where, matchesARealName: names[kind![1]].some((n) => iamMatches(resource, SM(kind![1], n))) }).toEqual({
+                ...where,
+                matchesARealName: true,
+              });
+            } else if (action === 'events:PutEvents') {
+              expect(where).toEqual({ ...where, resource: 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}' });
+              expect(s.onlyIf).toBe('HasNotificationBus');
+            } else {
+              throw new Error(`${name}: no resource rule for ${action} in test/deploy/leastPrivilege.ts`);
+            }
+          }
+        }
+      }
+    });
+
+    test('no function but promote can delete the stable serving endpoint; only serving mode roles touch it', () => {
+      const stable = SM('endpoint', servingEndpointName(PREFIX));
+      for (const name of DEPLOYED_FUNCTIONS) {
+        const deleters = statementsOf(roleOfFunction(name)).filter(
+          (s) => s.actions.includes('sagemaker:DeleteEndpoint') && s.resources.some((r) => iamMatches(r, stable)),
+        );
+        expect({ name, deletesStableEndpoint: deleters.length > 0 }).toEqual({ name, deletesStableEndpoint: name === 'promote' });
+      }
+      // …while cleanup and the janitor can delete every run's own endpoint.
+      for (const name of ['cleanup', 'janitor']) {
+        for (const run of runs) {
+          const ok = statementsOf(roleOfFunction(name)).some(
+            (s) => s.actions.includes('sagemaker:DeleteEndpoint') && s.resources.some((r) => iamMatches(r, SM('endpoint', run.names.endpoint))),
+          );
+          expect({ name, endpoint: run.names.endpoint, ok }).toEqual({ name, endpoint: run.names.endpoint, ok: true });
+        }
+      }
+    });
+
+    test('documented extra actions are each still needed by a command family the function uses', () => {
+      for (const [name, extras] of Object.entries(EXTRA_ACTIONS)) {
+        expect(DEPLOYED_FUNCTIONS).toContain(name);
+        for (const action of Object.keys(extras)) {
+          if (action.startsWith('s3:GetObject')) expect(requiredActions(analysis(name))).toContain('s3:GetObject');
+        }
+      }
+    });
+  });
+
+  describe('least privilege: the state machine role = the calls of the definition', () => {
+    const definition = JSON.parse(readFileSync(join(PROJECT_DIR, 'statemachine/pipeline.asl.json'), 'utf8'));
+    const calls = runs.flatMap((run) => definitionCalls(definition, run));
+    const role = () => statementsOf('StateMachineRole');
+    const LOG_DELIVERY = [
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:DescribeLogGroups',
+      'logs:DescribeResourcePolicies',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:UpdateLogDelivery',
+    ];
+    const isLogDelivery = (s: NormalStatement) => s.resources.join() === '*' && s.actions.every((a) => LOG_DELIVERY.includes(a));
+    const isVolumeKey = (s: NormalStatement) => s.onlyIf === 'HasVolumeKmsKey';
+    const derivedStatements = () => role().filter((s) => !isLogDelivery(s) && !isVolumeKey(s));
+
+    test('the definition\'s Tasks call SageMaker with requests that carry Tags and the SageMaker role', () => {
+      const actions = sortedUnique(calls.map((c) => c.action));
+      expect(actions).toEqual(
+        expect.arrayContaining(['sagemaker:CreateTrainingJob', 'sagemaker:AddTags', 'sagemaker:UpdateEndpoint', 'iam:PassRole', 'lambda:InvokeFunction']),
+      );
+      // The fold training jobs of the CrossValidate Map are among the calls.
+      expect(calls.some((c) => c.state === 'TrainFold' && c.resource.endsWith('-f2'))).toBe(true);
+    });
+
+    test('the SageMaker, Lambda, events and PassRole actions granted are exactly the ones the definition needs', () => {
+      expect(sortedUnique(derivedStatements().flatMap((s) => s.actions))).toEqual(sortedUnique(calls.map((c) => c.action)));
+    });
+
+    test('every call of every Task, for every sample run, is allowed', () => {
+      for (const callMade of calls) {
+        const allowed = derivedStatements().some(
+          (s) => s.effect === 'Allow' && s.actions.includes(callMade.action) && s.resources.some((r) => iamMatches(r, callMade.resource)),
+        );
+        expect({ ...callMade, allowed }).toEqual({ ...callMade, allowed: true });
+      }
+    });
+
+    test('every grant is used by a call: no action on a resource the definition never touches', () => {
+      for (const s of derivedStatements()) {
+        for (const action of s.actions) {
+          for (const resource of s.resources) {
+            const used = calls.some((c) => c.action === action && iamMatches(resource, c.resource));
+            expect({ action, resource, used }).toEqual({ action, resource, used: true });
+          }
+        }
+      }
+    });
+
+    test('SageMaker only on this stage\'s names; events only on the managed rule; PassRole only of the SageMaker role, only to SageMaker', () => {
+      for (const s of role()) {
+        for (const action of s.actions) {
+          if (action.startsWith('sagemaker:')) {
+            for (const r of s.resources) expect({ action, r }).toEqual({ action, r: expect.stringMatching(new RegExp(`:(training-job|model|endpoint-config|endpoint)/${PREFIX}-`)) });
+          }
+          if (action.startsWith('events:')) expect({ action, resources: s.resources }).toEqual({ action, resources: [SYNC_RULE] });
+        }
+      }
+      const passRole = role().filter((s) => s.actions.includes('iam:PassRole'));
+      expect(passRole).toEqual([
+        expect.objectContaining({
+          actions: ['iam:PassRole'],
+          resources: ['GetAtt:SageMakerExecutionRole.Arn'],
+          condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+        }),
+      ]);
+    });
+
+    test('the state machine may use only the volume KMS keys, only when set, grants only for AWS resources', () => {
+      const keys = role().filter(isVolumeKey);
+      const volumeKeys = ['If(HasEndpointKmsKey):Ref:EndpointKmsKeyId', 'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId'];
+      expect(keys.map(({ lists: _l, ...s }) => s)).toEqual([
+        { effect: 'Allow', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], resources: volumeKeys, onlyIf: 'HasVolumeKmsKey' },
+        {
+          effect: 'Allow',
+          actions: ['kms:CreateGrant'],
+          resources: volumeKeys,
+          onlyIf: 'HasVolumeKmsKey',
+          condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        },
+      ]);
+      expect(template().Conditions?.HasVolumeKmsKey).toEqual({ 'Fn::Or': [{ Condition: 'HasTrainingVolumeKmsKey' }, { Condition: 'HasEndpointKmsKey' }] });
+    });
+  });
+
+  describe('least privilege: the SageMaker execution role', () => {
+    const role = () => statementsOf('SageMakerExecutionRole');
+
+    test('VPC network-interface actions only with a VPC; creation only in the stage\'s subnets and security groups', () => {
+      const vpc = role().filter((s) => s.actions.some((a) => a.startsWith('ec2:')));
+      expect(vpc.every((s) => s.onlyIf === 'HasVpc')).toBe(true);
+      const ec2Actions = sortedUnique(vpc.flatMap((s) => s.actions));
+      expect(ec2Actions).toEqual([
+        'ec2:CreateNetworkInterface',
+        'ec2:CreateNetworkInterfacePermission',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DeleteNetworkInterfacePermission',
+        'ec2:DescribeDhcpOptions',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcs',
+      ]);
+      const ec2 = (kind: string) => `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${kind}/*`;
+      const bySid = (resource: string) => vpc.find((s) => s.resources.join() === resource)!;
+      expect(bySid(ec2('subnet')).condition).toEqual({ StringEquals: { 'ec2:SubnetID': { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] } } });
+      expect(bySid(ec2('security-group')).condition).toEqual({
+        StringEquals: { 'ec2:SecurityGroupID': { 'Fn::Split': [',', { Ref: 'VpcSecurityGroupIds' }] } },
+      });
+      expect(Object.keys((bySid(ec2('network-interface')).condition as any).ArnLikeIfExists)).toEqual(['ec2:Subnet']);
+      // Whatever IAM can scope is scoped: "*" only for the Describe actions, which have no resource types.
+      for (const s of vpc) {
+        for (const a of s.actions) expect({ a, star: s.resources.includes('*') }).toEqual({ a, star: RESOURCE_TYPES[a].length === 0 });
+      }
+      expect(template().Conditions?.HasVpc).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'VpcSubnetIds' }, ''] }] });
+    });
+
+    test('KMS actions only on exactly the configured workload keys, each under its own condition', () => {
+      const kms = role().filter((s) => s.onlyIf === 'HasWorkloadKmsKey');
+      const keys = [
+        'If(HasEndpointKmsKey):Ref:EndpointKmsKeyId',
+        'If(HasTrainingOutputKmsKey):Ref:TrainingOutputKmsKeyId',
+        'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId',
+      ];
+      expect(kms.map(({ lists: _l, ...s }) => s)).toEqual([
+        { effect: 'Allow', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], resources: keys, onlyIf: 'HasWorkloadKmsKey' },
+        {
+          effect: 'Allow',
+          actions: ['kms:CreateGrant'],
+          resources: keys,
+          onlyIf: 'HasWorkloadKmsKey',
+          condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        },
+      ]);
+      // kms:Encrypt (documented by SageMaker for OutputDataConfig.KmsKeyId) on the output key only.
+      expect(role().filter((s) => s.actions.includes('kms:Encrypt')).map(({ lists: _l, ...s }) => s)).toEqual([
+        { effect: 'Allow', actions: ['kms:Encrypt'], resources: ['Ref:TrainingOutputKmsKeyId'], onlyIf: 'HasTrainingOutputKmsKey' },
+      ]);
+      for (const [condition, parameter] of [
+        ['HasTrainingVolumeKmsKey', 'TrainingVolumeKmsKeyId'],
+        ['HasTrainingOutputKmsKey', 'TrainingOutputKmsKeyId'],
+        ['HasEndpointKmsKey', 'EndpointKmsKeyId'],
+      ]) {
+        expect(template().Conditions?.[condition]).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: parameter }, ''] }] });
+        expect(template().Parameters?.[parameter]).toMatchObject({ Type: 'String', Default: '' });
+      }
+      // No other role of the stack may use these keys.
+      for (const { where, statement: s } of allStatements()) {
+        if (['SageMakerExecutionRole', 'StateMachineRole'].includes(where)) continue;
+        expect({ where, keys: s.resources.filter((r) => /KmsKeyId/.test(r)) }).toEqual({ where, keys: [] });
+      }
+    });
+
+    test('the security parameters reach every function\'s environment from the same CloudFormation parameters', () => {
+      const expected = {
+        VPC_SUBNET_IDS: { Ref: 'VpcSubnetIds' },
+        VPC_SECURITY_GROUP_IDS: { Ref: 'VpcSecurityGroupIds' },
+        TRAINING_VOLUME_KMS_KEY_ID: { Ref: 'TrainingVolumeKmsKeyId' },
+        TRAINING_OUTPUT_KMS_KEY_ID: { Ref: 'TrainingOutputKmsKeyId' },
+        ENDPOINT_KMS_KEY_ID: { Ref: 'EndpointKmsKeyId' },
+      };
+      for (const name of DEPLOYED_FUNCTIONS) {
+        expect(template().Resources[`${cap(name)}LambdaFunction`].Properties.Environment.Variables).toMatchObject(expected);
+      }
+    });
+  });
+
+  describe('data bucket', () => {
+    const bucket = () => template().Resources.DataBucket.Properties;
+
+    test('default encryption, versioning, all public access blocked, ACLs off', () => {
+      expect(bucket().BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault['Fn::If'][0]).toBe('HasDataKmsKey');
+      expect(bucket().VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(Object.values(bucket().PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
+      expect(bucket().OwnershipControls.Rules[0].ObjectOwnership).toBe('BucketOwnerEnforced');
+    });
+
+    test('run artifacts expire (param artifactExpiryDays), never the raw data', () => {
+      const rules = bucket().LifecycleConfiguration.Rules;
+      expect(rules.map((r: any) => r.Prefix)).toEqual([RUNS]);
+      expect(serverlessYml.resources.Resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe('${param:artifactExpiryDays}');
+    });
+
+    test('the bucket policy refuses plain HTTP, and refuses every role of this stack any write or delete under raw/', () => {
+      const policy = Object.values(template().Resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket?.Ref === 'DataBucket')!
+        .Properties.PolicyDocument.Statement;
+      expect(policy.find((s: any) => s.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      const raw = policy.find((s: any) => s.Sid === 'DenyRawWritesByPipelineRoles');
+      expect(raw).toMatchObject({ Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'], Resource: [{ 'Fn::Sub': `\${DataBucket.Arn}/${RAW}*` }] });
+      const denied = raw.Condition.ArnEquals['aws:PrincipalArn'].map((p: any) => p['Fn::GetAtt'][0]).sort();
+      const ownRoles = Object.entries(template().Resources)
+        .filter(([id, r]) => r.Type === 'AWS::IAM::Role' && !/ToStepFunctionsRole$/.test(id))
+        .map(([id]) => id)
+        .sort();
+      expect(denied).toEqual(ownRoles);
+    });
+
+    test('no role may write or delete objects under raw/: every s3:Put*/s3:Delete* grant is under runs/', () => {
+      const rawKey = 'arn:${AWS::Partition}:s3:::${DataBucket}/raw/iris.csv';
+      for (const { where, statement: s } of allStatements()) {
+        if (s.effect !== 'Allow') continue;
+        const writes = s.actions.filter((a) => /^s3:(Put|Delete|Replicate|Restore|Abort)/.test(a) || a === 's3:*');
+        expect({ where, deletes: writes.filter((a) => a.startsWith('s3:Delete')) }).toEqual({ where, deletes: [] });
+        if (writes.length === 0) continue;
+        for (const resource of s.resources) {
+          expect({ where, resource, coversRaw: iamMatches(resource, rawKey) }).toEqual({ where, resource, coversRaw: false });
+          expect({ where, resource }).toEqual({ where, resource: expect.stringMatching(/^arn:\$\{AWS::Partition\}:s3:::\$\{DataBucket\}\/runs\/[^*]*\*/) });
+        }
+      }
+    });
+  });
+
+  describe('template-wide', () => {
+    const starGrants = () =>
+      allStatements()
+        .filter(({ statement: s }) => s.effect === 'Allow' && s.resources.includes('*'))
+        .map(({ where, statement: s }) => ({ role: where, actions: s.actions }));
+
+    test('no wildcard action in any Allow; the only one is the Deny of plain HTTP', () => {
+      for (const { where, statement: s } of allStatements()) {
+        const wild = s.actions.filter((a) => a.includes('*'));
+        if (wild.length === 0) continue;
+        expect({ where, effect: s.effect, wild }).toEqual({ where, effect: 'Deny', wild: ['s3:*'] });
+      }
+    });
+
+    test('Resource "*" only for actions that have no resource-level permissions (AWS requires "*")', () => {
+      for (const { role, actions } of starGrants()) {
+        for (const action of actions) expect({ role, action, resourceTypes: RESOURCE_TYPES[action] }).toEqual({ role, action, resourceTypes: [] });
+      }
+    });
+
+    test('the Resource "*" grants are exactly the exceptions listed in README.md "Security"', () => {
+      const documented = documentedStarExceptions(readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8'));
+      const key = (e: StarException) => `${e.role} ${[...e.actions].sort().join(',')}`;
+      expect(documented.map(key).sort()).toEqual(starGrants().map(key).sort());
+    });
+
+    test('README.md "Security" names every IAM role of the stack', () => {
+      const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
+      const security = /^## Security$([\s\S]*?)^## /m.exec(readme)![1];
+      for (const [id, r] of Object.entries(template().Resources)) {
+        if (r.Type === 'AWS::IAM::Role' && !/ToStepFunctionsRole$/.test(id)) expect({ id, documented: security.includes(`\`${id}\``) }).toEqual({ id, documented: true });
+      }
+    });
+
+    test('every role is assumable by one AWS service only, SageMaker and Step Functions only from this account', () => {
+      for (const [id, r] of Object.entries(template().Resources)) {
+        if (r.Type !== 'AWS::IAM::Role') continue;
+        const statements = r.Properties.AssumeRolePolicyDocument.Statement;
+        expect({ id, count: statements.length }).toEqual({ id, count: 1 });
+        expect(typeof statements[0].Principal.Service === 'string' || statements[0].Principal.Service.length === 1).toBe(true);
+        if (['SageMakerExecutionRole', 'StateMachineRole'].includes(id)) {
+          expect(statements[0].Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+        }
+      }
+    });
+
+    const policies = locatePoliciesJson();
+    (policies ? test : test.skip)('the resource-type table agrees with the AWS service authorization reference (cfn-lint\'s copy)', () => {
+      const reference = JSON.parse(readFileSync(policies!, 'utf8'));
+      for (const [action, types] of Object.entries(RESOURCE_TYPES)) {
+        const [service, name] = action.split(':');
+        const entry = reference[service]?.Actions?.[name.toLowerCase()];
+        expect({ action, known: entry !== undefined }).toEqual({ action, known: true });
+        const referenceTypes: string[] = entry.Resources ?? [];
+        if (types.length === 0) expect({ action, referenceTypes }).toEqual({ action, referenceTypes: [] });
+        else expect({ action, subset: types.every((t) => referenceTypes.includes(t)) }).toEqual({ action, subset: true });
+      }
+      // Every action granted anywhere is in the table.
+      for (const { statement: s } of allStatements()) {
+        if (s.effect === 'Allow') for (const a of s.actions) expect({ a, inTable: a in RESOURCE_TYPES }).toEqual({ a, inTable: true });
+      }
+    });
+  });
+}
+
+/** cfn-lint's copy of the service authorization reference, when cfn-lint's Python package can be found. */
+function locatePoliciesJson(): string | undefined {
+  const found = spawnSync('python3', ['-c', 'import cfnlint, os; print(os.path.dirname(cfnlint.__file__))'], { encoding: 'utf8' });
+  const file = found.status === 0 ? join(found.stdout.trim(), 'data', 'AdditionalSpecs', 'Policies.json') : '';
+  return file && existsSync(file) ? file : undefined;
+}
