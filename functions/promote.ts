@@ -3,6 +3,7 @@ import { putJson } from '../src/aws/objects';
 import { deleteEndpointConfig, describeEndpoint } from '../src/aws/sagemaker';
 import { pruneServingConfigs, type PruneReport } from '../src/aws/serving';
 import type { Promotion } from '../src/domain/promotion';
+import { prefixOfServingEndpoint } from '../src/domain/naming';
 import type { RunConfig } from '../src/domain/runConfig';
 import { logger } from '../src/log/logger';
 import { cleanupOptionsFromEnv } from './cleanup';
@@ -38,7 +39,7 @@ export const handler = async ({ run, promotion }: PromoteEvent): Promise<Promote
   let result: PromoteResult;
 
   if (state?.status === 'InService' && state.configName === ours) {
-    const namePrefix = endpointName.replace(/-serving$/, '');
+    const namePrefix = prefixOfServingEndpoint(endpointName);
     const pruned = await pruneServingConfigs(namePrefix, ours, run.serve.keep);
     result = {
       ...base,

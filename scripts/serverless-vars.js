@@ -10,8 +10,8 @@
  */
 const { createHash } = require('node:crypto');
 
-const NAME_PREFIX_MAX = 17;
-const NAME_PREFIX_PATTERN = /^[a-z0-9](-*[a-z0-9])*$/;
+const NAME_PREFIX_MAX = 16;
+const NAME_PREFIX_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const SHORT_NAME = 'knnp';
 
 function slug(text) {
@@ -22,7 +22,7 @@ function slug(text) {
     .replace(/^-+|-+$/g, '');
 }
 
-/** `knnp-<stage>`; a stage too long for 17 characters is cut and suffixed with a hash of the whole stage. */
+/** `knnp-<stage>`; a stage too long for 16 characters is cut and suffixed with a hash of the whole stage. */
 function defaultNamePrefix(stage) {
   const stageSlug = slug(stage) || 'stage';
   const full = `${SHORT_NAME}-${stageSlug}`;
@@ -37,7 +37,7 @@ function assertNamePrefix(prefix) {
   if (typeof prefix !== 'string' || prefix.length > NAME_PREFIX_MAX || !NAME_PREFIX_PATTERN.test(prefix)) {
     throw new Error(
       `param "namePrefix" = ${JSON.stringify(prefix)} must be 1-${NAME_PREFIX_MAX} lower-case letters, digits or single ` +
-        'hyphens: it starts every SageMaker resource name (<prefix>-<runId>-endpoint must fit 63 characters)',
+        'hyphens: it starts every SageMaker resource name (<prefix>--<runId>-endpoint must fit 63 characters)',
     );
   }
   return prefix;

@@ -1,4 +1,4 @@
-import { modelOfServingConfig } from '../domain/naming';
+import { modelOfServingConfig, NAME_SEPARATOR } from '../domain/naming';
 import { deleteEndpointConfig, deleteModel, listEndpointConfigs, modelsOfEndpointConfig } from './sagemaker';
 
 export interface PruneReport {
@@ -11,9 +11,8 @@ export interface PruneReport {
  * configs — the current one included — for rollback.
  */
 export async function pruneServingConfigs(namePrefix: string, currentConfig: string, keep: number): Promise<PruneReport> {
-  const configs = (await listEndpointConfigs(`${namePrefix}-`)).filter(
-    (config) => config.name.startsWith(`${namePrefix}-`) && config.name.endsWith('-serve'),
-  );
+  const ours = `${namePrefix}${NAME_SEPARATOR}`;
+  const configs = (await listEndpointConfigs(ours)).filter((config) => config.name.startsWith(ours) && config.name.endsWith('-serve'));
   const retained = [currentConfig, ...configs.map((c) => c.name).filter((name) => name !== currentConfig)].slice(0, Math.max(1, keep));
   const inUse = new Set(await modelsOfEndpointConfig(currentConfig));
   const deleted: PruneReport['deleted'] = [];

@@ -5,8 +5,15 @@ export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 export const SAGEMAKER_NAME_MAX = 63;
 /** Longest run id: a UUID execution name fits, and `<prefix>-<runId>-endpoint` stays within 63 characters. */
 export const RUN_ID_MAX = 36;
+/**
+ * Between the stage's prefix and the run id. Prefixes and run ids never contain "--", so names of one stage can
+ * never match another stage's patterns (knnp-dev--* vs knnp-dev-x--*), and fold jobs never equal a run's job.
+ */
+export const NAME_SEPARATOR = '--';
 /** Longest name prefix (service + stage) that leaves room for a full run id and the longest kind suffix. */
-export const NAME_PREFIX_MAX = SAGEMAKER_NAME_MAX - RUN_ID_MAX - '-'.length - '-endpoint'.length;
+export const NAME_PREFIX_MAX = SAGEMAKER_NAME_MAX - RUN_ID_MAX - NAME_SEPARATOR.length - '-endpoint'.length;
+/** Lower-case letters and digits in groups joined by single hyphens (SageMaker ARNs carry lower-cased names). */
+export const NAME_PREFIX_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 export interface SageMakerNames {
   trainingJob: string;
@@ -42,16 +49,21 @@ export function runIdFrom(label: string, uniqueSuffix?: string): string {
 }
 
 export function assertValidNamePrefix(prefix: string): void {
-  if (prefix.length === 0 || prefix.length > NAME_PREFIX_MAX || !SAGEMAKER_NAME_PATTERN.test(prefix)) {
+  if (prefix.length > NAME_PREFIX_MAX || !NAME_PREFIX_PATTERN.test(prefix)) {
     throw new Error(
-      `Name prefix "${prefix}" must be 1-${NAME_PREFIX_MAX} letters, digits or single hyphens (it starts every SageMaker resource name)`,
+      `Name prefix "${prefix}" must be 1-${NAME_PREFIX_MAX} lower-case letters, digits or single hyphens (it starts every SageMaker resource name)`,
     );
   }
 }
 
 /** The stable endpoint of serving mode: one per stage, never deleted by a run's cleanup. */
 export function servingEndpointName(prefix: string): string {
-  return `${prefix}-serving`;
+  return `${prefix}${NAME_SEPARATOR}serving`;
+}
+
+/** The stage's prefix of a serving endpoint name (inverse of servingEndpointName). */
+export function prefixOfServingEndpoint(endpointName: string): string {
+  return endpointName.slice(0, endpointName.length - `${NAME_SEPARATOR}serving`.length);
 }
 
 /** The endpoint config a run puts behind the stable endpoint when its model is promoted. */
@@ -64,9 +76,9 @@ export function modelOfServingConfig(configName: string): string {
   return configName.replace(/-serve$/, '-model');
 }
 
-/** Training job of one cross-validation fold (1-based): `<prefix>-<runId>-f<n>`, within 63 characters. */
+/** Training job of one cross-validation fold (1-based): `<prefix>--<runId>--f<n>`, within 63 characters. */
 export function foldTrainingJobName(names: SageMakerNames, fold: number): string {
-  return `${names.trainingJob}-f${fold}`;
+  return `${names.trainingJob}${NAME_SEPARATOR}f${fold}`;
 }
 
 export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
@@ -74,7 +86,7 @@ export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
   if (runId.length > RUN_ID_MAX || !SAGEMAKER_NAME_PATTERN.test(runId)) {
     throw new Error(`Run id "${runId}" must be 1-${RUN_ID_MAX} letters, digits or single hyphens`);
   }
-  const base = `${prefix}-${runId}`;
+  const base = `${prefix}${NAME_SEPARATOR}${runId}`;
   return { trainingJob: base, model: `${base}-model`, endpointConfig: `${base}-config`, endpoint: `${base}-endpoint` };
 }
 

@@ -251,6 +251,9 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
   }
   if (!dataset.key.startsWith(rawPrefix)) {
     problems.push(`dataset.key: must be under the raw prefix "${rawPrefix}", got "${dataset.key}"`);
+  } else if (dataset.key.split('/').some((segment) => segment === '.' || segment === '..')) {
+    // S3 keys are literal, but tools that map keys to paths (the local S3, `aws s3 sync`) would leave raw/.
+    problems.push(`dataset.key: "." and ".." path segments are not allowed, got "${dataset.key}"`);
   }
 
   const predictorType = options.predictorType ?? defaults.predictorType;

@@ -134,7 +134,7 @@ describe('events/', () => {
     expect(run.trigger.type).toBe('console');
     expect(run.dataset).toEqual({ bucket: DEV.dataBucket, key: DEV.datasetKey, versionId: undefined, uri: 's3://knn-pipeline-dev-data/raw/iris.csv' });
     expect(run.training.hyperParameters).toEqual({ k: '1', sample_size: '1000', predictor_type: 'classifier' });
-    expect(run.names.endpoint).toBe('knnp-dev-console-run-1-endpoint');
+    expect(run.names.endpoint).toBe('knnp-dev--console-run-1-endpoint');
   });
 
   test('console-custom.json sets every console field, and every value reaches the run', () => {

@@ -447,7 +447,7 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
               expect({ ...where, inPrefix: allowed.some((p) => resource.startsWith(p)) }).toEqual({ ...where, inPrefix: true });
             } else if (action.startsWith('sagemaker:')) {
               const kind = /^arn:\$\{AWS::Partition\}:sagemaker:\$\{AWS::Region\}:\$\{AWS::AccountId\}:([a-z-]+)\/(.*)$/.exec(resource);
-              expect({ ...where, kindAllowed: types.includes(kind?.[1] ?? ''), stagePrefix: kind?.[2].startsWith(`${PREFIX}-`) }).toEqual({
+              expect({ ...where, kindAllowed: types.includes(kind?.[1] ?? ''), stagePrefix: kind?.[2].startsWith(`${PREFIX}--`) }).toEqual({
                 ...where,
                 kindAllowed: true,
                 stagePrefix: true,

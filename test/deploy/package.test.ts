@@ -50,12 +50,12 @@ const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'promote',
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 const s3 = (suffix = '') => `arn:\${AWS::Partition}:s3:::\${DataBucket}${suffix}`;
-const sageMaker = (kind: string, name = '*') => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${PREFIX}-${name}`;
+const sageMaker = (kind: string, name = '*') => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${PREFIX}--${name}`;
 const logs = (name: FunctionName) => statement(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt:${cap(name)}LogGroup.Arn`]);
 const dataKey = statement(['kms:Decrypt', 'kms:GenerateDataKey'], ['Ref:DataKmsKeyArn'], { onlyIf: 'HasDataKmsKey' });
 const readWriteRuns = statement(['s3:GetObject', 's3:PutObject'], [s3('/runs/*')]);
 const listBucket = statement(['s3:ListBucket'], [s3()]);
-// The kinds of SageMaker names (src/domain/naming.ts): run endpoints end in -endpoint, the stable one is -serving.
+// The kinds of SageMaker names (src/domain/naming.ts): <p>--<runId>-endpoint for runs, <p>--serving for the stable one.
 const runEndpoints = sageMaker('endpoint', '*-endpoint');
 const servingEndpoint = sageMaker('endpoint', 'serving');
 const runConfigs = sageMaker('endpoint-config', '*-config');

@@ -38,9 +38,9 @@ test('deletes the endpoint (waiting until it is really gone), endpoint config an
   const result = await handler({ run });
 
   expect(result.deleted).toEqual({ trainingJob: 'not-running', foldTrainingJobsStopped: 0, endpoint: 'deleted', endpointConfig: 'deleted', model: 'deleted' });
-  expect(sagemaker.commandCalls(DeleteEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'knnp-dev-run-1-endpoint' });
-  expect(sagemaker.commandCalls(DeleteEndpointConfigCommand)[0].args[0].input).toEqual({ EndpointConfigName: 'knnp-dev-run-1-config' });
-  expect(sagemaker.commandCalls(DeleteModelCommand)[0].args[0].input).toEqual({ ModelName: 'knnp-dev-run-1-model' });
+  expect(sagemaker.commandCalls(DeleteEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'knnp-dev--run-1-endpoint' });
+  expect(sagemaker.commandCalls(DeleteEndpointConfigCommand)[0].args[0].input).toEqual({ EndpointConfigName: 'knnp-dev--run-1-config' });
+  expect(sagemaker.commandCalls(DeleteModelCommand)[0].args[0].input).toEqual({ ModelName: 'knnp-dev--run-1-model' });
   expect(sagemaker.commandCalls(StopTrainingJobCommand)).toHaveLength(0);
 });
 
@@ -95,7 +95,7 @@ test('on the failure path it explains which step failed, what happened and what 
   sagemaker.on(DeleteEndpointConfigCommand).rejects(missing('endpoint configuration'));
   sagemaker.on(DeleteModelCommand).rejects(missing('model'));
   const cause = JSON.stringify({
-    TrainingJobName: 'knnp-dev-run-1',
+    TrainingJobName: 'knnp-dev--run-1',
     TrainingJobStatus: 'Failed',
     FailureReason: 'ClientError: k (50) must not exceed sample_size (10)',
   });
@@ -106,7 +106,7 @@ test('on the failure path it explains which step failed, what happened and what 
     error: 'States.TaskFailed',
     state: 'Train',
     cause: expect.stringMatching(
-      /^Train failed: training job knnp-dev-run-1 ended Failed: ClientError: k \(50\) must not exceed sample_size \(10\)\. Read the training job FailureReason.*deleted\.$/,
+      /^Train failed: training job knnp-dev--run-1 ended Failed: ClientError: k \(50\) must not exceed sample_size \(10\)\. Read the training job FailureReason.*deleted\.$/,
     ),
   });
 });

@@ -32,7 +32,7 @@ test('sends all test rows in one batched call, writes metrics and the validation
 
   const calls = runtime.commandCalls(InvokeEndpointCommand);
   expect(calls).toHaveLength(1);
-  expect(calls[0].args[0].input).toMatchObject({ EndpointName: 'knnp-dev-run-1-endpoint', ContentType: 'text/csv', Accept: 'application/json' });
+  expect(calls[0].args[0].input).toMatchObject({ EndpointName: 'knnp-dev--run-1-endpoint', ContentType: 'text/csv', Accept: 'application/json' });
   expect(new TextDecoder().decode(calls[0].args[0].input.Body as Uint8Array)).toBe('1,1\n5,5\n6,5\n1,2\n');
   expect(result).toMatchObject({ testRows: 4, invocations: 1, headline: { accuracy: 0.75 } });
   expect(result.gate).toMatchObject({ metric: 'accuracy', threshold: 0.9, value: 0.75, passed: false });

@@ -10,7 +10,7 @@ import { IRIS, putRaw, startCloud, visitedStates } from '../support/localCloud';
 
 let cloud: LocalCloud;
 let stop: () => Promise<void>;
-const SERVING = 'knnp-local-serving';
+const SERVING = 'knnp-local--serving';
 
 beforeAll(async () => {
   ({ cloud, stop } = await startCloud({ s3Trigger: false, params: { serveKeep: '2' } }));
@@ -84,7 +84,7 @@ test('a failed update rolls back: the endpoint keeps serving the previous config
   const failed = await serveRun(1);
   expect(failed.record.status).toBe('FAILED');
   expect(failed.record.error).toBe('PromotionFailed');
-  expect(failed.record.cause).toMatch(/^Promotion rolled back: updating knnp-local-serving to \S+ failed \(The primary container .*\); it still serves /);
+  expect(failed.record.cause).toMatch(/^Promotion rolled back: updating knnp-local--serving to \S+ failed \(The primary container .*\); it still serves /);
   expect(await servingConfig()).toBe(better.names.serve);
   expect(resources()).toEqual({
     endpoints: [SERVING],

@@ -11,7 +11,7 @@ function requestsFor(security = {}) {
 test('the training job follows the built-in k-NN contract: Pipe mode, label-first CSV train/test channels, string hyperparameters', () => {
   const { trainingJob } = requestsFor();
   expect(trainingJob).toMatchObject({
-    TrainingJobName: 'knnp-dev-run-7',
+    TrainingJobName: 'knnp-dev--run-7',
     AlgorithmSpecification: { TrainingImage: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1', TrainingInputMode: 'Pipe' },
     HyperParameters: { k: '3', sample_size: '1000', predictor_type: 'classifier', feature_dim: '4' },
     OutputDataConfig: { S3OutputPath: 's3://knn-pipeline-dev-data/runs/run-7/output/' },
@@ -41,17 +41,17 @@ test('the training job follows the built-in k-NN contract: Pipe mode, label-firs
 test('model, endpoint config and endpoint use the run’s names; the model reads the training artifact', () => {
   const { model, endpointConfig, endpoint, servingEndpointConfig } = requestsFor();
   expect(model).toMatchObject({
-    ModelName: 'knnp-dev-run-7-model',
-    PrimaryContainer: { ModelDataUrl: 's3://knn-pipeline-dev-data/runs/run-7/output/knnp-dev-run-7/output/model.tar.gz' },
+    ModelName: 'knnp-dev--run-7-model',
+    PrimaryContainer: { ModelDataUrl: 's3://knn-pipeline-dev-data/runs/run-7/output/knnp-dev--run-7/output/model.tar.gz' },
     EnableNetworkIsolation: true,
   });
   expect(endpointConfig).toMatchObject({
-    EndpointConfigName: 'knnp-dev-run-7-config',
-    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'knnp-dev-run-7-model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
+    EndpointConfigName: 'knnp-dev--run-7-config',
+    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'knnp-dev--run-7-model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
   });
   expect(endpointConfig).not.toHaveProperty('KmsKeyId');
-  expect(endpoint).toMatchObject({ EndpointName: 'knnp-dev-run-7-endpoint', EndpointConfigName: 'knnp-dev-run-7-config' });
-  expect(servingEndpointConfig).toMatchObject({ EndpointConfigName: 'knnp-dev-run-7-serve' });
+  expect(endpoint).toMatchObject({ EndpointName: 'knnp-dev--run-7-endpoint', EndpointConfigName: 'knnp-dev--run-7-config' });
+  expect(servingEndpointConfig).toMatchObject({ EndpointConfigName: 'knnp-dev--run-7-serve' });
 });
 
 test('optional VPC and KMS settings appear only when configured', () => {

@@ -69,16 +69,17 @@ describe('stage isolation by name prefix', () => {
   test('stages whose prefixes do not nest are isolated', () => {
     const dev = vars.defaultNamePrefix('dev');
     const prod = vars.defaultNamePrefix('prod');
-    expect(iamMatches(sm('endpoint-config', `${dev}-*-serve`), sm('endpoint-config', `${prod}-run-1-serve`))).toBe(false);
-    expect(iamMatches(sm('endpoint', `${dev}-*-endpoint`), sm('endpoint', `${prod}-run-1-endpoint`))).toBe(false);
+    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${prod}--run-1-serve`))).toBe(false);
+    expect(iamMatches(sm('endpoint', `${dev}--*-endpoint`), sm('endpoint', `${prod}--run-1-endpoint`))).toBe(false);
   });
 
-  // Known limit (README "Security", and the report): the default prefixes of stages "dev" and "dev-x" nest
-  // (knnp-dev, knnp-dev-x), so dev's patterns — and Promote's pruning by name — also match dev-x's resources.
-  // test.failing: it starts to fail, and should become a plain test, once prefixes can no longer nest.
-  test.failing('two stages never match each other\'s SageMaker names', () => {
+  // Prefixes never contain "--" and names join prefix and run id with it, so nested stage names cannot match.
+  test('two stages never match each other\'s SageMaker names', () => {
     const dev = vars.defaultNamePrefix('dev');
     const devX = vars.defaultNamePrefix('dev-x');
-    expect(iamMatches(sm('endpoint-config', `${dev}-*-serve`), sm('endpoint-config', `${devX}-run-1-serve`))).toBe(false);
+    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${devX}--run-1-serve`))).toBe(false);
+    expect(iamMatches(sm('endpoint', `${dev}--*-endpoint`), sm('endpoint', `${devX}--run-1-endpoint`))).toBe(false);
+    expect(iamMatches(sm('training-job', `${dev}--*`), sm('training-job', `${devX}--run-1`))).toBe(false);
+    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${dev}--run-1-serve`))).toBe(true);
   });
 });

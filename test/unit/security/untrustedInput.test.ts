@@ -31,13 +31,9 @@ const SAFE_RUN_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 /** Hostile and odd keys that still start with the raw prefix: accepted, and read literally. */
 const RAW_KEYS = [
   'raw/iris.csv',
-  'raw/../runs/victim/prepared/dataset.csv',
-  'raw/../../etc/passwd',
-  'raw/x.csv/../../../runs/victim/claim.json',
   'raw/%2e%2e/runs/victim/claim.json',
   'raw/..%2F..%2Fruns%2Fvictim%2Fclaim.json',
   'raw/%252e%252e/double-encoded.csv',
-  'raw/./x.csv',
   'raw//double-slash.csv',
   'raw/...csv',
   'raw/.csv',
@@ -57,8 +53,13 @@ const RAW_KEYS = [
   'raw/--.csv',
 ];
 
-/** Keys outside the raw prefix: refused before anything is read. */
+/** Keys outside the raw prefix, or with "." / ".." segments that path-mapping tools would resolve: refused. */
 const NON_RAW_KEYS = [
+  'raw/../runs/victim/prepared/dataset.csv',
+  'raw/../../etc/passwd',
+  'raw/x.csv/../../../runs/victim/claim.json',
+  'raw/./x.csv',
+  'raw/a/..',
   '../raw/x.csv',
   '/raw/x.csv',
   '//raw/x.csv',
@@ -182,7 +183,7 @@ describe('S3 events (EventBridge Object Created): the key is untrusted', () => {
   });
 
   test.each(NON_RAW_KEYS.map((key) => [JSON.stringify(key), key]))('refused before any read: %s', (_label, key) => {
-    expect(problemsOf(() => resolveRunConfig(s3Event(key), { name: 'exec-1' }, defaults)).join()).toMatch(/dataset\.key: must be under the raw prefix/);
+    expect(problemsOf(() => resolveRunConfig(s3Event(key), { name: 'exec-1' }, defaults)).join()).toMatch(/dataset\.key: (must be under the raw prefix|"\." and "\.\." path segments are not allowed)/);
   });
 
   test('an object of another bucket is refused', () => {
@@ -295,11 +296,8 @@ describe('naming', () => {
     }
   });
 
-  // Known hole (see the security report): the fold jobs of run "<id>" are named "<prefix>-<id>-f<n>", which is also
-  // the training job name of a run whose id is "<id>-f<n>" (a console execution may be named so). Cleanup of the one
-  // run then stops the other's training job, and a cross-validation collides with it (ResourceInUse). test.failing:
-  // this starts to fail — and should then become a plain test — once fold job names cannot collide with run names.
-  test.failing('fold training job names never equal another run\'s training job name', () => {
+  // Run ids never contain "--", and fold jobs append "--f<n>": no run's job can be named like another's fold.
+  test('fold training job names never equal another run\'s training job name', () => {
     const run = resolveRunConfig({}, { name: 'nightly' }, defaults);
     const other = resolveRunConfig({}, { name: 'nightly-f1' }, defaults);
     expect(foldTrainingJobName(run.names, 1)).not.toBe(other.names.trainingJob);
