@@ -107,6 +107,7 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
       model: `${run.keys.trainingOutput}${job}/output/model.tar.gz`,
       metrics: run.keys.metrics,
       predictions: run.keys.predictions,
+      report: run.keys.report,
     };
     const localRoot = path.join(options.dir, 'runs', run.runId);
     const exported = await exportRunArtifacts(run.bucket, run.keys.root, localRoot);
@@ -137,7 +138,7 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
   if (record.status !== 'SUCCEEDED') log(`  ${record.error}: ${record.cause}`);
   if (run) {
     log(`Artifacts: s3://${run.bucket}/${run.keys.root} → ${summary.artifacts.root.local}`);
-    for (const name of ['predictions', 'metrics', 'model']) {
+    for (const name of ['report', 'predictions', 'metrics', 'model']) {
       if (summary.artifacts[name]?.local) log(`  ${name.padEnd(12)} ${summary.artifacts[name].local}`);
     }
   }

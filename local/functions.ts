@@ -4,11 +4,12 @@ import { handler as upload } from '../functions/upload';
 import { handler as evaluate } from '../functions/evaluate';
 import { handler as cleanup } from '../functions/cleanup';
 import { handler as promote } from '../functions/promote';
+import { handler as report } from '../functions/report';
 import { handler as janitor } from '../functions/janitor';
 import { lambdaTask, type TaskHandler } from './stepfunctions/integrations';
 
 /** The deployed functions by the names serverless.yml gives them, and the placeholders the definition uses. */
-export const PIPELINE_FUNCTIONS = { Prepare: prepare, Split: split, Upload: upload, Evaluate: evaluate, Promote: promote, Cleanup: cleanup } as const;
+export const PIPELINE_FUNCTIONS = { Prepare: prepare, Split: split, Upload: upload, Evaluate: evaluate, Promote: promote, Cleanup: cleanup, Report: report } as const;
 export { janitor };
 
 export function functionName(service: string, stage: string, name: string): string {

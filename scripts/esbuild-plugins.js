@@ -37,4 +37,25 @@ const vendorSourceMapsOff = {
   },
 };
 
-module.exports = [vendorSourceMapsOff];
+/**
+ * noNodeFetch: Vega pulls in node-fetch (and whatwg-url, tr46: ~300 KB) for loading remote data, which the report
+ * never does — its charts are built from inline values with a loader that refuses every load. A stub that throws
+ * keeps the report function's zip under 500 KB.
+ */
+const noNodeFetch = {
+  name: 'no-node-fetch',
+  setup(build) {
+    build.onResolve({ filter: /^node-fetch$/ }, () => ({ path: 'node-fetch', namespace: 'no-node-fetch' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-node-fetch' }, (args) => ({
+      contents:
+        args.path === 'canvas'
+          ? 'throw new Error("canvas is not bundled: the report renders SVG only");'
+          : 'module.exports = function fetch() { throw new Error("network loading is disabled in this bundle"); };',
+      loader: 'js',
+    }));
+    // vega-canvas tries the optional native `canvas` package and falls back to SVG-only rendering without it.
+    build.onResolve({ filter: /^canvas$/ }, () => ({ path: 'canvas', namespace: 'no-node-fetch' }));
+  },
+};
+
+module.exports = [vendorSourceMapsOff, noNodeFetch];

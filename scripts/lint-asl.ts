@@ -4,7 +4,7 @@ import { DEFINITION_PATH, loadDefinition } from '../local/stepfunctions/definiti
 
 const sampleArn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-lint-${name.toLowerCase()}`;
 const definition = loadDefinition(
-  Object.fromEntries(['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup'].map((name) => [`${name}FunctionArn`, sampleArn(name)])),
+  Object.fromEntries(['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((name) => [`${name}FunctionArn`, sampleArn(name)])),
 );
 const { isValid, errorsText } = aslValidator(definition);
 if (!isValid) {

@@ -78,6 +78,7 @@ export const RESOURCE_TYPES: Record<string, string[]> = {
   's3:GetObjectVersion': ['object'],
   's3:ListBucket': ['bucket'],
   's3:PutObject': ['object'],
+  'states:GetExecutionHistory': ['execution'],
   'sagemaker:AddTags': ['endpoint', 'endpoint-config', 'model', 'training-job'],
   'sagemaker:CreateEndpoint': ['endpoint', 'endpoint-config'],
   'sagemaker:CreateEndpointConfig': ['endpoint-config'],
@@ -457,6 +458,9 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
                 ...where,
                 matchesARealName: true,
               });
+            } else if (action === 'states:GetExecutionHistory') {
+              // Only executions of this stage's state machine.
+              expect(where).toEqual({ ...where, resource: `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:knn-pipeline-test:*` });
             } else if (action === 'events:PutEvents') {
               expect(where).toEqual({ ...where, resource: 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}' });
               expect(s.onlyIf).toBe('HasNotificationBus');

@@ -41,12 +41,13 @@ const FUNCTIONS = {
   upload: { memory: 1024, timeout: 300 },
   evaluate: { memory: 1024, timeout: 900 },
   promote: { memory: 256, timeout: 300 },
+  report: { memory: 1024, timeout: 300 },
   cleanup: { memory: 256, timeout: 300 },
   janitor: { memory: 256, timeout: 300 },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
-const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'promote', 'cleanup'] as const;
+const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'promote', 'report', 'cleanup'] as const;
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 const s3 = (suffix = '') => `arn:\${AWS::Partition}:s3:::\${DataBucket}${suffix}`;
@@ -96,6 +97,13 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     statement(['sagemaker:DeleteEndpointConfig', 'sagemaker:DescribeEndpointConfig'], [servingConfigs]),
     statement(['sagemaker:DeleteModel'], [models]),
     statement(['sagemaker:ListEndpointConfigs'], ['*']),
+    dataKey,
+  ],
+  report: [
+    logs('report'),
+    statement(['s3:GetObject'], [s3('/runs/*')]),
+    statement(['s3:PutObject'], [s3('/runs/*/evaluation/report.html')]),
+    statement(['states:GetExecutionHistory'], ['arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:knn-pipeline-test:*']),
     dataKey,
   ],
   cleanup: [logs('cleanup'), ...cleanupStatements],

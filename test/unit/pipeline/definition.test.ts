@@ -6,7 +6,7 @@ import { forEachState, loadDefinition } from '../../../local/stepfunctions/defin
 const FILE = path.resolve(__dirname, '../../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
 const definition = loadDefinition(
-  Object.fromEntries(['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup'].map((n) => [`${n}FunctionArn`, ARN(n)])),
+  Object.fromEntries(['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((n) => [`${n}FunctionArn`, ARN(n)])),
 );
 const states: Record<string, any> = definition.States;
 const CLEANUP_STATES = new Set(['CleanUp', 'CleanUpAfterFailure']);
@@ -45,7 +45,7 @@ test('the file keeps only the documented placeholders and uses JSONPath, not JSO
   const text = readFileSync(FILE, 'utf8');
   const placeholders = new Set(text.match(/\$\{[^}]+\}/g));
   expect([...placeholders].sort()).toEqual(
-    ['Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Split', 'Upload'].map((n) => `\${self:custom.asl.${n}FunctionArn}`),
+    ['Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Report', 'Split', 'Upload'].map((n) => `\${self:custom.asl.${n}FunctionArn}`),
   );
   expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   forEachState(definition, (_name, state) => expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath'));
