@@ -76,7 +76,7 @@ describe('knn-pipeline --local', () => {
     for (const state of ['Prepare', 'Split', 'Upload', 'Train', 'CreateEndpoint', 'Evaluate', 'CleanUp']) {
       expect(out).toMatch(new RegExp(`✔ ${state} +\\d+(\\.\\d+)? m?s`));
     }
-    expect(out).toMatch(/training job knnp-local-iris-[0-9a-f]+: Completed/);
+    expect(out).toMatch(/training job knnp-local--iris-[0-9a-f]+: Completed/);
     expect(out).toMatch(/↻ WaitForEndpoint → DescribeEndpoint: \d+ more rounds?/);
     expect(out).toMatch(/✔ SUCCEEDED in [\d.]+ s — accuracy 0\.9737/);
     expect(out).toContain('✔ Quality gate passed: accuracy 0.9736842105263158 is at least 0.9.');
@@ -150,7 +150,7 @@ describe('knn-pipeline --local', () => {
 
     const left = server.cloud.sageMaker.listResources();
     expect({ endpoints: left.endpoints, endpointConfigs: left.endpointConfigs, models: left.models }).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
-    const describe = () => server.cloud.sageMakerClient.send(new DescribeTrainingJobCommand({ TrainingJobName: 'knnp-local-stop-mid-training' }));
+    const describe = () => server.cloud.sageMakerClient.send(new DescribeTrainingJobCommand({ TrainingJobName: 'knnp-local--stop-mid-training' }));
     let job = await describe();
     for (let i = 0; job.TrainingJobStatus === 'Stopping' && i < 40; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
