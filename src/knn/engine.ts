@@ -10,23 +10,39 @@
  * - `INNER_PRODUCT`: distance = inner product (what faiss `IndexFlatIP` reports), descending.
  * - `COSINE`: stored and query vectors are L2-normalised first (a zero vector stays zero, as `faiss.normalize_L2`
  *   leaves it), then ranked like `INNER_PRODUCT`; distance = cosine similarity, descending.
- * - Arithmetic is float32 like faiss, but each pair is summed over dimensions in order from direct differences
- *   (never the ||x||² + ||y||² − 2x·y expansion), so a point's distance to itself is exactly 0 and every value
- *   equals the plain loop `sum = fround(sum + fround((x − q)²))` (or `fround(x · q)` for inner products).
+ * - Arithmetic is float32 like faiss, but every reported value is summed over dimensions in order from direct
+ *   differences (never the ||x||² + ||y||² − 2x·y expansion), so a point's distance to itself is exactly 0 and every
+ *   value equals the plain loop `sum = fround(sum + fround((x − q)²))` (or `fround(x · q)` for inner products).
  * - Ties (equal values): the lower stored index (insertion order) ranks first.
  * - Fewer than k stored points: the missing tail of a row is index -1 with distance +Infinity (L2) or -Infinity
  *   (INNER_PRODUCT, COSINE); faiss pads with ±FLT_MAX instead.
+ * These hold whichever path computes them: L2 finds candidates with the faster expansion and then re-ranks them
+ * exactly, proving with a rounding-error bound that nothing was missed (else the query is searched directly), see
+ * searchCore.ts; the thread count never changes a result.
  *
- * Speed: queries (64 at a time) and stored points (a cache-sized block at a time) meet in a WebAssembly SIMD kernel
- * (simdKernels.ts) that fills one query-block × stored-block tile and flags each group of 8 values that holds one
- * better than the query's current k-th best; only flagged groups are read back, so no query × stored matrix larger
- * than one tile ever exists. Top-k keeps a sorted insertion buffer for small k and a bounded max-heap for large k.
- * Measured on the development machine (AMD EPYC, one core, Node 20, machine shared with other work):
- * 100,000 × 16 stored, 10,000 queries, k=5: about 2.2 s (the plain-JavaScript float64 loop this replaced: about 16 s);
- * 100,000 × 128 stored, 10,000 queries, k=10: about 15 s (plain JavaScript: about 2 minutes, extrapolated).
+ * Speed: queries (blocks of 128) and stored points (cache-sized blocks) meet in WebAssembly SIMD kernels
+ * (simdKernels.ts) that accumulate 4 queries × 8 points in registers and report only tile rows holding a key
+ * better than the query's current k-th best, so no query × stored matrix ever exists. The stored points live once,
+ * in float32, in a shared WebAssembly memory (plus one float32 norm per point for L2).
+ * Threads: `search` stays synchronous (predict.ts and train.ts call it) and hands any batch worth more than ~2 ms to
+ * the worker pool (searchWorkers.ts, one worker per core), blocking this thread in Atomics.wait until they finish;
+ * `searchParallel` does the same asynchronously, so a server's event loop keeps running meanwhile.
+ * Numbers: `npm run bench` (bench/run.ts).
  */
 
-import { createKernels, type KernelMemory, POINTS_PER_GROUP, QUERIES_PER_GROUP, type SimdKernels, WASM_PAGE_BYTES } from './simdKernels';
+import { SearchCore, type SearchPlan } from './searchCore';
+import { runParallelSearch, runParallelSearchSync, searchWorkerCount } from './searchWorkers';
+import {
+  createKernelMemory,
+  createKernels,
+  HIT_RECORD_BYTES,
+  type KernelMemory,
+  MAX_WASM_PAGES,
+  POINTS_PER_GROUP,
+  QUERIES_PER_GROUP,
+  type SimdKernels,
+  WASM_PAGE_BYTES,
+} from './simdKernels';
 
 import type { IndexMetric } from './hyperparameters';
 
@@ -39,23 +55,47 @@ export interface SearchResult {
   indices: Int32Array;
 }
 
-const QUERY_BLOCK = 64;
+export interface SearchOptions {
+  /**
+   * Threads to search with. 1: this thread only. n > 1: up to n worker threads (capped at the pool size, the cores
+   * available). Default: the worker pool when the batch is large enough to gain from it, else this thread.
+   */
+  threads?: number;
+}
+
+const QUERY_BLOCK = 128;
 // Stored points per block: at most 1024 and at most ~256 KiB of vectors, so the block stays in L2 cache while every
-// query group of the query block streams over it, and the 64 × 1024 float32 tile fits there too.
+// query group of a call streams over it.
 const MAX_STORED_BLOCK_POINTS = 1024;
 const STORED_BLOCK_BYTES = 256 * 1024;
-// Above this k a heap beats shifting a sorted buffer (O(log k) vs O(k) per accepted candidate).
-const MAX_INSERTION_BUFFER_K = 32;
-// wasm32 addresses: the kernels compute byte offsets in 32-bit unsigned arithmetic.
-const MAX_MEMORY_BYTES = 2 ** 32 - WASM_PAGE_BYTES;
+// Hit records per searcher (48 bytes each): bounds the scratch; a kernel call covers as many queries as fit.
+const HIT_CAPACITY = 2048;
+// Expanded-L2 candidates beyond k: the margin that lets the error bound settle almost every query.
+const EXTRA_CANDIDATES = 8;
+// Below this many multiply-adds (queries × points × dim, ~2 ms on one core) a search stays on this thread: handing it
+// to the workers (about 0.2 ms) would gain too little.
+const PARALLEL_MIN_WORK = 2 ** 24;
+// Keys above this could overflow float32 in the expansion (and 2q must stay finite): such searches go direct.
+const MAX_EXPANDED_SQUARED_NORM = 1e30;
+const MAX_MEMORY_BYTES = MAX_WASM_PAGES * WASM_PAGE_BYTES - WASM_PAGE_BYTES;
+// Scratch regions start on a cache line.
+const SCRATCH_ALIGN = 64;
 
 export class ExactIndex {
   readonly dim: number;
   readonly metric: IndexMetric;
   private count = 0;
-  /** The kernels' memory: the stored points in groups (see simdKernels.ts), then per search a query block and a tile. */
+  /** Shared memory: the stored points in groups (see simdKernels.ts), then per search the searchers' scratch. */
   private readonly memory: KernelMemory;
   private readonly kernels: SimdKernels;
+  /** Bytes per group of 8 stored points; L2 groups start with a bias row holding the points' ‖x‖². */
+  private readonly groupBytes: number;
+  private readonly biasBytes: number;
+  /** Upper bound of the stored points' ‖x‖² (L2; NaN once a non-finite value is stored). */
+  private maxSquaredNorm = 0;
+  /** Searches holding scratch memory; while a searchParallel runs, add() must wait (the stored region may not move). */
+  private activeSearches = 0;
+  private scratchTop = 0;
 
   constructor(dim: number, metric: IndexMetric) {
     if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`dim must be a positive integer, got ${dim}`);
@@ -64,91 +104,159 @@ export class ExactIndex {
     }
     this.dim = dim;
     this.metric = metric;
-    ({ memory: this.memory, kernels: this.kernels } = createKernels());
+    this.biasBytes = metric === 'L2' ? 4 * POINTS_PER_GROUP : 0;
+    this.groupBytes = this.biasBytes + 4 * POINTS_PER_GROUP * dim;
+    this.memory = createKernelMemory();
+    this.kernels = createKernels(this.memory);
   }
 
   get size(): number {
     return this.count;
   }
 
+  /** Bytes of memory the index holds: the stored points in the kernels' layout, their norms and search scratch. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   /** Appends `count` row-major vectors (copied into the kernels' layout; normalised first for COSINE). */
   add(points: Float32Array, count: number): void {
     checkRows(points, count, this.dim, 'points');
+    if (this.activeSearches > 0) {
+      throw new Error('ExactIndex.add: a searchParallel on this index is still running; await it before adding points');
+    }
     let rows = points.subarray(0, count * this.dim);
     if (this.metric === 'COSINE') {
       rows = Float32Array.from(rows);
       normaliseRows(rows, count, this.dim);
     }
-    const endSlot = Math.ceil((this.count + count) / POINTS_PER_GROUP) * POINTS_PER_GROUP;
-    this.reserve(endSlot * 4 * this.dim, true);
-    writeGroups(new Float32Array(this.memory.buffer), 0, rows, this.count, count, endSlot, this.dim, POINTS_PER_GROUP);
+    const endGroups = Math.ceil((this.count + count) / POINTS_PER_GROUP);
+    this.reserve(endGroups * this.groupBytes, true);
+    const floats = new Float32Array(this.memory.buffer);
+    const rowsMax = writeGroups(floats, rows, this.count, count, endGroups * POINTS_PER_GROUP, this.dim, this.groupBytes / 4, this.biasBytes / 4);
+    // NaN (a non-finite value) sticks and disables the expansion.
+    this.maxSquaredNorm = Number.isNaN(rowsMax) || Number.isNaN(this.maxSquaredNorm) ? NaN : Math.max(this.maxSquaredNorm, rowsMax);
     this.count += count;
   }
 
-  search(queries: Float32Array, queryCount: number, k: number): SearchResult {
-    checkRows(queries, queryCount, this.dim, 'queries');
-    if (!Number.isInteger(k) || k <= 0) throw new RangeError(`k must be a positive integer, got ${k}`);
-    let queryRows = queries.subarray(0, queryCount * this.dim);
-    if (this.metric === 'COSINE') {
-      queryRows = Float32Array.from(queryRows);
-      normaliseRows(queryRows, queryCount, this.dim);
+  /** The k nearest stored points of each query; blocks this thread until done (see SearchOptions for threads). */
+  search(queries: Float32Array, queryCount: number, k: number, options: SearchOptions = {}): SearchResult {
+    checkSearch(queries, queryCount, this.dim, k);
+    const threads = this.threadsFor(queryCount, options.threads);
+    const queryRows = this.queryRows(queries, queryCount, threads > 1);
+    if (threads <= 1 || queryCount === 0) return this.searchHere(queryRows, queryCount, k);
+    const { job, release } = this.parallelJob(queryRows, queryCount, k, threads);
+    try {
+      return runParallelSearchSync(job);
+    } finally {
+      release();
     }
-    const isSimilarity = this.metric !== 'L2';
-    const kernel = isSimilarity ? this.kernels.negatedInnerProductTile : this.kernels.squaredL2Tile;
+  }
+
+  /**
+   * Like search, on worker threads, leaving this thread's event loop free meanwhile; by default on the whole pool
+   * whatever the batch size. Results are identical to search. Do not add() until it settles.
+   */
+  async searchParallel(queries: Float32Array, queryCount: number, k: number, options: SearchOptions = {}): Promise<SearchResult> {
+    checkSearch(queries, queryCount, this.dim, k);
+    const threads = options.threads === undefined ? searchWorkerCount() : this.threadsFor(queryCount, options.threads);
+    const queryRows = this.queryRows(queries, queryCount, threads > 1);
+    if (threads <= 1 || queryCount === 0) return this.searchHere(queryRows, queryCount, k);
+    const { job, release } = this.parallelJob(queryRows, queryCount, k, threads);
+    try {
+      return await runParallelSearch(job);
+    } finally {
+      release();
+    }
+  }
+
+  private searchHere(queryRows: Float32Array, queryCount: number, k: number): SearchResult {
     const distances = new Float32Array(queryCount * k);
     const indices = new Int32Array(queryCount * k);
-    const topK = new TopK(Math.min(QUERY_BLOCK, queryCount), k);
-
-    const dim = this.dim;
-    const groupBytes = 4 * POINTS_PER_GROUP * dim;
-    const storedGroups = Math.ceil(this.count / POINTS_PER_GROUP);
-    const blockGroups = Math.max(
-      1,
-      Math.floor(Math.min(MAX_STORED_BLOCK_POINTS, STORED_BLOCK_BYTES / (4 * dim)) / POINTS_PER_GROUP),
-    );
-    const blockPoints = blockGroups * POINTS_PER_GROUP;
-    // Per-search regions after the stored points: query block, thresholds, tile, flags.
-    const queryPtr = storedGroups * groupBytes;
-    const thresholdPtr = queryPtr + 4 * QUERY_BLOCK * dim;
-    const tilePtr = thresholdPtr + 4 * QUERY_BLOCK;
-    const flagPtr = tilePtr + 4 * QUERY_BLOCK * blockPoints;
-    this.reserve(flagPtr + QUERY_BLOCK * blockGroups, false);
-    const floats = new Float32Array(this.memory.buffer);
-    const flags = new Uint8Array(this.memory.buffer);
-
-    for (let firstQuery = 0; firstQuery < queryCount; firstQuery += QUERY_BLOCK) {
-      const blockQueries = Math.min(QUERY_BLOCK, queryCount - firstQuery);
-      const queryGroups = Math.ceil(blockQueries / QUERIES_PER_GROUP);
-      const blockRows = queryRows.subarray(firstQuery * dim, (firstQuery + blockQueries) * dim);
-      writeGroups(floats, queryPtr / 4, blockRows, 0, blockQueries, queryGroups * QUERIES_PER_GROUP, dim, QUERIES_PER_GROUP);
-      topK.reset(blockQueries);
-      for (let firstGroup = 0; firstGroup < storedGroups; firstGroup += blockGroups) {
-        const groups = Math.min(blockGroups, storedGroups - firstGroup);
-        for (let query = 0; query < queryGroups * QUERIES_PER_GROUP; query++) {
-          floats[thresholdPtr / 4 + query] = query < blockQueries ? topK.worst(query) : -Infinity;
-        }
-        kernel(queryPtr, queryGroups, firstGroup * groupBytes, groups, dim, tilePtr, thresholdPtr, flagPtr);
-        const firstPoint = firstGroup * POINTS_PER_GROUP;
-        const tileRow = groups * POINTS_PER_GROUP;
-        const validPoints = Math.min(tileRow, this.count - firstPoint);
-        // Only groups the kernel flagged can hold a candidate; thresholds only tighten, so the flags stay sound.
-        for (let query = 0; query < blockQueries; query++) {
-          const rowStart = tilePtr / 4 + query * tileRow;
-          const flagRow = flagPtr + query * groups;
-          let worst = topK.worst(query);
-          for (let group = 0; group < groups; group++) {
-            if (flags[flagRow + group] === 0) continue;
-            const groupEnd = Math.min(validPoints, (group + 1) * POINTS_PER_GROUP);
-            for (let j = group * POINTS_PER_GROUP; j < groupEnd; j++) {
-              const key = floats[rowStart + j];
-              if (key < worst) worst = topK.insert(query, key, firstPoint + j);
-            }
-          }
-        }
-      }
-      topK.writeSorted(distances, indices, firstQuery * k, blockQueries, isSimilarity);
+    const queryBlock = Math.min(QUERY_BLOCK, roundUp(Math.max(queryCount, 1), QUERIES_PER_GROUP));
+    const template = this.plan(k, queryBlock, 0);
+    const scratchPtr = this.acquireScratch(SearchCore.scratchBytes(template));
+    try {
+      const core = new SearchCore(this.kernels, this.memory.buffer, { ...template, scratchPtr }, null, 0);
+      core.search(queryRows, 0, queryCount, distances, indices);
+    } finally {
+      this.releaseScratch();
     }
     return { distances, indices };
+  }
+
+  private parallelJob(queryRows: Float32Array, queryCount: number, k: number, threads: number) {
+    // Enough chunks per worker that a busier core does less of the work; a chunk is a whole number of query groups.
+    const chunkQueries = Math.min(QUERY_BLOCK, roundUp(Math.ceil(queryCount / (threads * 8)), QUERIES_PER_GROUP));
+    const template = this.plan(k, chunkQueries, 0);
+    const scratchBytes = roundUp(SearchCore.scratchBytes(template), SCRATCH_ALIGN);
+    const firstScratch = this.acquireScratch(scratchBytes * threads);
+    const plans = Array.from({ length: threads }, (_, worker) => ({ ...template, scratchPtr: firstScratch + worker * scratchBytes }));
+    return { job: { memory: this.memory, plans, queries: queryRows, queryCount, chunkQueries }, release: () => this.releaseScratch() };
+  }
+
+  private plan(k: number, queryBlock: number, scratchPtr: number): SearchPlan {
+    const maxBlockGroups = Math.max(
+      1,
+      Math.floor(Math.min(MAX_STORED_BLOCK_POINTS / POINTS_PER_GROUP, STORED_BLOCK_BYTES / this.groupBytes)),
+    );
+    const expandedL2 = this.metric === 'L2' && this.maxSquaredNorm <= MAX_EXPANDED_SQUARED_NORM;
+    // Top-k buffers never need more entries than there are stored points, whatever k asks for.
+    const storedOrOne = Math.max(1, this.count);
+    const kept = Math.min(k, storedOrOne);
+    return {
+      dim: this.dim,
+      similarity: this.metric !== 'L2',
+      expandedL2,
+      k,
+      kept,
+      candidates: expandedL2 ? Math.min(k + EXTRA_CANDIDATES + (k >> 2), storedOrOne) : kept,
+      storedCount: this.count,
+      storedPtr: this.biasBytes,
+      groupBytes: this.groupBytes,
+      maxStoredSquaredNorm: this.maxSquaredNorm,
+      scratchPtr,
+      queryBlock,
+      maxBlockGroups,
+      hitCapacity: Math.max(HIT_CAPACITY, QUERIES_PER_GROUP * maxBlockGroups),
+      pointsPerGroup: POINTS_PER_GROUP,
+      queriesPerGroup: QUERIES_PER_GROUP,
+      hitRecordBytes: HIT_RECORD_BYTES,
+    };
+  }
+
+  private threadsFor(queryCount: number, requested: number | undefined): number {
+    const available = searchWorkerCount();
+    if (requested !== undefined) {
+      if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`threads must be a positive integer, got ${requested}`);
+      return Math.min(requested, available);
+    }
+    const work = queryCount * this.count * this.dim;
+    return work >= PARALLEL_MIN_WORK && queryCount >= 2 * QUERIES_PER_GROUP ? available : 1;
+  }
+
+  /** The rows to search: the caller's, or a copy (normalised for COSINE; in shared memory for workers). */
+  private queryRows(queries: Float32Array, queryCount: number, forWorkers: boolean): Float32Array {
+    const rows = queries.subarray(0, queryCount * this.dim);
+    if (this.metric !== 'COSINE' && !forWorkers) return rows;
+    const copy = forWorkers ? new Float32Array(new SharedArrayBuffer(4 * rows.length)) : new Float32Array(rows.length);
+    copy.set(rows);
+    if (this.metric === 'COSINE') normaliseRows(copy, queryCount, this.dim);
+    return copy;
+  }
+
+  /** Scratch for one search after the stored points; returns its address. Pair with releaseScratch. */
+  private acquireScratch(bytes: number): number {
+    if (this.activeSearches === 0) this.scratchTop = roundUp(Math.ceil(this.count / POINTS_PER_GROUP) * this.groupBytes, SCRATCH_ALIGN);
+    const address = this.scratchTop;
+    this.reserve(address + bytes, false);
+    this.scratchTop = roundUp(address + bytes, SCRATCH_ALIGN);
+    this.activeSearches++;
+    return address;
+  }
+
+  private releaseScratch(): void {
+    this.activeSearches--;
   }
 
   /** Grows the kernels' memory to at least `bytes` (by half again at least when `amortised`, for repeated adds). */
@@ -164,29 +272,57 @@ export class ExactIndex {
 }
 
 /**
- * Writes row-major `rows` (rowCount of them) into the kernels' grouped layout at float offset `at`, row i into slot
- * firstSlot + i, where slot s is lane s % perGroup of group ⌊s / perGroup⌋ and a group holds, for each dimension d,
- * its lanes' values at d side by side. Slots after the rows, up to `endSlot`, are zeroed.
+ * Writes `rowCount` row-major rows into slots firstSlot … firstSlot + rowCount − 1 of the grouped layout (slot s is
+ * lane s % 8 of group ⌊s / 8⌋; a group holds, for each dimension, its 8 lanes side by side) and, with a bias row,
+ * each point's float32 ‖x‖² into it. Slots after the rows, up to `endSlot`, get zeros and a bias of +Infinity (so
+ * the expanded L2 kernel never reports them). Returns an upper bound of the rows' ‖x‖² (NaN if a value is not finite).
  */
 function writeGroups(
-  memory: Float32Array,
-  at: number,
+  floats: Float32Array,
   rows: Float32Array,
   firstSlot: number,
   rowCount: number,
   endSlot: number,
   dim: number,
-  perGroup: number,
-): void {
+  groupWords: number,
+  biasWords: number,
+): number {
+  // A local copy: under tsx/esbuild's CommonJS interop an imported constant is a getter call in the hot loop.
+  const perGroup = POINTS_PER_GROUP;
+  let maxSquaredNorm = 0;
   for (let slot = firstSlot; slot < endSlot; slot++) {
-    let target = at + Math.floor(slot / perGroup) * perGroup * dim + (slot % perGroup);
+    const groupAt = Math.floor(slot / perGroup) * groupWords;
+    const lane = slot % perGroup;
     const row = slot - firstSlot;
+    let target = groupAt + biasWords + lane;
     if (row >= rowCount) {
-      for (let d = 0; d < dim; d++, target += perGroup) memory[target] = 0;
+      for (let d = 0; d < dim; d++, target += perGroup) floats[target] = 0;
+      if (biasWords > 0) floats[groupAt + lane] = Infinity;
       continue;
     }
-    for (let d = 0, source = row * dim; d < dim; d++, target += perGroup) memory[target] = rows[source + d];
+    let squaredNorm32 = 0;
+    let squaredNorm64 = 0;
+    for (let d = 0, source = row * dim; d < dim; d++, target += perGroup) {
+      const value = rows[source + d];
+      floats[target] = value;
+      squaredNorm32 = Math.fround(squaredNorm32 + Math.fround(value * value));
+      squaredNorm64 += value * value;
+    }
+    if (biasWords > 0) floats[groupAt + lane] = squaredNorm32;
+    // Upper bound with a margin for float64 rounding; NaN compares false, so track it explicitly.
+    const bound = squaredNorm64 * (1 + 2 ** -40);
+    if (!(bound <= maxSquaredNorm)) maxSquaredNorm = Number.isNaN(maxSquaredNorm) ? NaN : Number.isNaN(bound) ? NaN : bound;
   }
+  return maxSquaredNorm;
+}
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
+}
+
+function checkSearch(queries: Float32Array, queryCount: number, dim: number, k: number): void {
+  checkRows(queries, queryCount, dim, 'queries');
+  if (!Number.isInteger(k) || k <= 0) throw new RangeError(`k must be a positive integer, got ${k}`);
 }
 
 function checkRows(rows: Float32Array, count: number, dim: number, what: string): void {
@@ -207,100 +343,4 @@ function normaliseRows(rows: Float32Array, count: number, dim: number): void {
     const inverseNorm = 1 / Math.sqrt(squaredNorm);
     for (let d = 0; d < dim; d++) rows[start + d] = rows[start + d] * inverseNorm;
   }
-}
-
-/**
- * The k best (smallest key) candidates of each query in a block; similarity searches store the negated score as key.
- * Candidates of one query must be offered in increasing stored index, so a strict `<` keeps the lower index on ties.
- */
-class TopK {
-  private readonly keys: Float64Array;
-  private readonly ids: Int32Array;
-  private readonly useHeap: boolean;
-
-  constructor(
-    capacityQueries: number,
-    private readonly k: number,
-  ) {
-    this.keys = new Float64Array(capacityQueries * k);
-    this.ids = new Int32Array(capacityQueries * k);
-    this.useHeap = k > MAX_INSERTION_BUFFER_K;
-  }
-
-  reset(queries: number): void {
-    this.keys.fill(Infinity, 0, queries * this.k);
-    this.ids.fill(-1, 0, queries * this.k);
-  }
-
-  /** The key a candidate of this block-local query must beat (strictly) to enter. */
-  worst(query: number): number {
-    const base = query * this.k;
-    return this.useHeap ? this.keys[base] : this.keys[base + this.k - 1];
-  }
-
-  /** Inserts a candidate that beats `worst(query)`; returns the new worst. */
-  insert(query: number, key: number, id: number): number {
-    const k = this.k;
-    const base = query * k;
-    const keys = this.keys;
-    const ids = this.ids;
-    if (!this.useHeap) {
-      let slot = k - 1;
-      while (slot > 0 && keys[base + slot - 1] > key) {
-        keys[base + slot] = keys[base + slot - 1];
-        ids[base + slot] = ids[base + slot - 1];
-        slot--;
-      }
-      keys[base + slot] = key;
-      ids[base + slot] = id;
-      return keys[base + k - 1];
-    }
-    // Max-heap on (key, id): replace the root and sift down; a larger id is worse on equal keys.
-    let parent = 0;
-    for (;;) {
-      const left = 2 * parent + 1;
-      if (left >= k) break;
-      let child = left;
-      const right = left + 1;
-      if (right < k && isWorse(keys[base + right], ids[base + right], keys[base + left], ids[base + left])) child = right;
-      if (!isWorse(keys[base + child], ids[base + child], key, id)) break;
-      keys[base + parent] = keys[base + child];
-      ids[base + parent] = ids[base + child];
-      parent = child;
-    }
-    keys[base + parent] = key;
-    ids[base + parent] = id;
-    return keys[base];
-  }
-
-  /** Writes each query's candidates best first; empty slots become index -1 and the worst possible distance. */
-  writeSorted(distances: Float32Array, indices: Int32Array, offset: number, queries: number, isSimilarity: boolean): void {
-    const k = this.k;
-    const order = new Int32Array(k);
-    for (let query = 0; query < queries; query++) {
-      const base = query * k;
-      for (let i = 0; i < k; i++) order[i] = i;
-      if (this.useHeap) {
-        const keys = this.keys;
-        const ids = this.ids;
-        order.sort((a, b) => compareCandidates(keys[base + a], ids[base + a], keys[base + b], ids[base + b]));
-      }
-      for (let i = 0; i < k; i++) {
-        const id = this.ids[base + order[i]];
-        const key = this.keys[base + order[i]];
-        indices[offset + base + i] = id;
-        if (id < 0) distances[offset + base + i] = isSimilarity ? -Infinity : Infinity;
-        else distances[offset + base + i] = isSimilarity ? 0 - key : key; // 0 − key: never −0
-      }
-    }
-  }
-}
-
-function isWorse(keyA: number, idA: number, keyB: number, idB: number): boolean {
-  return keyA > keyB || (keyA === keyB && idA > idB);
-}
-
-function compareCandidates(keyA: number, idA: number, keyB: number, idB: number): number {
-  if (idA < 0 || idB < 0) return idA < 0 ? (idB < 0 ? 0 : 1) : -1;
-  return keyA < keyB ? -1 : keyA > keyB ? 1 : idA - idB;
 }

@@ -2,72 +2,104 @@
  * The distance kernels of the exact index, as a small WebAssembly module using 128-bit SIMD (4 float32 lanes).
  *
  * Why WebAssembly: plain JavaScript runs one float64 operation at a time with a bounds check per array read;
- * f32x4 arithmetic does four float32 pairs per instruction (the search got about 7× faster, see engine.ts).
- * Why hand-assembled: the module is a few hundred bytes and a build step (wat2wasm, a C toolchain) would weigh more
- * than the tiny assembler below; each Body method emits one WAT instruction of the same name.
+ * f32x4 arithmetic does four float32 pairs per instruction. Why hand-assembled: the module is about a kilobyte and a
+ * build step (wat2wasm, a C toolchain) would weigh more than the tiny assembler below; each Body method emits one WAT
+ * instruction of the same name.
  *
- * Memory layout both kernels expect (all float32, little-endian, 16-byte aligned):
- * - stored points in groups of POINTS_PER_GROUP (8): for each dimension d, the group's 8 values at d (32 bytes),
- *   so a group takes 32·dim bytes and two v128.loads yield dimension d of its 8 points;
+ * Each kernel is GEMM-style register tiling fused with top-k filtering: 4 queries × 8 stored points are accumulated
+ * in 8 f32x4 registers over all dimensions (two point loads and four query broadcasts feed 16 multiply/accumulate
+ * pairs per dimension), then compared with each query's current k-th best key; only a tile row holding a better key
+ * is written out, as a "hit" record. No query × stored matrix is ever stored.
+ *
+ * Memory layout the kernels expect (all float32, little-endian, 16-byte aligned):
+ * - stored points in groups of POINTS_PER_GROUP (8): for each dimension d, the group's 8 values at d (32 bytes); a
+ *   group may be preceded by a 32-byte bias row (the 8 points' squared norms for the expanded L2 kernel), so groups
+ *   are `groupBytes` apart and `storedPtr` addresses dimension 0 of the first group;
  * - queries in groups of QUERIES_PER_GROUP (4), interleaved the same way (16·dim bytes per group);
- * - the output tile: for each query, one float32 per stored point of the block, in stored order
- *   (row stride = 4 · POINTS_PER_GROUP · storedGroups bytes);
- * - thresholds: one float32 per query; flags: one byte per (query, stored group), row stride = storedGroups.
- * Every lane sums its pair over dimensions in order, one IEEE float32 rounding per operation, so each value equals
- * the plain sequential float32 loop (`sum = fround(sum + fround(t * t))`, `t = fround(x - q)`).
+ * - thresholds: one float32 per query (a key must be strictly below it to be a hit);
+ * - hits: HIT_RECORD_BYTES each — int32 query (within the call), int32 stored group (within the call), 8 bytes
+ *   unused, then the 8 float32 keys of that query and group.
  */
 
 /**
- * kernel(queryPtr, queryGroups, storedPtr, storedGroups, dim, outPtr, thresholdPtr, flagPtr) fills the tile of
- * 4·queryGroups queries × 8·storedGroups stored points, and one flag byte per (query, stored group): 1 when some value
- * of the group is below that query's float32 threshold (thresholdPtr holds one per query), else 0.
+ * kernel(queryPtr, queryGroups, storedPtr, storedGroups, dim, groupBytes, thresholdPtr, hitPtr) → end of the hits
+ * written (a byte address ≥ hitPtr). The caller sizes the hit buffer for the worst case: 4 · queryGroups · storedGroups
+ * records.
  */
-export type TileKernel = (
+export type HitKernel = (
   queryPtr: number,
   queryGroups: number,
   storedPtr: number,
   storedGroups: number,
   dim: number,
-  outPtr: number,
+  groupBytes: number,
   thresholdPtr: number,
-  flagPtr: number,
-) => void;
+  hitPtr: number,
+) => number;
 
 export interface SimdKernels {
-  /** Squared L2 distance of every (query, stored point) pair of the block. */
-  squaredL2Tile: TileKernel;
-  /** Negated inner product (−x·q, accumulated as 0 − x₀q₀ − x₁q₁ …) of every pair: smaller is better, like L2. */
-  negatedInnerProductTile: TileKernel;
+  /**
+   * `‖x‖² − 2q·x`, the L2 ranking key without the query's constant ‖q‖²: queries must be stored pre-multiplied by 2
+   * (exact in float32), the bias row holds ‖x‖². Accumulated as 0 − x₀(2q₀) − x₁(2q₁) … then + ‖x‖²: two float32
+   * operations per pair instead of three, at the price of rounding that differs from direct differences.
+   */
+  expandedL2HitTile: HitKernel;
+  /** Negated inner product, 0 − x₀q₀ − x₁q₁ …, exactly −(the in-order float32 dot product): smaller is better. */
+  negatedInnerProductHitTile: HitKernel;
+  /**
+   * Squared L2 distance from direct differences, `sum = fround(sum + fround(t · t))`, `t = fround(x − q)`, summed over
+   * dimensions in order: the exact reference value.
+   */
+  squaredL2HitTile: HitKernel;
 }
 
 export const WASM_PAGE_BYTES = 65536;
+/** wasm32 addresses: 65536 pages of 64 KiB. */
+export const MAX_WASM_PAGES = 65536;
+export const QUERIES_PER_GROUP = 4;
+// Two vectors (8 stored points) per group: 8 accumulators + 2 point vectors + 1 temporary fit x64's 16 xmm registers.
+const POINT_VECTORS = 2;
+export const POINTS_PER_GROUP = 4 * POINT_VECTORS;
+export const HIT_RECORD_BYTES = 16 + 4 * POINTS_PER_GROUP;
 
 /** The part of WebAssembly.Memory the engine uses (the project's TypeScript libs do not declare WebAssembly). */
 export interface KernelMemory {
-  readonly buffer: ArrayBuffer;
-  /** Adds `pages` 64 KiB pages; the previous `buffer` is detached. */
+  /** A SharedArrayBuffer: the memory is shared so worker threads search the same stored points without a copy. */
+  readonly buffer: SharedArrayBuffer;
+  /** Adds `pages` 64 KiB pages (a shared memory never moves: views taken earlier stay valid at their old length). */
   grow(pages: number): number;
 }
 
 interface WebAssemblyApi {
-  Memory: new (descriptor: { initial: number }) => KernelMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => KernelMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
 const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 let compiled: object | undefined;
+let moduleBytes: Uint8Array | undefined;
 
-/** Fresh kernel memory (one page, grown on demand) with the kernels bound to it; compiles the module once. */
-export function createKernels(): { memory: KernelMemory; kernels: SimdKernels } {
-  compiled ??= new webAssembly.Module(buildModule());
-  const memory = new webAssembly.Memory({ initial: 1 });
+/** The module's binary (built once), e.g. for worker threads to compile their own copy. */
+export function kernelModuleBytes(): Uint8Array {
+  moduleBytes ??= buildModule();
+  return moduleBytes;
+}
+
+/** A fresh shared kernel memory: one page, growable to 4 GiB. */
+export function createKernelMemory(): KernelMemory {
+  return new webAssembly.Memory({ initial: 1, maximum: MAX_WASM_PAGES, shared: true });
+}
+
+/** The kernels bound to `memory`; compiles the module once per thread. */
+export function createKernels(memory: KernelMemory): SimdKernels {
+  compiled ??= new webAssembly.Module(kernelModuleBytes());
   const { exports } = new webAssembly.Instance(compiled, { env: { memory } });
-  const kernels = {
-    squaredL2Tile: exports.squaredL2Tile as TileKernel,
-    negatedInnerProductTile: exports.negatedInnerProductTile as TileKernel,
+  return {
+    expandedL2HitTile: exports.expandedL2HitTile as HitKernel,
+    negatedInnerProductHitTile: exports.negatedInnerProductHitTile as HitKernel,
+    squaredL2HitTile: exports.squaredL2HitTile as HitKernel,
   };
-  return { memory, kernels };
 }
 
 // --- a minimal WebAssembly binary assembler -------------------------------------------------------------------
@@ -140,11 +172,11 @@ class Body {
   i32Add(): this {
     return this.emit(0x6a);
   }
+  i32Sub(): this {
+    return this.emit(0x6b);
+  }
   i32Mul(): this {
     return this.emit(0x6c);
-  }
-  i32Shl(): this {
-    return this.emit(0x74);
   }
   i32LtU(): this {
     return this.emit(0x49);
@@ -152,11 +184,19 @@ class Body {
   i32GeU(): this {
     return this.emit(0x4f);
   }
+  /** i32.store align=4 offset */
+  i32Store(offset: number): this {
+    return this.emit(0x36, 2, ...unsignedLeb(offset));
+  }
   block(): this {
     return this.emit(0x02, EMPTY_BLOCK);
   }
   loop(): this {
     return this.emit(0x03, EMPTY_BLOCK);
+  }
+  /** if (no result): pops the i32 condition */
+  if(): this {
+    return this.emit(0x04, EMPTY_BLOCK);
   }
   br(depth: number): this {
     return this.emit(0x0c, ...unsignedLeb(depth));
@@ -191,7 +231,7 @@ class Body {
   f32x4Mul(): this {
     return this.simd(0xe6);
   }
-  /** lane-wise a < b as all-ones / all-zeros masks */
+  /** lane-wise a < b as all-ones / all-zeros masks (false for NaN) */
   f32x4Lt(): this {
     return this.simd(0x43);
   }
@@ -202,107 +242,118 @@ class Body {
   v128AnyTrue(): this {
     return this.simd(0x53);
   }
-  /** i32.store8 align=1 offset=0 */
-  i32Store8(): this {
-    return this.emit(0x3a, 0, 0);
-  }
 }
 
-// Locals of both kernels (parameters first).
+// Locals of every kernel (parameters first).
 const QUERY_PTR = 0;
 const QUERY_GROUPS = 1;
 const STORED_PTR = 2;
 const STORED_GROUPS = 3;
 const DIM = 4;
-const OUT_PTR = 5;
+const GROUP_BYTES = 5;
 const THRESHOLD_PTR = 6;
-const FLAG_PTR = 7;
+const HIT_PTR = 7;
 const PARAMETERS = 8;
-const GROUP_BYTES = 8;
-const OUT_STRIDE = 9;
-const QUERY_END = 10;
-const STORED_END = 11;
-const QUERY_GROUP = 12;
-const STORED_GROUP = 13;
-const STORED_AT = 14;
-const QUERY_AT = 15;
-const STORED_GROUP_END = 16;
-const OUT_ROW = 17;
-const OUT_AT = 18;
-const THRESHOLD_AT = 19;
-const FLAG_ROW = 20;
-const FLAG_AT = 21;
-const I32_LOCALS = 14;
-export const QUERIES_PER_GROUP = 4;
-// Two vectors (8 stored points) per group: 8 accumulators, measured ~5% faster than one and than three.
-const POINT_VECTORS = 2;
-export const POINTS_PER_GROUP = 4 * POINT_VECTORS;
-const POINTS = Array.from({ length: POINT_VECTORS }, (_, v) => 22 + v);
-const DIFFERENCE = 22 + POINT_VECTORS;
+const QUERY_GROUP_BYTES = 8;
+const QUERY_END = 9;
+const STORED_END = 10;
+const QUERY_GROUP = 11;
+const STORED_GROUP = 12;
+const STORED_AT = 13;
+const QUERY_AT = 14;
+const DIMS_END = 15;
+const THRESHOLD_AT = 16;
+const HIT_AT = 17;
+const QUERY_INDEX = 18;
+const GROUP_INDEX = 19;
+const I32_LOCALS = 12;
+const POINTS = Array.from({ length: POINT_VECTORS }, (_, v) => 20 + v);
+const TEMPORARY = 20 + POINT_VECTORS;
+const DIFFERENCE = 21 + POINT_VECTORS;
 // ACCUMULATORS[query][vector]
 const ACCUMULATORS = Array.from({ length: QUERIES_PER_GROUP }, (_, q) =>
-  Array.from({ length: POINT_VECTORS }, (_, v) => 23 + POINT_VECTORS + q * POINT_VECTORS + v),
+  Array.from({ length: POINT_VECTORS }, (_, v) => 22 + POINT_VECTORS + q * POINT_VECTORS + v),
 );
-const V128_LOCALS = 1 + POINT_VECTORS + QUERIES_PER_GROUP * POINT_VECTORS;
+const V128_LOCALS = 2 + POINT_VECTORS + QUERIES_PER_GROUP * POINT_VECTORS;
+/** Bytes of one dimension of a stored group (8 float32). */
+const STORED_DIM_BYTES = 4 * POINTS_PER_GROUP;
+/** Bytes of one dimension of a query group (4 float32). */
+const QUERY_DIM_BYTES = 4 * QUERIES_PER_GROUP;
+
+/** Updates `accumulator` with the point vector in local `points` and the broadcast query value in TEMPORARY. */
+type Combine = (body: Body, accumulator: number, points: number) => void;
 
 /**
  * for each group of 4 queries, for each group of 8 stored points:
- *   acc[q][v] = 0; for d: x[v] = stored[d] (points 4v..4v+3); acc[q][v] = combine(acc[q][v], x[v], splat(query q at d))
- *   store acc[q][·] into row q of the tile;
- *   flag byte (q, group) = 1 if any acc[q][·] lane < threshold[q], so the caller only reads flagged groups
+ *   acc[q][v] = 0; for d: x[v] = stored[d] (points 4v..4v+3); acc[q][v] = combine(acc[q][v], x[v], query q at d)
+ *   (withBias) acc[q][v] += bias row[v]
+ *   if some acc[q][·] lane < threshold[q]: append the hit record (q, group, acc[q][0], acc[q][1])
+ * Returns the end address of the hits.
  */
-function tileKernel(combine: (body: Body, accumulator: number, points: number, queryOffset: number) => void): number[] {
-  const queryGroupBytes = 4 * QUERIES_PER_GROUP;
+function hitKernel(combine: Combine, withBias: boolean): number[] {
   const b = new Body();
-  b.get(DIM).i32Const(4 * POINTS_PER_GROUP).i32Mul().set(GROUP_BYTES);
-  b.get(STORED_GROUPS).i32Const(4 * POINTS_PER_GROUP).i32Mul().set(OUT_STRIDE);
-  b.get(QUERY_PTR).get(QUERY_GROUPS).get(DIM).i32Mul().i32Const(queryGroupBytes).i32Mul().i32Add().set(QUERY_END);
+  b.get(DIM).i32Const(QUERY_DIM_BYTES).i32Mul().set(QUERY_GROUP_BYTES);
+  b.get(QUERY_PTR).get(QUERY_GROUPS).get(QUERY_GROUP_BYTES).i32Mul().i32Add().set(QUERY_END);
   b.get(STORED_PTR).get(STORED_GROUPS).get(GROUP_BYTES).i32Mul().i32Add().set(STORED_END);
+  b.get(HIT_PTR).set(HIT_AT);
   b.get(QUERY_PTR).set(QUERY_GROUP);
-  b.get(OUT_PTR).set(OUT_ROW);
   b.get(THRESHOLD_PTR).set(THRESHOLD_AT);
-  b.get(FLAG_PTR).set(FLAG_ROW);
+  b.i32Const(0).set(QUERY_INDEX);
   b.block().loop(); // query groups
   b.get(QUERY_GROUP).get(QUERY_END).i32GeU().brIf(1);
   b.get(STORED_PTR).set(STORED_GROUP);
-  b.get(OUT_ROW).set(OUT_AT);
-  b.get(FLAG_ROW).set(FLAG_AT);
+  b.i32Const(0).set(GROUP_INDEX);
   b.block().loop(); // stored groups
   b.get(STORED_GROUP).get(STORED_END).i32GeU().brIf(1);
   for (const accumulator of ACCUMULATORS.flat()) b.v128ZeroConst().set(accumulator);
-  b.get(STORED_GROUP).tee(STORED_AT).get(GROUP_BYTES).i32Add().set(STORED_GROUP_END);
+  b.get(STORED_GROUP).tee(STORED_AT).get(DIM).i32Const(STORED_DIM_BYTES).i32Mul().i32Add().set(DIMS_END);
   b.get(QUERY_GROUP).set(QUERY_AT);
-  b.loop(); // dimensions
+  b.loop(); // dimensions (unrolling measured slower: V8 then hoists the loads and spills accumulators)
   POINTS.forEach((points, v) => b.get(STORED_AT).v128Load(16 * v).set(points));
-  ACCUMULATORS.forEach((row, q) => row.forEach((accumulator, v) => combine(b, accumulator, POINTS[v], 4 * q)));
-  b.get(STORED_AT).i32Const(4 * POINTS_PER_GROUP).i32Add().tee(STORED_AT);
-  b.get(QUERY_AT).i32Const(queryGroupBytes).i32Add().set(QUERY_AT);
-  b.get(STORED_GROUP_END).i32LtU().brIf(0);
-  b.end();
   ACCUMULATORS.forEach((row, q) => {
-    row.forEach((accumulator, v) => {
-      b.get(OUT_AT);
-      for (let step = 0; step < q; step++) b.get(OUT_STRIDE).i32Add();
-      b.get(accumulator).v128Store(16 * v);
-    });
-    // flags[q][group] = any lane of any vector below the query's threshold
-    b.get(FLAG_AT);
-    for (let step = 0; step < q; step++) b.get(STORED_GROUPS).i32Add();
-    row.forEach((accumulator, v) => {
+    // One broadcast of query q's value serves both point vectors.
+    b.get(QUERY_AT).v128Load32Splat(4 * q).set(TEMPORARY);
+    row.forEach((accumulator, v) => combine(b, accumulator, POINTS[v]));
+  });
+  b.get(QUERY_AT).i32Const(QUERY_DIM_BYTES).i32Add().set(QUERY_AT);
+  b.get(STORED_AT).i32Const(STORED_DIM_BYTES).i32Add().tee(STORED_AT);
+  b.get(DIMS_END).i32LtU().brIf(0);
+  b.end();
+  if (withBias) {
+    // The bias row sits just before dimension 0 of the group.
+    POINTS.forEach((points, v) => b.get(STORED_GROUP).i32Const(STORED_DIM_BYTES).i32Sub().v128Load(16 * v).set(points));
+    ACCUMULATORS.forEach((row) => row.forEach((accumulator, v) => b.get(accumulator).get(POINTS[v]).f32x4Add().set(accumulator)));
+  }
+  const belowThreshold = (q: number): void => {
+    ACCUMULATORS[q].forEach((accumulator, v) => {
       b.get(accumulator).get(THRESHOLD_AT).v128Load32Splat(4 * q).f32x4Lt();
       if (v > 0) b.v128Or();
     });
-    b.v128AnyTrue().i32Store8();
-  });
+  };
+  // One combined test per tile keeps the common no-hit path to a single branch.
+  for (let q = 0; q < QUERIES_PER_GROUP; q++) {
+    belowThreshold(q);
+    if (q > 0) b.v128Or();
+  }
+  b.v128AnyTrue().if();
+  for (let q = 0; q < QUERIES_PER_GROUP; q++) {
+    belowThreshold(q);
+    b.v128AnyTrue().if();
+    b.get(HIT_AT).get(QUERY_INDEX).i32Const(q).i32Add().i32Store(0);
+    b.get(HIT_AT).get(GROUP_INDEX).i32Store(4);
+    ACCUMULATORS[q].forEach((accumulator, v) => b.get(HIT_AT).get(accumulator).v128Store(16 + 16 * v));
+    b.get(HIT_AT).i32Const(HIT_RECORD_BYTES).i32Add().set(HIT_AT);
+    b.end();
+  }
+  b.end();
   b.get(STORED_GROUP).get(GROUP_BYTES).i32Add().set(STORED_GROUP);
-  b.get(OUT_AT).i32Const(4 * POINTS_PER_GROUP).i32Add().set(OUT_AT);
-  b.get(FLAG_AT).i32Const(1).i32Add().set(FLAG_AT);
+  b.get(GROUP_INDEX).i32Const(1).i32Add().set(GROUP_INDEX);
   b.br(0).end().end();
-  b.get(QUERY_GROUP).get(DIM).i32Const(queryGroupBytes).i32Mul().i32Add().set(QUERY_GROUP);
-  b.get(OUT_ROW).get(OUT_STRIDE).i32Const(QUERIES_PER_GROUP).i32Mul().i32Add().set(OUT_ROW);
+  b.get(QUERY_GROUP).get(QUERY_GROUP_BYTES).i32Add().set(QUERY_GROUP);
   b.get(THRESHOLD_AT).i32Const(4 * QUERIES_PER_GROUP).i32Add().set(THRESHOLD_AT);
-  b.get(FLAG_ROW).get(STORED_GROUPS).i32Const(QUERIES_PER_GROUP).i32Mul().i32Add().set(FLAG_ROW);
+  b.get(QUERY_INDEX).i32Const(QUERIES_PER_GROUP).i32Add().set(QUERY_INDEX);
   b.br(0).end().end();
+  b.get(HIT_AT);
   b.end();
   const locals = [
     [...unsignedLeb(I32_LOCALS), I32],
@@ -312,31 +363,38 @@ function tileKernel(combine: (body: Body, accumulator: number, points: number, q
   return [...unsignedLeb(body.length), ...body];
 }
 
-/** accumulator += (x − q)² */
-function squaredDifference(b: Body, accumulator: number, points: number, queryOffset: number): void {
+/** accumulator −= x · q */
+function negatedProduct(b: Body, accumulator: number, points: number): void {
   b.get(accumulator);
-  b.get(points).get(QUERY_AT).v128Load32Splat(queryOffset).f32x4Sub().tee(DIFFERENCE);
+  b.get(points).get(TEMPORARY).f32x4Mul();
+  b.f32x4Sub().set(accumulator);
+}
+
+/** accumulator += (x − q)² */
+function squaredDifference(b: Body, accumulator: number, points: number): void {
+  b.get(accumulator);
+  b.get(points).get(TEMPORARY).f32x4Sub().tee(DIFFERENCE);
   b.get(DIFFERENCE).f32x4Mul();
   b.f32x4Add().set(accumulator);
 }
 
-/** accumulator −= x · q: the negated inner product, so that smaller is better for both kernels */
-function negatedProduct(b: Body, accumulator: number, points: number, queryOffset: number): void {
-  b.get(accumulator);
-  b.get(points).get(QUERY_AT).v128Load32Splat(queryOffset).f32x4Mul();
-  b.f32x4Sub().set(accumulator);
-}
-
 function buildModule(): Uint8Array {
-  const kernelType = [0x60, ...vector(new Array<number[]>(PARAMETERS).fill([I32])), 0x00];
-  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x01]; // memory, min 1 page, no max
+  const kernelType = [0x60, ...vector(new Array<number[]>(PARAMETERS).fill([I32])), ...vector([[I32]])];
+  // Shared memory (limits flag 3: shared, with maximum), so worker threads can instantiate on the same memory.
+  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x03, ...unsignedLeb(1), ...unsignedLeb(MAX_WASM_PAGES)];
   const exported = (text: string, index: number): number[] => [...name(text), 0x00, ...unsignedLeb(index)];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector([kernelType])),
     ...section(2, vector([memoryImport])),
-    ...section(3, vector([[0], [0]])),
-    ...section(7, vector([exported('squaredL2Tile', 0), exported('negatedInnerProductTile', 1)])),
-    ...section(10, vector([tileKernel(squaredDifference), tileKernel(negatedProduct)])),
+    ...section(3, vector([[0], [0], [0]])),
+    ...section(
+      7,
+      vector([exported('expandedL2HitTile', 0), exported('negatedInnerProductHitTile', 1), exported('squaredL2HitTile', 2)]),
+    ),
+    ...section(
+      10,
+      vector([hitKernel(negatedProduct, true), hitKernel(negatedProduct, false), hitKernel(squaredDifference, false)]),
+    ),
   ]);
 }

@@ -1,4 +1,5 @@
 import { ExactIndex, type IndexMetric } from '../../../src/knn/engine';
+import { stopSearchWorkers } from '../../../src/knn/searchWorkers';
 import { randomIntegerRows, randomRows } from './fixtures';
 
 // Float32 rounding through a typed array: Math.fround is very slow inside jest's VM context.
@@ -181,4 +182,135 @@ describe('ExactIndex', () => {
     expect(() => index.search(new Float32Array(2), 1, 0)).toThrow(/k must be a positive integer/);
     expect(() => index.search(new Float32Array(3), 1, 1)).toThrow(RangeError);
   });
+});
+
+// With one core available, `threads: 2` and searchParallel run on this thread; the results must not change either way.
+describe('ExactIndex on worker threads (identical to this thread and to brute force)', () => {
+  const metrics: IndexMetric[] = ['L2', 'INNER_PRODUCT', 'COSINE'];
+
+  afterAll(() => stopSearchWorkers());
+
+  describe.each(metrics)('%s', (metric) => {
+    test.each([
+      // Many chunks per worker; several kernel calls per stored block (hit buffer bound).
+      { dim: 24, stored: 3000, queries: 301, k: 7 },
+      // Heap-sized k (and heap-sized candidate lists for L2).
+      { dim: 5, stored: 1000, queries: 64, k: 40 },
+      // Odd dimension, several stored blocks, a query count that is not a multiple of 4.
+      { dim: 131, stored: 700, queries: 37, k: 3 },
+    ])('dim $dim, $stored stored, $queries queries, k=$k', async ({ dim, stored, queries, k }) => {
+      const points = randomRows(stored, dim, 5 + dim);
+      const queryRows = randomRows(queries, dim, 50 + dim);
+      const index = new ExactIndex(dim, metric);
+      index.add(points, stored);
+
+      const sequential = index.search(queryRows, queries, k, { threads: 1 });
+      const threaded = index.search(queryRows, queries, k, { threads: 2 });
+      const asynchronous = await index.searchParallel(queryRows, queries, k);
+
+      expect(threaded).toEqual(sequential);
+      expect(asynchronous).toEqual(sequential);
+      expect(rowsOf(sequential, k)).toEqual(bruteForce(points, queryRows, dim, metric, k));
+    });
+
+    test('exact ties and k larger than the index', async () => {
+      const dim = 3;
+      const points = randomIntegerRows(500, dim, 21, 3);
+      const queryRows = randomIntegerRows(40, dim, 22, 3);
+      const index = new ExactIndex(dim, metric);
+      index.add(points, 500);
+
+      for (const k of [5, 70, 600]) {
+        const expected = bruteForce(points, queryRows, dim, metric, Math.min(k, 500));
+        const padded = expected.map((row) => ({
+          indices: [...row.indices, ...new Array<number>(k - row.indices.length).fill(-1)],
+          distances: [...row.distances, ...new Array<number>(k - row.distances.length).fill(metric === 'L2' ? Infinity : -Infinity)],
+        }));
+        expect(rowsOf(index.search(queryRows, 40, k, { threads: 2 }), k)).toEqual(padded);
+        expect(rowsOf(await index.searchParallel(queryRows, 40, k), k)).toEqual(padded);
+      }
+    });
+  });
+
+  // L2 finds candidates with ‖x‖² − 2q·x and re-ranks them exactly; these inputs defeat the expansion's precision,
+  // so the error bound must send the queries to the direct-difference search.
+  test.each([
+    { what: 'points far from the origin, close to each other (cancellation)', offset: 1000, scale: 1e-3 },
+    { what: 'tiny values (float32 underflow in the squares)', offset: 0, scale: 1e-22 },
+    { what: 'huge values (norms beyond the expansion’s safe range)', offset: 0, scale: 1e17 },
+  ])('L2 stays exact for $what', ({ offset, scale }) => {
+    const dim = 6;
+    const shift = (rows: Float32Array): Float32Array => rows.map((value) => offset + scale * value);
+    const points = shift(randomRows(800, dim, 31));
+    const queryRows = shift(randomRows(30, dim, 32));
+    const index = new ExactIndex(dim, 'L2');
+    index.add(points, 800);
+
+    const expected = bruteForce(points, queryRows, dim, 'L2', 6);
+    expect(rowsOf(index.search(queryRows, 30, 6, { threads: 1 }), 6)).toEqual(expected);
+    expect(rowsOf(index.search(queryRows, 30, 6, { threads: 2 }), 6)).toEqual(expected);
+  });
+
+  test('duplicated points: equal distances keep insertion order on every path', () => {
+    const dim = 4;
+    const base = randomRows(50, dim, 41);
+    const points = new Float32Array(50 * 8 * dim);
+    for (let copy = 0; copy < 8; copy++) points.set(base, copy * 50 * dim);
+    const queryRows = randomRows(20, dim, 42);
+    const index = new ExactIndex(dim, 'L2');
+    index.add(points, 400);
+
+    const expected = bruteForce(points, queryRows, dim, 'L2', 20);
+    expect(rowsOf(index.search(queryRows, 20, 20, { threads: 1 }), 20)).toEqual(expected);
+    expect(rowsOf(index.search(queryRows, 20, 20, { threads: 2 }), 20)).toEqual(expected);
+  });
+
+  test('an empty index, and no queries at all', async () => {
+    const empty = new ExactIndex(3, 'L2');
+    const padded = await empty.searchParallel(new Float32Array([1, 2, 3, 4, 5, 6]), 2, 2);
+    expect(Array.from(padded.indices)).toEqual([-1, -1, -1, -1]);
+    expect(Array.from(padded.distances)).toEqual([Infinity, Infinity, Infinity, Infinity]);
+
+    const index = new ExactIndex(3, 'COSINE');
+    index.add(randomRows(10, 3, 1), 10);
+    const none = await index.searchParallel(new Float32Array(0), 0, 4);
+    expect(none.indices).toHaveLength(0);
+    expect(index.search(new Float32Array(0), 0, 4, { threads: 2 }).indices).toHaveLength(0);
+  });
+
+  test('concurrent searches share the index; add() waits until searchParallel settles', async () => {
+    const dim = 8;
+    const points = randomRows(2000, dim, 51);
+    const queryRows = randomRows(200, dim, 52);
+    const index = new ExactIndex(dim, 'L2');
+    index.add(points, 2000);
+    const expected = index.search(queryRows, 200, 5, { threads: 1 });
+
+    const first = index.searchParallel(queryRows, 200, 5);
+    const second = index.searchParallel(queryRows, 200, 5, { threads: 2 });
+    expect(() => index.add(points.subarray(0, dim), 1)).toThrow(/searchParallel/);
+    // A synchronous search meanwhile gets its own scratch memory.
+    expect(index.search(queryRows, 200, 5, { threads: 2 })).toEqual(expected);
+    await expect(first).resolves.toEqual(expected);
+    await expect(second).resolves.toEqual(expected);
+
+    index.add(points.subarray(0, dim), 1);
+    expect(index.size).toBe(2001);
+  });
+
+  test('rejects a thread count that is not a positive integer', async () => {
+    const index = new ExactIndex(2, 'L2');
+    expect(() => index.search(new Float32Array(2), 1, 1, { threads: 0 })).toThrow(/threads must be a positive integer/);
+    await expect(index.searchParallel(new Float32Array(2), 1, 1, { threads: 1.5 })).rejects.toThrow(RangeError);
+  });
+});
+
+test('a k far beyond the stored count costs memory for the stored points only', () => {
+  const index = new ExactIndex(2, 'L2');
+  index.add(new Float32Array([0, 0, 3, 4]), 2);
+  const k = 1_000_000;
+  const result = index.search(new Float32Array([3, 4]), 1, k, { threads: 1 });
+  expect(Array.from(result.indices.subarray(0, 3))).toEqual([1, 0, -1]);
+  expect(Array.from(result.distances.subarray(0, 3))).toEqual([0, 25, Infinity]);
+  expect(result.indices[k - 1]).toBe(-1);
 });
