@@ -1,6 +1,6 @@
 // The one place the local cloud touches the k-NN algorithm (src/knn): the "container" of jobs and endpoints.
 import { InferenceInputError, KnnClientError } from '../../src/knn/errors';
-import { formatInferenceResponse, parseInferenceRequest } from '../../src/knn/inference';
+import { formatInferenceResponse, parseAcceptHeader, parseInferenceRequest } from '../../src/knn/inference';
 import { type KnnModel, packModelArtifact, unpackModelArtifact } from '../../src/knn/model';
 import { predict } from '../../src/knn/predict';
 import { trainKnn } from '../../src/knn/train';
@@ -36,8 +36,9 @@ export const knnAlgorithm = {
   /** Parse → predict → format, as the container's /invocations handler does. */
   invoke(model: unknown, body: Buffer, contentType: string, accept: string, featureDim: number): { body: Buffer; contentType: string } {
     const queries = parseInferenceRequest(body, contentType, featureDim);
-    // verbose is decided by the Accept header inside formatInferenceResponse; neighbours are cheap to keep
-    const predictions = predict(model as KnnModel, queries, { verbose: true });
+    // Neighbour labels and distances only when the caller asked for them (Accept: …; verbose=true).
+    const { verbose } = parseAcceptHeader(accept);
+    const predictions = predict(model as KnnModel, queries, { verbose });
     const response = formatInferenceResponse(predictions, accept);
     return { body: Buffer.from(response.body, 'utf8'), contentType: response.contentType };
   },

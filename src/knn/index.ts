@@ -1,5 +1,6 @@
 // The local k-NN algorithm's public API (the local SageMaker servers use these; see README.md for the deviations).
-export { ExactIndex, type SearchResult } from './engine';
+export { ExactIndex, type SearchOptions, type SearchResult } from './engine';
+export { searchWorkerCount, startSearchWorkers, stopSearchWorkers } from './searchWorkers';
 export { InferenceInputError, KnnClientError, ModelArtifactError } from './errors';
 export {
   type IndexMetric,
