@@ -21,8 +21,7 @@ import { LOCAL, LocalCloud } from '../local/cloud';
 import { knnTrainingJobRequest, pollUntil } from '../local/sagemaker/testkit';
 import { getObjectText, putObject } from '../src/aws/objects';
 import { invokeEndpoint } from '../src/aws/sagemaker';
-import { parseLabelFirstCsv } from '../src/domain/dataset';
-import { computeMetrics, parsePredictions, planBatches } from '../src/domain/evaluation';
+import { computeMetrics, parsePredictions, parseTestChannel, planBatches } from '../src/domain/evaluation';
 import { clusteredCsv } from './data';
 
 export interface EvaluationBenchResult {
@@ -132,9 +131,9 @@ export async function benchEvaluation(options: {
     const start = performance.now();
     const testText = await getObjectText({ bucket, key: 'bench/test/test.csv' });
     const read = performance.now();
-    const test = parseLabelFirstCsv(testText, 'test channel');
+    const test = parseTestChannel(testText, 'test channel');
     const parsed = performance.now();
-    const batches = planBatches(test.features);
+    const batches = planBatches(test.featureLines);
     const planned = performance.now();
     const invocationMs: number[] = [];
     const answers = await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) => {

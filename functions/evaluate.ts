@@ -1,8 +1,7 @@
 import { getObjectJson, getObjectText, putJson, putObject } from '../src/aws/objects';
 import { describeEndpoint, invokeEndpoint } from '../src/aws/sagemaker';
 import { decidePromotion, type Promotion } from '../src/domain/promotion';
-import { parseLabelFirstCsv } from '../src/domain/dataset';
-import { checkQualityGate, computeMetrics, parsePredictions, planBatches, predictionsCsv, type GateResult } from '../src/domain/evaluation';
+import { checkQualityGate, computeMetrics, parsePredictions, parseTestChannel, planBatches, predictionsCsv, type GateResult } from '../src/domain/evaluation';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
@@ -49,8 +48,8 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
     getObjectText({ bucket: run.bucket, key: run.keys.testChannel }),
     getObjectJson<DatasetManifest>({ bucket: run.bucket, key: run.keys.manifest }),
   ]);
-  const test = parseLabelFirstCsv(testText, s3Uri(run.bucket, run.keys.testChannel));
-  const batches = planBatches(test.features);
+  const test = parseTestChannel(testText, s3Uri(run.bucket, run.keys.testChannel));
+  const batches = planBatches(test.featureLines);
   const predictWith = async (endpointName: string) =>
     (
       await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) =>
@@ -102,7 +101,7 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
     ),
     putObject(
       { bucket: run.bucket, key: run.keys.predictions },
-      predictionsCsv(run.predictorType, manifest.featureNames, test.features, test.labels, predicted, manifest.classes),
+      predictionsCsv(run.predictorType, manifest.featureNames, test.featureLines, test.labels, predicted, manifest.classes),
       'text/csv',
     ),
   ]);

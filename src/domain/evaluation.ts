@@ -13,8 +13,50 @@ export interface Batch {
   body: string;
 }
 
-/** Groups test rows into as few text/csv request bodies as the payload limits allow. */
-export function planBatches(features: number[][], maxBytes = MAX_REQUEST_BYTES, maxRows = MAX_ROWS_PER_REQUEST): Batch[] {
+/** The test channel as evaluation needs it: numeric labels, and each row's features as the text the channel holds. */
+export interface TestChannel {
+  labels: number[];
+  /** The features of each row exactly as written (the line after its label): sent to the endpoint as they are. */
+  featureLines: string[];
+  featureCount: number;
+}
+
+/**
+ * Reads a label-first, headerless channel in one pass without converting the features to numbers: they are only
+ * forwarded to the endpoint and into predictions.csv. Rows must all have the same width; labels must be numbers.
+ */
+export function parseTestChannel(text: string, source: string): TestChannel {
+  const labels: number[] = [];
+  const featureLines: string[] = [];
+  let featureCount = -1;
+  let start = 0;
+  let row = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    row += 1;
+    if (line.length === 0) continue;
+    const comma = line.indexOf(',');
+    const label = Number(comma === -1 ? line : line.slice(0, comma));
+    if (comma === -1 || !Number.isFinite(label)) {
+      throw new Error(`${source}: row ${row}: expected a numeric label followed by the features, got "${line.slice(0, 80)}"`);
+    }
+    let commas = 0;
+    for (let i = comma + 1; i < line.length; i++) if (line.charCodeAt(i) === 44) commas += 1;
+    if (featureCount === -1) featureCount = commas + 1;
+    else if (commas + 1 !== featureCount) {
+      throw new Error(`${source}: row ${row}: expected ${featureCount} features like the first row, got ${commas + 1}`);
+    }
+    labels.push(label);
+    featureLines.push(line.slice(comma + 1));
+  }
+  return { labels, featureLines, featureCount: Math.max(featureCount, 0) };
+}
+
+/** Groups test rows (feature text, one row each) into as few text/csv request bodies as the payload limits allow. */
+export function planBatches(featureLines: string[], maxBytes = MAX_REQUEST_BYTES, maxRows = MAX_ROWS_PER_REQUEST): Batch[] {
   const batches: Batch[] = [];
   let lines: string[] = [];
   let bytes = 0;
@@ -26,8 +68,7 @@ export function planBatches(features: number[][], maxBytes = MAX_REQUEST_BYTES, 
     lines = [];
     bytes = 0;
   };
-  for (const row of features) {
-    const line = row.join(',');
+  for (const line of featureLines) {
     const lineBytes = Buffer.byteLength(line) + 1;
     if (lineBytes > maxBytes) throw new Error(`A single test row is ${lineBytes} bytes, above the ${maxBytes}-byte request limit`);
     if (bytes + lineBytes > maxBytes || lines.length >= maxRows) flush();
@@ -111,7 +152,7 @@ export function computeMetrics(
 export function predictionsCsv(
   predictorType: PredictorType,
   featureNames: string[],
-  features: number[][],
+  featureLines: string[],
   truth: number[],
   predicted: number[],
   classes: string[] | null,
@@ -121,10 +162,11 @@ export function predictionsCsv(
     predictorType === 'classifier'
       ? ['row', ...featureNames, 'true_label', 'predicted_label', 'match']
       : ['row', ...featureNames, 'true_value', 'predicted_value', 'error'];
-  const rows = features.map((row, index) =>
-    predictorType === 'classifier'
+  const rows = featureLines.map((line, index) => {
+    const row = line.split(',');
+    return predictorType === 'classifier'
       ? [index, ...row, name(truth[index]), name(predicted[index]), String(truth[index] === predicted[index])]
-      : [index, ...row, truth[index], predicted[index], predicted[index] - truth[index]],
-  );
+      : [index, ...row, truth[index], predicted[index], predicted[index] - truth[index]];
+  });
   return stringify([header, ...rows]);
 }

@@ -65,7 +65,7 @@ export function runArtifacts({ csv, labelColumn, predictorType, runId = 'iris-re
         BillableTimeInSeconds: 97,
       },
     },
-    predictionsCsv: predictionsCsv(predictorType, prepared.featureNames, features, truth, predicted, prepared.classes),
+    predictionsCsv: predictionsCsv(predictorType, prepared.featureNames, features.map((row) => row.join(',')), truth, predicted, prepared.classes),
     preparedDatasetCsv: toLabelFirstCsv(prepared.labels, prepared.features),
     split,
     hyperParameters: { k: '5', sample_size: '1000', predictor_type: predictorType, feature_dim: String(prepared.featureNames.length) },
