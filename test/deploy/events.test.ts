@@ -3,6 +3,7 @@
  * serverless.yml params mirror the code's defaults, and the name-prefix rule of scripts/serverless-vars.js agrees
  * with src/domain/naming.ts. No packaging here: these run in milliseconds.
  */
+import { testStageDefaults } from '../support/stage';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -24,32 +25,9 @@ const config = parse(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'));
 const params: Record<string, string> = config.params.default;
 
 /** The dev stage's defaults, as serverless.yml sets them (region us-east-1). */
-const DEV: StageDefaults = {
-  dataBucket: 'knn-pipeline-dev-data',
-  rawPrefix: 'raw/',
-  runsPrefix: 'runs/',
-  datasetKey: 'raw/iris.csv',
-  namePrefix: 'knnp-dev',
-  labelColumn: 'Species',
-  predictorType: 'classifier',
-  hyperparameters: { k: '1', sample_size: '1000' },
-  split: { testFraction: 0.25, seed: 0 },
-  training: {
-    image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1',
-    roleArn: 'arn:aws:iam::123456789012:role/knn-pipeline-dev-SageMakerExecutionRole',
-    instanceType: 'ml.m5.large',
-    instanceCount: 1,
-    volumeSizeInGB: 5,
-    maxRuntimeInSeconds: 3600,
-  },
-  hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
-  qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
-  maxDatasetBytes: 268435456,
-  crossValidationFolds: 0,
-  serve: { enabled: false, keep: 2 },
-  security: {},
-  notificationBus: 'default',
-};
+const DEV: StageDefaults = testStageDefaults({
+  training: { ...testStageDefaults().training, roleArn: 'arn:aws:iam::123456789012:role/knn-pipeline-dev-SageMakerExecutionRole' },
+});
 
 const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate', 'crossValidation'];
 const HYPERPARAMETERS = [

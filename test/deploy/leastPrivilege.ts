@@ -19,6 +19,7 @@ import { parse } from 'yaml';
 import { foldLayout, foldTrainingJobName, s3Uri, servingEndpointName, type SageMakerNames } from '../../src/domain/naming';
 import { MAX_FOLDS, resolveRunConfig, type RunConfig, type StageDefaults } from '../../src/domain/runConfig';
 import { sageMakerRequests, trainingJobRequest } from '../../src/domain/sageMakerRequests';
+import { testStageDefaults } from '../support/stage';
 import { PROJECT_DIR, normaliseStatement, resourceText, roleStatements, type NormalStatement, type Template } from './helpers';
 import { analyseHandler, requiredActions, type HandlerAnalysis } from './sdkCalls';
 
@@ -132,33 +133,14 @@ function sortedUnique(values: Iterable<string>): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 
 export function stageDefaults(): StageDefaults {
-  return {
+  const base = testStageDefaults();
+  return testStageDefaults({
     dataBucket: 'knn-pipeline-test-data',
-    rawPrefix: RAW,
-    runsPrefix: RUNS,
-    datasetKey: 'raw/iris.csv',
     namePrefix: PREFIX,
-    labelColumn: 'Species',
-    predictorType: 'classifier',
-    hyperparameters: { k: '1', sample_size: '1000' },
-    split: { testFraction: 0.25, seed: 0 },
-    crossValidationFolds: 0,
     serve: { enabled: true, keep: 2 },
-    training: {
-      image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1',
-      // The template's notation, so that iam:PassRole can be compared with the statement's Resource.
-      roleArn: 'GetAtt:SageMakerExecutionRole.Arn',
-      instanceType: 'ml.m5.large',
-      instanceCount: 1,
-      volumeSizeInGB: 5,
-      maxRuntimeInSeconds: 3600,
-    },
-    hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
-    qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
-    maxDatasetBytes: 268435456,
-    security: {},
-    notificationBus: 'default',
-  };
+    // The template's notation, so that iam:PassRole can be compared with the statement's Resource.
+    training: { ...base.training, roleArn: 'GetAtt:SageMakerExecutionRole.Arn' },
+  });
 }
 
 const s3Event = (key: string) => ({

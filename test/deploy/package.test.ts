@@ -3,6 +3,7 @@
  * runtimes, one least-privilege role per function, the IAM statements of every role, the state machine built from
  * the one definition file, the three triggers plus the janitor rule, the data bucket, and the bundles.
  */
+import { testStageDefaults } from '../support/stage';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -350,32 +351,12 @@ describe('functions', () => {
   });
 
   test('every function gets every STAGE_ENV variable, and they decode to the stage defaults', () => {
-    const expected: StageDefaults = {
+    const expected: StageDefaults = testStageDefaults({
       dataBucket: 'knn-pipeline-test-data',
-      rawPrefix: 'raw/',
-      runsPrefix: 'runs/',
-      datasetKey: 'raw/iris.csv',
       namePrefix: PREFIX,
-      labelColumn: 'Species',
-      predictorType: 'classifier',
-      hyperparameters: { k: '1', sample_size: '1000' },
-      split: { testFraction: 0.25, seed: 0 },
-      training: {
-        image: KNN_IMAGE_US_EAST_1,
-        roleArn: 'arn:aws:iam::123456789012:role/sagemaker',
-        instanceType: 'ml.m5.large',
-        instanceCount: 1,
-        volumeSizeInGB: 5,
-        maxRuntimeInSeconds: 3600,
-      },
-      hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
-      qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
-      maxDatasetBytes: 268435456,
-      crossValidationFolds: 0,
-      serve: { enabled: false, keep: 2 },
-      security: {},
-      notificationBus: 'default',
-    };
+      training: { ...testStageDefaults().training, image: KNN_IMAGE_US_EAST_1, roleArn: 'arn:aws:iam::123456789012:role/sagemaker' },
+    });
+
     for (const name of FUNCTION_NAMES) {
       const variables: Record<string, any> = fn(name).Properties.Environment.Variables;
       for (const variable of Object.values(STAGE_ENV)) expect(Object.keys(variables)).toContain(variable);
