@@ -58,3 +58,9 @@ export function renderCrossValidation(summary: {
   );
   return `Cross-validation\n${table(rows, (c) => c > 0)}\n${summary.message}`;
 }
+
+/** Serving mode: which model serves after the run, and why. */
+export function renderServing(serving: { decision: string; reason: string; outcome: string | null; message: string | null }): string {
+  const verdict = serving.outcome ?? (serving.decision === 'keep' ? 'kept the champion' : serving.decision);
+  return `Serving: ${verdict}\n  ${serving.message ?? serving.reason}`;
+}

@@ -10,7 +10,7 @@ import { LocalCloud, LOCAL, type StageParams } from '../local/cloud';
 import type { ExecutionRecord } from '../local/stepfunctions/runner';
 import { progressPrinter, stateTimeline, formatDuration } from './progress';
 import { runFromHistory, stateOutput } from './summary';
-import { renderCrossValidation, renderMetrics, renderValidationTable } from './render';
+import { renderCrossValidation, renderMetrics, renderServing, renderValidationTable } from './render';
 import { exportRunArtifacts } from './artifacts';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -26,6 +26,7 @@ export interface LocalRunOptions {
   seed?: Setting;
   testFraction?: Setting;
   folds?: Setting;
+  serve?: boolean;
   json?: boolean;
   dir: string;
 }
@@ -36,6 +37,7 @@ export function program(): Command {
     .option('--data <file>', 'CSV file with a header row and a label column', path.join(PROJECT_ROOT, 'data/iris.csv'));
   return addRunOptions(command)
     .option('--folds <k>', 'k-fold cross-validation (2-20 folds) before training the final model', integer('folds', 2))
+    .option('--serve', 'serving mode: promote the model to the stable endpoint if it passes the gate and beats the current one')
     .option('--json', 'print one JSON summary on stdout and nothing else')
     .option('--dir <dir>', 'where the local cloud keeps its data', path.join(PROJECT_ROOT, '.local-cloud'));
 }
@@ -51,6 +53,7 @@ function stageParams(options: LocalRunOptions): StageParams {
     splitSeed: text(options.seed),
     testFraction: text(options.testFraction),
     crossValidationFolds: text(options.folds),
+    serve: options.serve ? 'true' : undefined,
   };
 }
 
@@ -108,6 +111,7 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
       metrics: run.keys.metrics,
       predictions: run.keys.predictions,
       report: run.keys.report,
+      serving: run.keys.serving,
     };
     const localRoot = path.join(options.dir, 'runs', run.runId);
     const exported = await exportRunArtifacts(run.bucket, run.keys.root, localRoot);
@@ -121,6 +125,15 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
       summary.classes = metricsFile.classes;
       summary.gate = metricsFile.gate;
       if (metricsFile.crossValidation) summary.crossValidation = metricsFile.crossValidation;
+      if (metricsFile.promotion && metricsFile.promotion.decision !== 'off') {
+        const recorded = await getObjectJson<any>({ bucket: run.bucket, key: run.keys.serving }).catch(() => undefined);
+        summary.serving = {
+          decision: metricsFile.promotion.decision,
+          reason: metricsFile.promotion.reason,
+          outcome: recorded?.outcome ?? null,
+          message: recorded?.message ?? null,
+        };
+      }
       summary.predictions = await getObjectText({ bucket: run.bucket, key: run.keys.predictions });
     } catch {
       // No evaluation was written (the run failed before Evaluate).
@@ -134,6 +147,7 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
   if (summary.predictions) log(`\n${renderValidationTable(summary.predictions)}`);
   if (summary.crossValidation) log(`\n${renderCrossValidation(summary.crossValidation)}`);
   if (summary.metrics) log(`\n${renderMetrics(summary.metrics, summary.classes ?? null, summary.gate)}`);
+  if (summary.serving) log(`\n${renderServing(summary.serving)}`);
   log(`\nExecution ${record.name}: ${record.status} in ${formatDuration(summary.durationMs)}`);
   if (record.status !== 'SUCCEEDED') log(`  ${record.error}: ${record.cause}`);
   if (run) {

@@ -28,6 +28,10 @@ export const handler = async ({ run, executionArn }: ReportEvent): Promise<Repor
     getObjectText(ref(run.keys.preparedDataset)),
     getObjectJson<SplitArtifact>(ref(run.keys.split)),
   ]);
+  // Only serving-mode runs record serving.json; without ListBucket a missing key answers 403, so any failure means none.
+  const serving = metrics.promotion && metrics.promotion.decision !== 'off'
+    ? await getObjectJson<{ outcome?: string; message?: string }>(ref(run.keys.serving)).catch(() => null)
+    : null;
   let executionPath;
   if (executionArn) {
     try {
@@ -46,6 +50,7 @@ export const handler = async ({ run, executionArn }: ReportEvent): Promise<Repor
       split,
       hyperParameters: run.training.hyperParameters,
       executionPath,
+      serving,
       cost: costFromRun(run, metrics.training?.BillableTimeInSeconds, executionPath),
       generatedAt: new Date().toISOString(),
     }),

@@ -29,6 +29,10 @@ export interface Evaluation {
   classes: string[] | null;
   gate: { metric: string; threshold: number; value: number; passed: boolean; message: string } | null;
   testRows?: number;
+  /** Cross-validation per fold and mean ± std, when the run asked for it. */
+  crossValidation?: { perFold: { fold: number; trainRows: number; testRows: number; metrics: Record<string, number> }[]; message: string } | null;
+  /** Serving mode: the decision Evaluate took, and what RecordPromotion verified serves afterwards. */
+  serving?: { decision: string; reason: string; outcome: string | null; message: string | null } | null;
 }
 
 export interface RunReport extends Evaluation {
@@ -102,8 +106,25 @@ async function exists(target: Target, key: string): Promise<boolean> {
 export async function readEvaluation(target: Target, run: RunConfig): Promise<Evaluation> {
   const text = await readObject(target, run.keys.metrics);
   if (!text) return { metrics: null, classes: null, gate: null };
-  const file = JSON.parse(text) as { metrics?: Record<string, any>; classes?: string[] | null; gate?: Evaluation['gate']; testRows?: number };
-  return { metrics: file.metrics ?? null, classes: file.classes ?? null, gate: file.gate ?? null, testRows: file.testRows };
+  const file = JSON.parse(text) as {
+    metrics?: Record<string, any>;
+    classes?: string[] | null;
+    gate?: Evaluation['gate'];
+    testRows?: number;
+    crossValidation?: Evaluation['crossValidation'];
+    promotion?: { decision: string; reason: string };
+  };
+  const promotion = file.promotion && file.promotion.decision !== 'off' ? file.promotion : undefined;
+  const recorded = promotion ? await readObject(target, run.keys.serving) : undefined;
+  const outcome = recorded ? (JSON.parse(recorded) as { outcome?: string; message?: string }) : undefined;
+  return {
+    metrics: file.metrics ?? null,
+    classes: file.classes ?? null,
+    gate: file.gate ?? null,
+    testRows: file.testRows,
+    crossValidation: file.crossValidation ?? null,
+    serving: promotion ? { decision: promotion.decision, reason: promotion.reason, outcome: outcome?.outcome ?? null, message: outcome?.message ?? null } : null,
+  };
 }
 
 export async function readPredictions(target: Target, run: RunConfig): Promise<string | undefined> {
@@ -147,7 +168,7 @@ function artifactKeys(run: RunConfig): Record<string, string> {
     metrics: run.keys.metrics,
     predictions: run.keys.predictions,
     report: run.keys.report,
-    summary: run.keys.summary,
+    serving: run.keys.serving,
   };
 }
 

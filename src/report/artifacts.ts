@@ -34,6 +34,7 @@ export interface MetricsArtifact {
   gate?: GateResult | null;
   training?: TrainingArtifact | null;
   crossValidation?: CrossValidationSummary | null;
+  promotion?: { decision: string; reason: string } | null;
   evaluatedAt?: string;
 }
 
@@ -59,5 +60,7 @@ export interface RunArtifacts {
   hyperParameters?: Record<string, string>;
   executionPath?: ExecutionStep[];
   cost?: CostInput;
+  /** runs/<runId>/serving.json, when serving mode recorded an outcome. */
+  serving?: { outcome?: string; message?: string } | null;
   generatedAt?: string;
 }

@@ -104,6 +104,15 @@ export function reportInputFromArtifacts(artifacts: RunArtifacts): RunReportInpu
     outcome,
     gate: metrics.gate ?? null,
     crossValidation: metrics.crossValidation ?? null,
+    serving:
+      metrics.promotion && metrics.promotion.decision !== 'off'
+        ? {
+            decision: metrics.promotion.decision,
+            reason: metrics.promotion.reason,
+            outcome: artifacts.serving?.outcome ?? null,
+            message: artifacts.serving?.message ?? null,
+          }
+        : null,
     ...(artifacts.executionPath ? { executionPath: artifacts.executionPath } : {}),
     ...(artifacts.cost ? { cost: artifacts.cost } : {}),
   };

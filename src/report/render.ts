@@ -8,6 +8,7 @@ import { evaluationChartSection, metricsSection } from './sections/evaluation';
 import { validationSection } from './sections/validation';
 import { executionSection } from './sections/execution';
 import { costSection } from './sections/cost';
+import { servingSection } from './sections/serving';
 import { headerHtml } from './sections/header';
 import { REPORT_CSS } from './style';
 import type { RunReportInput } from './types';
@@ -16,7 +17,7 @@ import type { RunReportInput } from './types';
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
 
 export async function renderRunReport(input: RunReportInput): Promise<string> {
-  const sections = await Promise.all([
+  const parts = await Promise.all([
     datasetSection(input),
     scatterMatrixSection(input),
     splitSection(input),
@@ -25,9 +26,11 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
     evaluationChartSection(input),
     metricsSection(input),
     validationSection(input),
+    servingSection(input),
     executionSection(input),
     costSection(input),
   ]);
+  const sections = parts.filter((part): part is NonNullable<typeof part> => part !== null);
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -115,4 +115,13 @@ export interface RunReportInput {
   cost?: CostInput;
   /** Per-fold and mean ± std scores when the run cross-validated (metrics.json crossValidation). */
   crossValidation?: CrossValidationSummary | null;
+  /** Serving mode: the promotion decision and, when recorded, what serves afterwards (serving.json). */
+  serving?: ServingSummary | null;
+}
+
+export interface ServingSummary {
+  decision: string;
+  reason: string;
+  outcome: string | null;
+  message: string | null;
 }

@@ -6,7 +6,7 @@ import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import type { LocalCloud } from '../../local/cloud';
 import type { ExecutionRecord } from '../../local/stepfunctions/runner';
 import { runFromHistory, stateOutput } from '../../cli/summary';
-import { IRIS, putRaw, startCloud, visitedStates } from '../support/localCloud';
+import { getBytes, IRIS, putRaw, startCloud, visitedStates } from '../support/localCloud';
 
 let cloud: LocalCloud;
 let stop: () => Promise<void>;
@@ -52,6 +52,12 @@ test('first promotion: the stable endpoint is created with the run’s model; on
   expect(visitedStates(first.record)).toEqual(expect.arrayContaining(['CreateServingConfig', 'CreateServingEndpoint', 'RecordPromotion', 'CleanUp']));
   expect(await servingConfig()).toBe(first.names.serve);
   expect(resources()).toEqual({ endpoints: [SERVING], endpointConfigs: [first.names.serve], models: [first.names.model] });
+  // The run records which model serves and why: serving.json and the report.
+  const run = runFromHistory(first.record)!;
+  expect(JSON.parse((await getBytes(run.keys.serving)).toString())).toMatchObject({ outcome: 'promoted', succeeded: true, servingConfig: first.names.serve });
+  const report = (await getBytes(run.keys.report)).toString();
+  expect(report).toContain('<section id="serving">');
+  expect(report).toContain('first promotion: the stable endpoint was created with this model');
 });
 
 test('a better model is promoted in place with UpdateEndpoint; the previous config is retained for rollback', async () => {

@@ -1,6 +1,6 @@
 // `knn-pipeline show RUN`: one run in full — execution, states, SageMaker resources, metrics, confusion matrix,
 // validation table and where its artifacts are.
-import { renderMetrics, renderValidationTable } from '../../render';
+import { renderCrossValidation, renderMetrics, renderServing, renderValidationTable } from '../../render';
 import { executionHistory, resolveExecution, runConfigFromHistory } from '../executions';
 import { formatDate, formatDuration, statusLabel, table } from '../format';
 import { EXIT, type Io } from '../io';
@@ -45,7 +45,9 @@ export function renderReport(report: RunReport, predictions: string | undefined,
   }
   sections.push(overview.map(([label, value]) => `${label.padEnd(13)}${value}`).join('\n'));
   sections.push(`States\n${table(['STATE', 'TYPE', 'RESULT', 'VISITS', 'TIME'], report.states.map(stateRow), [3, 4])}`);
+  if (report.crossValidation) sections.push(renderCrossValidation(report.crossValidation));
   if (report.metrics) sections.push(renderMetrics(report.metrics, report.classes, report.gate));
+  if (report.serving) sections.push(renderServing(report.serving));
   if (predictions) sections.push(renderValidationTable(predictions, maxRows));
   const artifacts = Object.entries(report.artifacts);
   if (artifacts.length) sections.push(renderArtifacts(report));

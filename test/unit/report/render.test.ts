@@ -219,3 +219,18 @@ describe('cross-validation section', () => {
     expect(cvSection).toContain('0.8667');
   });
 });
+
+describe('serving section', () => {
+  test('appears only in serving mode, with the decision, the outcome and a warning for a rollback', async () => {
+    const base = reportInputFromArtifacts(irisArtifacts());
+    expect(await renderRunReport(base)).not.toContain('<section id="serving">');
+    const html = await renderRunReport({
+      ...base,
+      serving: { decision: 'promote', reason: 'Promoted: accuracy 0.97 vs 0.95', outcome: 'rolled-back', message: 'Promotion rolled back: …' },
+    });
+    const part = sectionHtml(html, 'serving');
+    expect(part).toContain('promoted: at least as good as the model serving before');
+    expect(part).toContain('rolled-back');
+    expect(part).toContain('class="warning"');
+  });
+});
