@@ -2,7 +2,7 @@
 import { InferenceInputError, KnnClientError } from '../../src/knn/errors';
 import { formatInferenceResponse, parseAcceptHeader, parseInferenceRequest } from '../../src/knn/inference';
 import { type KnnModel, packModelArtifact, unpackModelArtifact } from '../../src/knn/model';
-import { predict } from '../../src/knn/predict';
+import { predictAsync } from '../../src/knn/predict';
 import { trainKnn } from '../../src/knn/train';
 
 export interface KnnTrainingOutput {
@@ -33,12 +33,12 @@ export const knnAlgorithm = {
     return (model as KnnModel).dim;
   },
 
-  /** Parse → predict → format, as the container's /invocations handler does. */
-  invoke(model: unknown, body: Buffer, contentType: string, accept: string, featureDim: number): { body: Buffer; contentType: string } {
+  /** Parse → predict → format, as the container's /invocations handler does; the search runs off the event loop. */
+  async invoke(model: unknown, body: Buffer, contentType: string, accept: string, featureDim: number): Promise<{ body: Buffer; contentType: string }> {
     const queries = parseInferenceRequest(body, contentType, featureDim);
     // Neighbour labels and distances only when the caller asked for them (Accept: …; verbose=true).
     const { verbose } = parseAcceptHeader(accept);
-    const predictions = predict(model as KnnModel, queries, { verbose });
+    const predictions = await predictAsync(model as KnnModel, queries, { verbose });
     const response = formatInferenceResponse(predictions, accept);
     return { body: Buffer.from(response.body, 'utf8'), contentType: response.contentType };
   },

@@ -64,7 +64,7 @@ async function handleInvocation(context: LocalSageMakerContext, request: Incomin
       Accept: invocation.accept,
     });
     if (fault) throw fault;
-    const result = invokeEndpoint(context, invocation);
+    const result = await invokeEndpoint(context, invocation);
     response.writeHead(200, {
       'Content-Type': result.contentType,
       'Content-Length': result.body.length,

@@ -24,7 +24,7 @@ export interface InvocationResult {
 
 const validationError = (message: string) => new SageMakerApiError('ValidationError', message);
 
-export function invokeEndpoint(context: LocalSageMakerContext, request: InvocationRequest): InvocationResult {
+export async function invokeEndpoint(context: LocalSageMakerContext, request: InvocationRequest): Promise<InvocationResult> {
   if (request.endpointName.length > 63) {
     throw validationError(
       `1 validation error detected: Value '${request.endpointName}' at 'endpointName' failed to satisfy constraint: Member must have length less than or equal to 63`,
@@ -42,7 +42,7 @@ export function invokeEndpoint(context: LocalSageMakerContext, request: Invocati
   const variant = chooseVariant(endpoint.deployedVariants, request.targetVariant, endpoint.name);
   const accept = request.accept?.trim() || 'application/json';
   try {
-    const response = knnAlgorithm.invoke(variant.model, request.body, request.contentType ?? 'application/octet-stream', accept, variant.featureDim);
+    const response = await knnAlgorithm.invoke(variant.model, request.body, request.contentType ?? 'application/octet-stream', accept, variant.featureDim);
     return { ...response, variantName: variant.variantName };
   } catch (error) {
     throw modelError(context, endpoint.name, variant.variantName, error);

@@ -80,3 +80,13 @@ describe('predict', () => {
     expect(predict(m, [[1]])[0].predicted_label).toBe(1);
   });
 });
+
+describe('predictAsync', () => {
+  test('gives exactly what predict gives (search on the worker threads)', async () => {
+    const { predictAsync } = await import('../../../src/knn/predict');
+    const points = Array.from({ length: 3000 }, (_, i) => [Math.sin(i) * 10, Math.cos(i * 0.7) * 10, (i % 17) - 8]);
+    const m = model(points.flat(), points.map((_, i) => i % 4), { k: 5, dim: 3 });
+    const queries = Array.from({ length: 2000 }, (_, i) => [Math.cos(i) * 9, Math.sin(i * 1.3) * 9, (i % 11) - 5]);
+    expect(await predictAsync(m, queries, { verbose: true })).toEqual(predict(m, queries, { verbose: true }));
+  });
+});
