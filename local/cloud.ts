@@ -68,7 +68,8 @@ export function localEnvironment(params: StageParams = {}): Record<string, strin
 /**
  * The embedded cloud: local S3, local SageMaker (control plane + runtime) and the local Step Functions
  * interpreter running statemachine/ unchanged, wired like the deployed stage — an object put under raw/
- * starts an execution with the S3 Object Created event, and a failed, stopped or timed-out execution runs the janitor.
+ * starts an execution with the S3 Object Created event, and every finished execution runs the janitor (cleanup after a
+ * failure, stop or timeout; the run-outcome notification).
  */
 export class LocalCloud {
   readonly janitorRuns: JanitorRun[] = [];
