@@ -142,6 +142,14 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
   const resources = cloud.sageMaker.listResources();
   summary.leftovers = { endpoints: resources.endpoints, endpointConfigs: resources.endpointConfigs, models: resources.models };
 
+  const sampleSize = Number(run?.training.hyperParameters.sample_size);
+  if (split && sampleSize < split.train) {
+    summary.sampledTrainingRows = sampleSize;
+    log(
+      `\nNote: sample_size ${sampleSize} < ${split.train} training rows, so the index holds a seeded random sample of them ` +
+        `(as SageMaker's k-NN does); pass --sample-size ${split.train} to index every training row.`,
+    );
+  }
   const scoreLines = (summary.trainingLog as string[]).filter((line) => line.includes('#test_score'));
   if (scoreLines.length) log(`\nTraining log (${run?.names.trainingJob}):\n${scoreLines.map((l) => `  ${l}`).join('\n')}`);
   if (summary.predictions) log(`\n${renderValidationTable(summary.predictions)}`);
