@@ -21,7 +21,8 @@ import { LOCAL, LocalCloud } from '../local/cloud';
 import { knnTrainingJobRequest, pollUntil } from '../local/sagemaker/testkit';
 import { getObjectText, putObject } from '../src/aws/objects';
 import { invokeEndpoint } from '../src/aws/sagemaker';
-import { computeMetrics, parsePredictions, parseTestChannel, planBatches } from '../src/domain/evaluation';
+import { mapWithConcurrency } from '../src/domain/concurrency';
+import { MAX_CONCURRENT_INVOCATIONS, computeMetrics, parsePredictions, parseTestChannel, planBatches } from '../src/domain/evaluation';
 import { clusteredCsv } from './data';
 
 export interface EvaluationBenchResult {
@@ -46,22 +47,7 @@ export interface EvaluationBenchResult {
   accuracy: number;
 }
 
-/** evaluate.ts's concurrency: a few requests in flight to hide latency. */
-const MAX_CONCURRENT_INVOCATIONS = 4;
 
-async function mapWithConcurrency<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]);
-      }
-    }),
-  );
-  return results;
-}
 
 // Cluster spread for which a k-NN with 10,000 sampled points scores about 0.95: a task neither trivial nor hopeless.
 const CLUSTER_SPREAD = 3;

@@ -1,10 +1,11 @@
 import { getObjectJson, getObjectText, putJson, putObject } from '../src/aws/objects';
 import { describeEndpoint, invokeEndpoint } from '../src/aws/sagemaker';
 import { decidePromotion, type Promotion } from '../src/domain/promotion';
-import { checkQualityGate, computeMetrics, parsePredictions, parseTestChannel, planBatches, predictionsCsv, type GateResult } from '../src/domain/evaluation';
+import { MAX_CONCURRENT_INVOCATIONS, checkQualityGate, computeMetrics, parsePredictions, parseTestChannel, planBatches, predictionsCsv, type GateResult } from '../src/domain/evaluation';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
+import { mapWithConcurrency } from '../src/domain/concurrency';
 import type { DatasetManifest } from './prepare';
 import { summariseCrossValidation, type CrossValidationSummary, type FoldResult } from '../src/domain/crossValidation';
 
@@ -26,21 +27,7 @@ export interface EvaluateResult {
   predictionsUri: string;
 }
 
-/** Few enough parallel calls to stay polite to one endpoint instance, enough to hide latency. */
-const MAX_CONCURRENT_INVOCATIONS = 4;
 
-async function mapWithConcurrency<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
 
 export const handler = async ({ run, training, crossValidation }: EvaluateEvent): Promise<EvaluateResult> => {
   logger.appendKeys({ runId: run.runId });

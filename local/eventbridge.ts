@@ -1,7 +1,7 @@
 // Local EventBridge: PutEvents over the JSON 1.1 protocol; events are kept for people and tests to read.
 import { randomUUID } from 'node:crypto';
+import { listenOnLoopback } from './listen';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 export interface PublishedEvent {
   id: string;
@@ -69,8 +69,7 @@ export async function startLocalEventBridge(options: { port?: number } = {}): Pr
     });
     reply(response, 200, { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     events,

@@ -1,6 +1,6 @@
 // Local SageMaker: control plane + runtime on one 127.0.0.1 port, training and serving the k-NN in-process.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../listen';
 import { mkdirSync } from 'node:fs';
 import { DEFAULT_TIMING, ResourceStore, Scheduler, type LocalSageMakerContext, type LocalSageMakerTiming } from './context';
 import { FaultInjectorImpl, type FaultInjector } from './faults';
@@ -47,14 +47,7 @@ export async function startLocalSageMaker(options: LocalSageMakerOptions): Promi
   };
 
   const server = createServer(createRequestHandler(context));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port);
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,8 +1,8 @@
 // The Step Functions API (JSON 1.0 over HTTP on 127.0.0.1) for the local state machine, so @aws-sdk/client-sfn, the
 // AWS CLI (`--endpoint-url`) and `knn-pipeline --local` talk to the local cloud exactly as they talk to AWS.
 import { randomUUID } from 'node:crypto';
+import { listenOnLoopback } from '../listen';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ExecutionRecord, ExecutionStatus, LocalExecution, LocalStateMachine } from './runner';
 import { apiHistory, taskResources, type ApiHistoryEvent } from './history';
 
@@ -52,14 +52,7 @@ export async function startStepFunctionsApi(options: StepFunctionsApiOptions): P
       send(response, 500, { __type: 'InternalFailure', message: String(error) });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port);
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,

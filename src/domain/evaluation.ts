@@ -4,6 +4,8 @@ import type { PredictorType, RunConfig } from './runConfig';
 
 /** InvokeEndpoint accepts at most 6 MiB each way; stay clearly below it. */
 export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+/** Few enough parallel InvokeEndpoint calls to stay polite to one endpoint instance, enough to hide latency. */
+export const MAX_CONCURRENT_INVOCATIONS = 4;
 /** A prediction such as {"predicted_label":12.0} costs about 30 bytes of response; bound rows so replies fit too. */
 export const MAX_ROWS_PER_REQUEST = Math.floor((5 * 1024 * 1024) / 40);
 
