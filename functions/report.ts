@@ -1,9 +1,8 @@
-import { executionHistory } from '../src/aws/executions';
+import { executionHistory, stateVisits } from '../src/aws/executions';
 import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import { costFromRun, renderRunReport, reportInputFromArtifacts, type ManifestArtifact, type MetricsArtifact, type SplitArtifact } from '../src/report';
-import { executionPathFromHistory } from '../src/report/executionPath';
 import { logger } from '../src/log/logger';
 
 export interface ReportEvent {
@@ -35,7 +34,14 @@ export const handler = async ({ run, executionArn }: ReportEvent): Promise<Repor
   let executionPath;
   if (executionArn) {
     try {
-      executionPath = executionPathFromHistory(await executionHistory(executionArn));
+      // The Report state itself is still running: the path is everything before it.
+      const visits = stateVisits(await executionHistory(executionArn)).filter((visit) => visit.status !== 'running');
+      executionPath = visits.map((visit) => ({
+        state: visit.name,
+        status: visit.status,
+        durationMs: visit.exitedAt ? visit.exitedAt.getTime() - visit.enteredAt.getTime() : null,
+        ...(visit.error ? { error: visit.error } : {}),
+      }));
     } catch (error) {
       // The report is still worth having without the path; say why it is missing.
       logger.warn('Execution history unavailable; the report leaves out the execution path', { error: String(error) });
