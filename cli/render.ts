@@ -1,10 +1,9 @@
+import { table } from './operate/format';
 import { parse } from 'csv-parse/sync';
 
-function table(rows: string[][], alignRight: (column: number) => boolean): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  return rows
-    .map((row) => row.map((cell, c) => (alignRight(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd())
-    .join('\n');
+/** Rows (header first) as an aligned text table; the columns `alignRight` picks are right-aligned. */
+function grid(rows: string[][], alignRight: (column: number) => boolean): string {
+  return table(rows[0], rows.slice(1), rows[0].map((_, c) => c).filter(alignRight));
 }
 
 function fixed(value: unknown, digits = 4): string {
@@ -25,7 +24,7 @@ export function renderValidationTable(predictionsCsv: string, maxRows = 60): str
   const title = `Validation (${body.length} test rows${wrong !== undefined ? `, ${wrong} wrong` : ''})`;
   const more = body.length > maxRows ? `\n… ${body.length - maxRows} more rows in predictions.csv` : '';
   const numeric = new Set(header.map((h, c) => (body.every((row) => row[c] === '' || Number.isFinite(Number(row[c]))) ? c : -1)));
-  return `${title}\n${table([header, ...shown], (c) => numeric.has(c))}${more}`;
+  return `${title}\n${grid([header, ...shown], (c) => numeric.has(c))}${more}`;
 }
 
 export function renderMetrics(metrics: any, classes: string[] | null, gate: any): string {
@@ -36,11 +35,11 @@ export function renderMetrics(metrics: any, classes: string[] | null, gate: any)
     const perClass = [['class', 'precision', 'recall', 'f1', 'support']].concat(
       metrics.perClass.map((c: any) => [c.label, fixed(c.precision), fixed(c.recall), fixed(c.f1), String(c.support)]),
     );
-    lines.push('', table(perClass, (c) => c > 0));
+    lines.push('', grid(perClass, (c) => c > 0));
     const matrix = [['true \\ predicted', ...names]].concat(
       metrics.confusionMatrix.map((row: number[], i: number) => [names[i], ...row.map(String)]),
     );
-    lines.push('', 'Confusion matrix (rows: true class, columns: predicted class)', table(matrix, (c) => c > 0));
+    lines.push('', 'Confusion matrix (rows: true class, columns: predicted class)', grid(matrix, (c) => c > 0));
   } else {
     lines.push(`MSE ${fixed(metrics.mse)}   RMSE ${fixed(metrics.rmse)}   MAE ${fixed(metrics.mae)}   R² ${fixed(metrics.r2)}`);
   }
@@ -56,7 +55,7 @@ export function renderCrossValidation(summary: {
   const rows = [['fold', 'train', 'test', ...names]].concat(
     summary.perFold.map((f) => [String(f.fold), String(f.trainRows), String(f.testRows), ...names.map((n) => fixed(f.metrics[n]))]),
   );
-  return `Cross-validation\n${table(rows, (c) => c > 0)}\n${summary.message}`;
+  return `Cross-validation\n${grid(rows, (c) => c > 0)}\n${summary.message}`;
 }
 
 /** Serving mode: which model serves after the run, and why. */
