@@ -16,7 +16,7 @@ export interface IntegrationContext {
 
 /** Plain JSON, as values cross a Step Functions state boundary (Dates become epoch milliseconds, like .sync output). */
 function toStateJson(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (key, v) => (key === '$metadata' ? undefined : v)), (_key, v) => v);
+  return JSON.parse(JSON.stringify(value, (key, v) => (key === '$metadata' ? undefined : v)));
 }
 
 function withEpochMillis(value: unknown): unknown {

@@ -1,4 +1,4 @@
-import type { StageDefaults } from '../../src/domain/runConfig';
+import { InputValidationError, type StageDefaults } from '../../src/domain/runConfig';
 
 export function testStageDefaults(overrides: Partial<StageDefaults> = {}): StageDefaults {
   return {
@@ -50,4 +50,15 @@ export function s3Event(key: string, extra: Record<string, unknown> = {}) {
       reason: 'PutObject',
     },
   };
+}
+
+/** The problems an InputValidationError lists (fails when the call does not throw one). */
+export function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InputValidationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected an InputValidationError');
 }

@@ -1,19 +1,10 @@
-import { InputValidationError, resolveRunConfig } from '../../../src/domain/runConfig';
+import { resolveRunConfig } from '../../../src/domain/runConfig';
 import { SAGEMAKER_NAME_PATTERN } from '../../../src/domain/naming';
-import { s3Event, testStageDefaults } from '../../support/stage';
+import { problemsOf, s3Event, testStageDefaults } from '../../support/stage';
 
 const defaults = testStageDefaults();
 const execution = { name: '0c6f0e2a-7d8f-4b8e-9c55-2b7f0d5e8a11' };
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputValidationError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InputValidationError');
-}
 
 describe('console input', () => {
   test("the console's default input runs with the stage defaults", () => {

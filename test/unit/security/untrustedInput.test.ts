@@ -22,7 +22,7 @@ import {
 } from '../../../src/domain/naming';
 import { InputValidationError, MAX_FOLDS, resolveRunConfig, type RunConfig } from '../../../src/domain/runConfig';
 import { sageMakerRequests, trainingJobRequest } from '../../../src/domain/sageMakerRequests';
-import { s3Event, testStageDefaults } from '../../support/stage';
+import { problemsOf, s3Event, testStageDefaults } from '../../support/stage';
 
 const defaults = testStageDefaults();
 const BUCKET = defaults.dataBucket;
@@ -162,15 +162,6 @@ function expectContained(run: RunConfig): void {
   expect(fold.TrainingJobName).toMatch(SAGEMAKER_NAME_PATTERN);
 }
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputValidationError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InputValidationError');
-}
 
 describe('S3 events (EventBridge Object Created): the key is untrusted', () => {
   test.each(RAW_KEYS.map((key) => [JSON.stringify(key).slice(0, 70), key]))('accepted, contained: %s', (_label, key) => {
