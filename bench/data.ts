@@ -13,9 +13,18 @@ export function uniformRows(count: number, dim: number, seed: number): Float32Ar
  * Label-first CSV rows (no header) drawn from `classes` Gaussian clusters (standard deviation `spread`, centres
  * uniform in [0, 10)^dim, depending only on `seed`) in `dim` dimensions, values with 4 decimals.
  */
-export function clusteredCsv(rowCount: number, dim: number, classes: number, spread: number, seed: number, rowSeed: number): string {
+export function clusteredCsv(
+  rowCount: number,
+  dim: number,
+  classes: number,
+  spread: number,
+  seed: number,
+  rowSeed: number,
+): string {
   const centres = new MersenneTwister(seed);
-  const centre = Array.from({ length: classes }, () => Array.from({ length: dim }, () => (10 * centres.nextUint32()) / 2 ** 32));
+  const centre = Array.from({ length: classes }, () =>
+    Array.from({ length: dim }, () => (10 * centres.nextUint32()) / 2 ** 32),
+  );
   const generator = new MersenneTwister(rowSeed);
   const uniform = (): number => (generator.nextUint32() + 0.5) / 2 ** 32;
   const lines = new Array<string>(rowCount);

@@ -6,8 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
-import { ExactIndex, type SearchResult } from '../src/knn/engine';
-import { searchWorkerCount, startSearchWorkers, stopSearchWorkers } from '../src/knn/searchWorkers';
+import { ExactIndex, type SearchResult } from '../local/knn/engine';
+import { searchWorkerCount, startSearchWorkers, stopSearchWorkers } from '../local/knn/searchWorkers';
 
 export interface EngineCaseSpec {
   trainPath: string;
@@ -71,12 +71,23 @@ function bruteForceRow(train: Float32Array, count: number, dim: number, query: F
   return best;
 }
 
-function verify(spec: EngineCaseSpec, train: Float32Array, queries: Float32Array, result: SearchResult): { queries: number; mismatches: number } {
+function verify(
+  spec: EngineCaseSpec,
+  train: Float32Array,
+  queries: Float32Array,
+  result: SearchResult,
+): { queries: number; mismatches: number } {
   let mismatches = 0;
   const step = Math.max(1, Math.floor(spec.queryCount / spec.verifyQueries));
   let checked = 0;
   for (let query = 0; query < spec.queryCount && checked < spec.verifyQueries; query += step, checked++) {
-    const expected = bruteForceRow(train, spec.count, spec.dim, queries.subarray(query * spec.dim, (query + 1) * spec.dim), spec.k);
+    const expected = bruteForceRow(
+      train,
+      spec.count,
+      spec.dim,
+      queries.subarray(query * spec.dim, (query + 1) * spec.dim),
+      spec.k,
+    );
     for (let i = 0; i < spec.k; i++) {
       const at = query * spec.k + i;
       if (result.indices[at] !== expected[i].index || result.distances[at] !== expected[i].distance) {
@@ -99,7 +110,9 @@ function main(): void {
   startSearchWorkers();
   const warmUp = new ExactIndex(spec.dim, 'L2');
   warmUp.add(train.subarray(0, WARM_UP_POINTS * spec.dim), WARM_UP_POINTS);
-  warmUp.search(queries.subarray(0, WARM_UP_QUERIES * spec.dim), WARM_UP_QUERIES, spec.k, { threads: searchWorkerCount() });
+  warmUp.search(queries.subarray(0, WARM_UP_QUERIES * spec.dim), WARM_UP_QUERIES, spec.k, {
+    threads: searchWorkerCount(),
+  });
   collectGarbage();
   const rssBeforeBytes = process.memoryUsage().rss;
   const heapUsedBeforeBytes = getHeapStatistics().used_heap_size;

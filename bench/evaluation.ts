@@ -22,7 +22,13 @@ import { knnTrainingJobRequest, pollUntil } from '../local/sagemaker/testkit';
 import { getObjectText, putObject } from '../src/aws/objects';
 import { invokeEndpoint } from '../src/aws/sagemaker';
 import { mapWithConcurrency } from '../src/domain/concurrency';
-import { MAX_CONCURRENT_INVOCATIONS, computeMetrics, parsePredictions, parseTestChannel, planBatches } from '../src/domain/evaluation';
+import {
+  MAX_CONCURRENT_INVOCATIONS,
+  computeMetrics,
+  parsePredictions,
+  parseTestChannel,
+  planBatches,
+} from '../src/domain/evaluation';
 import { clusteredCsv } from './data';
 
 export interface EvaluationBenchResult {
@@ -47,8 +53,6 @@ export interface EvaluationBenchResult {
   accuracy: number;
 }
 
-
-
 // Cluster spread for which a k-NN with 10,000 sampled points scores about 0.95: a task neither trivial nor hopeless.
 const CLUSTER_SPREAD = 3;
 
@@ -66,8 +70,16 @@ export async function benchEvaluation(options: {
   const bucket = LOCAL.bucket;
   const name = 'knnp-local-bench-eval';
   try {
-    await putObject({ bucket, key: 'bench/train/train.csv' }, clusteredCsv(rows, featureDim, classes, CLUSTER_SPREAD, 1, 2), 'text/csv');
-    await putObject({ bucket, key: 'bench/test/test.csv' }, clusteredCsv(rows, featureDim, classes, CLUSTER_SPREAD, 1, 3), 'text/csv');
+    await putObject(
+      { bucket, key: 'bench/train/train.csv' },
+      clusteredCsv(rows, featureDim, classes, CLUSTER_SPREAD, 1, 2),
+      'text/csv',
+    );
+    await putObject(
+      { bucket, key: 'bench/test/test.csv' },
+      clusteredCsv(rows, featureDim, classes, CLUSTER_SPREAD, 1, 3),
+      'text/csv',
+    );
 
     const trainingStart = performance.now();
     await sageMaker.send(
@@ -77,7 +89,12 @@ export async function benchEvaluation(options: {
           bucket,
           trainPrefix: 'bench/train/',
           outputPath: `s3://${bucket}/bench/output`,
-          hyperParameters: { feature_dim: String(featureDim), k: String(k), predictor_type: 'classifier', sample_size: String(sampleSize) },
+          hyperParameters: {
+            feature_dim: String(featureDim),
+            k: String(k),
+            predictor_type: 'classifier',
+            sample_size: String(sampleSize),
+          },
         }),
       ),
     );
@@ -95,13 +112,18 @@ export async function benchEvaluation(options: {
       new CreateModelCommand({
         ModelName: name,
         ExecutionRoleArn: `arn:aws:iam::${LOCAL.account}:role/knn-bench`,
-        PrimaryContainer: { Image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1', ModelDataUrl: job.final.ModelArtifacts!.S3ModelArtifacts },
+        PrimaryContainer: {
+          Image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1',
+          ModelDataUrl: job.final.ModelArtifacts!.S3ModelArtifacts,
+        },
       }),
     );
     await sageMaker.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: name,
-        ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: name, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
+        ProductionVariants: [
+          { VariantName: 'AllTraffic', ModelName: name, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' },
+        ],
       }),
     );
     await sageMaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));

@@ -1,6 +1,10 @@
 /** Plain-text tables and number formats for the benchmark report. */
 
-export function table(headers: string[], rows: string[][], rightAligned: boolean[] = headers.map((_, i) => i > 0)): string {
+export function table(
+  headers: string[],
+  rows: string[][],
+  rightAligned: boolean[] = headers.map((_, i) => i > 0),
+): string {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells

@@ -18,7 +18,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLocal } from '../cli/run-local';
-import { sampleRows } from '../src/knn/sampling';
+import { sampleRows } from '../local/knn/sampling';
 import { benchBundles, type BundleSize } from './bundles';
 import { uniformRows } from './data';
 import type { EngineCaseResult, EngineCaseSpec } from './engineCase';
@@ -83,7 +83,8 @@ async function benchIris(runs: number) {
       const start = performance.now();
       const summary = await runLocal({ data: path.join(PROJECT_ROOT, 'data/iris.csv'), dir }, () => {});
       wallMs.push(performance.now() - start);
-      if (summary.status !== 'SUCCEEDED') throw new Error(`the Iris run ended ${summary.status}: ${summary.error} ${summary.cause}`);
+      if (summary.status !== 'SUCCEEDED')
+        throw new Error(`the Iris run ended ${summary.status}: ${summary.error} ${summary.cause}`);
       executionMs.push(summary.durationMs);
       accuracy = summary.metrics?.accuracy ?? null;
     } finally {
@@ -106,7 +107,11 @@ function benchSampling() {
 }
 
 function runJson<T>(command: string, args: string[], what: string): T {
-  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnSync(command, args, {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.status !== 0) throw new Error(`${what} failed (exit ${child.status}):\n${child.stderr}`);
   const lines = child.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as T;
@@ -132,7 +137,17 @@ function benchEngine(reps: number, withFaiss: boolean): EngineBench[] {
       const faissProcesses: FaissProcess[] = [];
       for (let rep = 0; rep < reps; rep++) {
         progress(`engine: ${label}, run ${rep + 1}/${reps} …`);
-        const spec: EngineCaseSpec = { trainPath, queriesPath, count, dim, queryCount, k, detailed: rep === 0, verifyQueries: VERIFY_QUERIES, indicesOut: ourIndices };
+        const spec: EngineCaseSpec = {
+          trainPath,
+          queriesPath,
+          count,
+          dim,
+          queryCount,
+          k,
+          detailed: rep === 0,
+          verifyQueries: VERIFY_QUERIES,
+          indicesOut: ourIndices,
+        };
         // Same loader flags as this process (tsx), so the case runs from the TypeScript sources.
         ours.push(
           runJson<EngineCaseResult>(
@@ -144,7 +159,13 @@ function benchEngine(reps: number, withFaiss: boolean): EngineBench[] {
         if (!withFaiss) continue;
         progress(`faiss: ${label}, run ${rep + 1}/${reps} …`);
         const faissSpec = { ...spec, threads, indicesOut: rep === 0 ? faissIndices : undefined };
-        faissProcesses.push(runJson<FaissProcess>(PYTHON, [path.join(__dirname, 'faiss_flat.py'), JSON.stringify(faissSpec)], `faiss ${label}`));
+        faissProcesses.push(
+          runJson<FaissProcess>(
+            PYTHON,
+            [path.join(__dirname, 'faiss_flat.py'), JSON.stringify(faissSpec)],
+            `faiss ${label}`,
+          ),
+        );
       }
       const bench: EngineBench = { case: engineCase, ours, loadAverage: [loadBefore, loadavg()[0]] };
       if (faissProcesses.length > 0) {
@@ -198,15 +219,26 @@ function render(report: Report): string {
       table(
         ['', 'median', 'min', 'max'],
         [
-          ['wall clock (cloud start → summary)', ms(iris.medianWallMs), ms(Math.min(...iris.wallMs)), ms(Math.max(...iris.wallMs))],
-          ['execution (Step Functions)', ms(iris.medianExecutionMs), ms(Math.min(...iris.executionMs)), ms(Math.max(...iris.executionMs))],
+          [
+            'wall clock (cloud start → summary)',
+            ms(iris.medianWallMs),
+            ms(Math.min(...iris.wallMs)),
+            ms(Math.max(...iris.wallMs)),
+          ],
+          [
+            'execution (Step Functions)',
+            ms(iris.medianExecutionMs),
+            ms(Math.min(...iris.executionMs)),
+            ms(Math.max(...iris.executionMs)),
+          ],
         ],
       ),
       `accuracy ${iris.accuracy}`,
     );
   }
   if (report.engine) {
-    const caseName = (c: EngineBench['case']): string => `${grouped(c.count)} × ${c.dim}, ${grouped(c.queryCount)} q, k=${c.k}`;
+    const caseName = (c: EngineBench['case']): string =>
+      `${grouped(c.count)} × ${c.dim}, ${grouped(c.queryCount)} q, k=${c.k}`;
     const ourBuild = (bench: EngineBench): number => median(bench.ours.map((run) => run.buildMs));
     const ourSearch = (bench: EngineBench): number => median(bench.ours.map((run) => run.searchMs));
     out.push(
@@ -223,7 +255,9 @@ function render(report: Report): string {
             `${ms(ourSearch(bench))} (${first.threads} threads)`,
             ms(ourBuild(bench) + ourSearch(bench)),
             first.singleThreadSearchMs === undefined ? '—' : ms(first.singleThreadSearchMs),
-            first.verified ? `${first.verified.queries - first.verified.mismatches}/${first.verified.queries} identical` : '—',
+            first.verified
+              ? `${first.verified.queries - first.verified.mismatches}/${first.verified.queries} identical`
+              : '—',
             median(bench.ours.map((run) => run.searchCoresBusy)).toFixed(2),
           ];
         }),
@@ -239,7 +273,9 @@ function render(report: Report): string {
           const total = median(config.addMs) + median(config.searchMs);
           rows.push([
             caseName(bench.case),
-            config.default ? `default (${config.threads})` : `omp_set_num_threads(${config.threads})${config.threads === 1 ? '*' : ''}`,
+            config.default
+              ? `default (${config.threads})`
+              : `omp_set_num_threads(${config.threads})${config.threads === 1 ? '*' : ''}`,
             ms(median(config.addMs)),
             ms(median(config.searchMs)),
             median(config.searchCoresBusy).toFixed(2),
@@ -259,7 +295,18 @@ function render(report: Report): string {
         `faiss uses all cores by default: here ${cores}, so "default" is omp_set_num_threads(${cores}); ours runs one worker per core.`,
         '* OpenMP threads only: OpenBLAS still runs its GEMM on its own threads (see cores busy).',
         table(
-          ['case', 'faiss threads', 'faiss add', 'faiss search', 'cores busy', 'faiss total', 'ours total', 'ours/faiss search', 'ours/faiss total', 'same neighbours'],
+          [
+            'case',
+            'faiss threads',
+            'faiss add',
+            'faiss search',
+            'cores busy',
+            'faiss total',
+            'ours total',
+            'ours/faiss search',
+            'ours/faiss total',
+            'same neighbours',
+          ],
           rows,
           [false, false, true, true, true, true, true, true, true, true],
         ),
@@ -271,7 +318,16 @@ function render(report: Report): string {
       '',
       '(e) Memory per engine case (own process, worker pool started and warm-up done before "before"; peak = RSS high-water mark after build + search)',
       table(
-        ['case', 'stored points', 'index memory', 'RSS before', 'peak RSS', 'peak − before', 'JS heap (max seen)', 'faiss peak − before'],
+        [
+          'case',
+          'stored points',
+          'index memory',
+          'RSS before',
+          'peak RSS',
+          'peak − before',
+          'JS heap (max seen)',
+          'faiss peak − before',
+        ],
         report.engine.map(({ case: c, ours: [first], faiss }) => [
           `${grouped(c.count)} × ${c.dim}`,
           megabytes(first.storedBytes),
@@ -306,7 +362,10 @@ function render(report: Report): string {
           ['evaluate: read test channel from S3', ms(e.readTestChannelMs)],
           ['evaluate: parse CSV', ms(e.parseMs)],
           ['evaluate: planBatches', ms(e.planBatchesMs)],
-          [`evaluate: ${e.invocations} InvokeEndpoint calls (4 in flight; round trips ${e.invocationMs.map(ms).join(', ')})`, ms(e.invokeMs)],
+          [
+            `evaluate: ${e.invocations} InvokeEndpoint calls (4 in flight; round trips ${e.invocationMs.map(ms).join(', ')})`,
+            ms(e.invokeMs),
+          ],
           ['evaluate: metrics', ms(e.scoreMs)],
           ['evaluate total', ms(e.totalMs)],
         ],
@@ -320,7 +379,12 @@ function render(report: Report): string {
       '(d) Lambda bundles (esbuild as serverless.yml custom.esbuild: minified, tree-shaken, source maps; zip = .js + .js.map, deflate level 9)',
       table(
         ['function', 'bundle .js', 'source map', 'zip'],
-        report.bundles.map((bundle) => [bundle.name, kilobytes(bundle.jsBytes), kilobytes(bundle.mapBytes), kilobytes(bundle.zipBytes)]),
+        report.bundles.map((bundle) => [
+          bundle.name,
+          kilobytes(bundle.jsBytes),
+          kilobytes(bundle.mapBytes),
+          kilobytes(bundle.zipBytes),
+        ]),
         [false, true, true, true],
       ),
     );
@@ -342,15 +406,26 @@ interface Report {
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values } = parseArgs({
-    options: { only: { type: 'string' }, reps: { type: 'string', default: '3' }, 'iris-runs': { type: 'string', default: '5' } },
+    options: {
+      only: { type: 'string' },
+      reps: { type: 'string', default: '3' },
+      'iris-runs': { type: 'string', default: '5' },
+    },
   });
   const only = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS];
-  for (const section of only) if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}; choose from ${SECTIONS.join(', ')}`);
+  for (const section of only)
+    if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}; choose from ${SECTIONS.join(', ')}`);
   const reps = Number(values.reps);
   const startedAt = new Date();
   const report: Report = {
     startedAt: startedAt.toISOString(),
-    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), memoryBytes: totalmem(), platform: process.platform },
+    machine: {
+      node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown CPU',
+      cores: availableParallelism(),
+      memoryBytes: totalmem(),
+      platform: process.platform,
+    },
   };
   if (only.includes('iris')) {
     progress('iris: local end-to-end runs …');

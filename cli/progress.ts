@@ -68,7 +68,8 @@ export function progressPrinter(write: (line: string) => void) {
       if (event.type === 'ExecutionStarted') write('▶ execution started');
       const map = (event.parentState as { name?: string } | undefined)?.name;
       if (event.type === 'MapIterationStarted') write(`  ▸ ${map} #${(event.index ?? 0) + 1} started`);
-      if (event.type === 'MapIterationFailed') write(`  ✖ ${map} #${(event.index ?? 0) + 1} failed  ${event.Error ?? ''}`);
+      if (event.type === 'MapIterationFailed')
+        write(`  ✖ ${map} #${(event.index ?? 0) + 1} failed  ${event.Error ?? ''}`);
       return;
     }
     const name = stateKey(event);

@@ -23,25 +23,38 @@ export function renderValidationTable(predictionsCsv: string, maxRows = 60): str
   const wrong = isClassifier ? body.filter((row) => row[row.length - 1] !== 'true').length : undefined;
   const title = `Validation (${body.length} test rows${wrong !== undefined ? `, ${wrong} wrong` : ''})`;
   const more = body.length > maxRows ? `\n… ${body.length - maxRows} more rows in predictions.csv` : '';
-  const numeric = new Set(header.map((h, c) => (body.every((row) => row[c] === '' || Number.isFinite(Number(row[c]))) ? c : -1)));
+  const numeric = new Set(
+    header.map((h, c) => (body.every((row) => row[c] === '' || Number.isFinite(Number(row[c]))) ? c : -1)),
+  );
   return `${title}\n${grid([header, ...shown], (c) => numeric.has(c))}${more}`;
 }
 
 export function renderMetrics(metrics: any, classes: string[] | null, gate: any): string {
   const lines: string[] = [];
   if ('accuracy' in metrics) {
-    lines.push(`Accuracy ${fixed(metrics.accuracy)}   macro F1 ${fixed(metrics.macroF1)}   weighted F1 ${fixed(metrics.weightedF1)}`);
+    lines.push(
+      `Accuracy ${fixed(metrics.accuracy)}   macro F1 ${fixed(metrics.macroF1)}   weighted F1 ${fixed(metrics.weightedF1)}`,
+    );
     const names = classes ?? metrics.perClass.map((c: any) => c.label);
     const perClass = [['class', 'precision', 'recall', 'f1', 'support']].concat(
       metrics.perClass.map((c: any) => [c.label, fixed(c.precision), fixed(c.recall), fixed(c.f1), String(c.support)]),
     );
-    lines.push('', grid(perClass, (c) => c > 0));
+    lines.push(
+      '',
+      grid(perClass, (c) => c > 0),
+    );
     const matrix = [['true \\ predicted', ...names]].concat(
       metrics.confusionMatrix.map((row: number[], i: number) => [names[i], ...row.map(String)]),
     );
-    lines.push('', 'Confusion matrix (rows: true class, columns: predicted class)', grid(matrix, (c) => c > 0));
+    lines.push(
+      '',
+      'Confusion matrix (rows: true class, columns: predicted class)',
+      grid(matrix, (c) => c > 0),
+    );
   } else {
-    lines.push(`MSE ${fixed(metrics.mse)}   RMSE ${fixed(metrics.rmse)}   MAE ${fixed(metrics.mae)}   R² ${fixed(metrics.r2)}`);
+    lines.push(
+      `MSE ${fixed(metrics.mse)}   RMSE ${fixed(metrics.rmse)}   MAE ${fixed(metrics.mae)}   R² ${fixed(metrics.r2)}`,
+    );
   }
   if (gate) lines.push('', gate.message);
   return lines.join('\n');
@@ -53,13 +66,23 @@ export function renderCrossValidation(summary: {
 }): string {
   const names = [...new Set(summary.perFold.flatMap((f) => Object.keys(f.metrics)))];
   const rows = [['fold', 'train', 'test', ...names]].concat(
-    summary.perFold.map((f) => [String(f.fold), String(f.trainRows), String(f.testRows), ...names.map((n) => fixed(f.metrics[n]))]),
+    summary.perFold.map((f) => [
+      String(f.fold),
+      String(f.trainRows),
+      String(f.testRows),
+      ...names.map((n) => fixed(f.metrics[n])),
+    ]),
   );
   return `Cross-validation\n${grid(rows, (c) => c > 0)}\n${summary.message}`;
 }
 
 /** Serving mode: which model serves after the run, and why. */
-export function renderServing(serving: { decision: string; reason: string; outcome: string | null; message: string | null }): string {
+export function renderServing(serving: {
+  decision: string;
+  reason: string;
+  outcome: string | null;
+  message: string | null;
+}): string {
   const verdict = serving.outcome ?? (serving.decision === 'keep' ? 'kept the champion' : serving.decision);
   return `Serving: ${verdict}\n  ${serving.message ?? serving.reason}`;
 }

@@ -33,11 +33,16 @@ export interface LocalRunOptions {
 
 export function program(): Command {
   const command = new Command('npm start --')
-    .description('Run the whole pipeline offline: local S3, local SageMaker and the Step Functions definition, on a CSV.')
+    .description(
+      'Run the whole pipeline offline: local S3, local SageMaker and the Step Functions definition, on a CSV.',
+    )
     .option('--data <file>', 'CSV file with a header row and a label column', path.join(PROJECT_ROOT, 'data/iris.csv'));
   return addRunOptions(command)
     .option('--folds <k>', 'k-fold cross-validation (2-20 folds) before training the final model', integer('folds', 2))
-    .option('--serve', 'serving mode: promote the model to the stable endpoint if it passes the gate and beats the current one')
+    .option(
+      '--serve',
+      'serving mode: promote the model to the stable endpoint if it passes the gate and beats the current one',
+    )
     .option('--json', 'print one JSON summary on stdout and nothing else')
     .option('--dir <dir>', 'where the local cloud keeps its data', path.join(PROJECT_ROOT, '.local-cloud'));
 }
@@ -60,14 +65,20 @@ function stageParams(options: LocalRunOptions): StageParams {
 /** Runs the pipeline on one CSV the way an upload does in AWS and returns the summary. */
 export async function runLocal(options: LocalRunOptions, log: (line: string) => void): Promise<Record<string, any>> {
   mkdirSync(options.dir, { recursive: true });
-  const cloud = await LocalCloud.start({ directory: options.dir, params: stageParams(options), onEvent: progressPrinter(log) });
+  const cloud = await LocalCloud.start({
+    directory: options.dir,
+    params: stageParams(options),
+    onEvent: progressPrinter(log),
+  });
   try {
     const key = `${cloud.rawPrefix}${path.basename(options.data)}`;
     const body = readFileSync(options.data);
     log(`Local cloud up: S3 ${cloud.s3.endpoint}, SageMaker ${cloud.sageMaker.endpoint}`);
     log(`Uploading ${options.data} to s3://${LOCAL.bucket}/${key} (the S3 Object Created event starts the pipeline)`);
     const triggered = cloud.nextTriggeredExecution(key);
-    await s3Client().send(new PutObjectCommand({ Bucket: LOCAL.bucket, Key: key, Body: body, ContentType: 'text/csv' }));
+    await s3Client().send(
+      new PutObjectCommand({ Bucket: LOCAL.bucket, Key: key, Body: body, ContentType: 'text/csv' }),
+    );
     const execution = await triggered;
     const record = await execution.done;
     return await summarise(cloud, record, options, log);
@@ -76,7 +87,12 @@ export async function runLocal(options: LocalRunOptions, log: (line: string) => 
   }
 }
 
-async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: LocalRunOptions, log: (line: string) => void) {
+async function summarise(
+  cloud: LocalCloud,
+  record: ExecutionRecord,
+  options: LocalRunOptions,
+  log: (line: string) => void,
+) {
   const run = runFromHistory(record);
   const split = stateOutput<{ split?: { train: number; test: number } }>(record, 'Split')?.split;
   const timeline = stateTimeline(record.history).map((s) => ({
@@ -140,7 +156,11 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
     }
   }
   const resources = cloud.sageMaker.listResources();
-  summary.leftovers = { endpoints: resources.endpoints, endpointConfigs: resources.endpointConfigs, models: resources.models };
+  summary.leftovers = {
+    endpoints: resources.endpoints,
+    endpointConfigs: resources.endpointConfigs,
+    models: resources.models,
+  };
 
   const sampleSize = Number(run?.training.hyperParameters.sample_size);
   if (split && sampleSize < split.train) {
@@ -151,7 +171,8 @@ async function summarise(cloud: LocalCloud, record: ExecutionRecord, options: Lo
     );
   }
   const scoreLines = (summary.trainingLog as string[]).filter((line) => line.includes('#test_score'));
-  if (scoreLines.length) log(`\nTraining log (${run?.names.trainingJob}):\n${scoreLines.map((l) => `  ${l}`).join('\n')}`);
+  if (scoreLines.length)
+    log(`\nTraining log (${run?.names.trainingJob}):\n${scoreLines.map((l) => `  ${l}`).join('\n')}`);
   if (summary.predictions) log(`\n${renderValidationTable(summary.predictions)}`);
   if (summary.crossValidation) log(`\n${renderCrossValidation(summary.crossValidation)}`);
   if (summary.metrics) log(`\n${renderMetrics(summary.metrics, summary.classes ?? null, summary.gate)}`);
@@ -178,7 +199,9 @@ async function main(argv: string[]) {
   const options = cli.opts<LocalRunOptions>();
   const json = Boolean(options.json);
   // With --json, stdout carries exactly one JSON object; people-facing progress goes to stderr.
-  const log = json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
+  const log = json
+    ? (line: string) => process.stderr.write(`${line}\n`)
+    : (line: string) => process.stdout.write(`${line}\n`);
   const summary = await runLocal(options, log);
   if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.exitCode = summary.status === 'SUCCEEDED' ? 0 : 1;
@@ -186,7 +209,7 @@ async function main(argv: string[]) {
 
 if (require.main === module) {
   main(process.argv).catch((error) => {
-    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 2;
   });
 }

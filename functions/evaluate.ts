@@ -1,7 +1,16 @@
 import { getObjectJson, getObjectText, putJson, putObject } from '../src/aws/objects';
 import { describeEndpoint, invokeEndpoint } from '../src/aws/sagemaker';
 import { decidePromotion, type Promotion } from '../src/domain/promotion';
-import { MAX_CONCURRENT_INVOCATIONS, checkQualityGate, computeMetrics, parsePredictions, parseTestChannel, planBatches, predictionsCsv, type GateResult } from '../src/domain/evaluation';
+import {
+  MAX_CONCURRENT_INVOCATIONS,
+  checkQualityGate,
+  computeMetrics,
+  parsePredictions,
+  parseTestChannel,
+  planBatches,
+  predictionsCsv,
+  type GateResult,
+} from '../src/domain/evaluation';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
@@ -11,7 +20,11 @@ import { summariseCrossValidation, type CrossValidationSummary, type FoldResult 
 
 export interface EvaluateEvent {
   run: RunConfig;
-  training?: { TrainingJobName?: string; FinalMetricDataList?: { MetricName: string; Value: number }[]; BillableTimeInSeconds?: number };
+  training?: {
+    TrainingJobName?: string;
+    FinalMetricDataList?: { MetricName: string; Value: number }[];
+    BillableTimeInSeconds?: number;
+  };
   /** One entry per fold when cross-validation ran (the CrossValidate Map state's output), else empty. */
   crossValidation?: FoldResult[];
 }
@@ -27,8 +40,6 @@ export interface EvaluateResult {
   predictionsUri: string;
 }
 
-
-
 export const handler = async ({ run, training, crossValidation }: EvaluateEvent): Promise<EvaluateResult> => {
   logger.appendKeys({ runId: run.runId });
   const [testText, manifest] = await Promise.all([
@@ -40,7 +51,10 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
   const predictWith = async (endpointName: string) =>
     (
       await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) =>
-        parsePredictions(await invokeEndpoint(endpointName, batch.body, 'text/csv', 'application/json'), batch.rowCount),
+        parsePredictions(
+          await invokeEndpoint(endpointName, batch.body, 'text/csv', 'application/json'),
+          batch.rowCount,
+        ),
       )
     ).flat();
   const predicted = await predictWith(run.names.endpoint);
@@ -54,7 +68,9 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
     stable?.status === 'InService'
       ? computeMetrics(run.predictorType, test.labels, await predictWith(run.serve.endpointName), manifest.classes)
       : undefined;
-  const championGate = championMetrics ? checkQualityGate(run.qualityGate, championMetrics as unknown as Record<string, unknown>) : undefined;
+  const championGate = championMetrics
+    ? checkQualityGate(run.qualityGate, championMetrics as unknown as Record<string, unknown>)
+    : undefined;
   const promotion = decidePromotion(
     run.serve.enabled,
     gate,
@@ -64,7 +80,9 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
   const folds = crossValidation?.length ? summariseCrossValidation(run.predictorType, crossValidation) : undefined;
   if (folds) logger.info(folds.message, { highSpread: folds.highSpread });
   const headline: Record<string, number> =
-    'accuracy' in metrics ? { accuracy: metrics.accuracy, macroF1: metrics.macroF1 } : { mse: metrics.mse, rmse: metrics.rmse, r2: metrics.r2 };
+    'accuracy' in metrics
+      ? { accuracy: metrics.accuracy, macroF1: metrics.macroF1 }
+      : { mse: metrics.mse, rmse: metrics.rmse, r2: metrics.r2 };
 
   await Promise.all([
     putJson(
@@ -88,18 +106,40 @@ export const handler = async ({ run, training, crossValidation }: EvaluateEvent)
     ),
     putObject(
       { bucket: run.bucket, key: run.keys.predictions },
-      predictionsCsv(run.predictorType, manifest.featureNames, test.featureLines, test.labels, predicted, manifest.classes),
+      predictionsCsv(
+        run.predictorType,
+        manifest.featureNames,
+        test.featureLines,
+        test.labels,
+        predicted,
+        manifest.classes,
+      ),
       'text/csv',
     ),
   ]);
-  logger.info('Evaluated endpoint', { testRows: test.labels.length, invocations: batches.length, ...headline, gatePassed: gate.passed, promotion: promotion.decision });
+  logger.info('Evaluated endpoint', {
+    testRows: test.labels.length,
+    invocations: batches.length,
+    ...headline,
+    gatePassed: gate.passed,
+    promotion: promotion.decision,
+  });
   return {
     testRows: test.labels.length,
     invocations: batches.length,
     headline,
     gate,
     promotion,
-    ...(folds ? { crossValidation: { folds: folds.folds, metrics: folds.metrics, highSpread: folds.highSpread, message: folds.message } } : {}),
+    ...(folds
+      ? {
+          crossValidation: {
+            folds: folds.folds,
+            metrics: folds.metrics,
+            highSpread: folds.highSpread,
+            message: folds.message,
+          },
+        }
+      : {}),
     metricsUri: s3Uri(run.bucket, run.keys.metrics),
     predictionsUri: s3Uri(run.bucket, run.keys.predictions),
   };

@@ -47,12 +47,15 @@ async function readIfPresent<T>(bucket: string, key: string): Promise<T | undefi
  * the state machine's Catch, so for FAILED / TIMED_OUT / ABORTED it deletes what the run created — recomputing the
  * run's names from the execution input exactly as Prepare did. Then it announces the run's outcome.
  */
-export const handler = async (event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>): Promise<JanitorResult> => {
+export const handler = async (
+  event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>,
+): Promise<JanitorResult> => {
   const detail = event.detail;
   logger.appendKeys({ executionName: detail.name, status: detail.status });
   const defaults = stageDefaultsFromEnv();
   const output = parse(detail.output) as { duplicate?: boolean } | undefined;
-  if (output?.duplicate) return { cleaned: false, reason: 'duplicate event: the owning execution reports the run', notified: false };
+  if (output?.duplicate)
+    return { cleaned: false, reason: 'duplicate event: the owning execution reports the run', notified: false };
 
   let run: RunConfig | undefined;
   try {
@@ -64,7 +67,9 @@ export const handler = async (event: EventBridgeEvent<'Step Functions Execution 
   if (run) logger.appendKeys({ runId: run.runId });
 
   const result: JanitorResult = { runId: run?.runId, cleaned: false, notified: false };
-  if (!run) result.reason = detail.input == null ? 'no execution input in the event' : 'invalid execution input: the run created nothing';
+  if (!run)
+    result.reason =
+      detail.input == null ? 'no execution input in the event' : 'invalid execution input: the run created nothing';
   else if (!ENDED_EARLY.has(detail.status)) result.reason = `${detail.status}: the state machine cleaned up itself`;
   else {
     // A duplicate delivery shares the run id of the execution that owns the run: never clean up someone else's run.

@@ -1,4 +1,12 @@
-import { headObject, getObjectBytes, getObjectJsonEventually, putIfAbsent, putObject, putJson, type ObjectHead } from '../src/aws/objects';
+import {
+  headObject,
+  getObjectBytes,
+  getObjectJsonEventually,
+  putIfAbsent,
+  putObject,
+  putJson,
+  type ObjectHead,
+} from '../src/aws/objects';
 import { stageDefaultsFromEnv } from '../src/config/stage';
 import { prepareDataset, toLabelFirstCsv } from '../src/domain/dataset';
 import { candidateKeys } from '../src/domain/objectKeys';
@@ -48,7 +56,13 @@ export const handler = async (event: PrepareEvent): Promise<PrepareResult> => {
   logger.appendKeys({ runId: run.runId, trigger: run.trigger.type });
 
   const { key, head } = await locateDataset(run);
-  run.dataset = { ...run.dataset, key, uri: s3Uri(run.dataset.bucket, key), versionId: head.versionId ?? run.dataset.versionId, etag: head.etag };
+  run.dataset = {
+    ...run.dataset,
+    key,
+    uri: s3Uri(run.dataset.bucket, key),
+    versionId: head.versionId ?? run.dataset.versionId,
+    etag: head.etag,
+  };
   if (head.size > defaults.maxDatasetBytes) {
     throw new DatasetTooLargeError(
       `Dataset ${run.dataset.uri} is ${head.size} bytes; this stage accepts at most ${defaults.maxDatasetBytes} bytes (MAX_DATASET_BYTES). ` +
@@ -57,7 +71,11 @@ export const handler = async (event: PrepareEvent): Promise<PrepareResult> => {
   }
 
   const claim = { executionName: run.trigger.executionName, dataset: run.dataset, claimedAt: new Date().toISOString() };
-  const claimed = await putIfAbsent({ bucket: run.bucket, key: run.keys.claim }, JSON.stringify(claim), 'application/json');
+  const claimed = await putIfAbsent(
+    { bucket: run.bucket, key: run.keys.claim },
+    JSON.stringify(claim),
+    'application/json',
+  );
   if (!claimed) {
     const existing = await getObjectJsonEventually<typeof claim>({ bucket: run.bucket, key: run.keys.claim });
     // A retry of this same execution finds its own claim and carries on.
@@ -69,12 +87,18 @@ export const handler = async (event: PrepareEvent): Promise<PrepareResult> => {
   }
 
   const raw = await getObjectBytes({ bucket: run.dataset.bucket, key, versionId: run.dataset.versionId });
-  const prepared = prepareDataset(raw, { source: run.dataset.uri, labelColumn: run.labelColumn, predictorType: run.predictorType });
+  const prepared = prepareDataset(raw, {
+    source: run.dataset.uri,
+    labelColumn: run.labelColumn,
+    predictorType: run.predictorType,
+  });
   run.training.hyperParameters.feature_dim = String(prepared.featureNames.length);
   run.requests = sageMakerRequests(run);
 
   const classCounts = prepared.classes
-    ? Object.fromEntries(prepared.classes.map((name, index) => [name, prepared.labels.filter((label) => label === index).length]))
+    ? Object.fromEntries(
+        prepared.classes.map((name, index) => [name, prepared.labels.filter((label) => label === index).length]),
+      )
     : null;
   const manifest: DatasetManifest = {
     runId: run.runId,
@@ -88,10 +112,22 @@ export const handler = async (event: PrepareEvent): Promise<PrepareResult> => {
     warnings: prepared.warnings,
     preparedAt: new Date().toISOString(),
   };
-  await putObject({ bucket: run.bucket, key: run.keys.preparedDataset }, toLabelFirstCsv(prepared.labels, prepared.features), 'text/csv');
+  await putObject(
+    { bucket: run.bucket, key: run.keys.preparedDataset },
+    toLabelFirstCsv(prepared.labels, prepared.features),
+    'text/csv',
+  );
   await putJson({ bucket: run.bucket, key: run.keys.manifest }, manifest);
   for (const warning of prepared.warnings) logger.warn(warning);
-  logger.info('Prepared dataset', { rows: prepared.rowCount, features: prepared.featureNames.length, classes: prepared.classes });
+  logger.info('Prepared dataset', {
+    rows: prepared.rowCount,
+    features: prepared.featureNames.length,
+    classes: prepared.classes,
+  });
 
-  return { duplicate: false, run, dataset: { rows: prepared.rowCount, features: prepared.featureNames.length, classes: prepared.classes } };
+  return {
+    duplicate: false,
+    run,
+    dataset: { rows: prepared.rowCount, features: prepared.featureNames.length, classes: prepared.classes },
+  };
 };

@@ -77,7 +77,10 @@ export const handler = async ({ run, promotion }: PromoteEvent): Promise<Promote
       message: `${endpointName} is still ${state.status} after the wait; check it in the console before promoting again.`,
     };
   }
-  await putJson({ bucket: run.bucket, key: run.keys.serving }, { runId: run.runId, promotion, ...result, recordedAt: new Date().toISOString() });
+  await putJson(
+    { bucket: run.bucket, key: run.keys.serving },
+    { runId: run.runId, promotion, ...result, recordedAt: new Date().toISOString() },
+  );
   logger.info(result.message, { outcome: result.outcome });
   return result;
 };

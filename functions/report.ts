@@ -2,7 +2,14 @@ import { executionHistory, stateVisits } from '../src/aws/executions';
 import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
-import { costFromRun, renderRunReport, reportInputFromArtifacts, type ManifestArtifact, type MetricsArtifact, type SplitArtifact } from '../src/report';
+import {
+  costFromRun,
+  renderRunReport,
+  reportInputFromArtifacts,
+  type ManifestArtifact,
+  type MetricsArtifact,
+  type SplitArtifact,
+} from '../src/report';
 import { logger } from '../src/log/logger';
 
 export interface ReportEvent {
@@ -28,9 +35,10 @@ export const handler = async ({ run, executionArn }: ReportEvent): Promise<Repor
     getObjectJson<SplitArtifact>(ref(run.keys.split)),
   ]);
   // Only serving-mode runs record serving.json; without ListBucket a missing key answers 403, so any failure means none.
-  const serving = metrics.promotion && metrics.promotion.decision !== 'off'
-    ? await getObjectJson<{ outcome?: string; message?: string }>(ref(run.keys.serving)).catch(() => null)
-    : null;
+  const serving =
+    metrics.promotion && metrics.promotion.decision !== 'off'
+      ? await getObjectJson<{ outcome?: string; message?: string }>(ref(run.keys.serving)).catch(() => null)
+      : null;
   let executionPath;
   if (executionArn) {
     try {

@@ -20,13 +20,26 @@ export interface SplitFile {
   folds?: SplitIndices[];
 }
 
-export const handler = async ({ run }: SplitEvent): Promise<{ train: number; test: number; folds: number; uri: string }> => {
+export const handler = async ({
+  run,
+}: SplitEvent): Promise<{ train: number; test: number; folds: number; uri: string }> => {
   logger.appendKeys({ runId: run.runId });
   const manifest = await getObjectJson<DatasetManifest>({ bucket: run.bucket, key: run.keys.manifest });
   const indices = trainTestSplit(manifest.rowCount, run.split);
-  const folds = run.crossValidation.folds > 0 ? kFold(manifest.rowCount, run.crossValidation.folds, run.split.seed) : undefined;
+  const folds =
+    run.crossValidation.folds > 0 ? kFold(manifest.rowCount, run.crossValidation.folds, run.split.seed) : undefined;
   const split: SplitFile = { ...run.split, rowCount: manifest.rowCount, ...indices, ...(folds ? { folds } : {}) };
   await putJson({ bucket: run.bucket, key: run.keys.split }, split);
-  logger.info('Split dataset', { train: indices.train.length, test: indices.test.length, folds: folds?.length ?? 0, ...run.split });
-  return { train: indices.train.length, test: indices.test.length, folds: folds?.length ?? 0, uri: s3Uri(run.bucket, run.keys.split) };
+  logger.info('Split dataset', {
+    train: indices.train.length,
+    test: indices.test.length,
+    folds: folds?.length ?? 0,
+    ...run.split,
+  });
+  return {
+    train: indices.train.length,
+    test: indices.test.length,
+    folds: folds?.length ?? 0,
+    uri: s3Uri(run.bucket, run.keys.split),
+  };
 };

@@ -41,18 +41,36 @@ export const handler = async ({ run }: UploadEvent): Promise<UploadResult> => {
   ]);
   const dataset = parseLabelFirstCsv(datasetText, datasetUri);
   if (dataset.labels.length !== split.rowCount) {
-    throw new Error(`${datasetUri} has ${dataset.labels.length} rows but the split was made for ${split.rowCount}; run Split again`);
+    throw new Error(
+      `${datasetUri} has ${dataset.labels.length} rows but the split was made for ${split.rowCount}; run Split again`,
+    );
   }
   await Promise.all([
-    putObject({ bucket: run.bucket, key: run.keys.trainChannel }, toLabelFirstCsv(dataset.labels, dataset.features, split.train), 'text/csv'),
-    putObject({ bucket: run.bucket, key: run.keys.testChannel }, toLabelFirstCsv(dataset.labels, dataset.features, split.test), 'text/csv'),
+    putObject(
+      { bucket: run.bucket, key: run.keys.trainChannel },
+      toLabelFirstCsv(dataset.labels, dataset.features, split.train),
+      'text/csv',
+    ),
+    putObject(
+      { bucket: run.bucket, key: run.keys.testChannel },
+      toLabelFirstCsv(dataset.labels, dataset.features, split.test),
+      'text/csv',
+    ),
   ]);
   const folds: FoldChannels[] = [];
   for (const [index, fold] of (split.folds ?? []).entries()) {
     const keys = foldLayout(run.keys.root, index + 1);
     await Promise.all([
-      putObject({ bucket: run.bucket, key: keys.trainChannel }, toLabelFirstCsv(dataset.labels, dataset.features, fold.train), 'text/csv'),
-      putObject({ bucket: run.bucket, key: keys.testChannel }, toLabelFirstCsv(dataset.labels, dataset.features, fold.test), 'text/csv'),
+      putObject(
+        { bucket: run.bucket, key: keys.trainChannel },
+        toLabelFirstCsv(dataset.labels, dataset.features, fold.train),
+        'text/csv',
+      ),
+      putObject(
+        { bucket: run.bucket, key: keys.testChannel },
+        toLabelFirstCsv(dataset.labels, dataset.features, fold.test),
+        'text/csv',
+      ),
     ]);
     const channels = {
       trainingJobName: foldTrainingJobName(run.names, index + 1),

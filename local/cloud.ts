@@ -7,8 +7,13 @@ import { logger } from '../src/log/logger';
 import { startLocalEventBridge, type LocalEventBridge } from './eventbridge';
 import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from './s3';
 import { startLocalSageMaker, type LocalSageMaker } from './sagemaker';
-import { loadDefinition } from './stepfunctions/definition';
-import { LocalStateMachine, type ExecutionRecord, type HistoryEvent, type LocalExecution } from './stepfunctions/runner';
+import { loadDefinition } from '../statemachine/definition';
+import {
+  LocalStateMachine,
+  type ExecutionRecord,
+  type HistoryEvent,
+  type LocalExecution,
+} from './stepfunctions/runner';
 import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctions/api';
 import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
 
@@ -73,7 +78,10 @@ export function localEnvironment(params: StageParams = {}): Record<string, strin
  */
 export class LocalCloud {
   readonly janitorRuns: JanitorRun[] = [];
-  private readonly startedListeners: ((execution: LocalExecution, trigger: LocalS3ObjectCreatedEvent | undefined) => void)[] = [];
+  private readonly startedListeners: ((
+    execution: LocalExecution,
+    trigger: LocalS3ObjectCreatedEvent | undefined,
+  ) => void)[] = [];
   private savedEnv: Record<string, string | undefined> = {};
   stateMachine!: LocalStateMachine;
   /** The definition the local state machine runs (placeholders filled in), for the Step Functions API. */
@@ -89,7 +97,11 @@ export class LocalCloud {
   ) {}
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
-    const s3 = await startLocalS3({ directory: path.join(options.directory, 's3'), buckets: [LOCAL.bucket], port: options.ports?.s3 });
+    const s3 = await startLocalS3({
+      directory: path.join(options.directory, 's3'),
+      buckets: [LOCAL.bucket],
+      port: options.ports?.s3,
+    });
     const sageMaker = await startLocalSageMaker({
       port: options.ports?.sageMaker,
       s3Endpoint: s3.endpoint,
@@ -233,7 +245,8 @@ export class LocalCloud {
     });
     const endpoint = this.stepFunctionsApi.endpoint;
     this.env.AWS_ENDPOINT_URL_SFN = endpoint;
-    if (!('AWS_ENDPOINT_URL_SFN' in this.savedEnv)) this.savedEnv.AWS_ENDPOINT_URL_SFN = process.env.AWS_ENDPOINT_URL_SFN;
+    if (!('AWS_ENDPOINT_URL_SFN' in this.savedEnv))
+      this.savedEnv.AWS_ENDPOINT_URL_SFN = process.env.AWS_ENDPOINT_URL_SFN;
     process.env.AWS_ENDPOINT_URL_SFN = endpoint;
     return endpoint;
   }

@@ -39,13 +39,23 @@ export async function startLocalEventBridge(options: { port?: number } = {}): Pr
   const server = createServer(async (request, response) => {
     const target = String(request.headers['x-amz-target'] ?? '');
     if (target !== 'AWSEvents.PutEvents') {
-      return reply(response, 400, { __type: 'UnknownOperationException', message: `${target} is not supported locally` }, 'UnknownOperationException');
+      return reply(
+        response,
+        400,
+        { __type: 'UnknownOperationException', message: `${target} is not supported locally` },
+        'UnknownOperationException',
+      );
     }
     let body: { Entries?: Record<string, string>[] };
     try {
       body = JSON.parse(await readBody(request));
     } catch {
-      return reply(response, 400, { __type: 'SerializationException', message: 'Malformed JSON' }, 'SerializationException');
+      return reply(
+        response,
+        400,
+        { __type: 'SerializationException', message: 'Malformed JSON' },
+        'SerializationException',
+      );
     }
     const results = (body.Entries ?? []).map((entry) => {
       let detail: unknown;
@@ -54,7 +64,8 @@ export async function startLocalEventBridge(options: { port?: number } = {}): Pr
       } catch {
         return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
       }
-      if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required.' };
+      if (!entry.Source || !entry.DetailType)
+        return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required.' };
       const event: PublishedEvent = {
         id: randomUUID(),
         time: new Date().toISOString(),

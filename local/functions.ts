@@ -9,7 +9,15 @@ import { handler as janitor } from '../functions/janitor';
 import { lambdaTask, type TaskHandler } from './stepfunctions/integrations';
 
 /** The deployed functions by the names serverless.yml gives them, and the placeholders the definition uses. */
-export const PIPELINE_FUNCTIONS = { Prepare: prepare, Split: split, Upload: upload, Evaluate: evaluate, Promote: promote, Cleanup: cleanup, Report: report } as const;
+export const PIPELINE_FUNCTIONS = {
+  Prepare: prepare,
+  Split: split,
+  Upload: upload,
+  Evaluate: evaluate,
+  Promote: promote,
+  Cleanup: cleanup,
+  Report: report,
+} as const;
 export { janitor };
 
 export function functionName(service: string, stage: string, name: string): string {

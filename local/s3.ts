@@ -131,7 +131,8 @@ function conditionalPutMiddleware(store: S3rverStore): KoaMiddleware {
   return async (ctx, next) => {
     const [bucket, ...keyParts] = ctx.path.slice(1).split('/').map(decodeURIComponent);
     const id = `${bucket}/${keyParts.join('/')}`;
-    const conditional = ctx.method === 'PUT' && ctx.get('if-none-match').trim() === '*' && ctx.query.uploadId === undefined;
+    const conditional =
+      ctx.method === 'PUT' && ctx.get('if-none-match').trim() === '*' && ctx.query.uploadId === undefined;
     if (!conditional) {
       // s3rver writes objects in place; a read must not see a conditional write half done (S3 writes are atomic).
       if (ctx.method === 'GET' || ctx.method === 'HEAD') await inFlight.get(id);

@@ -83,7 +83,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       rawPrefix: cloud.rawPrefix,
       runsPrefix: cloud.env[STAGE_ENV.runsPrefix] ?? 'runs/',
       stateMachineArn,
-      endpoints: { s3: cloud.s3.endpoint, sageMaker: cloud.sageMaker.endpoint, stepFunctions, control: control.endpoint },
+      endpoints: {
+        s3: cloud.s3.endpoint,
+        sageMaker: cloud.sageMaker.endpoint,
+        stepFunctions,
+        control: control.endpoint,
+      },
       s3Directory: cloud.s3.directory,
     };
     const endpointsFile = options.endpointsFile ?? path.join(options.directory, ENDPOINTS_FILE_NAME);
@@ -99,7 +104,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
           removeIfOurs(endpointsFile, endpoints.pid, endpoints.startedAt);
           await server.close();
           // Runs still going would keep calling a closed SageMaker; stop them as a shutdown would.
-          for (const execution of cloud.stateMachine.executions.values()) execution.stop('LocalCloudShutdown', 'npm run local stopped');
+          for (const execution of cloud.stateMachine.executions.values())
+            execution.stop('LocalCloudShutdown', 'npm run local stopped');
           await Promise.all([...cloud.stateMachine.executions.values()].map((e) => e.done.catch(() => undefined)));
           await cloud.close();
         })();
@@ -128,7 +134,11 @@ interface ControlServer {
 }
 
 /** The local stand-in for EventBridge's schedule rule: `POST /_local/schedule` fires it now. */
-async function startControlServer(cloud: LocalCloud, port: number, log?: (line: string) => void): Promise<ControlServer> {
+async function startControlServer(
+  cloud: LocalCloud,
+  port: number,
+  log?: (line: string) => void,
+): Promise<ControlServer> {
   const reply = (response: ServerResponse, status: number, body: unknown) => {
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(`${JSON.stringify(body)}\n`);
@@ -149,7 +159,9 @@ async function startControlServer(cloud: LocalCloud, port: number, log?: (line: 
     } else if (route === 'GET /_local/janitor') {
       reply(response, 200, cloud.janitorRuns);
     } else {
-      reply(response, 404, { message: `No route ${route}; try POST /_local/schedule, GET /_local/health or GET /_local/janitor` });
+      reply(response, 404, {
+        message: `No route ${route}; try POST /_local/schedule, GET /_local/health or GET /_local/janitor`,
+      });
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -188,14 +200,19 @@ function executionLog(log: (line: string) => void) {
       return;
     }
     let printer = printers.get(record.executionArn);
-    if (!printer) printers.set(record.executionArn, (printer = progressPrinter((line) => log(`  [${tag}]${line.replace(/^ {2}/, ' ')}`))));
+    if (!printer)
+      printers.set(
+        record.executionArn,
+        (printer = progressPrinter((line) => log(`  [${tag}]${line.replace(/^ {2}/, ' ')}`))),
+      );
     printer(record, event);
   };
 }
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65532) throw new InvalidArgumentError('must be 0 (any free ports) or a port up to 65532');
+  if (!Number.isInteger(n) || n < 0 || n > 65532)
+    throw new InvalidArgumentError('must be 0 (any free ports) or a port up to 65532');
   return n;
 }
 
@@ -211,7 +228,12 @@ export function program(): Command {
       'Keep the local cloud running — S3, SageMaker, the Step Functions API and the stage triggers — for `npx knn-pipeline --local`, SDK clients and `aws --endpoint-url`.',
     )
     .option('--dir <dir>', 'where the local cloud keeps its data and endpoints.json', DEFAULT_LOCAL_DIRECTORY)
-    .option('--base-port <port>', 'control port; S3, SageMaker and Step Functions take the next three (0: any free ports)', port, DEFAULT_BASE_PORT)
+    .option(
+      '--base-port <port>',
+      'control port; S3, SageMaker and Step Functions take the next three (0: any free ports)',
+      port,
+      DEFAULT_BASE_PORT,
+    )
     .option('--training-start-delay <ms>', 'slow training down (time to try `knn-pipeline stop`)', milliseconds)
     .option('--quiet', 'do not log executions and their states');
 }
@@ -247,12 +269,15 @@ function usage(server: LocalServer): string {
 
 async function main(argv: string[]): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const options = program().parse(argv).opts<{ dir: string; basePort: number; trainingStartDelay?: number; quiet?: boolean }>();
+  const options = program()
+    .parse(argv)
+    .opts<{ dir: string; basePort: number; trainingStartDelay?: number; quiet?: boolean }>();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const server = await startLocalServer({
     directory: options.dir,
     basePort: options.basePort,
-    sageMakerTiming: options.trainingStartDelay !== undefined ? { trainingStartDelayMs: options.trainingStartDelay } : undefined,
+    sageMakerTiming:
+      options.trainingStartDelay !== undefined ? { trainingStartDelayMs: options.trainingStartDelay } : undefined,
     log: options.quiet ? undefined : log,
   });
   log(usage(server));
@@ -283,7 +308,9 @@ if (require.main === module) {
   main(process.argv).catch((error) => {
     const e = error as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE') {
-      process.stderr.write(`✖ Port ${e.port} is taken — is another \`npm run local\` running? Pick other ports with --base-port (0: any free).\n`);
+      process.stderr.write(
+        `✖ Port ${e.port} is taken — is another \`npm run local\` running? Pick other ports with --base-port (0: any free).\n`,
+      );
     } else {
       process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     }

@@ -1,10 +1,16 @@
 // Validates statemachine/pipeline.asl.json as Amazon States Language (with placeholders filled by sample ARNs).
 import aslValidator from 'asl-validator';
-import { DEFINITION_PATH, loadDefinition } from '../local/stepfunctions/definition';
+import { DEFINITION_PATH, loadDefinition } from '../statemachine/definition';
 
-const sampleArn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-lint-${name.toLowerCase()}`;
+const sampleArn = (name: string) =>
+  `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-lint-${name.toLowerCase()}`;
 const definition = loadDefinition(
-  Object.fromEntries(['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((name) => [`${name}FunctionArn`, sampleArn(name)])),
+  Object.fromEntries(
+    ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((name) => [
+      `${name}FunctionArn`,
+      sampleArn(name),
+    ]),
+  ),
 );
 const { isValid, errorsText } = aslValidator(definition);
 if (!isValid) {

@@ -59,10 +59,14 @@ function assertVpcParams(subnets, securityGroups) {
     throw new Error('params "vpcSubnetIds" and "vpcSecurityGroupIds" must be set together (or both left empty)');
   }
   if (subnetText !== '' && !SUBNET_LIST.test(subnetText)) {
-    throw new Error(`param "vpcSubnetIds" = ${JSON.stringify(subnetText)} must be a comma list of subnet-… ids without spaces`);
+    throw new Error(
+      `param "vpcSubnetIds" = ${JSON.stringify(subnetText)} must be a comma list of subnet-… ids without spaces`,
+    );
   }
   if (groupText !== '' && !SECURITY_GROUP_LIST.test(groupText)) {
-    throw new Error(`param "vpcSecurityGroupIds" = ${JSON.stringify(groupText)} must be a comma list of sg-… ids without spaces`);
+    throw new Error(
+      `param "vpcSecurityGroupIds" = ${JSON.stringify(groupText)} must be a comma list of sg-… ids without spaces`,
+    );
   }
   return { subnets: subnetText, securityGroups: groupText };
 }
@@ -79,10 +83,16 @@ function assertKmsKeyArn(name, value) {
 }
 
 async function vpcParams(resolveVariable) {
-  return assertVpcParams(await resolveVariable('param:vpcSubnetIds'), await resolveVariable('param:vpcSecurityGroupIds'));
+  return assertVpcParams(
+    await resolveVariable('param:vpcSubnetIds'),
+    await resolveVariable('param:vpcSecurityGroupIds'),
+  );
 }
 
-const kmsKeyParam = (name) => async ({ resolveVariable }) => assertKmsKeyArn(name, await resolveVariable(`param:${name}`));
+const kmsKeyParam =
+  (name) =>
+  async ({ resolveVariable }) =>
+    assertKmsKeyArn(name, await resolveVariable(`param:${name}`));
 
 async function stageOf(resolveVariable) {
   return String(await resolveVariable('sls:stage'));

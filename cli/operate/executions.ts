@@ -65,7 +65,9 @@ export async function executionHistory(target: Target, executionArn: string): Pr
 
 /** The newest events only (one small page, newest first): enough to tell a running execution's current state. */
 export async function latestEvents(target: Target, executionArn: string, count = 10): Promise<HistoryEvent[]> {
-  const page = await target.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: count, reverseOrder: true }));
+  const page = await target.sfn.send(
+    new GetExecutionHistoryCommand({ executionArn, maxResults: count, reverseOrder: true }),
+  );
   return page.events ?? [];
 }
 

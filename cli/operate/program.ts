@@ -21,7 +21,10 @@ function positiveInteger(value: string): number {
 function addTargetOptions(command: Command): Command {
   return command
     .option('--local', 'the local cloud of `npm run local` (found through its endpoints file)')
-    .option('--endpoints-file <file>', 'endpoints file of the local cloud (default .local-cloud/endpoints.json, or $KNN_PIPELINE_ENDPOINTS_FILE)')
+    .option(
+      '--endpoints-file <file>',
+      'endpoints file of the local cloud (default .local-cloud/endpoints.json, or $KNN_PIPELINE_ENDPOINTS_FILE)',
+    )
     .option('--stage <stage>', 'deployed stage (default dev)')
     .option('--region <region>', 'region of the deployed stage (default us-east-1, as in serverless.yml)')
     .option('--stack <name>', 'CloudFormation stack of the stage (default knn-pipeline-<stage>)')
@@ -39,29 +42,36 @@ Targets:
 /** Builds a fresh program whose actions write to `io` and record their exit code in `exit`. */
 export function buildProgram(io: Io, exit: { code: number }): Command {
   const program = new Command('knn-pipeline')
-    .description('Operate pipeline runs from the terminal: start, watch, list, inspect and stop them — on a deployed stage or the local cloud.')
+    .description(
+      'Operate pipeline runs from the terminal: start, watch, list, inspect and stop them — on a deployed stage or the local cloud.',
+    )
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', `${TARGET_HELP}
+    .addHelpText(
+      'after',
+      `${TARGET_HELP}
 
 Examples:
   npx knn-pipeline start --local data/iris.csv --watch
   npx knn-pipeline start --stage dev --key raw/iris.csv --k 3
   npx knn-pipeline runs --local
   npx knn-pipeline show --local iris-20260128-101500-ab12 --json
-  npx knn-pipeline stop --stage prod <execution-name>`);
+  npx knn-pipeline stop --stage prod <execution-name>`,
+    );
 
   // commander calls an action with (...arguments, options, command); each command gets the target it names.
   type Action = (target: Target, args: (string | undefined)[], options: Record<string, any>) => Promise<number>;
-  const act = (run: Action) => async (...received: unknown[]) => {
-    const command = received[received.length - 1] as Command;
-    const options = command.opts();
-    const target = await resolveTarget(options as TargetOptions);
-    try {
-      exit.code = await run(target, received.slice(0, -2) as (string | undefined)[], options);
-    } finally {
-      target.close();
-    }
-  };
+  const act =
+    (run: Action) =>
+    async (...received: unknown[]) => {
+      const command = received[received.length - 1] as Command;
+      const options = command.opts();
+      const target = await resolveTarget(options as TargetOptions);
+      try {
+        exit.code = await run(target, received.slice(0, -2) as (string | undefined)[], options);
+      } finally {
+        target.close();
+      }
+    };
 
   addTargetOptions(
     addRunOptions(
@@ -71,11 +81,18 @@ Examples:
           'Start a run: upload a local CSV under raw/ (the S3 trigger starts the run, exactly like any upload), or run on an object already in the bucket (--key: a console execution).',
         )
         .argument('[file]', 'local CSV to upload (key raw/<file name>, or --as)')
-        .option('--key <key>', 'object already in the data bucket, e.g. raw/iris.csv (console execution {dataset:{key}})')
+        .option(
+          '--key <key>',
+          'object already in the data bucket, e.g. raw/iris.csv (console execution {dataset:{key}})',
+        )
         .option('--as <key>', 'key to upload the file to (under raw/)')
         .option('--name <name>', 'execution name for a console execution (default <dataset>-<yyyymmdd>-<hhmmss>-<hex>)')
         .option('--watch', 'follow the run until it ends (as `knn-pipeline watch`)')
-        .option('--trigger-timeout <seconds>', 'how long to wait for the execution an upload starts (default 10 local, 60 AWS)', positiveInteger)
+        .option(
+          '--trigger-timeout <seconds>',
+          'how long to wait for the execution an upload starts (default 10 local, 60 AWS)',
+          positiveInteger,
+        )
         .option('--json', 'print JSON (the execution started; with --watch also the final report)'),
     ),
   )
@@ -89,7 +106,11 @@ second run with the stage defaults; that run is stopped at once (ABORTED, error 
 Without a file or --key, the run uses the stage's default dataset (DATASET_KEY).
 ${TARGET_HELP}`,
     )
-    .action(act((target, [file], options) => startCommand(target, file, { ...options, triggerTimeoutSeconds: options.triggerTimeout }, io)));
+    .action(
+      act((target, [file], options) =>
+        startCommand(target, file, { ...options, triggerTimeoutSeconds: options.triggerTimeout }, io),
+      ),
+    );
 
   addTargetOptions(
     program
@@ -100,15 +121,37 @@ ${TARGET_HELP}`,
       .option('--interval <ms>', 'poll interval (default 150 ms local, 3 s AWS)', positiveInteger)
       .option('--json', 'print nothing while watching, then the final report as JSON (as `show --json`)'),
   )
-    .addHelpText('after', `\nExit code: 0 when the run succeeded, 1 when it failed, was stopped or timed out.${TARGET_HELP}`)
-    .action(act((target, [run], options) => watchCommand(target, run!, { json: options.json, timeoutSeconds: options.timeout, intervalMs: options.interval }, io)));
+    .addHelpText(
+      'after',
+      `\nExit code: 0 when the run succeeded, 1 when it failed, was stopped or timed out.${TARGET_HELP}`,
+    )
+    .action(
+      act((target, [run], options) =>
+        watchCommand(
+          target,
+          run!,
+          { json: options.json, timeoutSeconds: options.timeout, intervalMs: options.interval },
+          io,
+        ),
+      ),
+    );
 
   addTargetOptions(
     program
       .command('runs')
-      .description('List recent runs: status, start, duration, trigger (console / s3 / schedule), dataset and headline metric.')
+      .description(
+        'List recent runs: status, start, duration, trigger (console / s3 / schedule), dataset and headline metric.',
+      )
       .option('--max <n>', 'how many (newest first)', positiveInteger, 10)
-      .addOption(new Option('--status <status>', 'only runs with this status').choices(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']))
+      .addOption(
+        new Option('--status <status>', 'only runs with this status').choices([
+          'RUNNING',
+          'SUCCEEDED',
+          'FAILED',
+          'TIMED_OUT',
+          'ABORTED',
+        ]),
+      )
       .option('--json', 'print JSON'),
   )
     .addHelpText('after', TARGET_HELP)
@@ -117,7 +160,9 @@ ${TARGET_HELP}`,
   addTargetOptions(
     program
       .command('show')
-      .description('Show one run: execution, states, SageMaker resources, metrics, confusion matrix, validation table, artifacts.')
+      .description(
+        'Show one run: execution, states, SageMaker resources, metrics, confusion matrix, validation table, artifacts.',
+      )
       .argument('<run>', RUN_ARGUMENT)
       .option('--rows <n>', 'validation rows to print', positiveInteger, 60)
       .option('--json', 'print the run report as JSON (metrics with the confusion matrix, artifacts, states)'),
@@ -128,7 +173,9 @@ ${TARGET_HELP}`,
   addTargetOptions(
     program
       .command('stop')
-      .description('Stop a running execution (StopExecution). It ends ABORTED and the janitor deletes its SageMaker resources.')
+      .description(
+        'Stop a running execution (StopExecution). It ends ABORTED and the janitor deletes its SageMaker resources.',
+      )
       .argument('<run>', RUN_ARGUMENT)
       .option('--error <code>', 'error code recorded with the stop')
       .option('--cause <text>', 'why (recorded with the stop)')
@@ -141,7 +188,9 @@ ${TARGET_HELP}`,
     program
       .command('schedule')
       .alias('fire-schedule')
-      .description("Fire the schedule rule now: a run on the stage's default dataset, with EventBridge's Scheduled Event as input.")
+      .description(
+        "Fire the schedule rule now: a run on the stage's default dataset, with EventBridge's Scheduled Event as input.",
+      )
       .option('--watch', 'follow the run until it ends')
       .option('--json', 'print JSON'),
   )
@@ -178,7 +227,9 @@ export async function runCli(args: string[], io: Io = stdio): Promise<number> {
     const e = error as Error;
     io.err(`✖ ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`);
     if (e.name === 'CredentialsProviderError') {
-      io.err('  A deployed stage needs AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID…, SSO); for the local cloud add --local.');
+      io.err(
+        '  A deployed stage needs AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID…, SSO); for the local cloud add --local.',
+      );
     }
     if (process.env.KNN_PIPELINE_DEBUG) io.err(e.stack ?? '');
     return EXIT.error;

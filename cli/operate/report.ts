@@ -3,7 +3,15 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { RunConfig } from '../../src/domain/runConfig';
-import { datasetOf, durationMs, runConfigFromHistory, stateVisits, triggerOf, type Execution, type StateVisit } from './executions';
+import {
+  datasetOf,
+  durationMs,
+  runConfigFromHistory,
+  stateVisits,
+  triggerOf,
+  type Execution,
+  type StateVisit,
+} from './executions';
 import type { Target } from './target';
 
 export interface ResourceStatus {
@@ -30,7 +38,10 @@ export interface Evaluation {
   gate: { metric: string; threshold: number; value: number; passed: boolean; message: string } | null;
   testRows?: number;
   /** Cross-validation per fold and mean ± std, when the run asked for it. */
-  crossValidation?: { perFold: { fold: number; trainRows: number; testRows: number; metrics: Record<string, number> }[]; message: string } | null;
+  crossValidation?: {
+    perFold: { fold: number; trainRows: number; testRows: number; metrics: Record<string, number> }[];
+    message: string;
+  } | null;
   /** Serving mode: the decision Evaluate took, and what RecordPromotion verified serves afterwards. */
   serving?: { decision: string; reason: string; outcome: string | null; message: string | null } | null;
 }
@@ -59,7 +70,12 @@ const NOT_FOUND = 'not found';
 function notFound(error: unknown): boolean {
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   // SageMaker reports a missing training job or endpoint as ValidationException ("Could not find …").
-  return e.name === 'ResourceNotFound' || e.name === 'NoSuchKey' || e.name === 'NotFound' || /could not find|does not exist/i.test(e.message ?? '');
+  return (
+    e.name === 'ResourceNotFound' ||
+    e.name === 'NoSuchKey' ||
+    e.name === 'NotFound' ||
+    /could not find|does not exist/i.test(e.message ?? '')
+  );
 }
 
 export async function trainingJobStatus(target: Target, name: string): Promise<ResourceStatus> {
@@ -75,7 +91,11 @@ export async function trainingJobStatus(target: Target, name: string): Promise<R
 export async function endpointStatus(target: Target, name: string): Promise<ResourceStatus> {
   try {
     const endpoint = await target.sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }));
-    return { name, status: endpoint.EndpointStatus ?? 'Unknown', ...(endpoint.FailureReason ? { detail: endpoint.FailureReason } : {}) };
+    return {
+      name,
+      status: endpoint.EndpointStatus ?? 'Unknown',
+      ...(endpoint.FailureReason ? { detail: endpoint.FailureReason } : {}),
+    };
   } catch (error) {
     if (notFound(error)) return { name, status: NOT_FOUND };
     throw error;
@@ -97,7 +117,8 @@ async function exists(target: Target, key: string): Promise<boolean> {
     await target.s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
     return true;
   } catch (error) {
-    if (notFound(error) || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    if (notFound(error) || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+      return false;
     throw error;
   }
 }
@@ -123,7 +144,14 @@ export async function readEvaluation(target: Target, run: RunConfig): Promise<Ev
     gate: file.gate ?? null,
     testRows: file.testRows,
     crossValidation: file.crossValidation ?? null,
-    serving: promotion ? { decision: promotion.decision, reason: promotion.reason, outcome: outcome?.outcome ?? null, message: outcome?.message ?? null } : null,
+    serving: promotion
+      ? {
+          decision: promotion.decision,
+          reason: promotion.reason,
+          outcome: outcome?.outcome ?? null,
+          message: outcome?.message ?? null,
+        }
+      : null,
   };
 }
 
@@ -146,7 +174,13 @@ export function summariseStates(visits: StateVisit[]): StateSummary[] {
   const byName = new Map<string, StateSummary>();
   for (const visit of visits) {
     const took = visit.exitedAt ? visit.exitedAt.getTime() - visit.enteredAt.getTime() : null;
-    const summary = byName.get(visit.name) ?? { name: visit.name, type: visit.type, status: visit.status, visits: 0, durationMs: 0 };
+    const summary = byName.get(visit.name) ?? {
+      name: visit.name,
+      type: visit.type,
+      status: visit.status,
+      visits: 0,
+      durationMs: 0,
+    };
     summary.visits += 1;
     summary.status = visit.status;
     summary.durationMs = took === null || summary.durationMs === null ? null : summary.durationMs + took;
@@ -198,7 +232,10 @@ export async function buildRunReport(target: Target, execution: Execution, event
 }
 
 async function sageMakerStatus(target: Target, run: RunConfig): Promise<NonNullable<RunReport['sageMaker']>> {
-  const [trainingJob, endpoint] = await Promise.all([trainingJobStatus(target, run.names.trainingJob), endpointStatus(target, run.names.endpoint)]);
+  const [trainingJob, endpoint] = await Promise.all([
+    trainingJobStatus(target, run.names.trainingJob),
+    endpointStatus(target, run.names.endpoint),
+  ]);
   return { trainingJob, model: run.names.model, endpointConfig: run.names.endpointConfig, endpoint };
 }
 
@@ -206,11 +243,7 @@ async function existingArtifacts(target: Target, run: RunConfig): Promise<RunRep
   const entries = await Promise.all(
     Object.entries(artifactKeys(run)).map(async ([name, key]) => [name, key, await exists(target, key)] as const),
   );
-  return Object.fromEntries(
-    entries
-      .filter(([, , found]) => found)
-      .map(([name, key]) => [name, location(target, key)]),
-  );
+  return Object.fromEntries(entries.filter(([, , found]) => found).map(([name, key]) => [name, location(target, key)]));
 }
 
 function location(target: Target, key: string): { s3: string; local?: string } {

@@ -36,14 +36,17 @@ export function addRunOptions(command: Command): Command {
 }
 
 export function hasRunOptions(options: RunOptions): boolean {
-  return [options.label, options.k, options.sampleSize, options.predictorType, options.seed, options.testFraction].some((v) => v !== undefined);
+  return [options.label, options.k, options.sampleSize, options.predictorType, options.seed, options.testFraction].some(
+    (v) => v !== undefined,
+  );
 }
 
 /** The console input for a run on `key` (or the stage's default dataset) with these options; stage defaults fill the rest. */
 export function consoleInput(key: string | undefined, options: RunOptions): ConsoleInput {
   const hyperparameters = { k: options.k, sample_size: options.sampleSize };
   const split = { testFraction: options.testFraction, seed: options.seed };
-  const defined = <T extends object>(value: T) => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(value: T) =>
+    Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     ...(key ? { dataset: { key } } : {}),
     ...(options.label !== undefined ? { labelColumn: options.label } : {}),

@@ -50,9 +50,13 @@ export interface Target {
 
 export async function resolveTarget(options: TargetOptions): Promise<Target> {
   if (options.local && (options.stage !== undefined || options.stack || options.stateMachineArn || options.bucket)) {
-    throw new CliError('--local talks to `npm run local`; leave out --stage, --stack, --state-machine-arn and --bucket');
+    throw new CliError(
+      '--local talks to `npm run local`; leave out --stage, --stack, --state-machine-arn and --bucket',
+    );
   }
-  return options.local ? localTarget(options.endpointsFile ?? process.env.KNN_PIPELINE_ENDPOINTS_FILE ?? DEFAULT_ENDPOINTS_FILE) : stageTarget(options);
+  return options.local
+    ? localTarget(options.endpointsFile ?? process.env.KNN_PIPELINE_ENDPOINTS_FILE ?? DEFAULT_ENDPOINTS_FILE)
+    : stageTarget(options);
 }
 
 function processIsAlive(pid: number): boolean {
@@ -69,9 +73,12 @@ function readEndpoints(file: string): LocalEndpoints {
     throw new CliError(`No local cloud is running (no ${file}). Start one in another terminal with \`npm run local\`.`);
   }
   const endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
-  if (endpoints.version !== 1) throw new CliError(`${file} was written by another version of \`npm run local\`; restart it`);
+  if (endpoints.version !== 1)
+    throw new CliError(`${file} was written by another version of \`npm run local\`; restart it`);
   if (!processIsAlive(endpoints.pid)) {
-    throw new CliError(`The local cloud in ${file} (pid ${endpoints.pid}) is gone. Start it again with \`npm run local\`.`);
+    throw new CliError(
+      `The local cloud in ${file} (pid ${endpoints.pid}) is gone. Start it again with \`npm run local\`.`,
+    );
   }
   return endpoints;
 }
@@ -107,7 +114,10 @@ function localTarget(file: string): Target {
     fireSchedule: async () => {
       // The local cloud builds the event itself, as EventBridge does in AWS.
       const response = await fetch(`${local.endpoints.control}/_local/schedule`, { method: 'POST' });
-      if (!response.ok) throw new CliError(`The local cloud refused to fire the schedule: HTTP ${response.status} ${await response.text()}`);
+      if (!response.ok)
+        throw new CliError(
+          `The local cloud refused to fire the schedule: HTTP ${response.status} ${await response.text()}`,
+        );
       return (await response.json()) as { executionArn: string };
     },
     close: () => [sfn, s3, sageMaker].forEach((client) => client.destroy()),
@@ -191,7 +201,9 @@ async function stageTarget(options: TargetOptions): Promise<Target> {
 async function stackResources(region: string, stackName: string): Promise<Record<string, string | undefined>> {
   const cloudFormation = new CloudFormationClient({ region });
   try {
-    const { StackResources = [] } = await cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stackName }));
+    const { StackResources = [] } = await cloudFormation.send(
+      new DescribeStackResourcesCommand({ StackName: stackName }),
+    );
     return Object.fromEntries(StackResources.map((r) => [r.LogicalResourceId!, r.PhysicalResourceId]));
   } catch (error) {
     const name = (error as Error).name;
@@ -210,5 +222,7 @@ async function stateMachineByName(sfn: SFNClient, name: string): Promise<string>
     if (match) return match.stateMachineArn!;
     nextToken = page.nextToken;
   } while (nextToken);
-  throw new CliError(`No state machine named ${name}: is the stage deployed (npm run deploy -- --stage …) in this region?`);
+  throw new CliError(
+    `No state machine named ${name}: is the stage deployed (npm run deploy -- --stage …) in this region?`,
+  );
 }

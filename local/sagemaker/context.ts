@@ -107,9 +107,7 @@ export class Scheduler {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.closed) return;
-      Promise.resolve()
-        .then(task)
-        .catch(onError);
+      Promise.resolve().then(task).catch(onError);
     }, ms);
     this.timers.add(timer);
   }
@@ -144,7 +142,11 @@ export interface LocalSageMakerContext {
 
 export type ResourceKind = 'training-job' | 'model' | 'endpoint-config' | 'endpoint';
 
-export function resourceArn(context: Pick<LocalSageMakerContext, 'region' | 'accountId'>, kind: ResourceKind, name: string): string {
+export function resourceArn(
+  context: Pick<LocalSageMakerContext, 'region' | 'accountId'>,
+  kind: ResourceKind,
+  name: string,
+): string {
   return `arn:aws:sagemaker:${context.region}:${context.accountId}:${kind}/${name.toLowerCase()}`;
 }
 

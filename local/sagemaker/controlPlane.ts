@@ -1,6 +1,11 @@
 // The SageMaker control plane's operations by X-Amz-Target name.
 import type { Json, LocalSageMakerContext } from './context';
-import { createEndpointConfig, deleteEndpointConfig, describeEndpointConfig, listEndpointConfigs } from './endpointConfigs';
+import {
+  createEndpointConfig,
+  deleteEndpointConfig,
+  describeEndpointConfig,
+  listEndpointConfigs,
+} from './endpointConfigs';
 import { createEndpoint, deleteEndpoint, describeEndpoint, listEndpoints, updateEndpoint } from './endpoints';
 import { SageMakerApiError } from './errors';
 import { createModel, deleteModel, describeModel, listModels } from './models';
@@ -36,6 +41,10 @@ export const CONTROL_PLANE_OPERATIONS = Object.keys(OPERATIONS);
 
 export function runControlPlaneOperation(context: LocalSageMakerContext, operationName: string, request: Json): Json {
   const operation = Object.hasOwn(OPERATIONS, operationName) ? OPERATIONS[operationName] : undefined;
-  if (!operation) throw new SageMakerApiError('UnknownOperationException', `Operation ${operationName} is not supported by the local SageMaker.`);
+  if (!operation)
+    throw new SageMakerApiError(
+      'UnknownOperationException',
+      `Operation ${operationName} is not supported by the local SageMaker.`,
+    );
   return operation(context, request);
 }

@@ -9,7 +9,11 @@ import { PATTERNS, validateName, Violations } from './validation';
 
 function validateVariant(v: Violations, variant: unknown, path: string): void {
   if (!v.struct(variant, path, true)) return;
-  v.string(variant.VariantName, `${path}.variantName`, { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.string(variant.VariantName, `${path}.variantName`, {
+    required: true,
+    max: 63,
+    pattern: PATTERNS.jobOrEndpointName,
+  });
   v.string(variant.ModelName, `${path}.modelName`, { required: true, max: 63, pattern: PATTERNS.modelName });
   const serverless = v.struct(variant.ServerlessConfig, `${path}.serverlessConfig`);
   v.instanceType(variant.InstanceType, `${path}.instanceType`, !serverless);
@@ -20,9 +24,15 @@ function validateVariant(v: Violations, variant: unknown, path: string): void {
 
 export function createEndpointConfig(context: LocalSageMakerContext, request: Json): Json {
   const v = new Violations();
-  v.string(request.EndpointConfigName, 'endpointConfigName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.string(request.EndpointConfigName, 'endpointConfigName', {
+    required: true,
+    max: 63,
+    pattern: PATTERNS.jobOrEndpointName,
+  });
   if (v.list(request.ProductionVariants, 'productionVariants', { required: true, min: 1, max: 10 })) {
-    request.ProductionVariants.forEach((variant, index) => validateVariant(v, variant, `productionVariants.${index + 1}.member`));
+    request.ProductionVariants.forEach((variant, index) =>
+      validateVariant(v, variant, `productionVariants.${index + 1}.member`),
+    );
   }
   v.string(request.KmsKeyId, 'kmsKeyId', { max: 2048 });
   v.tags(request.Tags);
@@ -31,7 +41,10 @@ export function createEndpointConfig(context: LocalSageMakerContext, request: Js
   const variants = request.ProductionVariants as Json[];
   const variantNames = variants.map((variant) => variant.VariantName as string);
   const duplicate = variantNames.find((name, index) => variantNames.indexOf(name) !== index);
-  if (duplicate !== undefined) throw validationException(`Variant names must be unique within an endpoint configuration; '${duplicate}' is repeated.`);
+  if (duplicate !== undefined)
+    throw validationException(
+      `Variant names must be unique within an endpoint configuration; '${duplicate}' is repeated.`,
+    );
 
   const name = request.EndpointConfigName as string;
   const arn = resourceArn(context, 'endpoint-config', name);
@@ -40,7 +53,8 @@ export function createEndpointConfig(context: LocalSageMakerContext, request: Js
   }
   for (const variant of variants) {
     const modelName = variant.ModelName as string;
-    if (!findModel(context, modelName)) throw validationException(`Could not find model "${resourceArn(context, 'model', modelName)}".`);
+    if (!findModel(context, modelName))
+      throw validationException(`Could not find model "${resourceArn(context, 'model', modelName)}".`);
   }
   const stored = structuredClone(request);
   for (const variant of stored.ProductionVariants as Json[]) variant.InitialVariantWeight ??= 1.0;
@@ -54,7 +68,9 @@ export function findEndpointConfig(context: LocalSageMakerContext, name: string)
 }
 
 export function endpointConfigNotFound(context: LocalSageMakerContext, name: string): Error {
-  return validationException(`Could not find endpoint configuration "${resourceArn(context, 'endpoint-config', name)}".`);
+  return validationException(
+    `Could not find endpoint configuration "${resourceArn(context, 'endpoint-config', name)}".`,
+  );
 }
 
 function requireEndpointConfig(context: LocalSageMakerContext, request: Json): EndpointConfigRecord {
@@ -87,7 +103,11 @@ export function listEndpointConfigs(context: LocalSageMakerContext, request: Jso
   return listResources(request, {
     items: [...context.store.endpointConfigs.values()],
     describe: (config) => ({ name: config.name, creationTime: config.creationTime }),
-    summarize: (config) => ({ EndpointConfigName: config.name, EndpointConfigArn: config.arn, CreationTime: epochSeconds(config.creationTime) }),
+    summarize: (config) => ({
+      EndpointConfigName: config.name,
+      EndpointConfigArn: config.arn,
+      CreationTime: epochSeconds(config.creationTime),
+    }),
     resultKey: 'EndpointConfigs',
     defaultSortOrder: 'Descending',
     sortByValues: ['Name', 'CreationTime'],

@@ -10,7 +10,17 @@ import { readS3Uri } from './s3Io';
 import { mergeTags } from './tags';
 import { PATTERNS, validateName, Violations } from './validation';
 
-const ENDPOINT_STATUSES = ['OutOfService', 'Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'InService', 'Deleting', 'Failed', 'UpdateRollbackFailed'];
+const ENDPOINT_STATUSES = [
+  'OutOfService',
+  'Creating',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+  'InService',
+  'Deleting',
+  'Failed',
+  'UpdateRollbackFailed',
+];
 const MAX_FAILURE_REASON = 1024;
 
 interface VariantPlan {
@@ -25,13 +35,18 @@ interface VariantPlan {
 export function createEndpoint(context: LocalSageMakerContext, request: Json): Json {
   const v = new Violations();
   v.string(request.EndpointName, 'endpointName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
-  v.string(request.EndpointConfigName, 'endpointConfigName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.string(request.EndpointConfigName, 'endpointConfigName', {
+    required: true,
+    max: 63,
+    pattern: PATTERNS.jobOrEndpointName,
+  });
   v.tags(request.Tags);
   v.throwIfAny();
 
   const name = request.EndpointName as string;
   const arn = resourceArn(context, 'endpoint', name);
-  if (context.store.endpoints.has(name.toLowerCase())) throw validationException(`Cannot create already existing endpoint "${arn}".`);
+  if (context.store.endpoints.has(name.toLowerCase()))
+    throw validationException(`Cannot create already existing endpoint "${arn}".`);
   const config = findEndpointConfig(context, request.EndpointConfigName as string);
   if (!config) throw endpointConfigNotFound(context, request.EndpointConfigName as string);
 
@@ -52,7 +67,11 @@ export function createEndpoint(context: LocalSageMakerContext, request: Json): J
   context.scheduler.after(
     context.timing.endpointCreateDelayMs,
     () => deployEndpoint(context, endpoint, plans),
-    (error) => failEndpoint(endpoint, `Internal error while creating the endpoint: ${error instanceof Error ? error.message : String(error)}`),
+    (error) =>
+      failEndpoint(
+        endpoint,
+        `Internal error while creating the endpoint: ${error instanceof Error ? error.message : String(error)}`,
+      ),
   );
   return { EndpointArn: arn };
 }
@@ -74,7 +93,11 @@ function variantPlans(context: LocalSageMakerContext, config: Json): VariantPlan
 export function updateEndpoint(context: LocalSageMakerContext, request: Json): Json {
   const v = new Violations();
   v.string(request.EndpointName, 'endpointName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
-  v.string(request.EndpointConfigName, 'endpointConfigName', { required: true, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.string(request.EndpointConfigName, 'endpointConfigName', {
+    required: true,
+    max: 63,
+    pattern: PATTERNS.jobOrEndpointName,
+  });
   v.throwIfAny();
   const endpoint = requireEndpoint(context, request);
   if (endpoint.status !== 'InService') {
@@ -111,7 +134,8 @@ export function updateEndpoint(context: LocalSageMakerContext, request: Json): J
       endpoint.status = 'InService';
       endpoint.lastModifiedTime = new Date();
     },
-    (error) => rollBack(`Internal error while updating the endpoint: ${error instanceof Error ? error.message : String(error)}`),
+    (error) =>
+      rollBack(`Internal error while updating the endpoint: ${error instanceof Error ? error.message : String(error)}`),
   );
   return { EndpointArn: endpoint.arn };
 }
@@ -123,7 +147,11 @@ function failEndpoint(endpoint: EndpointRecord, reason: string): void {
   endpoint.lastModifiedTime = new Date();
 }
 
-async function deployEndpoint(context: LocalSageMakerContext, endpoint: EndpointRecord, plans: VariantPlan[]): Promise<void> {
+async function deployEndpoint(
+  context: LocalSageMakerContext,
+  endpoint: EndpointRecord,
+  plans: VariantPlan[],
+): Promise<void> {
   if (endpoint.status !== 'Creating') return;
   if (endpoint.injectedFailure !== undefined) return failEndpoint(endpoint, endpoint.injectedFailure);
   const deployed: DeployedVariant[] = [];
@@ -143,7 +171,8 @@ async function loadVariant(context: LocalSageMakerContext, plan: VariantPlan): P
   if (!plan.model) return `Could not find model "${resourceArn(context, 'model', plan.modelName)}".`;
   const container = (plan.model.PrimaryContainer ?? (plan.model.Containers as Json[] | undefined)?.[0]) as Json;
   const modelDataUrl = container.ModelDataUrl as string | undefined;
-  if (!modelDataUrl) return `Model "${plan.modelName}" has no ModelDataUrl; the k-NN container needs the training job's model.tar.gz.`;
+  if (!modelDataUrl)
+    return `Model "${plan.modelName}" has no ModelDataUrl; the k-NN container needs the training job's model.tar.gz.`;
   let artifact: Buffer;
   try {
     artifact = await readS3Uri(context.s3, modelDataUrl);
@@ -191,7 +220,13 @@ export function describeEndpoint(context: LocalSageMakerContext, request: Json):
       ? {
           ProductionVariants: endpoint.deployedVariants.map((variant) => ({
             VariantName: variant.variantName,
-            DeployedImages: [{ SpecifiedImage: variant.image, ResolvedImage: variant.image, ResolutionTime: epochSeconds(variant.deployedAt) }],
+            DeployedImages: [
+              {
+                SpecifiedImage: variant.image,
+                ResolvedImage: variant.image,
+                ResolutionTime: epochSeconds(variant.deployedAt),
+              },
+            ],
             CurrentWeight: variant.weight,
             DesiredWeight: variant.weight,
             CurrentInstanceCount: variant.instanceCount,
@@ -227,7 +262,12 @@ export function deleteEndpoint(context: LocalSageMakerContext, request: Json): J
 export function listEndpoints(context: LocalSageMakerContext, request: Json): Json {
   return listResources(request, {
     items: [...context.store.endpoints.values()],
-    describe: (endpoint) => ({ name: endpoint.name, creationTime: endpoint.creationTime, lastModifiedTime: endpoint.lastModifiedTime, status: endpoint.status }),
+    describe: (endpoint) => ({
+      name: endpoint.name,
+      creationTime: endpoint.creationTime,
+      lastModifiedTime: endpoint.lastModifiedTime,
+      status: endpoint.status,
+    }),
     summarize: (endpoint) => ({
       EndpointName: endpoint.name,
       EndpointArn: endpoint.arn,

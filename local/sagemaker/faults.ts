@@ -70,11 +70,14 @@ export class FaultInjectorImpl implements FaultInjector {
 
   /** Consumes one use of the first fault that applies to this call. */
   takeFault(operation: string, request: unknown): SageMakerApiError | undefined {
-    const fault = this.faults.find((f) => f.operation === operation && f.remaining > 0 && (!f.match || safeMatch(f.match, request)));
+    const fault = this.faults.find(
+      (f) => f.operation === operation && f.remaining > 0 && (!f.match || safeMatch(f.match, request)),
+    );
     if (!fault) return undefined;
     fault.remaining -= 1;
     this.faults = this.faults.filter((f) => f.remaining > 0);
-    const message = fault.message ?? DEFAULT_MESSAGES[fault.errorName] ?? `${fault.errorName} (injected by the local SageMaker)`;
+    const message =
+      fault.message ?? DEFAULT_MESSAGES[fault.errorName] ?? `${fault.errorName} (injected by the local SageMaker)`;
     return new SageMakerApiError(fault.errorName, message, fault.statusCode ?? 400);
   }
 

@@ -1,2 +1,9 @@
 // Public entry of the local SageMaker (control plane + runtime emulator).
-export { startLocalSageMaker, type LocalSageMaker, type LocalSageMakerOptions, type LocalSageMakerTiming, type FaultInjector, type InjectedFault } from './server';
+export {
+  startLocalSageMaker,
+  type LocalSageMaker,
+  type LocalSageMakerOptions,
+  type LocalSageMakerTiming,
+  type FaultInjector,
+  type InjectedFault,
+} from './server';

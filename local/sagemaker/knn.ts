@@ -1,9 +1,9 @@
-// The one place the local cloud touches the k-NN algorithm (src/knn): the "container" of jobs and endpoints.
-import { InferenceInputError, KnnClientError } from '../../src/knn/errors';
-import { formatInferenceResponse, parseAcceptHeader, parseInferenceRequest } from '../../src/knn/inference';
-import { type KnnModel, packModelArtifact, unpackModelArtifact } from '../../src/knn/model';
-import { predictAsync } from '../../src/knn/predict';
-import { trainKnn } from '../../src/knn/train';
+// The one place the local cloud touches the k-NN algorithm (local/knn): the "container" of jobs and endpoints.
+import { InferenceInputError, KnnClientError } from '../knn/errors';
+import { formatInferenceResponse, parseAcceptHeader, parseInferenceRequest } from '../knn/inference';
+import { type KnnModel, packModelArtifact, unpackModelArtifact } from '../knn/model';
+import { predictAsync } from '../knn/predict';
+import { trainKnn } from '../knn/train';
 
 export interface KnnTrainingOutput {
   model: unknown;
@@ -12,7 +12,12 @@ export interface KnnTrainingOutput {
 }
 
 export const knnAlgorithm = {
-  train(input: { hyperparameters: Record<string, string>; train: Buffer; test?: Buffer; seed: number }): KnnTrainingOutput {
+  train(input: {
+    hyperparameters: Record<string, string>;
+    train: Buffer;
+    test?: Buffer;
+    seed: number;
+  }): KnnTrainingOutput {
     return trainKnn({
       hyperparameters: input.hyperparameters,
       train: input.train.toString('utf8'),
@@ -34,7 +39,13 @@ export const knnAlgorithm = {
   },
 
   /** Parse → predict → format, as the container's /invocations handler does; the search runs off the event loop. */
-  async invoke(model: unknown, body: Buffer, contentType: string, accept: string, featureDim: number): Promise<{ body: Buffer; contentType: string }> {
+  async invoke(
+    model: unknown,
+    body: Buffer,
+    contentType: string,
+    accept: string,
+    featureDim: number,
+  ): Promise<{ body: Buffer; contentType: string }> {
     const queries = parseInferenceRequest(body, contentType, featureDim);
     // Neighbour labels and distances only when the caller asked for them (Accept: …; verbose=true).
     const { verbose } = parseAcceptHeader(accept);

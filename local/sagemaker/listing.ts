@@ -66,7 +66,8 @@ export function listResources<T>(request: Json, options: ListOptions<T>): Json {
   const pageSize = (request.MaxResults as number | undefined) ?? 10;
   const page = rows.slice(offset, offset + pageSize);
   const result: Json = { [options.resultKey]: page.map(({ item }) => options.summarize(item)) };
-  if (offset + pageSize < rows.length) result.NextToken = Buffer.from(JSON.stringify({ offset: offset + pageSize })).toString('base64');
+  if (offset + pageSize < rows.length)
+    result.NextToken = Buffer.from(JSON.stringify({ offset: offset + pageSize })).toString('base64');
   return result;
 }
 

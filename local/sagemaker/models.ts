@@ -10,9 +10,17 @@ function validateContainer(v: Violations, container: unknown, path: string, requ
   if (!v.struct(container, path, required)) return;
   v.string(container.Image, `${path}.image`, { max: 255 });
   v.string(container.ModelDataUrl, `${path}.modelDataUrl`, { max: 1024, pattern: PATTERNS.s3Uri });
-  v.string(container.ContainerHostname, `${path}.containerHostname`, { max: 63, pattern: '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}' });
+  v.string(container.ContainerHostname, `${path}.containerHostname`, {
+    max: 63,
+    pattern: '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}',
+  });
   v.oneOf(container.Mode, `${path}.mode`, ['SingleModel', 'MultiModel']);
-  v.stringMap(container.Environment, `${path}.environment`, { maxEntries: 100, keyMax: 1024, valueMax: 1024, keyPattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' });
+  v.stringMap(container.Environment, `${path}.environment`, {
+    maxEntries: 100,
+    keyMax: 1024,
+    valueMax: 1024,
+    keyPattern: '^[a-zA-Z_][a-zA-Z0-9_]*$',
+  });
 }
 
 export function createModel(context: LocalSageMakerContext, request: Json): Json {
@@ -21,7 +29,9 @@ export function createModel(context: LocalSageMakerContext, request: Json): Json
   v.string(request.ExecutionRoleArn, 'executionRoleArn', { min: 20, max: 2048, pattern: PATTERNS.roleArn });
   validateContainer(v, request.PrimaryContainer, 'primaryContainer', false);
   if (v.list(request.Containers, 'containers', { max: 15 })) {
-    request.Containers.forEach((container, index) => validateContainer(v, container, `containers.${index + 1}.member`, true));
+    request.Containers.forEach((container, index) =>
+      validateContainer(v, container, `containers.${index + 1}.member`, true),
+    );
   }
   v.boolean(request.EnableNetworkIsolation, 'enableNetworkIsolation');
   v.tags(request.Tags);
@@ -32,8 +42,14 @@ export function createModel(context: LocalSageMakerContext, request: Json): Json
 
   const name = request.ModelName as string;
   const arn = resourceArn(context, 'model', name);
-  if (context.store.models.has(name.toLowerCase())) throw validationException(`Cannot create already existing model "${arn}".`);
-  context.store.models.set(name.toLowerCase(), { name, arn, request: structuredClone(request), creationTime: new Date() });
+  if (context.store.models.has(name.toLowerCase()))
+    throw validationException(`Cannot create already existing model "${arn}".`);
+  context.store.models.set(name.toLowerCase(), {
+    name,
+    arn,
+    request: structuredClone(request),
+    creationTime: new Date(),
+  });
   mergeTags(context, arn, request.Tags);
   return { ModelArn: arn };
 }
@@ -73,7 +89,11 @@ export function listModels(context: LocalSageMakerContext, request: Json): Json 
   return listResources(request, {
     items: [...context.store.models.values()],
     describe: (model) => ({ name: model.name, creationTime: model.creationTime }),
-    summarize: (model) => ({ ModelName: model.name, ModelArn: model.arn, CreationTime: epochSeconds(model.creationTime) }),
+    summarize: (model) => ({
+      ModelName: model.name,
+      ModelArn: model.arn,
+      CreationTime: epochSeconds(model.creationTime),
+    }),
     resultKey: 'Models',
     defaultSortOrder: 'Descending',
     sortByValues: ['Name', 'CreationTime'],

@@ -9,30 +9,50 @@ import { invokeEndpoint, MAX_INVOCATION_PAYLOAD_BYTES } from './runtime';
 const MAX_CONTROL_PLANE_BODY_BYTES = 16 * 1024 * 1024;
 const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations\/?$/;
 
-export function createRequestHandler(context: LocalSageMakerContext): (request: IncomingMessage, response: ServerResponse) => void {
+export function createRequestHandler(
+  context: LocalSageMakerContext,
+): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     handleRequest(context, request, response).catch((error: unknown) => {
       // Last resort: the server answers every request and never crashes
-      if (!response.headersSent) sendJson(response, 500, { __type: 'InternalFailure', message: describe(error) }, 'InternalFailure');
+      if (!response.headersSent)
+        sendJson(response, 500, { __type: 'InternalFailure', message: describe(error) }, 'InternalFailure');
       else response.destroy();
     });
   };
 }
 
-async function handleRequest(context: LocalSageMakerContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handleRequest(
+  context: LocalSageMakerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   const invocation = INVOCATIONS_PATH.exec(path);
-  if (request.method === 'POST' && invocation) return handleInvocation(context, request, response, decodePathSegment(invocation[1]));
+  if (request.method === 'POST' && invocation)
+    return handleInvocation(context, request, response, decodePathSegment(invocation[1]));
   const target = headerValue(request, 'x-amz-target');
-  if (request.method === 'POST' && (path === '/' || path === '') && target !== undefined) return handleControlPlane(context, request, response, target);
+  if (request.method === 'POST' && (path === '/' || path === '') && target !== undefined)
+    return handleControlPlane(context, request, response, target);
   await readBody(request, 0); // drain so keep-alive connections stay usable
-  sendJson(response, 404, { __type: 'UnknownOperationException', message: `No operation at ${request.method} ${path}` }, 'UnknownOperationException');
+  sendJson(
+    response,
+    404,
+    { __type: 'UnknownOperationException', message: `No operation at ${request.method} ${path}` },
+    'UnknownOperationException',
+  );
 }
 
-async function handleControlPlane(context: LocalSageMakerContext, request: IncomingMessage, response: ServerResponse, target: string): Promise<void> {
+async function handleControlPlane(
+  context: LocalSageMakerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: string,
+): Promise<void> {
   const { body } = await readBody(request, MAX_CONTROL_PLANE_BODY_BYTES);
   try {
-    if (!target.startsWith('SageMaker.')) throw new SageMakerApiError('UnknownOperationException', `Unknown target ${target}`);
+    if (!target.startsWith('SageMaker.'))
+      throw new SageMakerApiError('UnknownOperationException', `Unknown target ${target}`);
     const operation = target.slice('SageMaker.'.length);
     const input = parseJsonObject(body);
     await delay(context.faults.delayFor(operation));
@@ -41,11 +61,21 @@ async function handleControlPlane(context: LocalSageMakerContext, request: Incom
     sendJson(response, 200, runControlPlaneOperation(context, operation, input));
   } catch (error) {
     const apiError = toApiError(error);
-    sendJson(response, apiError.statusCode, { __type: apiError.errorName, message: apiError.message, ...apiError.extraBody }, apiError.errorName);
+    sendJson(
+      response,
+      apiError.statusCode,
+      { __type: apiError.errorName, message: apiError.message, ...apiError.extraBody },
+      apiError.errorName,
+    );
   }
 }
 
-async function handleInvocation(context: LocalSageMakerContext, request: IncomingMessage, response: ServerResponse, endpointName: string): Promise<void> {
+async function handleInvocation(
+  context: LocalSageMakerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  endpointName: string,
+): Promise<void> {
   const { body, length } = await readBody(request, MAX_INVOCATION_PAYLOAD_BYTES);
   try {
     const invocation = {
@@ -74,7 +104,13 @@ async function handleInvocation(context: LocalSageMakerContext, request: Incomin
     response.end(result.body);
   } catch (error) {
     const apiError = toApiError(error);
-    sendJson(response, apiError.statusCode, { Message: apiError.message, message: apiError.message, ...apiError.extraBody }, apiError.errorName, 'application/json');
+    sendJson(
+      response,
+      apiError.statusCode,
+      { Message: apiError.message, message: apiError.message, ...apiError.extraBody },
+      apiError.errorName,
+      'application/json',
+    );
   }
 }
 
@@ -110,7 +146,13 @@ function readBody(request: IncomingMessage, limit: number): Promise<{ body: Buff
   });
 }
 
-function sendJson(response: ServerResponse, statusCode: number, body: unknown, errorName?: string, contentType = 'application/x-amz-json-1.1'): void {
+function sendJson(
+  response: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  errorName?: string,
+  contentType = 'application/x-amz-json-1.1',
+): void {
   const payload = Buffer.from(JSON.stringify(body));
   response.writeHead(statusCode, {
     'Content-Type': contentType,

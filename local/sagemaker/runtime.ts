@@ -24,7 +24,10 @@ export interface InvocationResult {
 
 const validationError = (message: string) => new SageMakerApiError('ValidationError', message);
 
-export async function invokeEndpoint(context: LocalSageMakerContext, request: InvocationRequest): Promise<InvocationResult> {
+export async function invokeEndpoint(
+  context: LocalSageMakerContext,
+  request: InvocationRequest,
+): Promise<InvocationResult> {
   if (request.endpointName.length > 63) {
     throw validationError(
       `1 validation error detected: Value '${request.endpointName}' at 'endpointName' failed to satisfy constraint: Member must have length less than or equal to 63`,
@@ -42,7 +45,13 @@ export async function invokeEndpoint(context: LocalSageMakerContext, request: In
   const variant = chooseVariant(endpoint.deployedVariants, request.targetVariant, endpoint.name);
   const accept = request.accept?.trim() || 'application/json';
   try {
-    const response = await knnAlgorithm.invoke(variant.model, request.body, request.contentType ?? 'application/octet-stream', accept, variant.featureDim);
+    const response = await knnAlgorithm.invoke(
+      variant.model,
+      request.body,
+      request.contentType ?? 'application/octet-stream',
+      accept,
+      variant.featureDim,
+    );
     return { ...response, variantName: variant.variantName };
   } catch (error) {
     throw modelError(context, endpoint.name, variant.variantName, error);
@@ -50,17 +59,27 @@ export async function invokeEndpoint(context: LocalSageMakerContext, request: In
 }
 
 /** TargetVariant if given, else the heaviest variant (first on ties) so routing is deterministic. */
-function chooseVariant(variants: DeployedVariant[], targetVariant: string | undefined, endpointName: string): DeployedVariant {
+function chooseVariant(
+  variants: DeployedVariant[],
+  targetVariant: string | undefined,
+  endpointName: string,
+): DeployedVariant {
   if (targetVariant) {
     const target = variants.find((variant) => variant.variantName === targetVariant);
-    if (!target) throw validationError(`The variant(s) "[${targetVariant}]" are not valid for endpoint "${endpointName}".`);
+    if (!target)
+      throw validationError(`The variant(s) "[${targetVariant}]" are not valid for endpoint "${endpointName}".`);
     return target;
   }
   return variants.reduce((best, variant) => (variant.weight > best.weight ? variant : best));
 }
 
 /** The container's 4xx/5xx surfaces as ModelError (HTTP 424) carrying the original status and message. */
-function modelError(context: LocalSageMakerContext, endpointName: string, variantName: string, error: unknown): SageMakerApiError {
+function modelError(
+  context: LocalSageMakerContext,
+  endpointName: string,
+  variantName: string,
+  error: unknown,
+): SageMakerApiError {
   const clientError = knnAlgorithm.isInferenceInputError(error);
   const originalStatusCode = clientError ? knnAlgorithm.inferenceErrorStatus(error) : 500;
   const originalMessage = error instanceof Error ? error.message : String(error);

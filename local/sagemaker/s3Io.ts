@@ -3,12 +3,19 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { parseS3Uri } from './validation';
 
 export function createContainerS3Client(endpoint: string, region: string): S3Client {
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
+  const {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_SESSION_TOKEN: sessionToken,
+  } = process.env;
   return new S3Client({
     endpoint,
     region,
     forcePathStyle: true,
-    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, sessionToken }
+        : { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     // s3rver stores aws-chunked framing verbatim unless checksums are only sent when required
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -22,7 +29,9 @@ export async function listPrefix(s3: S3Client, uri: string): Promise<{ bucket: s
   const keys: string[] = [];
   let continuationToken: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }),
+    );
     for (const object of page.Contents ?? []) {
       if (object.Key && !(object.Key.endsWith('/') && (object.Size ?? 0) === 0)) keys.push(object.Key);
     }

@@ -2,7 +2,13 @@
 import { createServer } from 'node:http';
 import { listenOnLoopback } from '../listen';
 import { mkdirSync } from 'node:fs';
-import { DEFAULT_TIMING, ResourceStore, Scheduler, type LocalSageMakerContext, type LocalSageMakerTiming } from './context';
+import {
+  DEFAULT_TIMING,
+  ResourceStore,
+  Scheduler,
+  type LocalSageMakerContext,
+  type LocalSageMakerTiming,
+} from './context';
 import { FaultInjectorImpl, type FaultInjector } from './faults';
 import { createContainerS3Client } from './s3Io';
 import { createRequestHandler } from './router';

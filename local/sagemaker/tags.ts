@@ -11,12 +11,19 @@ export function mergeTags(context: LocalSageMakerContext, arn: string, tags: unk
   const merged = new Map((context.store.tagsByArn.get(arn) ?? []).map((tag) => [tag.Key, tag.Value]));
   for (const tag of tags as Tag[]) merged.set(tag.Key, tag.Value ?? '');
   if (merged.size > 50) throw validationException('Cannot exceed quota for tags: 50 tags per resource.');
-  context.store.tagsByArn.set(arn, [...merged].map(([Key, Value]) => ({ Key, Value })));
+  context.store.tagsByArn.set(
+    arn,
+    [...merged].map(([Key, Value]) => ({ Key, Value })),
+  );
 }
 
 function knownArns(context: LocalSageMakerContext): Set<string> {
   const { trainingJobs, models, endpointConfigs, endpoints } = context.store;
-  return new Set([...trainingJobs.values(), ...models.values(), ...endpointConfigs.values(), ...endpoints.values()].map((r) => r.arn));
+  return new Set(
+    [...trainingJobs.values(), ...models.values(), ...endpointConfigs.values(), ...endpoints.values()].map(
+      (r) => r.arn,
+    ),
+  );
 }
 
 function requireResourceArn(context: LocalSageMakerContext, request: Json): string {
@@ -41,12 +48,17 @@ export function addTags(context: LocalSageMakerContext, request: Json): Json {
 export function deleteTags(context: LocalSageMakerContext, request: Json): Json {
   const violations = new Violations();
   if (violations.list(request.TagKeys, 'tagKeys', { required: true, min: 1, max: 50 })) {
-    (request.TagKeys as unknown[]).forEach((key, index) => violations.string(key, `tagKeys.${index + 1}.member`, { required: true, min: 1, max: 128 }));
+    (request.TagKeys as unknown[]).forEach((key, index) =>
+      violations.string(key, `tagKeys.${index + 1}.member`, { required: true, min: 1, max: 128 }),
+    );
   }
   violations.throwIfAny();
   const arn = requireResourceArn(context, request);
   const removed = new Set(request.TagKeys as string[]);
-  context.store.tagsByArn.set(arn, (context.store.tagsByArn.get(arn) ?? []).filter((tag) => !removed.has(tag.Key)));
+  context.store.tagsByArn.set(
+    arn,
+    (context.store.tagsByArn.get(arn) ?? []).filter((tag) => !removed.has(tag.Key)),
+  );
   return {};
 }
 

@@ -62,15 +62,30 @@ export function knnTrainingJobRequest(options: KnnJobRequestOptions): CreateTrai
     ChannelName: name,
     ContentType: options.contentType ?? 'text/csv',
     DataSource: {
-      S3DataSource: { S3DataType: 'S3Prefix' as const, S3Uri: `s3://${options.bucket}/${prefix}`, S3DataDistributionType: 'FullyReplicated' as const },
+      S3DataSource: {
+        S3DataType: 'S3Prefix' as const,
+        S3Uri: `s3://${options.bucket}/${prefix}`,
+        S3DataDistributionType: 'FullyReplicated' as const,
+      },
     },
   });
   return {
     TrainingJobName: options.name,
     RoleArn: 'arn:aws:iam::123456789012:role/knn-sagemaker',
-    AlgorithmSpecification: { TrainingImage: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1', TrainingInputMode: 'File' },
-    HyperParameters: options.hyperParameters ?? { feature_dim: '4', k: '3', predictor_type: 'classifier', sample_size: '1000' },
-    InputDataConfig: [channel('train', options.trainPrefix), ...(options.testPrefix ? [channel('test', options.testPrefix)] : [])],
+    AlgorithmSpecification: {
+      TrainingImage: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1',
+      TrainingInputMode: 'File',
+    },
+    HyperParameters: options.hyperParameters ?? {
+      feature_dim: '4',
+      k: '3',
+      predictor_type: 'classifier',
+      sample_size: '1000',
+    },
+    InputDataConfig: [
+      channel('train', options.trainPrefix),
+      ...(options.testPrefix ? [channel('test', options.testPrefix)] : []),
+    ],
     OutputDataConfig: { S3OutputPath: options.outputPath ?? `s3://${options.bucket}/output` },
     ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 5 },
     StoppingCondition: { MaxRuntimeInSeconds: 3600 },

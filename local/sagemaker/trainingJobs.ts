@@ -11,10 +11,20 @@ const TRAINING_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Sto
 
 function validateCreateTrainingJob(request: Json): void {
   const v = new Violations();
-  v.string(request.TrainingJobName, 'trainingJobName', { required: true, min: 1, max: 63, pattern: PATTERNS.jobOrEndpointName });
+  v.string(request.TrainingJobName, 'trainingJobName', {
+    required: true,
+    min: 1,
+    max: 63,
+    pattern: PATTERNS.jobOrEndpointName,
+  });
   v.string(request.RoleArn, 'roleArn', { required: true, min: 20, max: 2048, pattern: PATTERNS.roleArn });
   v.stringMap(request.HyperParameters, 'hyperParameters', { maxEntries: 100, keyMax: 256, valueMax: 2500 });
-  v.stringMap(request.Environment, 'environment', { maxEntries: 100, keyMax: 512, valueMax: 512, keyPattern: PATTERNS.environmentKey });
+  v.stringMap(request.Environment, 'environment', {
+    maxEntries: 100,
+    keyMax: 512,
+    valueMax: 512,
+    keyPattern: PATTERNS.environmentKey,
+  });
   v.tags(request.Tags);
 
   // Built-in algorithms need all of these even though the current API model marks only three members required
@@ -27,7 +37,11 @@ function validateCreateTrainingJob(request: Json): void {
   }
   if (v.struct(request.OutputDataConfig, 'outputDataConfig', true)) {
     const output = request.OutputDataConfig;
-    v.string(output.S3OutputPath, 'outputDataConfig.s3OutputPath', { required: true, max: 1024, pattern: PATTERNS.s3Uri });
+    v.string(output.S3OutputPath, 'outputDataConfig.s3OutputPath', {
+      required: true,
+      max: 1024,
+      pattern: PATTERNS.s3Uri,
+    });
     v.oneOf(output.CompressionType, 'outputDataConfig.compressionType', ['GZIP', 'NONE']);
   }
   if (v.struct(request.ResourceConfig, 'resourceConfig', true)) {
@@ -43,7 +57,9 @@ function validateCreateTrainingJob(request: Json): void {
     v.integer(stopping.MaxWaitTimeInSeconds, 'stoppingCondition.maxWaitTimeInSeconds', { min: 1 });
   }
   if (v.list(request.InputDataConfig, 'inputDataConfig', { min: 1, max: 20 })) {
-    request.InputDataConfig.forEach((channel, index) => validateChannel(v, channel, `inputDataConfig.${index + 1}.member`));
+    request.InputDataConfig.forEach((channel, index) =>
+      validateChannel(v, channel, `inputDataConfig.${index + 1}.member`),
+    );
   }
   for (const flag of ['EnableNetworkIsolation', 'EnableInterContainerTrafficEncryption', 'EnableManagedSpotTraining']) {
     v.boolean(request[flag], flag.charAt(0).toLowerCase() + flag.slice(1));
@@ -54,14 +70,22 @@ function validateCreateTrainingJob(request: Json): void {
   if (!spec.TrainingImage && !spec.AlgorithmName) {
     throw validationException('Either TrainingImage or AlgorithmName must be specified in AlgorithmSpecification.');
   }
-  const channelNames = ((request.InputDataConfig as Json[] | undefined) ?? []).map((channel) => channel.ChannelName as string);
+  const channelNames = ((request.InputDataConfig as Json[] | undefined) ?? []).map(
+    (channel) => channel.ChannelName as string,
+  );
   const duplicate = channelNames.find((name, index) => channelNames.indexOf(name) !== index);
-  if (duplicate !== undefined) throw validationException(`Channel names must be unique; '${duplicate}' is specified more than once.`);
+  if (duplicate !== undefined)
+    throw validationException(`Channel names must be unique; '${duplicate}' is specified more than once.`);
 }
 
 function validateChannel(v: Violations, channel: unknown, path: string): void {
   if (!v.struct(channel, path, true)) return;
-  v.string(channel.ChannelName, `${path}.channelName`, { required: true, min: 1, max: 64, pattern: PATTERNS.channelName });
+  v.string(channel.ChannelName, `${path}.channelName`, {
+    required: true,
+    min: 1,
+    max: 64,
+    pattern: PATTERNS.channelName,
+  });
   v.string(channel.ContentType, `${path}.contentType`, { max: 256 });
   v.oneOf(channel.CompressionType, `${path}.compressionType`, ['None', 'Gzip']);
   v.oneOf(channel.RecordWrapperType, `${path}.recordWrapperType`, ['None', 'RecordIO']);
@@ -69,9 +93,21 @@ function validateChannel(v: Violations, channel: unknown, path: string): void {
   if (!v.struct(channel.DataSource, `${path}.dataSource`, true)) return;
   const s3Source = channel.DataSource.S3DataSource;
   if (!v.struct(s3Source, `${path}.dataSource.s3DataSource`, true)) return;
-  v.oneOf(s3Source.S3DataType, `${path}.dataSource.s3DataSource.s3DataType`, ['ManifestFile', 'S3Prefix', 'AugmentedManifestFile', 'Converse'], true);
-  v.string(s3Source.S3Uri, `${path}.dataSource.s3DataSource.s3Uri`, { required: true, max: 1024, pattern: PATTERNS.s3Uri });
-  v.oneOf(s3Source.S3DataDistributionType, `${path}.dataSource.s3DataSource.s3DataDistributionType`, ['FullyReplicated', 'ShardedByS3Key']);
+  v.oneOf(
+    s3Source.S3DataType,
+    `${path}.dataSource.s3DataSource.s3DataType`,
+    ['ManifestFile', 'S3Prefix', 'AugmentedManifestFile', 'Converse'],
+    true,
+  );
+  v.string(s3Source.S3Uri, `${path}.dataSource.s3DataSource.s3Uri`, {
+    required: true,
+    max: 1024,
+    pattern: PATTERNS.s3Uri,
+  });
+  v.oneOf(s3Source.S3DataDistributionType, `${path}.dataSource.s3DataSource.s3DataDistributionType`, [
+    'FullyReplicated',
+    'ShardedByS3Key',
+  ]);
 }
 
 export function createTrainingJob(context: LocalSageMakerContext, request: Json): Json {
@@ -115,7 +151,9 @@ export function describeTrainingJob(context: LocalSageMakerContext, request: Jso
   const job = findTrainingJob(context, request.TrainingJobName);
   const { Tags: _tags, TrainingJobName: _name, ...echoed } = job.request;
   const end = job.trainingEndTime;
-  const billedSeconds = end ? Math.max(1, Math.ceil((end.getTime() - (job.trainingStartTime ?? job.creationTime).getTime()) / 1000)) : undefined;
+  const billedSeconds = end
+    ? Math.max(1, Math.ceil((end.getTime() - (job.trainingStartTime ?? job.creationTime).getTime()) / 1000))
+    : undefined;
   return {
     EnableNetworkIsolation: false,
     EnableInterContainerTrafficEncryption: false,
@@ -132,7 +170,13 @@ export function describeTrainingJob(context: LocalSageMakerContext, request: Jso
     CreationTime: epochSeconds(job.creationTime),
     LastModifiedTime: epochSeconds(job.lastModifiedTime),
     ...(job.trainingStartTime ? { TrainingStartTime: epochSeconds(job.trainingStartTime) } : {}),
-    ...(end ? { TrainingEndTime: epochSeconds(end), TrainingTimeInSeconds: billedSeconds, BillableTimeInSeconds: billedSeconds } : {}),
+    ...(end
+      ? {
+          TrainingEndTime: epochSeconds(end),
+          TrainingTimeInSeconds: billedSeconds,
+          BillableTimeInSeconds: billedSeconds,
+        }
+      : {}),
     SecondaryStatusTransitions: job.transitions.map((t) => ({
       Status: t.Status,
       StartTime: epochSeconds(t.StartTime),
@@ -140,7 +184,13 @@ export function describeTrainingJob(context: LocalSageMakerContext, request: Jso
       ...(t.StatusMessage ? { StatusMessage: t.StatusMessage } : {}),
     })),
     ...(job.finalMetrics
-      ? { FinalMetricDataList: job.finalMetrics.map((m) => ({ MetricName: m.MetricName, Value: m.Value, Timestamp: epochSeconds(m.Timestamp) })) }
+      ? {
+          FinalMetricDataList: job.finalMetrics.map((m) => ({
+            MetricName: m.MetricName,
+            Value: m.Value,
+            Timestamp: epochSeconds(m.Timestamp),
+          })),
+        }
       : {}),
   };
 }
@@ -163,7 +213,12 @@ export function stopTrainingJob(context: LocalSageMakerContext, request: Json): 
 export function listTrainingJobs(context: LocalSageMakerContext, request: Json): Json {
   return listResources(request, {
     items: [...context.store.trainingJobs.values()],
-    describe: (job) => ({ name: job.name, creationTime: job.creationTime, lastModifiedTime: job.lastModifiedTime, status: job.status }),
+    describe: (job) => ({
+      name: job.name,
+      creationTime: job.creationTime,
+      lastModifiedTime: job.lastModifiedTime,
+      status: job.status,
+    }),
     summarize: (job) => ({
       TrainingJobName: job.name,
       TrainingJobArn: job.arn,

@@ -6,7 +6,8 @@ import { concatenateLines, getObjectBytes, listPrefix, writeS3Uri } from './s3Io
 import { TrainingJobLog } from './trainingLog';
 
 const MAX_FAILURE_REASON = 1024;
-const INPUT_VALIDATION_FAILURE = 'ClientError: Unable to initialize the algorithm. Failed to validate input data configuration. (caused by ValidationError)';
+const INPUT_VALIDATION_FAILURE =
+  'ClientError: Unable to initialize the algorithm. Failed to validate input data configuration. (caused by ValidationError)';
 const INTERNAL_FAILURE = 'InternalServerError: We encountered an internal error. Please try again.';
 
 /** A failure whose FailureReason is already known ("ClientError: …" / "AlgorithmError: …"). */
@@ -20,7 +21,8 @@ export function recordTransition(job: TrainingJobRecord, status: string, message
   job.lastModifiedTime = at;
 }
 
-const isTerminal = (job: TrainingJobRecord) => job.status === 'Completed' || job.status === 'Failed' || job.status === 'Stopped';
+const isTerminal = (job: TrainingJobRecord) =>
+  job.status === 'Completed' || job.status === 'Failed' || job.status === 'Stopped';
 
 export function finishTrainingJob(
   context: LocalSageMakerContext,
@@ -48,12 +50,20 @@ export function startTrainingJob(context: LocalSageMakerContext, job: TrainingJo
     () => runTrainingJob(context, job, log),
     (error) => {
       log.error(`Internal error: ${describeError(error)}`);
-      finishTrainingJob(context, job, { status: 'Failed', message: 'Training job failed', failureReason: INTERNAL_FAILURE });
+      finishTrainingJob(context, job, {
+        status: 'Failed',
+        message: 'Training job failed',
+        failureReason: INTERNAL_FAILURE,
+      });
     },
   );
 }
 
-async function runTrainingJob(context: LocalSageMakerContext, job: TrainingJobRecord, log: TrainingJobLog): Promise<void> {
+async function runTrainingJob(
+  context: LocalSageMakerContext,
+  job: TrainingJobRecord,
+  log: TrainingJobLog,
+): Promise<void> {
   const stillRunning = () => job.status === 'InProgress' && !context.scheduler.isClosed;
   // A short pause per phase so pollers can observe Downloading → Training → Uploading
   const pause = () => context.scheduler.sleep(Math.max(5, Math.round(context.timing.trainingStartDelayMs / 4)));
@@ -89,7 +99,9 @@ async function runTrainingJob(context: LocalSageMakerContext, job: TrainingJobRe
     try {
       await writeS3Uri(context.s3, artifactUri, artifact, 'application/x-tar');
     } catch (error) {
-      throw new TrainingFailure(`ClientError: Failed to upload model artifact to ${artifactUri}: ${describeError(error)}`);
+      throw new TrainingFailure(
+        `ClientError: Failed to upload model artifact to ${artifactUri}: ${describeError(error)}`,
+      );
     }
     await pause();
     if (!stillRunning()) return;
@@ -120,7 +132,9 @@ function resolveChannels(request: Json): { train: Json; test?: Json } {
   const unexpected = [...byName.keys()].filter((name) => name !== 'train' && name !== 'test');
   if (unexpected.length > 0) {
     const list = unexpected.map((name) => `'${name}'`).join(', ');
-    throw new TrainingFailure(`${INPUT_VALIDATION_FAILURE}\n\nCaused by: Additional properties are not allowed (${list} ${unexpected.length === 1 ? 'was' : 'were'} unexpected)`);
+    throw new TrainingFailure(
+      `${INPUT_VALIDATION_FAILURE}\n\nCaused by: Additional properties are not allowed (${list} ${unexpected.length === 1 ? 'was' : 'were'} unexpected)`,
+    );
   }
   const train = byName.get('train');
   if (!train) throw new TrainingFailure(`${INPUT_VALIDATION_FAILURE}\n\nCaused by: 'train' is a required property`);
@@ -131,7 +145,10 @@ function resolveChannels(request: Json): { train: Json; test?: Json } {
 function checkChannelFormat(channel: Json): void {
   const name = channel.ChannelName as string;
   // k-NN's default content type is recordIO-protobuf, which the local container doesn't read
-  const contentType = ((channel.ContentType as string | undefined) ?? 'application/x-recordio-protobuf').split(';')[0].trim().toLowerCase();
+  const contentType = ((channel.ContentType as string | undefined) ?? 'application/x-recordio-protobuf')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (contentType === 'application/x-recordio-protobuf') {
     throw new TrainingFailure(
       `ClientError: Channel '${name}' has content type application/x-recordio-protobuf${channel.ContentType ? '' : ' (the default when ContentType is absent)'}; the local k-NN container reads text/csv only.`,
@@ -144,14 +161,23 @@ function checkChannelFormat(channel: Json): void {
   }
   const s3Source = (channel.DataSource as Json).S3DataSource as Json;
   if (s3Source.S3DataType !== 'S3Prefix') {
-    throw new TrainingFailure(`ClientError: Channel '${name}' uses S3DataType ${String(s3Source.S3DataType)}; the local k-NN container supports S3Prefix only.`);
+    throw new TrainingFailure(
+      `ClientError: Channel '${name}' uses S3DataType ${String(s3Source.S3DataType)}; the local k-NN container supports S3Prefix only.`,
+    );
   }
   if (channel.RecordWrapperType === 'RecordIO') {
-    throw new TrainingFailure(`ClientError: Channel '${name}' uses RecordWrapperType RecordIO, which is not supported with text/csv.`);
+    throw new TrainingFailure(
+      `ClientError: Channel '${name}' uses RecordWrapperType RecordIO, which is not supported with text/csv.`,
+    );
   }
 }
 
-async function downloadChannel(context: LocalSageMakerContext, job: TrainingJobRecord, channel: Json, log: TrainingJobLog): Promise<Buffer> {
+async function downloadChannel(
+  context: LocalSageMakerContext,
+  job: TrainingJobRecord,
+  channel: Json,
+  log: TrainingJobLog,
+): Promise<Buffer> {
   const name = channel.ChannelName as string;
   const uri = ((channel.DataSource as Json).S3DataSource as Json).S3Uri as string;
   const notFound = (bucket: string) =>
@@ -162,7 +188,8 @@ async function downloadChannel(context: LocalSageMakerContext, job: TrainingJobR
   try {
     listing = await listPrefix(context.s3, uri);
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchBucket') throw notFound(/^[a-z0-9]+:\/\/([^/]+)/.exec(uri)?.[1] ?? '');
+    if ((error as { name?: string }).name === 'NoSuchBucket')
+      throw notFound(/^[a-z0-9]+:\/\/([^/]+)/.exec(uri)?.[1] ?? '');
     throw new TrainingFailure(`ClientError: Data download failed:${describeError(error)}`);
   }
   if (listing.keys.length === 0) throw notFound(listing.bucket);
@@ -173,12 +200,16 @@ async function downloadChannel(context: LocalSageMakerContext, job: TrainingJobR
     try {
       bytes = await getObjectBytes(context.s3, listing.bucket, key);
     } catch (error) {
-      throw new TrainingFailure(`ClientError: Data download failed:Failed to download s3://${listing.bucket}/${key}: ${describeError(error)}`);
+      throw new TrainingFailure(
+        `ClientError: Data download failed:Failed to download s3://${listing.bucket}/${key}: ${describeError(error)}`,
+      );
     }
     parts.push(channel.CompressionType === 'Gzip' ? gunzipChannelObject(name, listing.bucket, key, bytes) : bytes);
   }
   const data = concatenateLines(parts);
-  log.info(`Downloading channel ${name} (${data.length} bytes) from ${uri} (${listing.keys.length} object${listing.keys.length === 1 ? '' : 's'})`);
+  log.info(
+    `Downloading channel ${name} (${data.length} bytes) from ${uri} (${listing.keys.length} object${listing.keys.length === 1 ? '' : 's'})`,
+  );
   return data;
 }
 
@@ -186,7 +217,9 @@ function gunzipChannelObject(channel: string, bucket: string, key: string, bytes
   try {
     return gunzipSync(bytes);
   } catch {
-    throw new TrainingFailure(`ClientError: Channel '${channel}' has CompressionType Gzip but s3://${bucket}/${key} is not gzip data.`);
+    throw new TrainingFailure(
+      `ClientError: Channel '${channel}' has CompressionType Gzip but s3://${bucket}/${key} is not gzip data.`,
+    );
   }
 }
 

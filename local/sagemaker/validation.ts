@@ -13,7 +13,15 @@ export const PATTERNS = {
   environmentKey: '^[a-zA-Z_][a-zA-Z0-9_]*$',
 } as const;
 
-const EXAMPLE_INSTANCE_TYPES = ['ml.t3.medium', 'ml.m5.large', 'ml.m5.xlarge', 'ml.m5.2xlarge', 'ml.c5.xlarge', 'ml.p3.2xlarge', 'ml.g5.xlarge'];
+const EXAMPLE_INSTANCE_TYPES = [
+  'ml.t3.medium',
+  'ml.m5.large',
+  'ml.m5.xlarge',
+  'ml.m5.2xlarge',
+  'ml.c5.xlarge',
+  'ml.p3.2xlarge',
+  'ml.g5.xlarge',
+];
 
 const compiled = new Map<string, RegExp>();
 function regexFor(pattern: string): RegExp {
@@ -29,8 +37,11 @@ function regexFor(pattern: string): RegExp {
 function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'object') {
-    if (Array.isArray(value)) return `'[${value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}]'`;
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    if (Array.isArray(value))
+      return `'[${value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}]'`;
+    const entries = Object.entries(value as Record<string, unknown>).map(
+      ([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
+    );
     return `'{${entries.join(', ')}}'`;
   }
   return `'${String(value)}'`;
@@ -57,14 +68,20 @@ export class Violations {
     return true;
   }
 
-  string(value: unknown, path: string, rules: { min?: number; max?: number; pattern?: string; required?: boolean }): value is string {
+  string(
+    value: unknown,
+    path: string,
+    rules: { min?: number; max?: number; pattern?: string; required?: boolean },
+  ): value is string {
     if (value === undefined || value === null) {
       if (rules.required) this.required(value, path);
       return false;
     }
     if (typeof value !== 'string') throw serializationException(path, 'string');
-    if (rules.max !== undefined && value.length > rules.max) this.add(value, path, `Member must have length less than or equal to ${rules.max}`);
-    if (rules.min !== undefined && value.length < rules.min) this.add(value, path, `Member must have length greater than or equal to ${rules.min}`);
+    if (rules.max !== undefined && value.length > rules.max)
+      this.add(value, path, `Member must have length less than or equal to ${rules.max}`);
+    if (rules.min !== undefined && value.length < rules.min)
+      this.add(value, path, `Member must have length greater than or equal to ${rules.min}`);
     if (rules.pattern !== undefined && !regexFor(rules.pattern).test(value)) {
       this.add(value, path, `Member must satisfy regular expression pattern: ${rules.pattern}`);
     }
@@ -77,8 +94,10 @@ export class Violations {
       return false;
     }
     if (typeof value !== 'number' || !Number.isInteger(value)) throw serializationException(path, 'integer');
-    if (rules.min !== undefined && value < rules.min) this.add(value, path, `Member must have value greater than or equal to ${rules.min}`);
-    if (rules.max !== undefined && value > rules.max) this.add(value, path, `Member must have value less than or equal to ${rules.max}`);
+    if (rules.min !== undefined && value < rules.min)
+      this.add(value, path, `Member must have value greater than or equal to ${rules.min}`);
+    if (rules.max !== undefined && value > rules.max)
+      this.add(value, path, `Member must have value less than or equal to ${rules.max}`);
     return true;
   }
 
@@ -88,7 +107,8 @@ export class Violations {
       return false;
     }
     if (typeof value !== 'number' || !Number.isFinite(value)) throw serializationException(path, 'number');
-    if (rules.min !== undefined && value < rules.min) this.add(value, path, `Member must have value greater than or equal to ${rules.min}`);
+    if (rules.min !== undefined && value < rules.min)
+      this.add(value, path, `Member must have value greater than or equal to ${rules.min}`);
     return true;
   }
 
@@ -107,7 +127,8 @@ export class Violations {
   }
 
   boolean(value: unknown, path: string): void {
-    if (value !== undefined && value !== null && typeof value !== 'boolean') throw serializationException(path, 'boolean');
+    if (value !== undefined && value !== null && typeof value !== 'boolean')
+      throw serializationException(path, 'boolean');
   }
 
   list(value: unknown, path: string, rules: { min?: number; max?: number; required?: boolean }): value is unknown[] {
@@ -116,8 +137,10 @@ export class Violations {
       return false;
     }
     if (!Array.isArray(value)) throw serializationException(path, 'list');
-    if (rules.max !== undefined && value.length > rules.max) this.add(value, path, `Member must have length less than or equal to ${rules.max}`);
-    if (rules.min !== undefined && value.length < rules.min) this.add(value, path, `Member must have length greater than or equal to ${rules.min}`);
+    if (rules.max !== undefined && value.length > rules.max)
+      this.add(value, path, `Member must have length less than or equal to ${rules.max}`);
+    if (rules.min !== undefined && value.length < rules.min)
+      this.add(value, path, `Member must have length greater than or equal to ${rules.min}`);
     return true;
   }
 
@@ -131,19 +154,35 @@ export class Violations {
   }
 
   /** A string→string map; non-string values are a validation error (HyperParameters are strings on the wire). */
-  stringMap(value: unknown, path: string, rules: { maxEntries: number; keyMax: number; valueMax: number; keyPattern?: string }): void {
+  stringMap(
+    value: unknown,
+    path: string,
+    rules: { maxEntries: number; keyMax: number; valueMax: number; keyPattern?: string },
+  ): void {
     if (value === undefined || value === null) return;
     if (typeof value !== 'object' || Array.isArray(value)) throw serializationException(path, 'map');
     const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length > rules.maxEntries) this.add(value, path, `Member must have length less than or equal to ${rules.maxEntries}`);
+    if (entries.length > rules.maxEntries)
+      this.add(value, path, `Member must have length less than or equal to ${rules.maxEntries}`);
     const problems = new Set<string>();
     for (const [key, entryValue] of entries) {
-      if (key.length > rules.keyMax) problems.add(`Map keys must satisfy constraint: [Member must have length less than or equal to ${rules.keyMax}]`);
+      if (key.length > rules.keyMax)
+        problems.add(
+          `Map keys must satisfy constraint: [Member must have length less than or equal to ${rules.keyMax}]`,
+        );
       if (rules.keyPattern && !regexFor(rules.keyPattern).test(key)) {
-        problems.add(`Map keys must satisfy constraint: [Member must satisfy regular expression pattern: ${rules.keyPattern}]`);
+        problems.add(
+          `Map keys must satisfy constraint: [Member must satisfy regular expression pattern: ${rules.keyPattern}]`,
+        );
       }
-      if (typeof entryValue !== 'string') problems.add(`Map value must satisfy constraint: [Member must be a string, got ${entryValue === null ? 'null' : typeof entryValue} for key '${key}']`);
-      else if (entryValue.length > rules.valueMax) problems.add(`Map value must satisfy constraint: [Member must have length less than or equal to ${rules.valueMax}]`);
+      if (typeof entryValue !== 'string')
+        problems.add(
+          `Map value must satisfy constraint: [Member must be a string, got ${entryValue === null ? 'null' : typeof entryValue} for key '${key}']`,
+        );
+      else if (entryValue.length > rules.valueMax)
+        problems.add(
+          `Map value must satisfy constraint: [Member must have length less than or equal to ${rules.valueMax}]`,
+        );
     }
     for (const problem of problems) this.add(value, path, problem);
   }
@@ -159,7 +198,8 @@ export class Violations {
   }
 
   throwIfAny(): void {
-    if (this.messages.length > 0) throw new SageMakerApiError('ValidationException', validationErrorsMessage(this.messages));
+    if (this.messages.length > 0)
+      throw new SageMakerApiError('ValidationException', validationErrorsMessage(this.messages));
   }
 }
 

@@ -66,14 +66,23 @@ export async function startStepFunctionsApi(options: StepFunctionsApiOptions): P
   };
 }
 
-async function handle(operations: Record<string, Operation>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(
+  operations: Record<string, Operation>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const target = String(request.headers['x-amz-target'] ?? '');
-  const operation = target.startsWith('AWSStepFunctions.') ? operations[target.slice('AWSStepFunctions.'.length)] : undefined;
+  const operation = target.startsWith('AWSStepFunctions.')
+    ? operations[target.slice('AWSStepFunctions.'.length)]
+    : undefined;
   try {
     if (request.method !== 'POST' || !operation) {
-      throw new StepFunctionsApiError('UnknownOperationException', `Unknown operation ${target || `${request.method} ${request.url}`}`);
+      throw new StepFunctionsApiError(
+        'UnknownOperationException',
+        `Unknown operation ${target || `${request.method} ${request.url}`}`,
+      );
     }
     let body: Body;
     try {
@@ -143,7 +152,10 @@ function page<T>(items: T[], body: Body, key: string): Record<string, unknown> {
   const offset = token?.offset ?? 0;
   const limit = maxResults(body);
   const slice = items.slice(offset, Math.min(offset + limit, size));
-  const next = offset + slice.length < size ? Buffer.from(JSON.stringify({ offset: offset + slice.length, size })).toString('base64url') : undefined;
+  const next =
+    offset + slice.length < size
+      ? Buffer.from(JSON.stringify({ offset: offset + slice.length, size })).toString('base64url')
+      : undefined;
   return { [key]: slice, ...(next ? { nextToken: next } : {}) };
 }
 
@@ -160,7 +172,8 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
 
   const checkStateMachine = (arn: string) => {
     if (!STATE_MACHINE_ARN.test(arn)) throw new StepFunctionsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
-    if (arn !== stateMachineArn) throw new StepFunctionsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    if (arn !== stateMachineArn)
+      throw new StepFunctionsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
   };
   const findExecution = (arn: string): LocalExecution => {
     if (!EXECUTION_ARN.test(arn)) throw new StepFunctionsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
@@ -169,7 +182,9 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
     return execution;
   };
   const newestFirst = () =>
-    [...stateMachine.executions.values()].map((e) => e.record).sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+    [...stateMachine.executions.values()]
+      .map((e) => e.record)
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
   const listItem = (record: ExecutionRecord) => ({
     executionArn: record.executionArn,
     stateMachineArn: record.stateMachineArn,
@@ -188,13 +203,19 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
       }
       const inputText = body.input === undefined ? '{}' : String(body.input);
       if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
-        throw new StepFunctionsApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: input exceeds 262144 bytes');
+        throw new StepFunctionsApiError(
+          'InvalidExecutionInput',
+          'Invalid State Machine Execution Input: input exceeds 262144 bytes',
+        );
       }
       let input: unknown;
       try {
         input = JSON.parse(inputText);
       } catch (error) {
-        throw new StepFunctionsApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(error as Error).message}'`);
+        throw new StepFunctionsApiError(
+          'InvalidExecutionInput',
+          `Invalid State Machine Execution Input: '${(error as Error).message}'`,
+        );
       }
       const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
       const existing = stateMachine.executions.get(executionArn)?.record;
@@ -215,7 +236,9 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
         ...listItem(record),
         input: JSON.stringify(record.input ?? null),
         inputDetails: { included: true },
-        ...(record.status === 'SUCCEEDED' ? { output: JSON.stringify(record.output ?? null), outputDetails: { included: true } } : {}),
+        ...(record.status === 'SUCCEEDED'
+          ? { output: JSON.stringify(record.output ?? null), outputDetails: { included: true } }
+          : {}),
         ...(record.error !== undefined ? { error: record.error } : {}),
         ...(record.cause !== undefined ? { cause: record.cause } : {}),
         redriveCount: 0,
@@ -253,7 +276,10 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
       const error = body.error === undefined ? undefined : String(body.error);
       const cause = body.cause === undefined ? undefined : String(body.cause);
       if ((error?.length ?? 0) > 256 || (cause?.length ?? 0) > 32768) {
-        throw new StepFunctionsApiError('ValidationException', 'error must be at most 256 and cause at most 32768 characters');
+        throw new StepFunctionsApiError(
+          'ValidationException',
+          'error must be at most 256 and cause at most 32768 characters',
+        );
       }
       execution.stop(error, cause);
       // The run ends asynchronously; the service reports the stop time at once.
@@ -275,7 +301,9 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
     },
 
     ListStateMachines(body) {
-      const machines = [{ stateMachineArn, name: stateMachineName, type: 'STANDARD', creationDate: epochSeconds(creationDate) }];
+      const machines = [
+        { stateMachineArn, name: stateMachineName, type: 'STANDARD', creationDate: epochSeconds(creationDate) },
+      ];
       return page(machines, body, 'stateMachines');
     },
   };

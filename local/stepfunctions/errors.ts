@@ -7,7 +7,12 @@ export class TaskError extends Error {
 }
 
 /** SageMaker exceptions that the service model declares; everything else is "unmodelled". */
-const MODELLED_SAGEMAKER_ERRORS = new Set(['ResourceInUse', 'ResourceLimitExceeded', 'ResourceNotFound', 'ConflictException']);
+const MODELLED_SAGEMAKER_ERRORS = new Set([
+  'ResourceInUse',
+  'ResourceLimitExceeded',
+  'ResourceNotFound',
+  'ConflictException',
+]);
 
 interface SdkError {
   name?: string;
@@ -25,12 +30,18 @@ export function optimisedSageMakerError(error: unknown): TaskError {
   const code = e.name ?? 'InternalFailure';
   const status = e.$metadata?.httpStatusCode ?? 400;
   const cause = `${e.message ?? code} (Service: AmazonSageMaker; Status Code: ${status}; Error Code: ${code}; Request ID: ${e.$metadata?.requestId ?? 'local'}; Proxy: null)`;
-  const name = MODELLED_SAGEMAKER_ERRORS.has(code) ? `SageMaker.${withException(code)}` : 'SageMaker.AmazonSageMakerException';
+  const name = MODELLED_SAGEMAKER_ERRORS.has(code)
+    ? `SageMaker.${withException(code)}`
+    : 'SageMaker.AmazonSageMakerException';
   return new TaskError(name, cause);
 }
 
 /** AWS SDK integrations (arn:aws:states:::aws-sdk:<service>:*): modelled errors keep their shape name plus "Exception". */
-export function sdkIntegrationError(service: 'SageMaker' | 'SageMakerRuntime', error: unknown, modelled: Set<string>): TaskError {
+export function sdkIntegrationError(
+  service: 'SageMaker' | 'SageMakerRuntime',
+  error: unknown,
+  modelled: Set<string>,
+): TaskError {
   const e = error as SdkError;
   const code = e.name ?? 'InternalFailure';
   const status = e.$metadata?.httpStatusCode ?? 400;

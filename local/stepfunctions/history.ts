@@ -1,6 +1,6 @@
 // GetExecutionHistory's event shapes, built from the interpreter's events (aws-local-stepfunctions' eventLogs).
 import type { ExecutionRecord, HistoryEvent } from './runner';
-import { forEachState } from './definition';
+import { forEachState } from '../../statemachine/definition';
 
 /** One event as the Step Functions API returns it (`timestamp` as a Date here; the wire format is epoch seconds). */
 export interface ApiHistoryEvent {
@@ -45,7 +45,9 @@ function text(value: unknown): string | undefined {
 function serviceIntegration(resource: string): { resourceType: string; resource: string } {
   const path = resource.replace(/^arn:[^:]+:states:::/, '');
   const cut = path.lastIndexOf(':');
-  return cut < 0 ? { resourceType: path, resource: path } : { resourceType: path.slice(0, cut), resource: path.slice(cut + 1) };
+  return cut < 0
+    ? { resourceType: path, resource: path }
+    : { resourceType: path.slice(0, cut), resource: path.slice(cut + 1) };
 }
 
 /**
@@ -59,19 +61,31 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
   const withData = options.includeExecutionData ?? true;
   const events: ApiHistoryEvent[] = [];
   const add = (timestamp: number, type: string, details: Record<string, unknown> = {}) => {
-    events.push({ timestamp: new Date(timestamp), type, id: events.length + 1, previousEventId: events.length, ...details });
+    events.push({
+      timestamp: new Date(timestamp),
+      type,
+      id: events.length + 1,
+      previousEventId: events.length,
+      ...details,
+    });
   };
   const payload = (key: 'input' | 'output', value: unknown) =>
     withData ? { [key]: json(value), [`${key}Details`]: { truncated: false } } : {};
   const errorDetails = (error: unknown, cause: unknown) =>
-    withData ? { ...(text(error) !== undefined ? { error: text(error) } : {}), ...(text(cause) !== undefined ? { cause: text(cause) } : {}) } : {};
+    withData
+      ? {
+          ...(text(error) !== undefined ? { error: text(error) } : {}),
+          ...(text(cause) !== undefined ? { cause: text(cause) } : {}),
+        }
+      : {};
 
   const caught = new Set<string>();
   const closed = () => events.length > 0 && TERMINAL_TYPES.has(events[events.length - 1].type);
   for (const event of record.history) {
     if (closed()) break;
     // Map iterations and Parallel branches are not part of this pipeline's definition.
-    if (event.index !== undefined || event.type.startsWith('MapIteration') || event.type.startsWith('ParallelBranch')) continue;
+    if (event.index !== undefined || event.type.startsWith('MapIteration') || event.type.startsWith('ParallelBranch'))
+      continue;
     mapEvent(event);
   }
   if (record.status !== 'RUNNING' && !closed()) {
@@ -111,7 +125,9 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
         if (state?.type !== 'Task') return;
         const resource = options.taskResources[state.name] ?? '';
         if (LAMBDA_FUNCTION_ARN.test(resource)) {
-          add(event.timestamp, 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: errorDetails(event.Error, event.Cause) });
+          add(event.timestamp, 'LambdaFunctionFailed', {
+            lambdaFunctionFailedEventDetails: errorDetails(event.Error, event.Cause),
+          });
         } else {
           add(event.timestamp, 'TaskFailed', {
             taskFailedEventDetails: { ...serviceIntegration(resource), ...errorDetails(event.Error, event.Cause) },
@@ -133,12 +149,18 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
   function taskAttempt(event: HistoryEvent): void {
     const resource = options.taskResources[event.state!.name] ?? '';
     if (LAMBDA_FUNCTION_ARN.test(resource)) {
-      add(event.timestamp, 'LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource, ...payload('input', event.state!.input) } });
+      add(event.timestamp, 'LambdaFunctionScheduled', {
+        lambdaFunctionScheduledEventDetails: { resource, ...payload('input', event.state!.input) },
+      });
       add(event.timestamp, 'LambdaFunctionStarted');
     } else {
       const integration = serviceIntegration(resource);
       add(event.timestamp, 'TaskScheduled', {
-        taskScheduledEventDetails: { ...integration, region: options.region, parameters: withData ? json(event.state!.input) : '' },
+        taskScheduledEventDetails: {
+          ...integration,
+          region: options.region,
+          parameters: withData ? json(event.state!.input) : '',
+        },
       });
       add(event.timestamp, 'TaskStarted', { taskStartedEventDetails: integration });
     }
@@ -147,16 +169,22 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
   function taskSucceeded(event: HistoryEvent): void {
     const resource = options.taskResources[event.state!.name] ?? '';
     if (LAMBDA_FUNCTION_ARN.test(resource)) {
-      add(event.timestamp, 'LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: payload('output', event.state!.output) });
+      add(event.timestamp, 'LambdaFunctionSucceeded', {
+        lambdaFunctionSucceededEventDetails: payload('output', event.state!.output),
+      });
     } else {
-      add(event.timestamp, 'TaskSucceeded', { taskSucceededEventDetails: { ...serviceIntegration(resource), ...payload('output', event.state!.output) } });
+      add(event.timestamp, 'TaskSucceeded', {
+        taskSucceededEventDetails: { ...serviceIntegration(resource), ...payload('output', event.state!.output) },
+      });
     }
   }
 
   function addTerminal(timestamp: number, event?: HistoryEvent): void {
     switch (record.status === 'RUNNING' ? terminalStatus(event!) : record.status) {
       case 'SUCCEEDED':
-        add(timestamp, 'ExecutionSucceeded', { executionSucceededEventDetails: payload('output', record.output ?? event?.output) });
+        add(timestamp, 'ExecutionSucceeded', {
+          executionSucceededEventDetails: payload('output', record.output ?? event?.output),
+        });
         return;
       case 'FAILED':
         add(timestamp, 'ExecutionFailed', {

@@ -23,7 +23,11 @@ function withEpochMillis(value: unknown): unknown {
   if (value instanceof Date) return value.getTime();
   if (Array.isArray(value)) return value.map(withEpochMillis);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '$metadata').map(([k, v]) => [k, withEpochMillis(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== '$metadata')
+        .map(([k, v]) => [k, withEpochMillis(v)]),
+    );
   }
   return value;
 }
@@ -31,13 +35,20 @@ function withEpochMillis(value: unknown): unknown {
 /** Invokes a handler in-process the way Lambda does: JSON in, JSON out, errors as {errorType, errorMessage}. */
 export function lambdaTask(handler: LambdaHandler, functionName: string): TaskHandler {
   return async (input) => {
-    const context = { functionName, awsRequestId: `local-${Date.now().toString(36)}`, getRemainingTimeInMillis: () => 300_000 };
+    const context = {
+      functionName,
+      awsRequestId: `local-${Date.now().toString(36)}`,
+      getRemainingTimeInMillis: () => 300_000,
+    };
     try {
       return toStateJson(await handler(JSON.parse(JSON.stringify(input)), context)) ?? null;
     } catch (error) {
       const e = error as Error;
       const errorType = e?.name || 'Error';
-      throw new TaskError(errorType, JSON.stringify({ errorType, errorMessage: e?.message ?? String(error), trace: (e?.stack ?? '').split('\n') }));
+      throw new TaskError(
+        errorType,
+        JSON.stringify({ errorType, errorMessage: e?.message ?? String(error), trace: (e?.stack ?? '').split('\n') }),
+      );
     }
   };
 }
@@ -64,7 +75,8 @@ const OPTIMISED_SAGEMAKER: Record<string, (p: any) => any> = {
 function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationContext): TaskHandler {
   const build = OPTIMISED_SAGEMAKER[action];
   if (!build) throw new Error(`Local Step Functions does not implement arn:aws:states:::sagemaker:${action}`);
-  if (sync && action !== 'createTrainingJob') throw new Error(`Local Step Functions implements .sync only for createTrainingJob`);
+  if (sync && action !== 'createTrainingJob')
+    throw new Error(`Local Step Functions implements .sync only for createTrainingJob`);
   return async (parameters) => {
     const request = { ...parameters };
     if (action === 'createTrainingJob') {
@@ -87,11 +99,16 @@ function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationC
       await sleep(ctx.syncPollMs, ctx.signal);
       let job;
       try {
-        job = await ctx.sageMaker.send(new SageMaker.DescribeTrainingJobCommand({ TrainingJobName: request.TrainingJobName }));
+        job = await ctx.sageMaker.send(
+          new SageMaker.DescribeTrainingJobCommand({ TrainingJobName: request.TrainingJobName }),
+        );
       } catch (error) {
         throw optimisedSageMakerError(error);
       }
-      const output = withEpochMillis({ ...job, Tags: Object.fromEntries(request.Tags.map((t: any) => [t.Key, t.Value])) });
+      const output = withEpochMillis({
+        ...job,
+        Tags: Object.fromEntries(request.Tags.map((t: any) => [t.Key, t.Value])),
+      });
       if (job.TrainingJobStatus === 'Completed') return output;
       if (job.TrainingJobStatus === 'Failed' || job.TrainingJobStatus === 'Stopped') {
         throw new TaskError('States.TaskFailed', JSON.stringify(output));
@@ -127,7 +144,11 @@ function abandonable(task: TaskHandler): TaskHandler {
 }
 
 /** Chooses how a Task's Resource runs locally: in-process Lambda handlers, or SageMaker through the SDK. */
-export function taskForResource(resource: string, lambdas: Record<string, TaskHandler>, ctx: IntegrationContext): TaskHandler {
+export function taskForResource(
+  resource: string,
+  lambdas: Record<string, TaskHandler>,
+  ctx: IntegrationContext,
+): TaskHandler {
   return abandonable(resolveTask(resource, lambdas, ctx));
 }
 

@@ -1,7 +1,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { forEachState, stateNames } from './definition';
+import { forEachState, stateNames } from '../../statemachine/definition';
 import { taskForResource, type TaskHandler } from './integrations';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks.
@@ -86,12 +86,17 @@ export class LocalStateMachine {
     };
     const taskResourceLocalHandlers: Record<string, TaskHandler> = {};
     forEachState(options.definition, (stateName, state) => {
-      if (state.Type === 'Task') taskResourceLocalHandlers[stateName] = taskForResource(state.Resource, options.lambdas, integration);
+      if (state.Type === 'Task')
+        taskResourceLocalHandlers[stateName] = taskForResource(state.Resource, options.lambdas, integration);
     });
     const waitMs = options.timing?.waitMs ?? 20;
     const retryMs = options.timing?.retryMs ?? 20;
-    const waitTimeOverrides = Object.fromEntries(stateNames(options.definition, (s) => s.Type === 'Wait').map((n) => [n, waitMs]));
-    const retryIntervalOverrides = Object.fromEntries(stateNames(options.definition, (s) => Boolean(s.Retry)).map((n) => [n, retryMs]));
+    const waitTimeOverrides = Object.fromEntries(
+      stateNames(options.definition, (s) => s.Type === 'Wait').map((n) => [n, waitMs]),
+    );
+    const retryIntervalOverrides = Object.fromEntries(
+      stateNames(options.definition, (s) => Boolean(s.Retry)).map((n) => [n, retryMs]),
+    );
 
     const startDate = new Date();
     const record: ExecutionRecord = {
@@ -104,7 +109,11 @@ export class LocalStateMachine {
       history: [],
     };
     const run = this.machine.run(input as any, {
-      overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as any, waitTimeOverrides, retryIntervalOverrides },
+      overrides: {
+        taskResourceLocalHandlers: taskResourceLocalHandlers as any,
+        waitTimeOverrides,
+        retryIntervalOverrides,
+      },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input as any, StartTime: startDate.toISOString() },
         StateMachine: { Id: options.stateMachineArn, Name: options.stateMachineArn.split(':').pop() },
@@ -145,7 +154,9 @@ export class LocalStateMachine {
       if (record.status === 'ABORTED' || record.status === 'TIMED_OUT') {
         // Step Functions stops a .sync training job when its execution ends early (best effort).
         await Promise.all(
-          [...trainingJobs].map((job) => options.sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job })).catch(() => undefined)),
+          [...trainingJobs].map((job) =>
+            options.sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job })).catch(() => undefined),
+          ),
         );
       }
       await options.onFinished?.(record);

@@ -50,7 +50,9 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
   const trainingJob = await stopIfRunning(names.trainingJob);
   // Fold jobs of a cross-validation only train; stopping them is all they need.
   const foldJobs = await Promise.all(
-    Array.from({ length: options.crossValidationFolds ?? 0 }, (_, i) => stopIfRunning(foldTrainingJobName(names, i + 1))),
+    Array.from({ length: options.crossValidationFolds ?? 0 }, (_, i) =>
+      stopIfRunning(foldTrainingJobName(names, i + 1)),
+    ),
   );
 
   const endpoint = await deleteEndpointCompletely(names.endpoint, options);
@@ -59,9 +61,16 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
   const stable = options.servingEndpoint ? await describeEndpoint(options.servingEndpoint) : undefined;
   const serving = stable?.configName ? await modelsOfEndpointConfig(stable.configName) : [];
   // A serving config that never went live (failed or interrupted promotion) would otherwise be orphaned.
-  if (options.servingConfig && stable?.configName !== options.servingConfig) await deleteEndpointConfig(options.servingConfig);
+  if (options.servingConfig && stable?.configName !== options.servingConfig)
+    await deleteEndpointConfig(options.servingConfig);
   const model = serving.includes(names.model) ? 'serving' : (await deleteModel(names.model)) ? 'deleted' : 'absent';
-  return { trainingJob, foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length, endpoint, endpointConfig, model };
+  return {
+    trainingJob,
+    foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length,
+    endpoint,
+    endpointConfig,
+    model,
+  };
 }
 
 /**
@@ -77,7 +86,9 @@ export async function deleteEndpointCompletely(
   let status = await describeEndpointStatus(endpointName);
   while (status !== undefined && IN_PROGRESS_ENDPOINT.has(status)) {
     if (Date.now() >= deadline) {
-      throw new CleanupIncompleteError(`Endpoint ${endpointName} is still ${status}; it can be deleted once it settles`);
+      throw new CleanupIncompleteError(
+        `Endpoint ${endpointName} is still ${status}; it can be deleted once it settles`,
+      );
     }
     await sleep(options.pollMs);
     status = await describeEndpointStatus(endpointName);
@@ -85,7 +96,8 @@ export async function deleteEndpointCompletely(
   if (status === undefined) return 'absent';
   if (status !== 'Deleting') await deleteEndpoint(endpointName);
   while ((status = await describeEndpointStatus(endpointName)) !== undefined) {
-    if (Date.now() >= deadline) throw new CleanupIncompleteError(`Endpoint ${endpointName} is still ${status} after the delete request`);
+    if (Date.now() >= deadline)
+      throw new CleanupIncompleteError(`Endpoint ${endpointName} is still ${status} after the delete request`);
     await sleep(options.pollMs);
   }
   return 'deleted';

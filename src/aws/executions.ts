@@ -6,7 +6,9 @@ export async function executionHistory(executionArn: string): Promise<HistoryEve
   const events: HistoryEvent[] = [];
   let token: string | undefined;
   do {
-    const page = await sfnClient().send(new GetExecutionHistoryCommand({ executionArn, nextToken: token, maxResults: 1000 }));
+    const page = await sfnClient().send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken: token, maxResults: 1000 }),
+    );
     events.push(...(page.events ?? []));
     token = page.nextToken;
   } while (token);
@@ -39,7 +41,12 @@ export function stateVisits(events: HistoryEvent[]): StateVisit[] {
   for (const event of events) {
     const type = event.type ?? '';
     if (type.endsWith('StateEntered') && event.stateEnteredEventDetails) {
-      open = { name: event.stateEnteredEventDetails.name!, type: type.slice(0, -'StateEntered'.length), enteredAt: event.timestamp!, status: 'running' };
+      open = {
+        name: event.stateEnteredEventDetails.name!,
+        type: type.slice(0, -'StateEntered'.length),
+        enteredAt: event.timestamp!,
+        status: 'running',
+      };
       visits.push(open);
       continue;
     }
@@ -49,7 +56,8 @@ export function stateVisits(events: HistoryEvent[]): StateVisit[] {
       open.error = open.cause = undefined;
       continue;
     }
-    const failure = FAILURE_DETAILS.map((key) => event[key]).find(Boolean) as { error?: string; cause?: string } | undefined;
+    const failure = FAILURE_DETAILS.map((key) => event[key]).find(Boolean) as
+      { error?: string; cause?: string } | undefined;
     if (failure) {
       open.error = failure.error;
       open.cause = failure.cause;
@@ -60,7 +68,8 @@ export function stateVisits(events: HistoryEvent[]): StateVisit[] {
     } else if (type === 'ExecutionFailed' || type === 'ExecutionTimedOut' || type === 'ExecutionAborted') {
       open.exitedAt = event.timestamp;
       open.status = type === 'ExecutionAborted' ? 'aborted' : 'failed';
-      const details = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
+      const details =
+        event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
       open.error ??= details?.error;
       open.cause ??= details?.cause;
       open = undefined;

@@ -6,11 +6,20 @@ import { eventBridgeClient } from './clients';
 export async function publishRunOutcome(eventBusName: string, outcome: RunOutcome): Promise<void> {
   const response = await eventBridgeClient().send(
     new PutEventsCommand({
-      Entries: [{ EventBusName: eventBusName, Source: NOTIFICATION_SOURCE, DetailType: NOTIFICATION_DETAIL_TYPE, Detail: JSON.stringify(outcome) }],
+      Entries: [
+        {
+          EventBusName: eventBusName,
+          Source: NOTIFICATION_SOURCE,
+          DetailType: NOTIFICATION_DETAIL_TYPE,
+          Detail: JSON.stringify(outcome),
+        },
+      ],
     }),
   );
   if (response.FailedEntryCount) {
     const entry = response.Entries?.find((e) => e.ErrorCode);
-    throw new Error(`EventBridge refused the run notification: ${entry?.ErrorCode} ${entry?.ErrorMessage ?? ''}`.trim());
+    throw new Error(
+      `EventBridge refused the run notification: ${entry?.ErrorCode} ${entry?.ErrorMessage ?? ''}`.trim(),
+    );
   }
 }

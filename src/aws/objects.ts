@@ -23,7 +23,9 @@ function isNotFound(error: unknown): boolean {
 /** The object's metadata, or undefined when it does not exist. */
 export async function headObject(ref: ObjectRef): Promise<ObjectHead | undefined> {
   try {
-    const head = await s3Client().send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
+    const head = await s3Client().send(
+      new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
+    );
     return { size: head.ContentLength ?? 0, etag: head.ETag, versionId: head.VersionId, contentType: head.ContentType };
   } catch (error) {
     if (isNotFound(error)) return undefined;
@@ -32,7 +34,9 @@ export async function headObject(ref: ObjectRef): Promise<ObjectHead | undefined
 }
 
 export async function getObjectBytes(ref: ObjectRef): Promise<Uint8Array> {
-  const response = await s3Client().send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
+  const response = await s3Client().send(
+    new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
+  );
   if (!response.Body) throw new Error(`s3://${ref.bucket}/${ref.key} has no body`);
   return response.Body.transformToByteArray();
 }
@@ -45,7 +49,11 @@ export async function getObjectJson<T>(ref: ObjectRef): Promise<T> {
   return JSON.parse(await getObjectText(ref)) as T;
 }
 
-export async function putObject(ref: ObjectRef, body: string | Uint8Array, contentType: string): Promise<{ etag?: string }> {
+export async function putObject(
+  ref: ObjectRef,
+  body: string | Uint8Array,
+  contentType: string,
+): Promise<{ etag?: string }> {
   const response = await s3Client().send(
     new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType }),
   );
@@ -64,7 +72,13 @@ export async function putIfAbsent(ref: ObjectRef, body: string, contentType: str
   for (let attempt = 1; ; attempt++) {
     try {
       await s3Client().send(
-        new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType, IfNoneMatch: '*' }),
+        new PutObjectCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          Body: body,
+          ContentType: contentType,
+          IfNoneMatch: '*',
+        }),
       );
       return true;
     } catch (error) {

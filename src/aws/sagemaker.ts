@@ -31,7 +31,11 @@ export interface EndpointState {
 export async function describeEndpoint(endpointName: string): Promise<EndpointState | undefined> {
   try {
     const endpoint = await sageMakerClient().send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-    return { status: endpoint.EndpointStatus ?? 'Unknown', configName: endpoint.EndpointConfigName, failureReason: endpoint.FailureReason };
+    return {
+      status: endpoint.EndpointStatus ?? 'Unknown',
+      configName: endpoint.EndpointConfigName,
+      failureReason: endpoint.FailureReason,
+    };
   } catch (error) {
     if (isMissingResource(error)) return undefined;
     throw error;
@@ -64,7 +68,13 @@ export async function listEndpointConfigs(fragment: string): Promise<EndpointCon
   let token: string | undefined;
   do {
     const page = await sageMakerClient().send(
-      new ListEndpointConfigsCommand({ NameContains: fragment, SortBy: 'CreationTime', SortOrder: 'Descending', NextToken: token, MaxResults: 100 }),
+      new ListEndpointConfigsCommand({
+        NameContains: fragment,
+        SortBy: 'CreationTime',
+        SortOrder: 'Descending',
+        NextToken: token,
+        MaxResults: 100,
+      }),
     );
     for (const config of page.EndpointConfigs ?? []) {
       found.push({ name: config.EndpointConfigName!, createdAt: config.CreationTime?.getTime() ?? 0 });
@@ -107,7 +117,8 @@ export async function stopTrainingJob(name: string): Promise<boolean> {
     return await deleteIfPresent(() => sageMakerClient().send(new StopTrainingJobCommand({ TrainingJobName: name })));
   } catch (error) {
     const e = error as { name?: string; message?: string };
-    if (e.name === 'ValidationException' && /in status (Completed|Failed|Stopped|Stopping)/.test(e.message ?? '')) return false;
+    if (e.name === 'ValidationException' && /in status (Completed|Failed|Stopped|Stopping)/.test(e.message ?? ''))
+      return false;
     throw error;
   }
 }
@@ -119,7 +130,12 @@ export async function invokeEndpoint(
   accept = 'application/json',
 ): Promise<string> {
   const response = await sageMakerRuntimeClient().send(
-    new InvokeEndpointCommand({ EndpointName: endpointName, Body: new TextEncoder().encode(body), ContentType: contentType, Accept: accept }),
+    new InvokeEndpointCommand({
+      EndpointName: endpointName,
+      Body: new TextEncoder().encode(body),
+      ContentType: contentType,
+      Accept: accept,
+    }),
   );
   return new TextDecoder().decode(response.Body);
 }

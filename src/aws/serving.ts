@@ -10,10 +10,19 @@ export interface PruneReport {
  * Deletes serving configs (and their models) that the stable endpoint no longer uses, keeping the newest `keep`
  * configs — the current one included — for rollback.
  */
-export async function pruneServingConfigs(namePrefix: string, currentConfig: string, keep: number): Promise<PruneReport> {
+export async function pruneServingConfigs(
+  namePrefix: string,
+  currentConfig: string,
+  keep: number,
+): Promise<PruneReport> {
   const ours = `${namePrefix}${NAME_SEPARATOR}`;
-  const configs = (await listEndpointConfigs(ours)).filter((config) => config.name.startsWith(ours) && config.name.endsWith('-serve'));
-  const retained = [currentConfig, ...configs.map((c) => c.name).filter((name) => name !== currentConfig)].slice(0, Math.max(1, keep));
+  const configs = (await listEndpointConfigs(ours)).filter(
+    (config) => config.name.startsWith(ours) && config.name.endsWith('-serve'),
+  );
+  const retained = [currentConfig, ...configs.map((c) => c.name).filter((name) => name !== currentConfig)].slice(
+    0,
+    Math.max(1, keep),
+  );
   const inUse = new Set(await modelsOfEndpointConfig(currentConfig));
   const deleted: PruneReport['deleted'] = [];
   for (const config of configs) {

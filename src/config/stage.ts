@@ -131,7 +131,12 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       enabled: bool(env, STAGE_ENV.serve, false),
       keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),
     },
-    crossValidationFolds: number(env, STAGE_ENV.crossValidationFolds, 0, (n) => n === 0 || (Number.isInteger(n) && n >= 2 && n <= MAX_FOLDS)),
+    crossValidationFolds: number(
+      env,
+      STAGE_ENV.crossValidationFolds,
+      0,
+      (n) => n === 0 || (Number.isInteger(n) && n >= 2 && n <= MAX_FOLDS),
+    ),
   };
 }
 
@@ -150,13 +155,19 @@ function securityFromEnv(env: Env): SecuritySettings {
     throw new ConfigurationError(`${STAGE_ENV.vpcSubnetIds} and ${STAGE_ENV.vpcSecurityGroupIds} must be set together`);
   }
   if (subnets.some((s) => !/^subnet-[0-9a-f]+$/.test(s)) || securityGroupIds.some((g) => !/^sg-[0-9a-f]+$/.test(g))) {
-    throw new ConfigurationError(`${STAGE_ENV.vpcSubnetIds} / ${STAGE_ENV.vpcSecurityGroupIds} must list subnet-… and sg-… ids`);
+    throw new ConfigurationError(
+      `${STAGE_ENV.vpcSubnetIds} / ${STAGE_ENV.vpcSecurityGroupIds} must list subnet-… and sg-… ids`,
+    );
   }
   const optional = (name: string) => (env[name] ? env[name] : undefined);
   return {
     ...(subnets.length ? { vpc: { subnets, securityGroupIds } } : {}),
-    ...(optional(STAGE_ENV.trainingVolumeKmsKeyId) ? { trainingVolumeKmsKeyId: optional(STAGE_ENV.trainingVolumeKmsKeyId) } : {}),
-    ...(optional(STAGE_ENV.trainingOutputKmsKeyId) ? { trainingOutputKmsKeyId: optional(STAGE_ENV.trainingOutputKmsKeyId) } : {}),
+    ...(optional(STAGE_ENV.trainingVolumeKmsKeyId)
+      ? { trainingVolumeKmsKeyId: optional(STAGE_ENV.trainingVolumeKmsKeyId) }
+      : {}),
+    ...(optional(STAGE_ENV.trainingOutputKmsKeyId)
+      ? { trainingOutputKmsKeyId: optional(STAGE_ENV.trainingOutputKmsKeyId) }
+      : {}),
     ...(optional(STAGE_ENV.endpointKmsKeyId) ? { endpointKmsKeyId: optional(STAGE_ENV.endpointKmsKeyId) } : {}),
   };
 }

@@ -19,7 +19,13 @@ export interface MetricSpread {
 
 export interface CrossValidationSummary {
   folds: number;
-  perFold: { fold: number; trainingJobName: string; trainRows: number; testRows: number; metrics: Record<string, number> }[];
+  perFold: {
+    fold: number;
+    trainingJobName: string;
+    trainRows: number;
+    testRows: number;
+    metrics: Record<string, number>;
+  }[];
   metrics: Record<string, MetricSpread>;
   highSpread: boolean;
   message: string;
@@ -28,7 +34,11 @@ export interface CrossValidationSummary {
 /** A fold-to-fold standard deviation above this (in accuracy / F1 / R² units) suggests an unstable model. */
 export const HIGH_SPREAD_STD = 0.05;
 
-const METRIC_NAMES: Record<string, string> = { 'test:accuracy': 'accuracy', 'test:macro_f_1.000': 'macroF1', 'test:mse': 'mse' };
+const METRIC_NAMES: Record<string, string> = {
+  'test:accuracy': 'accuracy',
+  'test:macro_f_1.000': 'macroF1',
+  'test:mse': 'mse',
+};
 
 /** Mean and population standard deviation, as numpy's mean/std (ddof=0) and scikit-learn's reports. */
 export function spread(values: number[]): MetricSpread {
@@ -60,7 +70,8 @@ export function summariseCrossValidation(predictorType: PredictorType, folds: Fo
   const main = metrics[headline];
   // For mse the scale is the data's own, so compare the spread with the mean instead of a fixed number.
   const highSpread =
-    main !== undefined && (predictorType === 'classifier' ? main.std > HIGH_SPREAD_STD : main.mean > 0 && main.std / main.mean > 0.5);
+    main !== undefined &&
+    (predictorType === 'classifier' ? main.std > HIGH_SPREAD_STD : main.mean > 0 && main.std / main.mean > 0.5);
   const summaryText = main
     ? `${folds.length}-fold cross-validation: ${headline} ${main.mean.toFixed(4)} ± ${main.std.toFixed(4)} (min ${main.min.toFixed(4)}, max ${main.max.toFixed(4)})`
     : `${folds.length}-fold cross-validation: no ${headline} reported by the fold training jobs`;

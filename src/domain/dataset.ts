@@ -99,7 +99,10 @@ export function toLabelFirstCsv(
 }
 
 /** Inverse of toLabelFirstCsv: finite numbers only, same width on every row, at least one feature. */
-export function parseLabelFirstCsv(text: string, source = 'label-first CSV'): { labels: number[]; features: number[][] } {
+export function parseLabelFirstCsv(
+  text: string,
+  source = 'label-first CSV',
+): { labels: number[]; features: number[][] } {
   const rows = parseNumericRows(text, source, 2, 'a label and at least one feature');
   const labels = new Array<number>(rows.length);
   const features = new Array<number[]>(rows.length);
@@ -123,7 +126,8 @@ class ProblemList {
     private readonly source: string,
     private readonly limit: number,
   ) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`maxProblems must be a positive integer, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`maxProblems must be a positive integer, got ${limit}`);
   }
 
   add(problem: DatasetProblem): void {
@@ -183,7 +187,10 @@ function decodeText(raw: Uint8Array | string, problems: ProblemList): string {
   if (typeof raw === 'string') {
     const nul = raw.indexOf('\u0000');
     if (nul !== -1) {
-      problems.fail({ row: lineOfOffset(raw, nul), message: `does not look like a CSV text file: it contains a NUL character at character offset ${nul}` });
+      problems.fail({
+        row: lineOfOffset(raw, nul),
+        message: `does not look like a CSV text file: it contains a NUL character at character offset ${nul}`,
+      });
     }
     return normalizeLineEnds(raw.startsWith('\uFEFF') ? raw.slice(1) : raw);
   }
@@ -193,7 +200,10 @@ function decodeText(raw: Uint8Array | string, problems: ProblemList): string {
   }
   const nul = raw.indexOf(0);
   if (nul !== -1) {
-    problems.fail({ row: lineOfOffset(raw, nul), message: `does not look like a CSV text file: it contains a NUL byte at byte offset ${nul}` });
+    problems.fail({
+      row: lineOfOffset(raw, nul),
+      message: `does not look like a CSV text file: it contains a NUL byte at byte offset ${nul}`,
+    });
   }
   try {
     // The decoder drops a leading UTF-8 byte order mark.
@@ -353,7 +363,11 @@ class DatasetBuilder {
     const positionsByName = new Map<string, number[]>();
     names.forEach((name, j) => {
       if (name === '') {
-        this.problems.add({ row: line, columnIndex: j + 1, message: 'the header cell is empty; every column needs a name' });
+        this.problems.add({
+          row: line,
+          columnIndex: j + 1,
+          message: 'the header cell is empty; every column needs a name',
+        });
         return;
       }
       const positions = positionsByName.get(name) ?? [];
@@ -373,7 +387,10 @@ class DatasetBuilder {
     if (this.labelIndex === -1 || this.labelColumn === '') {
       this.problems.add({ row: line, message: missingLabelMessage(this.labelColumn, names) });
     } else if (names.length === 1) {
-      this.problems.add({ row: line, message: `has only the label column ${quote(this.labelColumn)}; at least one feature column is needed` });
+      this.problems.add({
+        row: line,
+        message: `has only the label column ${quote(this.labelColumn)}; at least one feature column is needed`,
+      });
     }
     this.problems.throwIfAny();
     this.columnNames = names;
@@ -383,7 +400,10 @@ class DatasetBuilder {
   private readRow(cells: string[], line: number): void {
     const names = this.columnNames!;
     if (cells.length !== names.length) {
-      this.problems.add({ row: line, message: `expected ${names.length} fields (one per header column), got ${cells.length}` });
+      this.problems.add({
+        row: line,
+        message: `expected ${names.length} fields (one per header column), got ${cells.length}`,
+      });
       return;
     }
     const values = new Array<number>(this.featureIndices.length);
@@ -400,7 +420,8 @@ class DatasetBuilder {
       this.labels.push(-1);
     } else if (this.predictorType === 'regressor') {
       const value = parseFiniteNumber(labelCell);
-      if (value === undefined) this.problems.add({ row: line, column: this.labelColumn, message: notANumberMessage(labelCell) });
+      if (value === undefined)
+        this.problems.add({ row: line, column: this.labelColumn, message: notANumberMessage(labelCell) });
       this.labels.push(value ?? Number.NaN);
     } else {
       this.labels.push(this.labelId(labelCell));
@@ -473,7 +494,7 @@ function parseNumericRows(text: string, source: string, minimumWidth: number, wi
   const rows: number[][] = [];
   let width = -1;
   let line = 0;
-  for (let start = 0; start <= text.length; ) {
+  for (let start = 0; start <= text.length;) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
     const content = text.slice(start, end);
@@ -483,7 +504,8 @@ function parseNumericRows(text: string, source: string, minimumWidth: number, wi
     const cells = content.split(',');
     if (width === -1) {
       width = cells.length;
-      if (width < minimumWidth) problems.fail({ row: line, message: `expected ${widthDescription}, got ${width} field` });
+      if (width < minimumWidth)
+        problems.fail({ row: line, message: `expected ${widthDescription}, got ${width} field` });
     } else if (cells.length !== width) {
       problems.add({ row: line, message: `expected ${width} fields like the first row, got ${cells.length}` });
       continue;

@@ -1,5 +1,10 @@
 import { stringify } from 'csv-stringify/sync';
-import { classificationMetrics, regressionMetrics, type ClassificationMetrics, type RegressionMetrics } from './metrics';
+import {
+  classificationMetrics,
+  regressionMetrics,
+  type ClassificationMetrics,
+  type RegressionMetrics,
+} from './metrics';
 import type { PredictorType, RunConfig } from './runConfig';
 
 /** InvokeEndpoint accepts at most 6 MiB each way; stay clearly below it. */
@@ -43,7 +48,9 @@ export function parseTestChannel(text: string, source: string): TestChannel {
     const comma = line.indexOf(',');
     const label = Number(comma === -1 ? line : line.slice(0, comma));
     if (comma === -1 || !Number.isFinite(label)) {
-      throw new Error(`${source}: row ${row}: expected a numeric label followed by the features, got "${line.slice(0, 80)}"`);
+      throw new Error(
+        `${source}: row ${row}: expected a numeric label followed by the features, got "${line.slice(0, 80)}"`,
+      );
     }
     let commas = 0;
     for (let i = comma + 1; i < line.length; i++) if (line.charCodeAt(i) === 44) commas += 1;
@@ -58,7 +65,11 @@ export function parseTestChannel(text: string, source: string): TestChannel {
 }
 
 /** Groups test rows (feature text, one row each) into as few text/csv request bodies as the payload limits allow. */
-export function planBatches(featureLines: string[], maxBytes = MAX_REQUEST_BYTES, maxRows = MAX_ROWS_PER_REQUEST): Batch[] {
+export function planBatches(
+  featureLines: string[],
+  maxBytes = MAX_REQUEST_BYTES,
+  maxRows = MAX_ROWS_PER_REQUEST,
+): Batch[] {
   const batches: Batch[] = [];
   let lines: string[] = [];
   let bytes = 0;
@@ -72,7 +83,8 @@ export function planBatches(featureLines: string[], maxBytes = MAX_REQUEST_BYTES
   };
   for (const line of featureLines) {
     const lineBytes = Buffer.byteLength(line) + 1;
-    if (lineBytes > maxBytes) throw new Error(`A single test row is ${lineBytes} bytes, above the ${maxBytes}-byte request limit`);
+    if (lineBytes > maxBytes)
+      throw new Error(`A single test row is ${lineBytes} bytes, above the ${maxBytes}-byte request limit`);
     if (bytes + lineBytes > maxBytes || lines.length >= maxRows) flush();
     lines.push(line);
     bytes += lineBytes;
@@ -132,8 +144,7 @@ export interface NamedClassMetrics {
 }
 
 export type EvaluationMetrics =
-  | (Omit<ClassificationMetrics, 'perClass'> & { perClass: NamedClassMetrics[] })
-  | RegressionMetrics;
+  (Omit<ClassificationMetrics, 'perClass'> & { perClass: NamedClassMetrics[] }) | RegressionMetrics;
 
 export function computeMetrics(
   predictorType: PredictorType,
@@ -146,7 +157,11 @@ export function computeMetrics(
   const metrics = classificationMetrics(truth, predicted, names.length || undefined);
   return {
     ...metrics,
-    perClass: metrics.perClass.map((entry) => ({ ...entry, index: entry.label, label: names[entry.label] ?? String(entry.label) })),
+    perClass: metrics.perClass.map((entry) => ({
+      ...entry,
+      index: entry.label,
+      label: names[entry.label] ?? String(entry.label),
+    })),
   };
 }
 

@@ -18,10 +18,12 @@ const ADVICE: Record<string, string> = {
   Train:
     'Read the training job FailureReason: "ClientError" means the data or hyperparameters were rejected (fix the input and start a new run); "AlgorithmError" or capacity errors can be retried.',
   CreateModel: 'Check the model artifact exists and the SageMaker execution role can read it; then start a new run.',
-  CreateEndpointConfig: 'Check the hosting instance type and count are available in this region and within your quotas.',
+  CreateEndpointConfig:
+    'Check the hosting instance type and count are available in this region and within your quotas.',
   CreateEndpoint: 'Check the endpoint FailureReason; instance capacity or quota problems can be retried later.',
   DescribeEndpoint: 'The endpoint status could not be read; check the state machine role and retry.',
-  WaitForEndpoint: 'The endpoint did not become InService in time; raise ENDPOINT_MAX_WAIT_SECONDS or check its events.',
+  WaitForEndpoint:
+    'The endpoint did not become InService in time; raise ENDPOINT_MAX_WAIT_SECONDS or check its events.',
   Evaluate:
     'The endpoint rejected or failed on the test rows (ModelError) or the evaluation could not be written; check the test channel and the endpoint logs.',
 };

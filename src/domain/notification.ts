@@ -39,15 +39,21 @@ export function runOutcome(
   metricsUri: string | null,
 ): RunOutcome {
   const metrics = metricsFile?.metrics
-    ? Object.fromEntries(HEADLINE.filter((name) => typeof metricsFile.metrics![name] === 'number').map((name) => [name, metricsFile.metrics![name] as number]))
+    ? Object.fromEntries(
+        HEADLINE.filter((name) => typeof metricsFile.metrics![name] === 'number').map((name) => [
+          name,
+          metricsFile.metrics![name] as number,
+        ]),
+      )
     : null;
-  const promotion = metricsFile?.promotion && metricsFile.promotion.decision !== 'off'
-    ? {
-        decision: metricsFile.promotion.decision,
-        outcome: servingFile?.outcome ?? null,
-        message: servingFile?.message ?? metricsFile.promotion.reason,
-      }
-    : null;
+  const promotion =
+    metricsFile?.promotion && metricsFile.promotion.decision !== 'off'
+      ? {
+          decision: metricsFile.promotion.decision,
+          outcome: servingFile?.outcome ?? null,
+          message: servingFile?.message ?? metricsFile.promotion.reason,
+        }
+      : null;
   return {
     runId,
     executionName: execution.name,
@@ -58,7 +64,12 @@ export function runOutcome(
     dataset: metricsFile?.dataset?.uri ?? null,
     metrics,
     gate: metricsFile?.gate
-      ? { metric: metricsFile.gate.metric, threshold: metricsFile.gate.threshold, value: metricsFile.gate.value, passed: metricsFile.gate.passed }
+      ? {
+          metric: metricsFile.gate.metric,
+          threshold: metricsFile.gate.threshold,
+          value: metricsFile.gate.value,
+          passed: metricsFile.gate.passed,
+        }
       : null,
     promotion,
     metricsUri: metricsFile ? metricsUri : null,

@@ -24,12 +24,29 @@ export interface Promotion {
  * Whether this run's model should serve: it must pass the gate and be at least as good as the model behind the
  * stable endpoint on the same test rows, by the gate's metric and direction. Ties promote (the newer model wins).
  */
-export function decidePromotion(enabled: boolean, gate: GateResult, champion: ChampionState, servingEndpoint: string): Promotion {
-  const base = { metric: gate.metric, candidate: gate.value, champion: champion.value ?? null, servingEndpoint, previousConfig: champion.configName };
-  if (!enabled) return { ...base, decision: 'off', reason: 'Serving mode is off: the model was evaluated and deleted.' };
-  if (!gate.passed) return { ...base, decision: 'gate-failed', reason: `Not promoted: the quality gate failed (${gate.message})` };
+export function decidePromotion(
+  enabled: boolean,
+  gate: GateResult,
+  champion: ChampionState,
+  servingEndpoint: string,
+): Promotion {
+  const base = {
+    metric: gate.metric,
+    candidate: gate.value,
+    champion: champion.value ?? null,
+    servingEndpoint,
+    previousConfig: champion.configName,
+  };
+  if (!enabled)
+    return { ...base, decision: 'off', reason: 'Serving mode is off: the model was evaluated and deleted.' };
+  if (!gate.passed)
+    return { ...base, decision: 'gate-failed', reason: `Not promoted: the quality gate failed (${gate.message})` };
   if (champion.status === undefined) {
-    return { ...base, decision: 'create', reason: `First promotion: ${servingEndpoint} does not exist yet and is created with this model.` };
+    return {
+      ...base,
+      decision: 'create',
+      reason: `First promotion: ${servingEndpoint} does not exist yet and is created with this model.`,
+    };
   }
   if (champion.status !== 'InService' || champion.value === undefined || champion.value === null) {
     return {

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import type { SageMakerRequests, SecuritySettings } from './sageMakerRequests';
-import { RUN_ID_MAX, runIdFrom, runLayout, s3Uri, sageMakerNames, servingConfigName, servingEndpointName, shortHash, type SageMakerNames } from './naming';
+import {
+  RUN_ID_MAX,
+  runIdFrom,
+  runLayout,
+  s3Uri,
+  sageMakerNames,
+  servingConfigName,
+  servingEndpointName,
+  shortHash,
+  type SageMakerNames,
+} from './naming';
 
 export type PredictorType = 'classifier' | 'regressor';
 export type TriggerType = 'console' | 's3' | 'schedule';
@@ -82,7 +92,9 @@ export interface ServeConfig {
 
 export class InputValidationError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid execution input (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`);
+    super(
+      `Invalid execution input (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
+    );
     this.name = 'InputValidationError';
   }
 }
@@ -90,7 +102,10 @@ export class InputValidationError extends Error {
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 /** Hyperparameters accept JSON numbers for convenience; SageMaker receives strings. */
 const intLike = (max: number) =>
-  z.union([positiveInt(max), z.string().regex(/^\d+$/, 'expected a positive integer').transform(Number).pipe(positiveInt(max))]);
+  z.union([
+    positiveInt(max),
+    z.string().regex(/^\d+$/, 'expected a positive integer').transform(Number).pipe(positiveInt(max)),
+  ]);
 
 const hyperparametersSchema = z.strictObject({
   k: intLike(1024).optional(),
@@ -121,7 +136,12 @@ const consoleInputSchema = z.strictObject({
   split: z
     .strictObject({
       testFraction: z.number().gt(0, 'must be greater than 0').lt(1, 'must be less than 1').optional(),
-      seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .optional(),
     })
     .optional(),
   training: z
@@ -133,7 +153,9 @@ const consoleInputSchema = z.strictObject({
       maxRuntimeInSeconds: positiveInt(MAX_TRAINING_RUNTIME_SECONDS).optional(),
     })
     .optional(),
-  hosting: z.strictObject({ instanceType: instanceType.optional(), instanceCount: positiveInt(100).optional() }).optional(),
+  hosting: z
+    .strictObject({ instanceType: instanceType.optional(), instanceCount: positiveInt(100).optional() })
+    .optional(),
   qualityGate: z
     .strictObject({
       metric: z.enum([...CLASSIFIER_GATE_METRICS, ...REGRESSOR_GATE_METRICS]).optional(),
@@ -226,8 +248,17 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       uri: s3Uri(event.detail.bucket.name, object.key),
     };
     // Duplicate deliveries of one upload carry the same identity, so they map to the same run id.
-    const identity = [dataset.bucket, dataset.key, object['version-id'] ?? '', object.sequencer ?? '', object.etag ?? ''].join('|');
-    const stem = object.key.split('/').pop()!.replace(/\.[^.]*$/, '');
+    const identity = [
+      dataset.bucket,
+      dataset.key,
+      object['version-id'] ?? '',
+      object.sequencer ?? '',
+      object.etag ?? '',
+    ].join('|');
+    const stem = object.key
+      .split('/')
+      .pop()!
+      .replace(/\.[^.]*$/, '');
     runId = runIdFrom(stem, shortHash(identity, 12));
   } else {
     if (trigger === 'schedule') {
@@ -247,7 +278,9 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
 
   const rawPrefix = stripPrefixSlashes(defaults.rawPrefix);
   if (dataset.bucket !== defaults.dataBucket) {
-    problems.push(`dataset.bucket: the pipeline reads only its data bucket "${defaults.dataBucket}", got "${dataset.bucket}"`);
+    problems.push(
+      `dataset.bucket: the pipeline reads only its data bucket "${defaults.dataBucket}", got "${dataset.bucket}"`,
+    );
   }
   if (!dataset.key.startsWith(rawPrefix)) {
     problems.push(`dataset.key: must be under the raw prefix "${rawPrefix}", got "${dataset.key}"`);
@@ -259,9 +292,12 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
   const predictorType = options.predictorType ?? defaults.predictorType;
   const gateDefaults = defaults.qualityGate[predictorType];
   const gateMetric = options.qualityGate?.metric ?? gateDefaults.metric;
-  const allowedMetrics: readonly string[] = predictorType === 'classifier' ? CLASSIFIER_GATE_METRICS : REGRESSOR_GATE_METRICS;
+  const allowedMetrics: readonly string[] =
+    predictorType === 'classifier' ? CLASSIFIER_GATE_METRICS : REGRESSOR_GATE_METRICS;
   if (!allowedMetrics.includes(gateMetric)) {
-    problems.push(`qualityGate.metric: "${gateMetric}" is not a ${predictorType} metric (one of ${allowedMetrics.join(', ')})`);
+    problems.push(
+      `qualityGate.metric: "${gateMetric}" is not a ${predictorType} metric (one of ${allowedMetrics.join(', ')})`,
+    );
   }
 
   const hyperParameters: Record<string, string> = { ...defaults.hyperparameters };

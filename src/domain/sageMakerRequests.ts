@@ -40,7 +40,9 @@ function channel(name: 'train' | 'test', uri: string) {
 }
 
 function vpcConfig(security: SecuritySettings) {
-  return security.vpc ? { VpcConfig: { Subnets: security.vpc.subnets, SecurityGroupIds: security.vpc.securityGroupIds } } : {};
+  return security.vpc
+    ? { VpcConfig: { Subnets: security.vpc.subnets, SecurityGroupIds: security.vpc.securityGroupIds } }
+    : {};
 }
 
 /** CreateTrainingJob for built-in k-NN: Pipe mode, label-first CSV `train` and `test` channels, network isolation. */
@@ -100,13 +102,20 @@ export function sageMakerRequests(run: RunConfig): SageMakerRequests {
       ModelName: run.names.model,
       ExecutionRoleArn: run.training.roleArn,
       // Where SageMaker puts the artifact: <S3OutputPath>/<TrainingJobName>/output/model.tar.gz.
-      PrimaryContainer: { Image: run.training.image, ModelDataUrl: `${run.uris.trainingOutput}${job}/output/model.tar.gz` },
+      PrimaryContainer: {
+        Image: run.training.image,
+        ModelDataUrl: `${run.uris.trainingOutput}${job}/output/model.tar.gz`,
+      },
       EnableNetworkIsolation: true,
       ...vpcConfig(run.security),
       Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
     },
     endpointConfig: endpointConfigRequest(run, run.names.endpointConfig),
-    endpoint: { EndpointName: run.names.endpoint, EndpointConfigName: run.names.endpointConfig, Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }] },
+    endpoint: {
+      EndpointName: run.names.endpoint,
+      EndpointConfigName: run.names.endpointConfig,
+      Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
+    },
     servingEndpointConfig: endpointConfigRequest(run, run.serve.endpointConfigName),
   };
 }

@@ -36,8 +36,10 @@ export function trainTestSplit(rowCount: number, options: SplitOptions): SplitIn
 /** Same folds as `KFold(n_splits=folds, shuffle=True, random_state=seed).split(range(n))`: both index lists ascending. */
 export function kFold(rowCount: number, folds: number, seed: number): SplitIndices[] {
   requireRowCount(rowCount);
-  if (!Number.isInteger(folds) || folds < 2) throw new SplitError(`folds must be an integer of at least 2, got ${folds}`);
-  if (folds > rowCount) throw new SplitError(`cannot split ${rowCount} rows into ${folds} folds: each fold needs a row`);
+  if (!Number.isInteger(folds) || folds < 2)
+    throw new SplitError(`folds must be an integer of at least 2, got ${folds}`);
+  if (folds > rowCount)
+    throw new SplitError(`cannot split ${rowCount} rows into ${folds} folds: each fold needs a row`);
   const shuffled = permutation(rowCount, seed);
   const baseSize = Math.floor(rowCount / folds);
   const largerFolds = rowCount % folds;

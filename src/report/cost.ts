@@ -39,7 +39,15 @@ function costLine(use: CostLine['use'], usage: InstanceUsage): CostLine {
   const usdPerHour = INSTANCE_PRICES.usdPerHour[usage.instanceType] ?? null;
   const instanceSeconds = usage.seconds === null ? null : usage.seconds * usage.instanceCount;
   const usd = usdPerHour === null || instanceSeconds === null ? null : (instanceSeconds / 3600) * usdPerHour;
-  return { use, instanceType: usage.instanceType, instanceCount: usage.instanceCount, seconds: usage.seconds, instanceSeconds, usdPerHour, usd };
+  return {
+    use,
+    instanceType: usage.instanceType,
+    instanceCount: usage.instanceCount,
+    seconds: usage.seconds,
+    instanceSeconds,
+    usdPerHour,
+    usd,
+  };
 }
 
 export function estimateCost(cost: CostInput): CostEstimate {

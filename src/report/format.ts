@@ -30,6 +30,11 @@ export function usd(amount: number): string {
 /** SageMaker reports times as ISO strings, epoch seconds or epoch milliseconds depending on the path they took. */
 export function timestamp(value: string | number | Date | undefined): string {
   if (value === undefined) return '—';
-  const date = value instanceof Date ? value : typeof value === 'number' ? new Date(value < 1e12 ? value * 1000 : value) : new Date(value);
+  const date =
+    value instanceof Date
+      ? value
+      : typeof value === 'number'
+        ? new Date(value < 1e12 ? value * 1000 : value)
+        : new Date(value);
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString().replace('.000Z', 'Z');
 }

@@ -2,7 +2,16 @@
 import { parse } from 'csv-parse/sync';
 import { parseLabelFirstCsv } from '../domain/dataset';
 import type { ManifestArtifact, MetricsArtifact, RunArtifacts, SplitArtifact, TrainingArtifact } from './artifacts';
-import type { ClassifiedRow, ClassifierMetrics, FeatureRows, Outcome, RegressedRow, RunReportInput, SplitSummary, TrainingSummary } from './types';
+import type {
+  ClassifiedRow,
+  ClassifierMetrics,
+  FeatureRows,
+  Outcome,
+  RegressedRow,
+  RunReportInput,
+  SplitSummary,
+  TrainingSummary,
+} from './types';
 
 export class ReportInputError extends Error {
   override name = 'ReportInputError';
@@ -13,19 +22,25 @@ const REGRESSOR_COLUMNS = ['true_value', 'predicted_value', 'error'];
 
 function number(text: string, where: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new ReportInputError(`predictions.csv ${where}: "${text}" is not a number`);
+  if (text.trim() === '' || !Number.isFinite(value))
+    throw new ReportInputError(`predictions.csv ${where}: "${text}" is not a number`);
   return value;
 }
 
 /** predictions.csv: `row, <features…>, true, predicted, match|error`, as src/domain/evaluation.ts writes it. */
 export function parsePredictionsCsv(text: string, predictorType: 'classifier'): ClassifiedRow[];
 export function parsePredictionsCsv(text: string, predictorType: 'regressor'): RegressedRow[];
-export function parsePredictionsCsv(text: string, predictorType: 'classifier' | 'regressor'): ClassifiedRow[] | RegressedRow[] {
+export function parsePredictionsCsv(
+  text: string,
+  predictorType: 'classifier' | 'regressor',
+): ClassifiedRow[] | RegressedRow[] {
   const [header, ...rows] = parse(text, { skip_empty_lines: true }) as string[][];
   const expected = predictorType === 'classifier' ? CLASSIFIER_COLUMNS : REGRESSOR_COLUMNS;
   if (!header || header[0] !== 'row' || header.slice(-3).join() !== expected.join()) {
     const wanted = `row, <features…>, ${expected.join(', ')}`;
-    throw new ReportInputError(`predictions.csv of a ${predictorType} must have the columns ${wanted}; got ${header?.join(', ')}`);
+    throw new ReportInputError(
+      `predictions.csv of a ${predictorType} must have the columns ${wanted}; got ${header?.join(', ')}`,
+    );
   }
   const featureCount = header.length - 4;
   return rows.map((cells, index) => {
@@ -35,17 +50,31 @@ export function parsePredictionsCsv(text: string, predictorType: 'classifier' | 
     const row = number(cells[0], where);
     return predictorType === 'classifier'
       ? { row, features, trueLabel: truth, predictedLabel: predicted, match: last === 'true' }
-      : { row, features, trueValue: number(truth, where), predictedValue: number(predicted, where), error: number(last, where) };
+      : {
+          row,
+          features,
+          trueValue: number(truth, where),
+          predictedValue: number(predicted, where),
+          error: number(last, where),
+        };
   }) as ClassifiedRow[] | RegressedRow[];
 }
 
 function outcomeFrom(metrics: MetricsArtifact, predictionsCsv: string): Outcome {
   if (metrics.predictorType === 'classifier') {
     if (!('accuracy' in metrics.metrics)) throw new ReportInputError('metrics.json of a classifier has no accuracy');
-    return { predictorType: 'classifier', metrics: metrics.metrics as ClassifierMetrics, validation: parsePredictionsCsv(predictionsCsv, 'classifier') };
+    return {
+      predictorType: 'classifier',
+      metrics: metrics.metrics as ClassifierMetrics,
+      validation: parsePredictionsCsv(predictionsCsv, 'classifier'),
+    };
   }
   if (!('rmse' in metrics.metrics)) throw new ReportInputError('metrics.json of a regressor has no rmse');
-  return { predictorType: 'regressor', metrics: metrics.metrics, validation: parsePredictionsCsv(predictionsCsv, 'regressor') };
+  return {
+    predictorType: 'regressor',
+    metrics: metrics.metrics,
+    validation: parsePredictionsCsv(predictionsCsv, 'regressor'),
+  };
 }
 
 /** The whole prepared dataset when at hand (class indices named from the manifest), else the test rows. */
@@ -54,7 +83,10 @@ function featureRowsFrom(manifest: ManifestArtifact, outcome: Outcome, preparedD
     const { labels, features } = parseLabelFirstCsv(preparedDatasetCsv, 'prepared/dataset.csv');
     const classes = manifest.classes;
     const target = (label: number) => (classes ? (classes[label] ?? String(label)) : label);
-    return { origin: 'dataset', points: features.map((row, index) => ({ features: row, target: target(labels[index]) })) };
+    return {
+      origin: 'dataset',
+      points: features.map((row, index) => ({ features: row, target: target(labels[index]) })),
+    };
   }
   const points =
     outcome.predictorType === 'classifier'
@@ -69,10 +101,18 @@ function countOf(rows: number[] | number): number {
 
 function splitFrom(split: SplitArtifact | null | undefined): SplitSummary | null {
   if (!split) return null;
-  return { trainRows: countOf(split.train), testRows: countOf(split.test), seed: split.seed, testFraction: split.testFraction };
+  return {
+    trainRows: countOf(split.train),
+    testRows: countOf(split.test),
+    seed: split.seed,
+    testFraction: split.testFraction,
+  };
 }
 
-function trainingFrom(training: TrainingArtifact | null | undefined, hyperParameters?: Record<string, string>): TrainingSummary | null {
+function trainingFrom(
+  training: TrainingArtifact | null | undefined,
+  hyperParameters?: Record<string, string>,
+): TrainingSummary | null {
   if (!training && !hyperParameters) return null;
   return {
     trainingJobName: training?.TrainingJobName ?? null,

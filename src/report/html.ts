@@ -48,7 +48,9 @@ export function table(header: Cell[], rows: Cell[][], options: TableOptions = {}
 
 /** A two-column table of names and values. */
 export function definitionTable(entries: [string, Cell][]): string {
-  const rows = entries.map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${cellHtml(value)}</td></tr>`);
+  const rows = entries.map(
+    ([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${cellHtml(value)}</td></tr>`,
+  );
   return `<table class="facts"><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 

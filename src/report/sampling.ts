@@ -28,7 +28,10 @@ export function scatterSample(
   const keptFeatures = featureNames.slice(0, maxFeatures);
   return {
     featureNames: keptFeatures,
-    points: evenlySpaced(points, maxPoints).map((point) => ({ ...point, features: point.features.slice(0, keptFeatures.length) })),
+    points: evenlySpaced(points, maxPoints).map((point) => ({
+      ...point,
+      features: point.features.slice(0, keptFeatures.length),
+    })),
     totalFeatures: featureNames.length,
     totalPoints: points.length,
   };

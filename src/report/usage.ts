@@ -21,9 +21,21 @@ export interface RunInstances {
   hosting: { instanceType: string; instanceCount: number };
 }
 
-export function costFromRun(run: RunInstances, billableSeconds: number | null | undefined, executionPath?: ExecutionStep[]): CostInput {
+export function costFromRun(
+  run: RunInstances,
+  billableSeconds: number | null | undefined,
+  executionPath?: ExecutionStep[],
+): CostInput {
   return {
-    training: { instanceType: run.training.instanceType, instanceCount: run.training.instanceCount, seconds: billableSeconds ?? null },
-    endpoint: { instanceType: run.hosting.instanceType, instanceCount: run.hosting.instanceCount, seconds: endpointLifetimeSeconds(executionPath) },
+    training: {
+      instanceType: run.training.instanceType,
+      instanceCount: run.training.instanceCount,
+      seconds: billableSeconds ?? null,
+    },
+    endpoint: {
+      instanceType: run.hosting.instanceType,
+      instanceCount: run.hosting.instanceCount,
+      seconds: endpointLifetimeSeconds(executionPath),
+    },
   };
 }

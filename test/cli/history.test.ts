@@ -9,9 +9,17 @@ import type { ExecutionRecord, HistoryEvent } from '../../local/stepfunctions/ru
 
 const LAMBDA = 'arn:aws:lambda:us-east-1:000000000000:function:knn-pipeline-local-split';
 const TRAIN = 'arn:aws:states:::sagemaker:createTrainingJob.sync';
-const options = { taskResources: { Split: LAMBDA, Train: TRAIN }, roleArn: 'arn:aws:iam::000000000000:role/states', region: 'us-east-1' };
+const options = {
+  taskResources: { Split: LAMBDA, Train: TRAIN },
+  roleArn: 'arn:aws:iam::000000000000:role/states',
+  region: 'us-east-1',
+};
 
-function record(status: ExecutionRecord['status'], history: Partial<HistoryEvent>[], extra: Partial<ExecutionRecord> = {}): ExecutionRecord {
+function record(
+  status: ExecutionRecord['status'],
+  history: Partial<HistoryEvent>[],
+  extra: Partial<ExecutionRecord> = {},
+): ExecutionRecord {
   return {
     executionArn: 'arn:aws:states:us-east-1:000000000000:execution:knn-pipeline-local:x',
     stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:knn-pipeline-local',
@@ -32,14 +40,18 @@ const asSdkEvents = (events: ReturnType<typeof apiHistory>) => events as unknown
 
 test('a retried task: a failure, a new attempt, success — and the CLI reads it as succeeded', () => {
   const events = apiHistory(
-    record('SUCCEEDED', [
-      { type: 'ExecutionStarted' },
-      { type: 'StateEntered', state: state('Split') },
-      { type: 'StateFailed', state: state('Split'), Error: 'Lambda.ServiceException', Cause: 'busy' },
-      { type: 'StateRetried', state: state('Split'), retry: { attempt: 1 } },
-      { type: 'StateExited', state: state('Split') },
-      { type: 'ExecutionSucceeded', output: { ok: true } },
-    ], { output: { ok: true } }),
+    record(
+      'SUCCEEDED',
+      [
+        { type: 'ExecutionStarted' },
+        { type: 'StateEntered', state: state('Split') },
+        { type: 'StateFailed', state: state('Split'), Error: 'Lambda.ServiceException', Cause: 'busy' },
+        { type: 'StateRetried', state: state('Split'), retry: { attempt: 1 } },
+        { type: 'StateExited', state: state('Split') },
+        { type: 'ExecutionSucceeded', output: { ok: true } },
+      ],
+      { output: { ok: true } },
+    ),
     options,
   );
   expect(types(events)).toEqual([
@@ -54,23 +66,36 @@ test('a retried task: a failure, a new attempt, success — and the CLI reads it
     'TaskStateExited',
     'ExecutionSucceeded',
   ]);
-  expect(events[4]).toMatchObject({ lambdaFunctionFailedEventDetails: { error: 'Lambda.ServiceException', cause: 'busy' } });
+  expect(events[4]).toMatchObject({
+    lambdaFunctionFailedEventDetails: { error: 'Lambda.ServiceException', cause: 'busy' },
+  });
   expect(events.at(-1)).toMatchObject({ executionSucceededEventDetails: { output: '{"ok":true}' } });
-  expect(stateVisits(asSdkEvents(events))).toEqual([expect.objectContaining({ name: 'Split', status: 'succeeded', error: undefined })]);
+  expect(stateVisits(asSdkEvents(events))).toEqual([
+    expect.objectContaining({ name: 'Split', status: 'succeeded', error: undefined }),
+  ]);
 });
 
 test('a caught service-integration failure: TaskFailed, then the state exits to its Catch target', () => {
   const events = apiHistory(
-    record('FAILED', [
-      { type: 'ExecutionStarted' },
-      { type: 'StateEntered', state: state('Train') },
-      { type: 'StateFailed', state: state('Train'), Error: 'States.TaskFailed', Cause: '{"FailureReason":"bad"}' },
-      { type: 'StateCaught', state: state('Train') },
-      { type: 'StateExited', state: state('Train') },
-      { type: 'StateEntered', state: state('PipelineFailed', 'Fail') },
-      { type: 'StateFailed', state: state('PipelineFailed', 'Fail'), Error: 'PipelineFailed', Cause: 'Training failed' },
-      { type: 'ExecutionFailed', Error: 'PipelineFailed', Cause: 'Training failed' },
-    ], { error: 'PipelineFailed', cause: 'Training failed' }),
+    record(
+      'FAILED',
+      [
+        { type: 'ExecutionStarted' },
+        { type: 'StateEntered', state: state('Train') },
+        { type: 'StateFailed', state: state('Train'), Error: 'States.TaskFailed', Cause: '{"FailureReason":"bad"}' },
+        { type: 'StateCaught', state: state('Train') },
+        { type: 'StateExited', state: state('Train') },
+        { type: 'StateEntered', state: state('PipelineFailed', 'Fail') },
+        {
+          type: 'StateFailed',
+          state: state('PipelineFailed', 'Fail'),
+          Error: 'PipelineFailed',
+          Cause: 'Training failed',
+        },
+        { type: 'ExecutionFailed', Error: 'PipelineFailed', Cause: 'Training failed' },
+      ],
+      { error: 'PipelineFailed', cause: 'Training failed' },
+    ),
     options,
   );
   expect(types(events)).toEqual([
@@ -83,9 +108,15 @@ test('a caught service-integration failure: TaskFailed, then the state exits to 
     'FailStateEntered',
     'ExecutionFailed',
   ]);
-  expect(events[2]).toMatchObject({ taskScheduledEventDetails: { resourceType: 'sagemaker', resource: 'createTrainingJob.sync', region: 'us-east-1' } });
-  expect(events[4]).toMatchObject({ taskFailedEventDetails: { resourceType: 'sagemaker', error: 'States.TaskFailed' } });
-  expect(events.at(-1)).toMatchObject({ executionFailedEventDetails: { error: 'PipelineFailed', cause: 'Training failed' } });
+  expect(events[2]).toMatchObject({
+    taskScheduledEventDetails: { resourceType: 'sagemaker', resource: 'createTrainingJob.sync', region: 'us-east-1' },
+  });
+  expect(events[4]).toMatchObject({
+    taskFailedEventDetails: { resourceType: 'sagemaker', error: 'States.TaskFailed' },
+  });
+  expect(events.at(-1)).toMatchObject({
+    executionFailedEventDetails: { error: 'PipelineFailed', cause: 'Training failed' },
+  });
   expect(stateVisits(asSdkEvents(events)).map((v) => [v.name, v.status, v.error])).toEqual([
     ['Train', 'caught', 'States.TaskFailed'],
     ['PipelineFailed', 'failed', 'PipelineFailed'],
@@ -94,10 +125,19 @@ test('a caught service-integration failure: TaskFailed, then the state exits to 
 
 test('a stopped execution is closed with ExecutionAborted even when the interpreter logged no end', () => {
   const events = apiHistory(
-    record('ABORTED', [{ type: 'ExecutionStarted' }, { type: 'StateEntered', state: state('Train') }], { error: 'UserStopped', cause: 'because' }),
+    record('ABORTED', [{ type: 'ExecutionStarted' }, { type: 'StateEntered', state: state('Train') }], {
+      error: 'UserStopped',
+      cause: 'because',
+    }),
     { ...options, includeExecutionData: false },
   );
-  expect(types(events)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'ExecutionAborted']);
+  expect(types(events)).toEqual([
+    'ExecutionStarted',
+    'TaskStateEntered',
+    'TaskScheduled',
+    'TaskStarted',
+    'ExecutionAborted',
+  ]);
   expect(events[0]).toMatchObject({ executionStartedEventDetails: { roleArn: options.roleArn } });
   expect(events[0].executionStartedEventDetails).not.toHaveProperty('input');
   expect(events.at(-1)).toMatchObject({ executionAbortedEventDetails: {} });

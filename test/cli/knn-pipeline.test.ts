@@ -66,7 +66,11 @@ describe('knn-pipeline --local', () => {
     uploaded = await cliJson('start', IRIS);
     expect(uploaded).toMatchObject({ trigger: 's3', uploaded: true, dataset: { key: 'raw/iris.csv' } });
     const input = executionRecord(uploaded.executionArn).record.input as any;
-    expect(input).toMatchObject({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { object: { key: 'raw/iris.csv' } } });
+    expect(input).toMatchObject({
+      source: 'aws.s3',
+      'detail-type': 'Object Created',
+      detail: { object: { key: 'raw/iris.csv' } },
+    });
   });
 
   test('watch follows it to the end: states with durations, training job, result', async () => {
@@ -86,15 +90,33 @@ describe('knn-pipeline --local', () => {
     const started = await cliJson('start', '--key', 'raw/iris.csv', '--k', '1', '--seed', '0', '--watch');
     fromKey = started;
     expect(started).toMatchObject({ trigger: 'console', uploaded: false, dataset: { key: 'raw/iris.csv' } });
-    expect(executionRecord(started.executionArn).record.input).toEqual({ dataset: { key: 'raw/iris.csv' }, hyperparameters: { k: 1 }, split: { seed: 0 } });
-    expect(started.report).toMatchObject({ status: 'SUCCEEDED', trigger: 'console', metrics: { accuracy: IRIS_ACCURACY } });
+    expect(executionRecord(started.executionArn).record.input).toEqual({
+      dataset: { key: 'raw/iris.csv' },
+      hyperparameters: { k: 1 },
+      split: { seed: 0 },
+    });
+    expect(started.report).toMatchObject({
+      status: 'SUCCEEDED',
+      trigger: 'console',
+      metrics: { accuracy: IRIS_ACCURACY },
+    });
   });
 
   test('runs lists both with status, trigger and accuracy', async () => {
     const runs = await cliJson<any[]>('runs');
     const byName = new Map(runs.map((run) => [run.executionName, run]));
-    expect(byName.get(uploaded.executionName)).toMatchObject({ status: 'SUCCEEDED', trigger: 's3', dataset: 'raw/iris.csv', metric: { name: 'accuracy', value: IRIS_ACCURACY }, gatePassed: true });
-    expect(byName.get(fromKey.executionName)).toMatchObject({ status: 'SUCCEEDED', trigger: 'console', metric: { name: 'accuracy', value: IRIS_ACCURACY } });
+    expect(byName.get(uploaded.executionName)).toMatchObject({
+      status: 'SUCCEEDED',
+      trigger: 's3',
+      dataset: 'raw/iris.csv',
+      metric: { name: 'accuracy', value: IRIS_ACCURACY },
+      gatePassed: true,
+    });
+    expect(byName.get(fromKey.executionName)).toMatchObject({
+      status: 'SUCCEEDED',
+      trigger: 'console',
+      metric: { name: 'accuracy', value: IRIS_ACCURACY },
+    });
 
     const { out } = await cli('runs');
     const line = out.split('\n').find((l) => l.startsWith(uploaded.executionName))!;
@@ -108,7 +130,9 @@ describe('knn-pipeline --local', () => {
     expect(report.classes).toEqual(['setosa', 'versicolor', 'virginica']);
     expect(report.gate).toMatchObject({ metric: 'accuracy', passed: true });
     expect(report.sageMaker).toMatchObject({ trainingJob: { status: 'Completed' }, endpoint: { status: 'not found' } });
-    expect(report.artifacts.predictions.s3).toBe(`s3://knn-pipeline-local-data/runs/${report.runId}/evaluation/predictions.csv`);
+    expect(report.artifacts.predictions.s3).toBe(
+      `s3://knn-pipeline-local-data/runs/${report.runId}/evaluation/predictions.csv`,
+    );
     expect(report.artifacts.predictions.local).toContain(dir);
     expect(report.states.find((s: any) => s.name === 'Train')).toMatchObject({ status: 'succeeded', visits: 1 });
 
@@ -123,7 +147,12 @@ describe('knn-pipeline --local', () => {
 
   test('start FILE with run options: one console run with them; the default run the upload fired is superseded', async () => {
     const started = await cliJson('start', IRIS, '--as', 'raw/iris-k3.csv', '--k', '3');
-    expect(started).toMatchObject({ trigger: 'console', uploaded: true, dataset: { key: 'raw/iris-k3.csv' }, input: { hyperparameters: { k: 3 } } });
+    expect(started).toMatchObject({
+      trigger: 'console',
+      uploaded: true,
+      dataset: { key: 'raw/iris-k3.csv' },
+      input: { hyperparameters: { k: 3 } },
+    });
     const superseded = await executionRecord(started.supersededExecutionArn).done;
     expect(superseded).toMatchObject({ status: 'ABORTED', error: 'Superseded' });
     expect((superseded.input as any).detail.object.key).toBe('raw/iris-k3.csv');
@@ -138,19 +167,37 @@ describe('knn-pipeline --local', () => {
   test('stop mid-training: ABORTED, the training job Stopped, and after the janitor nothing left', async () => {
     const started = await cliJson('start', '--key', 'raw/iris.csv', '--name', 'stop-mid-training');
     const execution = executionRecord(started.executionArn);
-    await until(() => execution.record.history.some((event) => event.type === 'StateEntered' && event.state?.name === 'Train'));
+    await until(() =>
+      execution.record.history.some((event) => event.type === 'StateEntered' && event.state?.name === 'Train'),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
 
-    const { code, out } = await cli('stop', 'stop-mid-training', '--error', 'UserStopped', '--cause', 'stopped by the test');
+    const { code, out } = await cli(
+      'stop',
+      'stop-mid-training',
+      '--error',
+      'UserStopped',
+      '--cause',
+      'stopped by the test',
+    );
     expect(code).toBe(0);
     expect(out).toMatch(/■ ABORTED stop-mid-training after/);
     const record = await execution.done; // resolves once the janitor has run
     expect(record).toMatchObject({ status: 'ABORTED', error: 'UserStopped', cause: 'stopped by the test' });
-    expect(server.cloud.janitorRuns.find((run) => run.executionName === 'stop-mid-training')?.result).toMatchObject({ cleaned: true });
+    expect(server.cloud.janitorRuns.find((run) => run.executionName === 'stop-mid-training')?.result).toMatchObject({
+      cleaned: true,
+    });
 
     const left = server.cloud.sageMaker.listResources();
-    expect({ endpoints: left.endpoints, endpointConfigs: left.endpointConfigs, models: left.models }).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
-    const describe = () => server.cloud.sageMakerClient.send(new DescribeTrainingJobCommand({ TrainingJobName: 'knnp-local--stop-mid-training' }));
+    expect({ endpoints: left.endpoints, endpointConfigs: left.endpointConfigs, models: left.models }).toEqual({
+      endpoints: [],
+      endpointConfigs: [],
+      models: [],
+    });
+    const describe = () =>
+      server.cloud.sageMakerClient.send(
+        new DescribeTrainingJobCommand({ TrainingJobName: 'knnp-local--stop-mid-training' }),
+      );
     let job = await describe();
     for (let i = 0; job.TrainingJobStatus === 'Stopping' && i < 40; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -176,10 +223,22 @@ describe('knn-pipeline --local', () => {
   });
 
   test('mistakes get one ✖ line and exit code 2', async () => {
-    expect(await cli('show', 'no-such-run')).toMatchObject({ code: 2, err: expect.stringContaining('✖ No execution named "no-such-run"') });
-    expect(await cli('start', '--key', 'elsewhere/iris.csv')).toMatchObject({ code: 2, err: expect.stringContaining('not under raw/') });
-    expect(await cli('start', '--key', 'raw/missing.csv')).toMatchObject({ code: 2, err: expect.stringContaining('does not exist') });
-    const noCloud = await runCli(['runs', '--local', '--endpoints-file', path.join(dir, 'absent.json')], { out: () => undefined, err: () => undefined });
+    expect(await cli('show', 'no-such-run')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('✖ No execution named "no-such-run"'),
+    });
+    expect(await cli('start', '--key', 'elsewhere/iris.csv')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('not under raw/'),
+    });
+    expect(await cli('start', '--key', 'raw/missing.csv')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('does not exist'),
+    });
+    const noCloud = await runCli(['runs', '--local', '--endpoints-file', path.join(dir, 'absent.json')], {
+      out: () => undefined,
+      err: () => undefined,
+    });
     expect(noCloud).toBe(2);
   });
 
@@ -190,7 +249,9 @@ describe('knn-pipeline --local', () => {
     expect(help.stdout).toContain('Usage: knn-pipeline show [options] <run>');
     expect(help.stdout).toContain('--local');
 
-    const shown = await run(process.execPath, [bin, 'show', uploaded.executionName, '--json', ...target], { cwd: ROOT });
+    const shown = await run(process.execPath, [bin, 'show', uploaded.executionName, '--json', ...target], {
+      cwd: ROOT,
+    });
     const report = JSON.parse(shown.stdout);
     expect(report.metrics.accuracy).toBe(IRIS_ACCURACY);
     expect(report.metrics.confusionMatrix).toEqual(IRIS_CONFUSION);

@@ -1,3 +1,4 @@
+import { readServerlessConfig } from '../../local/serverlessConfig';
 /**
  * The sample execution inputs in events/ (console, S3 upload, schedule) are what resolveRunConfig accepts, the
  * serverless.yml params mirror the code's defaults, and the name-prefix rule of scripts/serverless-vars.js agrees
@@ -10,7 +11,7 @@ import { parse } from 'yaml';
 import { STAGE_ENV, stageDefaultsFromEnv } from '../../src/config/stage';
 import { assertValidNamePrefix, NAME_PREFIX_MAX, RUN_ID_MAX, sageMakerNames } from '../../src/domain/naming';
 import { InputValidationError, resolveRunConfig, type StageDefaults } from '../../src/domain/runConfig';
-import { parseHyperparameters } from '../../src/knn/hyperparameters';
+import { parseHyperparameters } from '../../local/knn/hyperparameters';
 import { PROJECT_DIR } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,15 +22,29 @@ const vars = require('../../scripts/serverless-vars.js') as {
 };
 
 const readJson = (file: string) => JSON.parse(readFileSync(join(PROJECT_DIR, file), 'utf8'));
-const config = parse(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'));
+const config = readServerlessConfig();
 const params: Record<string, string> = config.params.default;
 
 /** The dev stage's defaults, as serverless.yml sets them (region us-east-1). */
 const DEV: StageDefaults = testStageDefaults({
-  training: { ...testStageDefaults().training, roleArn: 'arn:aws:iam::123456789012:role/knn-pipeline-dev-SageMakerExecutionRole' },
+  training: {
+    ...testStageDefaults().training,
+    roleArn: 'arn:aws:iam::123456789012:role/knn-pipeline-dev-SageMakerExecutionRole',
+  },
 });
 
-const CONSOLE_FIELDS = ['Comment', 'dataset', 'labelColumn', 'predictorType', 'hyperparameters', 'split', 'training', 'hosting', 'qualityGate', 'crossValidation'];
+const CONSOLE_FIELDS = [
+  'Comment',
+  'dataset',
+  'labelColumn',
+  'predictorType',
+  'hyperparameters',
+  'split',
+  'training',
+  'hosting',
+  'qualityGate',
+  'crossValidation',
+];
 const HYPERPARAMETERS = [
   'k',
   'sample_size',
@@ -44,7 +59,9 @@ const HYPERPARAMETERS = [
 
 describe('serverless.yml params', () => {
   test('the dev bucket name in the sample events is the dataBucketName param for stage dev', () => {
-    expect(params.dataBucketName.replace('${self:service}', config.service).replace('${sls:stage}', 'dev')).toBe(DEV.dataBucket);
+    expect(params.dataBucketName.replace('${self:service}', config.service).replace('${sls:stage}', 'dev')).toBe(
+      DEV.dataBucket,
+    );
   });
 
   test('every STAGE_ENV variable is set on the provider environment', () => {
@@ -57,7 +74,12 @@ describe('serverless.yml params', () => {
       const param = typeof value === 'string' ? /^\$\{param:(\w+)\}$/.exec(value) : null;
       if (param) env[name] = params[param[1]];
     }
-    const required = { DATA_BUCKET: DEV.dataBucket, NAME_PREFIX: DEV.namePrefix, KNN_IMAGE_URI: DEV.training.image, SAGEMAKER_ROLE_ARN: DEV.training.roleArn };
+    const required = {
+      DATA_BUCKET: DEV.dataBucket,
+      NAME_PREFIX: DEV.namePrefix,
+      KNN_IMAGE_URI: DEV.training.image,
+      SAGEMAKER_ROLE_ARN: DEV.training.roleArn,
+    };
     // With every param applied, and with none (the code's own fallbacks): the same stage defaults.
     expect(stageDefaultsFromEnv({ ...env, ...required })).toEqual(DEV);
     expect(stageDefaultsFromEnv(required)).toEqual(DEV);
@@ -81,17 +103,23 @@ describe('name prefix (scripts/serverless-vars.js)', () => {
     expect(vars.NAME_PREFIX_MAX).toBe(NAME_PREFIX_MAX);
   });
 
-  test.each(['dev', 'test', 'prod', 'Dev', 'feature/very-long-branch-name_2025', 'x'.repeat(60), '---', 'stage_with_underscores'])(
-    'stage %p gives a valid, full-length-safe prefix',
-    (stage) => {
-      const prefix = vars.defaultNamePrefix(stage);
-      expect(prefix.length).toBeLessThanOrEqual(NAME_PREFIX_MAX);
-      expect(() => assertValidNamePrefix(prefix)).not.toThrow();
-      expect(prefix).toBe(prefix.toLowerCase());
-      // The longest names of a run still fit SageMaker's 63 characters.
-      expect(sageMakerNames(prefix, 'r'.repeat(RUN_ID_MAX)).endpoint.length).toBeLessThanOrEqual(63);
-    },
-  );
+  test.each([
+    'dev',
+    'test',
+    'prod',
+    'Dev',
+    'feature/very-long-branch-name_2025',
+    'x'.repeat(60),
+    '---',
+    'stage_with_underscores',
+  ])('stage %p gives a valid, full-length-safe prefix', (stage) => {
+    const prefix = vars.defaultNamePrefix(stage);
+    expect(prefix.length).toBeLessThanOrEqual(NAME_PREFIX_MAX);
+    expect(() => assertValidNamePrefix(prefix)).not.toThrow();
+    expect(prefix).toBe(prefix.toLowerCase());
+    // The longest names of a run still fit SageMaker's 63 characters.
+    expect(sageMakerNames(prefix, 'r'.repeat(RUN_ID_MAX)).endpoint.length).toBeLessThanOrEqual(63);
+  });
 
   test('short lower-case stages read plainly; long or different-case ones get a hash and stay distinct', () => {
     expect(vars.defaultNamePrefix('dev')).toBe('knnp-dev');
@@ -99,9 +127,12 @@ describe('name prefix (scripts/serverless-vars.js)', () => {
     expect(vars.defaultNamePrefix('feature-one-very-long')).not.toBe(vars.defaultNamePrefix('feature-one-very-longer'));
   });
 
-  test.each(['', 'Upper', 'under_score', 'a'.repeat(NAME_PREFIX_MAX + 1), '-lead', 'trail-'])('rejects override %p', (prefix) => {
-    expect(() => vars.assertNamePrefix(prefix)).toThrow(/namePrefix/);
-  });
+  test.each(['', 'Upper', 'under_score', 'a'.repeat(NAME_PREFIX_MAX + 1), '-lead', 'trail-'])(
+    'rejects override %p',
+    (prefix) => {
+      expect(() => vars.assertNamePrefix(prefix)).toThrow(/namePrefix/);
+    },
+  );
 });
 
 describe('events/', () => {
@@ -110,7 +141,12 @@ describe('events/', () => {
     expect(input).toEqual({ Comment: 'Insert your JSON here' });
     const run = resolveRunConfig(input, { name: 'console-run-1' }, DEV);
     expect(run.trigger.type).toBe('console');
-    expect(run.dataset).toEqual({ bucket: DEV.dataBucket, key: DEV.datasetKey, versionId: undefined, uri: 's3://knn-pipeline-dev-data/raw/iris.csv' });
+    expect(run.dataset).toEqual({
+      bucket: DEV.dataBucket,
+      key: DEV.datasetKey,
+      versionId: undefined,
+      uri: 's3://knn-pipeline-dev-data/raw/iris.csv',
+    });
     expect(run.training.hyperParameters).toEqual({ k: '1', sample_size: '1000', predictor_type: 'classifier' });
     expect(run.names.endpoint).toBe('knnp-dev--console-run-1-endpoint');
   });
@@ -121,7 +157,12 @@ describe('events/', () => {
     expect(Object.keys(input.dataset).sort()).toEqual(['bucket', 'key', 'versionId']);
     expect(Object.keys(input.hyperparameters).sort()).toEqual([...HYPERPARAMETERS].sort());
     expect(Object.keys(input.split).sort()).toEqual(['seed', 'testFraction']);
-    expect(Object.keys(input.training).sort()).toEqual(['instanceCount', 'instanceType', 'maxRuntimeInSeconds', 'volumeSizeInGB']);
+    expect(Object.keys(input.training).sort()).toEqual([
+      'instanceCount',
+      'instanceType',
+      'maxRuntimeInSeconds',
+      'volumeSizeInGB',
+    ]);
     expect(Object.keys(input.hosting).sort()).toEqual(['instanceCount', 'instanceType']);
     expect(Object.keys(input.qualityGate).sort()).toEqual(['metric', 'threshold']);
 
@@ -148,7 +189,17 @@ describe('events/', () => {
 
   test('s3-object-created.json is an EventBridge "Object Created" event for raw/iris.csv in the dev bucket', () => {
     const event = readJson('events/s3-object-created.json');
-    expect(Object.keys(event).sort()).toEqual(['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
+    expect(Object.keys(event).sort()).toEqual([
+      'account',
+      'detail',
+      'detail-type',
+      'id',
+      'region',
+      'resources',
+      'source',
+      'time',
+      'version',
+    ]);
     expect(event).toMatchObject({
       version: '0',
       source: 'aws.s3',
@@ -160,7 +211,11 @@ describe('events/', () => {
     expect(event.detail.object.size).toBe(readFileSync(join(PROJECT_DIR, 'data/iris.csv')).length);
 
     const run = resolveRunConfig(event, { name: '7f9c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e11' }, DEV);
-    expect(run.trigger).toEqual({ type: 's3', executionName: '7f9c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e11', eventId: event.id });
+    expect(run.trigger).toEqual({
+      type: 's3',
+      executionName: '7f9c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e11',
+      eventId: event.id,
+    });
     expect(run.dataset).toEqual({
       bucket: DEV.dataBucket,
       key: 'raw/iris.csv',

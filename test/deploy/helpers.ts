@@ -38,7 +38,11 @@ export function onPath(command: string): boolean {
 export function offlineEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|CONTAINER_CREDENTIALS_.*)$/.test(name)) {
+    if (
+      /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|CONTAINER_CREDENTIALS_.*)$/.test(
+        name,
+      )
+    ) {
       delete env[name];
     }
   }
@@ -74,7 +78,8 @@ export function resourceText(value: Json): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     if ('Fn::Sub' in value && typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'];
-    if ('Fn::Sub' in value && Array.isArray(value['Fn::Sub']) && typeof value['Fn::Sub'][0] === 'string') return value['Fn::Sub'][0];
+    if ('Fn::Sub' in value && Array.isArray(value['Fn::Sub']) && typeof value['Fn::Sub'][0] === 'string')
+      return value['Fn::Sub'][0];
     if ('Fn::GetAtt' in value && Array.isArray(value['Fn::GetAtt'])) return `GetAtt:${value['Fn::GetAtt'].join('.')}`;
     if ('Ref' in value) return `Ref:${String(value.Ref)}`;
     // A resource that exists only under a condition: Fn::If [condition, resource, AWS::NoValue].
@@ -101,7 +106,8 @@ export function normaliseStatement(raw: any): NormalStatement {
   let statement = raw;
   if (raw && typeof raw === 'object' && 'Fn::If' in raw) {
     const [condition, whenTrue, whenFalse] = raw['Fn::If'];
-    if (!(whenFalse && whenFalse.Ref === 'AWS::NoValue')) throw new Error(`unexpected Fn::If statement ${JSON.stringify(raw)}`);
+    if (!(whenFalse && whenFalse.Ref === 'AWS::NoValue'))
+      throw new Error(`unexpected Fn::If statement ${JSON.stringify(raw)}`);
     onlyIf = condition;
     statement = whenTrue;
   }
@@ -148,7 +154,12 @@ export function withoutLists(statements: NormalStatement[]): Omit<NormalStatemen
 }
 
 /** Fn::Sub [text, variables] → text with the variables replaced by `value(name, intrinsic)`. */
-export function substitute(sub: [string, Record<string, Json>], value: (name: string, intrinsic: Json) => string): string {
+export function substitute(
+  sub: [string, Record<string, Json>],
+  value: (name: string, intrinsic: Json) => string,
+): string {
   const [text, variables] = sub;
-  return text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => (name in variables ? value(name, variables[name]) : whole));
+  return text.replace(/\$\{([^}]+)\}/g, (whole, name: string) =>
+    name in variables ? value(name, variables[name]) : whole,
+  );
 }

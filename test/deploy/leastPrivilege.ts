@@ -1,3 +1,4 @@
+import { readServerlessConfig } from '../../local/serverlessConfig';
 /**
  * "Least privilege you can prove": checks of the packaged template against what the code and the definition
  * actually do. Registered by package.test.ts, so the service is packaged once for both.
@@ -16,20 +17,35 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { foldLayout, foldTrainingJobName, s3Uri, servingEndpointName, type SageMakerNames } from '../../src/domain/naming';
+import {
+  foldLayout,
+  foldTrainingJobName,
+  s3Uri,
+  servingEndpointName,
+  type SageMakerNames,
+} from '../../src/domain/naming';
 import { MAX_FOLDS, resolveRunConfig, type RunConfig, type StageDefaults } from '../../src/domain/runConfig';
 import { sageMakerRequests, trainingJobRequest } from '../../src/domain/sageMakerRequests';
 import { testStageDefaults } from '../support/stage';
-import { PROJECT_DIR, normaliseStatement, resourceText, roleStatements, type NormalStatement, type Template } from './helpers';
+import {
+  PROJECT_DIR,
+  normaliseStatement,
+  resourceText,
+  roleStatements,
+  type NormalStatement,
+  type Template,
+} from './helpers';
 import { analyseHandler, requiredActions, type HandlerAnalysis } from './sdkCalls';
 
 const PREFIX = 'knnp-test';
 const RUNS = 'runs/';
 const RAW = 'raw/';
-const SM = (kind: string, name: string) => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${name}`;
+const SM = (kind: string, name: string) =>
+  `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${name}`;
 const S3_OBJECT = (key: string) => `arn:\${AWS::Partition}:s3:::\${DataBucket}/${key}`;
 const S3_BUCKET = 'arn:${AWS::Partition}:s3:::${DataBucket}';
-const SYNC_RULE = 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule';
+const SYNC_RULE =
+  'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule';
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 /**
@@ -110,17 +126,23 @@ const EXTRA_ACTIONS: Record<string, Record<string, string>> = {
 const RAW_READERS = new Set(['prepare']);
 /** Statements every function role may have besides its SDK calls. */
 const isOwnLogGroup = (name: string, s: NormalStatement) =>
-  s.actions.join() === 'logs:CreateLogStream,logs:PutLogEvents' && s.resources.join() === `GetAtt:${cap(name)}LogGroup.Arn`;
+  s.actions.join() === 'logs:CreateLogStream,logs:PutLogEvents' &&
+  s.resources.join() === `GetAtt:${cap(name)}LogGroup.Arn`;
 const isDataKey = (s: NormalStatement) =>
-  s.onlyIf === 'HasDataKmsKey' && s.actions.join() === 'kms:Decrypt,kms:GenerateDataKey' && s.resources.join() === 'Ref:DataKmsKeyArn';
+  s.onlyIf === 'HasDataKmsKey' &&
+  s.actions.join() === 'kms:Decrypt,kms:GenerateDataKey' &&
+  s.resources.join() === 'Ref:DataKmsKeyArn';
 
 /** The functions serverless.yml deploys (names known when the tests are defined, before packaging). */
-const serverlessYml = parse(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'));
+const serverlessYml = readServerlessConfig();
 export const DEPLOYED_FUNCTIONS: string[] = Object.keys(serverlessYml.functions).sort();
 
 /** IAM's wildcard match of a resource pattern (`*`, `?`) against a concrete resource, both in the template's notation. */
 export function iamMatches(pattern: string, resource: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`).test(resource);
 }
 
@@ -147,7 +169,10 @@ const s3Event = (key: string) => ({
   source: 'aws.s3',
   'detail-type': 'Object Created',
   id: 'e1',
-  detail: { bucket: { name: 'knn-pipeline-test-data' }, object: { key, etag: 'abc', sequencer: '01', 'version-id': 'v1' } },
+  detail: {
+    bucket: { name: 'knn-pipeline-test-data' },
+    object: { key, etag: 'abc', sequencer: '01', 'version-id': 'v1' },
+  },
 });
 
 /** Runs from every trigger, with short, long, odd and unicode names, cross-validation and serving on. */
@@ -175,7 +200,10 @@ export function namesByKind(runs: RunConfig[]): Record<string, string[]> {
   const byKind: Record<string, string[]> = { 'training-job': [], model: [], 'endpoint-config': [], endpoint: [] };
   for (const run of runs) {
     const names: SageMakerNames = run.names;
-    byKind['training-job'].push(names.trainingJob, ...Array.from({ length: MAX_FOLDS }, (_, i) => foldTrainingJobName(names, i + 1)));
+    byKind['training-job'].push(
+      names.trainingJob,
+      ...Array.from({ length: MAX_FOLDS }, (_, i) => foldTrainingJobName(names, i + 1)),
+    );
     byKind.model.push(names.model);
     byKind['endpoint-config'].push(names.endpointConfig, run.serve.endpointConfigName);
     byKind.endpoint.push(names.endpoint, run.serve.endpointName);
@@ -209,7 +237,9 @@ function resolveTemplate(template: any, input: any, context: Record<string, unkn
   if (template && typeof template === 'object') {
     return Object.fromEntries(
       Object.entries(template).map(([key, value]) =>
-        key.endsWith('.$') ? [key.slice(0, -2), resolvePath(input, value as string, context)] : [key, resolveTemplate(value, input, context)],
+        key.endsWith('.$')
+          ? [key.slice(0, -2), resolvePath(input, value as string, context)]
+          : [key, resolveTemplate(value, input, context)],
       ),
     );
   }
@@ -225,7 +255,11 @@ const sageMakerResourceOf: Record<string, string> = {
 
 /** What one Task state calls, for the input it receives. */
 function taskCalls(stateName: string, state: any, input: any): Call[] {
-  const request = state.InputPath ? resolvePath(input, state.InputPath, {}) : state.Parameters ? resolveTemplate(state.Parameters, input, {}) : input;
+  const request = state.InputPath
+    ? resolvePath(input, state.InputPath, {})
+    : state.Parameters
+      ? resolveTemplate(state.Parameters, input, {})
+      : input;
   const resource: string = state.Resource;
   const call = (action: string, arn: string): Call => ({ action, resource: arn, state: stateName });
   const named = (kind: string, name: string) => SM(kind, String(name).toLowerCase());
@@ -244,7 +278,9 @@ function taskCalls(stateName: string, state: any, input: any): Call[] {
         // .sync: create, follow (Describe + ListTags), stop when the execution is stopped; the managed rule tells
         // Step Functions when the job ends.
         return [
-          ...['CreateTrainingJob', 'DescribeTrainingJob', 'StopTrainingJob', 'ListTags'].map((a) => call(`sagemaker:${a}`, job)),
+          ...['CreateTrainingJob', 'DescribeTrainingJob', 'StopTrainingJob', 'ListTags'].map((a) =>
+            call(`sagemaker:${a}`, job),
+          ),
           ...tagged(job),
           ...passRole(request.RoleArn),
           ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((a) => call(a, SYNC_RULE)),
@@ -283,7 +319,9 @@ function taskCalls(stateName: string, state: any, input: any): Call[] {
     if (names.length !== 1) throw new Error(`${stateName}: cannot tell which resource ${resource} reads`);
     return [call(action, named(sageMakerResourceOf[names[0][0]], names[0][1] as string))];
   }
-  throw new Error(`${stateName}: no IAM mapping for Task resource ${resource}; add it to test/deploy/leastPrivilege.ts`);
+  throw new Error(
+    `${stateName}: no IAM mapping for Task resource ${resource}; add it to test/deploy/leastPrivilege.ts`,
+  );
 }
 
 /** Every call of every Task state (Map item processors included) for one run. */
@@ -307,7 +345,9 @@ export function definitionCalls(definition: any, run: RunConfig): Call[] {
         const processor = state.ItemProcessor ?? state.Iterator;
         const items: unknown[] = resolvePath(stateInput, state.ItemsPath ?? '$', {});
         for (const item of items) {
-          const itemInput = state.ItemSelector ? resolveTemplate(state.ItemSelector, stateInput, { '$$.Map.Item.Value': item }) : item;
+          const itemInput = state.ItemSelector
+            ? resolveTemplate(state.ItemSelector, stateInput, { '$$.Map.Item.Value': item })
+            : item;
           visit(processor.States, itemInput);
         }
       }
@@ -368,9 +408,12 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
     const found: PolicyStatement[] = [];
     for (const [id, resource] of Object.entries(template().Resources)) {
       const documents: any[] = [];
-      if (resource.Type === 'AWS::IAM::Role') documents.push(...(resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
-      if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy'].includes(resource.Type)) documents.push(resource.Properties.PolicyDocument);
-      for (const document of documents) for (const raw of document.Statement) found.push({ where: id, statement: normaliseStatement(raw) });
+      if (resource.Type === 'AWS::IAM::Role')
+        documents.push(...(resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
+      if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy'].includes(resource.Type))
+        documents.push(resource.Properties.PolicyDocument);
+      for (const document of documents)
+        for (const raw of document.Statement) found.push({ where: id, statement: normaliseStatement(raw) });
     }
     return found;
   };
@@ -391,18 +434,23 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       expect(new Set(DEPLOYED_FUNCTIONS.map(roleOfFunction)).size).toBe(DEPLOYED_FUNCTIONS.length);
     });
 
-    test.each(DEPLOYED_FUNCTIONS)('%s: the analysis follows its imports into src/ and finds its SDK commands', (name) => {
-      const { modules, commands } = analysis(name);
-      expect(modules).toContain(`functions/${name}.ts`);
-      // Every handler reaches AWS through the adapters in src/aws/.
-      expect(modules.some((m) => m.startsWith('src/aws/'))).toBe(true);
-      expect(commands.length).toBeGreaterThan(0);
-    });
+    test.each(DEPLOYED_FUNCTIONS)(
+      '%s: the analysis follows its imports into src/ and finds its SDK commands',
+      (name) => {
+        const { modules, commands } = analysis(name);
+        expect(modules).toContain(`functions/${name}.ts`);
+        // Every handler reaches AWS through the adapters in src/aws/.
+        expect(modules.some((m) => m.startsWith('src/aws/'))).toBe(true);
+        expect(commands.length).toBeGreaterThan(0);
+      },
+    );
 
     test.each(DEPLOYED_FUNCTIONS)('%s: its role grants exactly the actions its SDK commands need', (name) => {
       const required = sortedUnique([...requiredActions(analysis(name)), ...Object.keys(EXTRA_ACTIONS[name] ?? {})]);
       const statements = statementsOf(roleOfFunction(name));
-      const granted = sortedUnique(statements.filter((s) => !isOwnLogGroup(name, s) && !isDataKey(s)).flatMap((s) => s.actions));
+      const granted = sortedUnique(
+        statements.filter((s) => !isOwnLogGroup(name, s) && !isDataKey(s)).flatMap((s) => s.actions),
+      );
       expect({ name, granted }).toEqual({ name, granted: required });
       // Its own log group, nothing else of CloudWatch Logs.
       expect(statements.filter((s) => isOwnLogGroup(name, s))).toHaveLength(1);
@@ -412,7 +460,7 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       for (const s of statements) expect({ name, effect: s.effect }).toEqual({ name, effect: 'Allow' });
     });
 
-    test.each(DEPLOYED_FUNCTIONS)('%s: every grant is on this stage\'s resources only', (name) => {
+    test.each(DEPLOYED_FUNCTIONS)("%s: every grant is on this stage's resources only", (name) => {
       for (const s of statementsOf(roleOfFunction(name))) {
         if (isOwnLogGroup(name, s) || isDataKey(s)) continue;
         for (const action of s.actions) {
@@ -427,24 +475,43 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
             } else if (action.startsWith('s3:')) {
               const rawRead = RAW_READERS.has(name) && (action === 's3:GetObject' || action === 's3:GetObjectVersion');
               const allowed = rawRead ? [S3_OBJECT(RUNS), S3_OBJECT(RAW)] : [S3_OBJECT(RUNS)];
-              expect({ ...where, inPrefix: allowed.some((p) => resource.startsWith(p)) }).toEqual({ ...where, inPrefix: true });
+              expect({ ...where, inPrefix: allowed.some((p) => resource.startsWith(p)) }).toEqual({
+                ...where,
+                inPrefix: true,
+              });
             } else if (action.startsWith('sagemaker:')) {
-              const kind = /^arn:\$\{AWS::Partition\}:sagemaker:\$\{AWS::Region\}:\$\{AWS::AccountId\}:([a-z-]+)\/(.*)$/.exec(resource);
-              expect({ ...where, kindAllowed: types.includes(kind?.[1] ?? ''), stagePrefix: kind?.[2].startsWith(`${PREFIX}--`) }).toEqual({
+              const kind =
+                /^arn:\$\{AWS::Partition\}:sagemaker:\$\{AWS::Region\}:\$\{AWS::AccountId\}:([a-z-]+)\/(.*)$/.exec(
+                  resource,
+                );
+              expect({
+                ...where,
+                kindAllowed: types.includes(kind?.[1] ?? ''),
+                stagePrefix: kind?.[2].startsWith(`${PREFIX}--`),
+              }).toEqual({
                 ...where,
                 kindAllowed: true,
                 stagePrefix: true,
               });
               // Not a grant on names this service never produces.
-              expect({ ...where, matchesARealName: names[kind![1]].some((n) => iamMatches(resource, SM(kind![1], n))) }).toEqual({
+              expect({
+                ...where,
+                matchesARealName: names[kind![1]].some((n) => iamMatches(resource, SM(kind![1], n))),
+              }).toEqual({
                 ...where,
                 matchesARealName: true,
               });
             } else if (action === 'states:GetExecutionHistory') {
               // Only executions of this stage's state machine.
-              expect(where).toEqual({ ...where, resource: `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:knn-pipeline-test:*` });
+              expect(where).toEqual({
+                ...where,
+                resource: `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:knn-pipeline-test:*`,
+              });
             } else if (action === 'events:PutEvents') {
-              expect(where).toEqual({ ...where, resource: 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}' });
+              expect(where).toEqual({
+                ...where,
+                resource: 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}',
+              });
               expect(s.onlyIf).toBe('HasNotificationBus');
             } else {
               throw new Error(`${name}: no resource rule for ${action} in test/deploy/leastPrivilege.ts`);
@@ -460,13 +527,18 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         const deleters = statementsOf(roleOfFunction(name)).filter(
           (s) => s.actions.includes('sagemaker:DeleteEndpoint') && s.resources.some((r) => iamMatches(r, stable)),
         );
-        expect({ name, deletesStableEndpoint: deleters.length > 0 }).toEqual({ name, deletesStableEndpoint: name === 'promote' });
+        expect({ name, deletesStableEndpoint: deleters.length > 0 }).toEqual({
+          name,
+          deletesStableEndpoint: name === 'promote',
+        });
       }
       // …while cleanup and the janitor can delete every run's own endpoint.
       for (const name of ['cleanup', 'janitor']) {
         for (const run of runs) {
           const ok = statementsOf(roleOfFunction(name)).some(
-            (s) => s.actions.includes('sagemaker:DeleteEndpoint') && s.resources.some((r) => iamMatches(r, SM('endpoint', run.names.endpoint))),
+            (s) =>
+              s.actions.includes('sagemaker:DeleteEndpoint') &&
+              s.resources.some((r) => iamMatches(r, SM('endpoint', run.names.endpoint))),
           );
           expect({ name, endpoint: run.names.endpoint, ok }).toEqual({ name, endpoint: run.names.endpoint, ok: true });
         }
@@ -497,27 +569,39 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       'logs:PutResourcePolicy',
       'logs:UpdateLogDelivery',
     ];
-    const isLogDelivery = (s: NormalStatement) => s.resources.join() === '*' && s.actions.every((a) => LOG_DELIVERY.includes(a));
+    const isLogDelivery = (s: NormalStatement) =>
+      s.resources.join() === '*' && s.actions.every((a) => LOG_DELIVERY.includes(a));
     const isVolumeKey = (s: NormalStatement) => s.onlyIf === 'HasVolumeKmsKey';
     const derivedStatements = () => role().filter((s) => !isLogDelivery(s) && !isVolumeKey(s));
 
-    test('the definition\'s Tasks call SageMaker with requests that carry Tags and the SageMaker role', () => {
+    test("the definition's Tasks call SageMaker with requests that carry Tags and the SageMaker role", () => {
       const actions = sortedUnique(calls.map((c) => c.action));
       expect(actions).toEqual(
-        expect.arrayContaining(['sagemaker:CreateTrainingJob', 'sagemaker:AddTags', 'sagemaker:UpdateEndpoint', 'iam:PassRole', 'lambda:InvokeFunction']),
+        expect.arrayContaining([
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:AddTags',
+          'sagemaker:UpdateEndpoint',
+          'iam:PassRole',
+          'lambda:InvokeFunction',
+        ]),
       );
       // The fold training jobs of the CrossValidate Map are among the calls.
       expect(calls.some((c) => c.state === 'TrainFold' && c.resource.endsWith('-f2'))).toBe(true);
     });
 
     test('the SageMaker, Lambda, events and PassRole actions granted are exactly the ones the definition needs', () => {
-      expect(sortedUnique(derivedStatements().flatMap((s) => s.actions))).toEqual(sortedUnique(calls.map((c) => c.action)));
+      expect(sortedUnique(derivedStatements().flatMap((s) => s.actions))).toEqual(
+        sortedUnique(calls.map((c) => c.action)),
+      );
     });
 
     test('every call of every Task, for every sample run, is allowed', () => {
       for (const callMade of calls) {
         const allowed = derivedStatements().some(
-          (s) => s.effect === 'Allow' && s.actions.includes(callMade.action) && s.resources.some((r) => iamMatches(r, callMade.resource)),
+          (s) =>
+            s.effect === 'Allow' &&
+            s.actions.includes(callMade.action) &&
+            s.resources.some((r) => iamMatches(r, callMade.resource)),
         );
         expect({ ...callMade, allowed }).toEqual({ ...callMade, allowed: true });
       }
@@ -534,13 +618,18 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       }
     });
 
-    test('SageMaker only on this stage\'s names; events only on the managed rule; PassRole only of the SageMaker role, only to SageMaker', () => {
+    test("SageMaker only on this stage's names; events only on the managed rule; PassRole only of the SageMaker role, only to SageMaker", () => {
       for (const s of role()) {
         for (const action of s.actions) {
           if (action.startsWith('sagemaker:')) {
-            for (const r of s.resources) expect({ action, r }).toEqual({ action, r: expect.stringMatching(new RegExp(`:(training-job|model|endpoint-config|endpoint)/${PREFIX}-`)) });
+            for (const r of s.resources)
+              expect({ action, r }).toEqual({
+                action,
+                r: expect.stringMatching(new RegExp(`:(training-job|model|endpoint-config|endpoint)/${PREFIX}-`)),
+              });
           }
-          if (action.startsWith('events:')) expect({ action, resources: s.resources }).toEqual({ action, resources: [SYNC_RULE] });
+          if (action.startsWith('events:'))
+            expect({ action, resources: s.resources }).toEqual({ action, resources: [SYNC_RULE] });
         }
       }
       const passRole = role().filter((s) => s.actions.includes('iam:PassRole'));
@@ -555,9 +644,17 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
 
     test('the state machine may use only the volume KMS keys, only when set, grants only for AWS resources', () => {
       const keys = role().filter(isVolumeKey);
-      const volumeKeys = ['If(HasEndpointKmsKey):Ref:EndpointKmsKeyId', 'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId'];
+      const volumeKeys = [
+        'If(HasEndpointKmsKey):Ref:EndpointKmsKeyId',
+        'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId',
+      ];
       expect(keys.map(({ lists: _l, ...s }) => s)).toEqual([
-        { effect: 'Allow', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], resources: volumeKeys, onlyIf: 'HasVolumeKmsKey' },
+        {
+          effect: 'Allow',
+          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'],
+          resources: volumeKeys,
+          onlyIf: 'HasVolumeKmsKey',
+        },
         {
           effect: 'Allow',
           actions: ['kms:CreateGrant'],
@@ -566,14 +663,16 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
           condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
         },
       ]);
-      expect(template().Conditions?.HasVolumeKmsKey).toEqual({ 'Fn::Or': [{ Condition: 'HasTrainingVolumeKmsKey' }, { Condition: 'HasEndpointKmsKey' }] });
+      expect(template().Conditions?.HasVolumeKmsKey).toEqual({
+        'Fn::Or': [{ Condition: 'HasTrainingVolumeKmsKey' }, { Condition: 'HasEndpointKmsKey' }],
+      });
     });
   });
 
   describe('least privilege: the SageMaker execution role', () => {
     const role = () => statementsOf('SageMakerExecutionRole');
 
-    test('VPC network-interface actions only with a VPC; creation only in the stage\'s subnets and security groups', () => {
+    test("VPC network-interface actions only with a VPC; creation only in the stage's subnets and security groups", () => {
       const vpc = role().filter((s) => s.actions.some((a) => a.startsWith('ec2:')));
       expect(vpc.every((s) => s.onlyIf === 'HasVpc')).toBe(true);
       const ec2Actions = sortedUnique(vpc.flatMap((s) => s.actions));
@@ -590,14 +689,17 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       ]);
       const ec2 = (kind: string) => `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${kind}/*`;
       const bySid = (resource: string) => vpc.find((s) => s.resources.join() === resource)!;
-      expect(bySid(ec2('subnet')).condition).toEqual({ StringEquals: { 'ec2:SubnetID': { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] } } });
+      expect(bySid(ec2('subnet')).condition).toEqual({
+        StringEquals: { 'ec2:SubnetID': { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] } },
+      });
       expect(bySid(ec2('security-group')).condition).toEqual({
         StringEquals: { 'ec2:SecurityGroupID': { 'Fn::Split': [',', { Ref: 'VpcSecurityGroupIds' }] } },
       });
       expect(Object.keys((bySid(ec2('network-interface')).condition as any).ArnLikeIfExists)).toEqual(['ec2:Subnet']);
       // Whatever IAM can scope is scoped: "*" only for the Describe actions, which have no resource types.
       for (const s of vpc) {
-        for (const a of s.actions) expect({ a, star: s.resources.includes('*') }).toEqual({ a, star: RESOURCE_TYPES[a].length === 0 });
+        for (const a of s.actions)
+          expect({ a, star: s.resources.includes('*') }).toEqual({ a, star: RESOURCE_TYPES[a].length === 0 });
       }
       expect(template().Conditions?.HasVpc).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'VpcSubnetIds' }, ''] }] });
     });
@@ -610,7 +712,12 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId',
       ];
       expect(kms.map(({ lists: _l, ...s }) => s)).toEqual([
-        { effect: 'Allow', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'], resources: keys, onlyIf: 'HasWorkloadKmsKey' },
+        {
+          effect: 'Allow',
+          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'],
+          resources: keys,
+          onlyIf: 'HasWorkloadKmsKey',
+        },
         {
           effect: 'Allow',
           actions: ['kms:CreateGrant'],
@@ -620,8 +727,17 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         },
       ]);
       // kms:Encrypt (documented by SageMaker for OutputDataConfig.KmsKeyId) on the output key only.
-      expect(role().filter((s) => s.actions.includes('kms:Encrypt')).map(({ lists: _l, ...s }) => s)).toEqual([
-        { effect: 'Allow', actions: ['kms:Encrypt'], resources: ['Ref:TrainingOutputKmsKeyId'], onlyIf: 'HasTrainingOutputKmsKey' },
+      expect(
+        role()
+          .filter((s) => s.actions.includes('kms:Encrypt'))
+          .map(({ lists: _l, ...s }) => s),
+      ).toEqual([
+        {
+          effect: 'Allow',
+          actions: ['kms:Encrypt'],
+          resources: ['Ref:TrainingOutputKmsKeyId'],
+          onlyIf: 'HasTrainingOutputKmsKey',
+        },
       ]);
       for (const [condition, parameter] of [
         ['HasTrainingVolumeKmsKey', 'TrainingVolumeKmsKeyId'],
@@ -638,7 +754,7 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       }
     });
 
-    test('the security parameters reach every function\'s environment from the same CloudFormation parameters', () => {
+    test("the security parameters reach every function's environment from the same CloudFormation parameters", () => {
       const expected = {
         VPC_SUBNET_IDS: { Ref: 'VpcSubnetIds' },
         VPC_SECURITY_GROUP_IDS: { Ref: 'VpcSecurityGroupIds' },
@@ -647,7 +763,9 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         ENDPOINT_KMS_KEY_ID: { Ref: 'EndpointKmsKeyId' },
       };
       for (const name of DEPLOYED_FUNCTIONS) {
-        expect(template().Resources[`${cap(name)}LambdaFunction`].Properties.Environment.Variables).toMatchObject(expected);
+        expect(template().Resources[`${cap(name)}LambdaFunction`].Properties.Environment.Variables).toMatchObject(
+          expected,
+        );
       }
     });
   });
@@ -656,7 +774,9 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
     const bucket = () => template().Resources.DataBucket.Properties;
 
     test('default encryption, versioning, all public access blocked, ACLs off', () => {
-      expect(bucket().BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault['Fn::If'][0]).toBe('HasDataKmsKey');
+      expect(
+        bucket().BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault['Fn::If'][0],
+      ).toBe('HasDataKmsKey');
       expect(bucket().VersioningConfiguration).toEqual({ Status: 'Enabled' });
       expect(Object.values(bucket().PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
       expect(bucket().OwnershipControls.Rules[0].ObjectOwnership).toBe('BucketOwnerEnforced');
@@ -665,15 +785,26 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
     test('run artifacts expire (param artifactExpiryDays), never the raw data', () => {
       const rules = bucket().LifecycleConfiguration.Rules;
       expect(rules.map((r: any) => r.Prefix)).toEqual([RUNS]);
-      expect(serverlessYml.resources.Resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe('${param:artifactExpiryDays}');
+      expect(
+        serverlessYml.resources.Resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays,
+      ).toBe('${param:artifactExpiryDays}');
     });
 
     test('the bucket policy refuses plain HTTP, and refuses every role of this stack any write or delete under raw/', () => {
-      const policy = Object.values(template().Resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket?.Ref === 'DataBucket')!
-        .Properties.PolicyDocument.Statement;
-      expect(policy.find((s: any) => s.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      const policy = Object.values(template().Resources).find(
+        (r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket?.Ref === 'DataBucket',
+      )!.Properties.PolicyDocument.Statement;
+      expect(policy.find((s: any) => s.Sid === 'DenyInsecureTransport')).toMatchObject({
+        Effect: 'Deny',
+        Principal: '*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
       const raw = policy.find((s: any) => s.Sid === 'DenyRawWritesByPipelineRoles');
-      expect(raw).toMatchObject({ Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'], Resource: [{ 'Fn::Sub': `\${DataBucket.Arn}/${RAW}*` }] });
+      expect(raw).toMatchObject({
+        Effect: 'Deny',
+        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
+        Resource: [{ 'Fn::Sub': `\${DataBucket.Arn}/${RAW}*` }],
+      });
       const denied = raw.Condition.ArnEquals['aws:PrincipalArn'].map((p: any) => p['Fn::GetAtt'][0]).sort();
       const ownRoles = Object.entries(template().Resources)
         .filter(([id, r]) => r.Type === 'AWS::IAM::Role' && !/ToStepFunctionsRole$/.test(id))
@@ -690,8 +821,15 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         expect({ where, deletes: writes.filter((a) => a.startsWith('s3:Delete')) }).toEqual({ where, deletes: [] });
         if (writes.length === 0) continue;
         for (const resource of s.resources) {
-          expect({ where, resource, coversRaw: iamMatches(resource, rawKey) }).toEqual({ where, resource, coversRaw: false });
-          expect({ where, resource }).toEqual({ where, resource: expect.stringMatching(/^arn:\$\{AWS::Partition\}:s3:::\$\{DataBucket\}\/runs\/[^*]*\*/) });
+          expect({ where, resource, coversRaw: iamMatches(resource, rawKey) }).toEqual({
+            where,
+            resource,
+            coversRaw: false,
+          });
+          expect({ where, resource }).toEqual({
+            where,
+            resource: expect.stringMatching(/^arn:\$\{AWS::Partition\}:s3:::\$\{DataBucket\}\/runs\/[^*]*\*/),
+          });
         }
       }
     });
@@ -713,7 +851,8 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
 
     test('Resource "*" only for actions that have no resource-level permissions (AWS requires "*")', () => {
       for (const { role, actions } of starGrants()) {
-        for (const action of actions) expect({ role, action, resourceTypes: RESOURCE_TYPES[action] }).toEqual({ role, action, resourceTypes: [] });
+        for (const action of actions)
+          expect({ role, action, resourceTypes: RESOURCE_TYPES[action] }).toEqual({ role, action, resourceTypes: [] });
       }
     });
 
@@ -727,7 +866,8 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
       const security = /^## Security$([\s\S]*?)^## /m.exec(readme)![1];
       for (const [id, r] of Object.entries(template().Resources)) {
-        if (r.Type === 'AWS::IAM::Role' && !/ToStepFunctionsRole$/.test(id)) expect({ id, documented: security.includes(`\`${id}\``) }).toEqual({ id, documented: true });
+        if (r.Type === 'AWS::IAM::Role' && !/ToStepFunctionsRole$/.test(id))
+          expect({ id, documented: security.includes(`\`${id}\``) }).toEqual({ id, documented: true });
       }
     });
 
@@ -736,7 +876,9 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         if (r.Type !== 'AWS::IAM::Role') continue;
         const statements = r.Properties.AssumeRolePolicyDocument.Statement;
         expect({ id, count: statements.length }).toEqual({ id, count: 1 });
-        expect(typeof statements[0].Principal.Service === 'string' || statements[0].Principal.Service.length === 1).toBe(true);
+        expect(
+          typeof statements[0].Principal.Service === 'string' || statements[0].Principal.Service.length === 1,
+        ).toBe(true);
         if (['SageMakerExecutionRole', 'StateMachineRole'].includes(id)) {
           expect(statements[0].Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
         }
@@ -744,27 +886,37 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
     });
 
     const policies = locatePoliciesJson();
-    (policies ? test : test.skip)('the resource-type table agrees with the AWS service authorization reference (cfn-lint\'s copy)', () => {
-      const reference = JSON.parse(readFileSync(policies!, 'utf8'));
-      for (const [action, types] of Object.entries(RESOURCE_TYPES)) {
-        const [service, name] = action.split(':');
-        const entry = reference[service]?.Actions?.[name.toLowerCase()];
-        expect({ action, known: entry !== undefined }).toEqual({ action, known: true });
-        const referenceTypes: string[] = entry.Resources ?? [];
-        if (types.length === 0) expect({ action, referenceTypes }).toEqual({ action, referenceTypes: [] });
-        else expect({ action, subset: types.every((t) => referenceTypes.includes(t)) }).toEqual({ action, subset: true });
-      }
-      // Every action granted anywhere is in the table.
-      for (const { statement: s } of allStatements()) {
-        if (s.effect === 'Allow') for (const a of s.actions) expect({ a, inTable: a in RESOURCE_TYPES }).toEqual({ a, inTable: true });
-      }
-    });
+    (policies ? test : test.skip)(
+      "the resource-type table agrees with the AWS service authorization reference (cfn-lint's copy)",
+      () => {
+        const reference = JSON.parse(readFileSync(policies!, 'utf8'));
+        for (const [action, types] of Object.entries(RESOURCE_TYPES)) {
+          const [service, name] = action.split(':');
+          const entry = reference[service]?.Actions?.[name.toLowerCase()];
+          expect({ action, known: entry !== undefined }).toEqual({ action, known: true });
+          const referenceTypes: string[] = entry.Resources ?? [];
+          if (types.length === 0) expect({ action, referenceTypes }).toEqual({ action, referenceTypes: [] });
+          else
+            expect({ action, subset: types.every((t) => referenceTypes.includes(t)) }).toEqual({
+              action,
+              subset: true,
+            });
+        }
+        // Every action granted anywhere is in the table.
+        for (const { statement: s } of allStatements()) {
+          if (s.effect === 'Allow')
+            for (const a of s.actions) expect({ a, inTable: a in RESOURCE_TYPES }).toEqual({ a, inTable: true });
+        }
+      },
+    );
   });
 }
 
 /** cfn-lint's copy of the service authorization reference, when cfn-lint's Python package can be found. */
 function locatePoliciesJson(): string | undefined {
-  const found = spawnSync('python3', ['-c', 'import cfnlint, os; print(os.path.dirname(cfnlint.__file__))'], { encoding: 'utf8' });
+  const found = spawnSync('python3', ['-c', 'import cfnlint, os; print(os.path.dirname(cfnlint.__file__))'], {
+    encoding: 'utf8',
+  });
   const file = found.status === 0 ? join(found.stdout.trim(), 'data', 'AdditionalSpecs', 'Policies.json') : '';
   return file && existsSync(file) ? file : undefined;
 }

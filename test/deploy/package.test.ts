@@ -5,7 +5,18 @@
  */
 import { testStageDefaults } from '../support/stage';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { STAGE_ENV, stageDefaultsFromEnv } from '../../src/config/stage';
@@ -52,8 +63,10 @@ const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'promote',
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 const s3 = (suffix = '') => `arn:\${AWS::Partition}:s3:::\${DataBucket}${suffix}`;
-const sageMaker = (kind: string, name = '*') => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${PREFIX}--${name}`;
-const logs = (name: FunctionName) => statement(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt:${cap(name)}LogGroup.Arn`]);
+const sageMaker = (kind: string, name = '*') =>
+  `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${PREFIX}--${name}`;
+const logs = (name: FunctionName) =>
+  statement(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt:${cap(name)}LogGroup.Arn`]);
 const dataKey = statement(['kms:Decrypt', 'kms:GenerateDataKey'], ['Ref:DataKmsKeyArn'], { onlyIf: 'HasDataKmsKey' });
 const readWriteRuns = statement(['s3:GetObject', 's3:PutObject'], [s3('/runs/*')]);
 const listBucket = statement(['s3:ListBucket'], [s3()]);
@@ -104,19 +117,29 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     logs('report'),
     statement(['s3:GetObject'], [s3('/runs/*')]),
     statement(['s3:PutObject'], [s3('/runs/*/evaluation/report.html')]),
-    statement(['states:GetExecutionHistory'], ['arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:knn-pipeline-test:*']),
+    statement(
+      ['states:GetExecutionHistory'],
+      ['arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:knn-pipeline-test:*'],
+    ),
     dataKey,
   ],
   cleanup: [logs('cleanup'), ...cleanupStatements],
   janitor: [
     logs('janitor'),
-    statement(['s3:GetObject'], [s3('/runs/*/claim.json'), s3('/runs/*/evaluation/metrics.json'), s3('/runs/*/serving.json')]),
+    statement(
+      ['s3:GetObject'],
+      [s3('/runs/*/claim.json'), s3('/runs/*/evaluation/metrics.json'), s3('/runs/*/serving.json')],
+    ),
     listBucket,
     ...cleanupStatements,
-    statement(['events:PutEvents'], ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}'], {
-      onlyIf: 'HasNotificationBus',
-      condition: { StringEquals: { 'events:source': 'knn-pipeline', 'events:detail-type': 'Pipeline Run Finished' } },
-    }),
+    statement(
+      ['events:PutEvents'],
+      ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}'],
+      {
+        onlyIf: 'HasNotificationBus',
+        condition: { StringEquals: { 'events:source': 'knn-pipeline', 'events:detail-type': 'Pipeline Run Finished' } },
+      },
+    ),
     dataKey,
   ],
 };
@@ -127,8 +150,17 @@ const workloadKeys = [
   'If(HasTrainingOutputKmsKey):Ref:TrainingOutputKmsKeyId',
   'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId',
 ];
-const volumeKeys = ['If(HasEndpointKmsKey):Ref:EndpointKmsKeyId', 'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId'];
-const VPC_DESCRIBE_ACTIONS = ['ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'];
+const volumeKeys = [
+  'If(HasEndpointKmsKey):Ref:EndpointKmsKeyId',
+  'If(HasTrainingVolumeKmsKey):Ref:TrainingVolumeKmsKeyId',
+];
+const VPC_DESCRIBE_ACTIONS = [
+  'ec2:DescribeDhcpOptions',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcs',
+];
 const grantsForAwsResources = { Bool: { 'kms:GrantIsForAWSResource': 'true' } };
 
 const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
@@ -145,7 +177,9 @@ const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
   ),
   statement(['ecr:GetAuthorizationToken'], ['*']),
   statement(['cloudwatch:PutMetricData'], ['*'], {
-    condition: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'] } },
+    condition: {
+      StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'] },
+    },
   }),
   dataKey,
   // Only with a VPC.
@@ -159,7 +193,12 @@ const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
     condition: { StringEquals: { 'ec2:SecurityGroupID': { 'Fn::Split': [',', { Ref: 'VpcSecurityGroupIds' }] } } },
   }),
   statement(
-    ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'],
+    [
+      'ec2:CreateNetworkInterface',
+      'ec2:CreateNetworkInterfacePermission',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DeleteNetworkInterfacePermission',
+    ],
     [ec2('network-interface')],
     {
       onlyIf: 'HasVpc',
@@ -168,7 +207,15 @@ const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
           'ec2:Subnet': {
             'Fn::Split': [
               ',',
-              { 'Fn::Join': ['', ['arn:*:ec2:*:*:subnet/', { 'Fn::Join': [',arn:*:ec2:*:*:subnet/', { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] }] }]] },
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:*:ec2:*:*:subnet/',
+                    { 'Fn::Join': [',arn:*:ec2:*:*:subnet/', { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] }] },
+                  ],
+                ],
+              },
             ],
           },
         },
@@ -209,7 +256,9 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
   statement(['sagemaker:AddTags'], [trainingJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint]),
   statement(
     ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
-    ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule'],
+    [
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule',
+    ],
   ),
   statement(['iam:PassRole'], ['GetAtt:SageMakerExecutionRole.Arn'], {
     condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
@@ -229,7 +278,8 @@ const EXPECTED_STAR_RESOURCES = [
   { role: 'PromoteFunctionRole', actions: ['sagemaker:ListEndpointConfigs'] },
 ];
 
-const sortStatements = <T>(statements: T[]) => [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+const sortStatements = <T>(statements: T[]) =>
+  [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 let workDir: string;
 /** Where the packaged template and zips are: the copy's .serverless/. */
@@ -257,7 +307,8 @@ function allPolicyStatements(): { where: string; statement: NormalStatement }[] 
   const found: { where: string; statement: NormalStatement }[] = [];
   for (const [id, resource] of Object.entries(template.Resources)) {
     const documents: any[] = [];
-    if (resource.Type === 'AWS::IAM::Role') documents.push(...(resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
+    if (resource.Type === 'AWS::IAM::Role')
+      documents.push(...(resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
     if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy'].includes(resource.Type)) {
       documents.push(resource.Properties.PolicyDocument);
     }
@@ -273,7 +324,17 @@ function allPolicyStatements(): { where: string; statement: NormalStatement }[] 
  * serverless-esbuild uses .esbuild/ in the service directory, so packaging in place would race with a developer's
  * (or the package-lint check's) own `serverless package`.
  */
-const SKIP_IN_COPY = new Set(['node_modules', '.git', '.serverless', '.esbuild', '.local-cloud', 'coverage', 'test', 'data', 'bench']);
+const SKIP_IN_COPY = new Set([
+  'node_modules',
+  '.git',
+  '.serverless',
+  '.esbuild',
+  '.local-cloud',
+  'coverage',
+  'test',
+  'data',
+  'bench',
+]);
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'knn-package-'));
@@ -308,7 +369,8 @@ afterAll(() => {
 
 describe('serverless package (offline, no AWS credentials)', () => {
   test('succeeds and writes the template and one zip per function', () => {
-    if (packageStatus !== 0) throw new Error(`serverless package exited with ${packageStatus}:\n${packageLog.slice(-3000)}`);
+    if (packageStatus !== 0)
+      throw new Error(`serverless package exited with ${packageStatus}:\n${packageLog.slice(-3000)}`);
     expect(template).toBeDefined();
     for (const name of FUNCTION_NAMES) expect(existsSync(join(outDir, `${name}.zip`))).toBe(true);
   });
@@ -318,11 +380,17 @@ describe('serverless package (offline, no AWS credentials)', () => {
     // eslint-disable-next-line no-console
     console.warn('test/deploy: cfn-lint is not on PATH, so the cfn-lint check is skipped (pip install cfn-lint)');
   }
-  lintTest('cfn-lint reports no error and no warning', () => {
-    const lint = spawnSync('cfn-lint', [join(outDir, 'cloudformation-template-update-stack.json')], { encoding: 'utf8' });
-    expect(`${lint.stdout}${lint.stderr}`.trim()).toBe('');
-    expect(lint.status).toBe(0);
-  }, 120_000);
+  lintTest(
+    'cfn-lint reports no error and no warning',
+    () => {
+      const lint = spawnSync('cfn-lint', [join(outDir, 'cloudformation-template-update-stack.json')], {
+        encoding: 'utf8',
+      });
+      expect(`${lint.stdout}${lint.stderr}`.trim()).toBe('');
+      expect(lint.status).toBe(0);
+    },
+    120_000,
+  );
 });
 
 describe('functions', () => {
@@ -337,9 +405,11 @@ describe('functions', () => {
   });
 
   test('no other Lambda function exists (no custom-resource helpers)', () => {
-    expect(resources('AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(
-      FUNCTION_NAMES.map((name) => `${cap(name)}LambdaFunction`).sort(),
-    );
+    expect(
+      resources('AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(FUNCTION_NAMES.map((name) => `${cap(name)}LambdaFunction`).sort());
   });
 
   test('each function has its own role, trusted by Lambda only; no shared default role', () => {
@@ -354,7 +424,11 @@ describe('functions', () => {
     const expected: StageDefaults = testStageDefaults({
       dataBucket: 'knn-pipeline-test-data',
       namePrefix: PREFIX,
-      training: { ...testStageDefaults().training, image: KNN_IMAGE_US_EAST_1, roleArn: 'arn:aws:iam::123456789012:role/sagemaker' },
+      training: {
+        ...testStageDefaults().training,
+        image: KNN_IMAGE_US_EAST_1,
+        roleArn: 'arn:aws:iam::123456789012:role/sagemaker',
+      },
     });
 
     for (const name of FUNCTION_NAMES) {
@@ -394,29 +468,43 @@ describe('functions', () => {
 describe('IAM', () => {
   test.each(FUNCTION_NAMES)('%s role has exactly the statements its handler needs', (name) => {
     const role = template.Resources[roleOf(name)];
-    expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(sortStatements(EXPECTED_FUNCTION_STATEMENTS[name]));
+    expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(
+      sortStatements(EXPECTED_FUNCTION_STATEMENTS[name]),
+    );
   });
 
   test('the SageMaker execution role: trusted by SageMaker, channels/artifacts/logs/image only', () => {
     const role = template.Resources.SageMakerExecutionRole;
     expect(trustedServices(role)).toEqual(['sagemaker.amazonaws.com']);
-    expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(sortStatements(EXPECTED_SAGEMAKER_ROLE_STATEMENTS));
+    expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(
+      sortStatements(EXPECTED_SAGEMAKER_ROLE_STATEMENTS),
+    );
     // The ECR repository ARN names the account of the region's k-NN image.
-    const ecr = role.Properties.Policies[0].PolicyDocument.Statement.find((s: any) => s.Action.includes('ecr:BatchGetImage'));
-    expect(ecr.Resource[0]['Fn::Sub'][1]).toEqual({ ImageAccount: { 'Fn::Select': [0, { 'Fn::Split': ['.', KNN_IMAGE_US_EAST_1] }] } });
+    const ecr = role.Properties.Policies[0].PolicyDocument.Statement.find((s: any) =>
+      s.Action.includes('ecr:BatchGetImage'),
+    );
+    expect(ecr.Resource[0]['Fn::Sub'][1]).toEqual({
+      ImageAccount: { 'Fn::Select': [0, { 'Fn::Split': ['.', KNN_IMAGE_US_EAST_1] }] },
+    });
   });
 
   test('the state machine role: the six Lambdas, the SageMaker calls of the definition, .sync rule, PassRole', () => {
     const role = template.Resources.StateMachineRole;
     expect(trustedServices(role)).toEqual(['states.amazonaws.com']);
-    expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(sortStatements(EXPECTED_STATE_MACHINE_STATEMENTS));
+    expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(
+      sortStatements(EXPECTED_STATE_MACHINE_STATEMENTS),
+    );
   });
 
   test('the EventBridge → Step Functions roles may only start this state machine', () => {
-    const starters = resources('AWS::IAM::Role').filter(([, role]) => trustedServices(role).includes('events.amazonaws.com'));
+    const starters = resources('AWS::IAM::Role').filter(([, role]) =>
+      trustedServices(role).includes('events.amazonaws.com'),
+    );
     expect(starters.length).toBeGreaterThanOrEqual(1);
     for (const [, role] of starters) {
-      expect(withoutLists(roleStatements(role))).toEqual([statement(['states:StartExecution'], ['Ref:PipelineStateMachine'])]);
+      expect(withoutLists(roleStatements(role))).toEqual([
+        statement(['states:StartExecution'], ['Ref:PipelineStateMachine']),
+      ]);
     }
   });
 
@@ -424,7 +512,11 @@ describe('IAM', () => {
     for (const { where, statement: s } of allPolicyStatements()) {
       if (!s.actions.some((action) => action.includes('*'))) continue;
       const secureTransport = (s.condition as any)?.Bool?.['aws:SecureTransport'];
-      expect({ where, effect: s.effect, insecureOnly: String(secureTransport) === 'false' }).toEqual({ where, effect: 'Deny', insecureOnly: true });
+      expect({ where, effect: s.effect, insecureOnly: String(secureTransport) === 'false' }).toEqual({
+        where,
+        effect: 'Deny',
+        insecureOnly: true,
+      });
     }
   });
 
@@ -432,12 +524,15 @@ describe('IAM', () => {
     const starred = allPolicyStatements()
       .filter(({ statement: s }) => s.effect === 'Allow' && s.resources.includes('*'))
       .map(({ where, statement: s }) => ({ role: where, actions: s.actions }));
-    expect(sortStatements(starred)).toEqual(sortStatements(EXPECTED_STAR_RESOURCES.map((e) => ({ ...e, actions: [...e.actions].sort() }))));
+    expect(sortStatements(starred)).toEqual(
+      sortStatements(EXPECTED_STAR_RESOURCES.map((e) => ({ ...e, actions: [...e.actions].sort() }))),
+    );
   });
 
   test('Action and Resource are lists in every statement this service writes', () => {
     for (const { where, statement: s } of allPolicyStatements()) {
-      if (where.startsWith('Serverless') || /EventToStepFunctionsRole|ScheduleToStepFunctionsRole/.test(where)) continue;
+      if (where.startsWith('Serverless') || /EventToStepFunctionsRole|ScheduleToStepFunctionsRole/.test(where))
+        continue;
       expect({ where, lists: s.lists }).toEqual({ where, lists: true });
     }
   });
@@ -445,10 +540,16 @@ describe('IAM', () => {
   test('nothing may write or delete under raw/, and nothing deletes objects at all', () => {
     for (const { where, statement: s } of allPolicyStatements()) {
       if (s.effect !== 'Allow') continue;
-      expect({ where, deletes: s.actions.filter((action) => action.startsWith('s3:Delete')) }).toEqual({ where, deletes: [] });
+      expect({ where, deletes: s.actions.filter((action) => action.startsWith('s3:Delete')) }).toEqual({
+        where,
+        deletes: [],
+      });
       if (!s.actions.some((action) => action.startsWith('s3:Put'))) continue;
       for (const resource of s.resources) {
-        expect({ where, resource }).toEqual({ where, resource: expect.stringMatching(/^arn:\$\{AWS::Partition\}:s3:::\$\{DataBucket\}\/runs\//) });
+        expect({ where, resource }).toEqual({
+          where,
+          resource: expect.stringMatching(/^arn:\$\{AWS::Partition\}:s3:::\$\{DataBucket\}\/runs\//),
+        });
       }
     }
   });
@@ -472,7 +573,9 @@ describe('state machine', () => {
 
   test('the definition file uses only the six custom.asl Lambda placeholders', () => {
     const placeholders = [...new Set(asl.match(/\$\{[^}]*\}/g) ?? [])].sort();
-    expect(placeholders).toEqual(PIPELINE_FUNCTIONS.map((name) => `\${self:custom.asl.${cap(name)}FunctionArn}`).sort());
+    expect(placeholders).toEqual(
+      PIPELINE_FUNCTIONS.map((name) => `\${self:custom.asl.${cap(name)}FunctionArn}`).sort(),
+    );
   });
 
   test('DefinitionString is the definition file, its placeholders resolved to the six functions', () => {
@@ -484,12 +587,17 @@ describe('state machine', () => {
     for (const [, name] of text.matchAll(/\$\{([^}]+)\}/g)) expect(Object.keys(variables)).toContain(name);
     const resolved = substitute(sub, (_name, intrinsic) => resourceText(intrinsic as any));
     expect(resolved).not.toContain('${');
-    const expected = asl.replace(/\$\{self:custom\.asl\.(\w+)FunctionArn\}/g, (_whole, name) => `GetAtt:${name}LambdaFunction.Arn`);
+    const expected = asl.replace(
+      /\$\{self:custom\.asl\.(\w+)FunctionArn\}/g,
+      (_whole, name) => `GetAtt:${name}LambdaFunction.Arn`,
+    );
     expect(JSON.parse(resolved)).toEqual(JSON.parse(expected));
     const lambdaTasks = Object.values(JSON.parse(resolved).States as Record<string, any>)
       .map((state) => state.Resource)
       .filter((resource) => typeof resource === 'string' && resource.startsWith('GetAtt:'));
-    expect([...new Set(lambdaTasks)].sort()).toEqual(PIPELINE_FUNCTIONS.map((name) => `GetAtt:${cap(name)}LambdaFunction.Arn`).sort());
+    expect([...new Set(lambdaTasks)].sort()).toEqual(
+      PIPELINE_FUNCTIONS.map((name) => `GetAtt:${cap(name)}LambdaFunction.Arn`).sort(),
+    );
   });
 });
 
@@ -527,13 +635,20 @@ describe('triggers', () => {
     expect(rule.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
-      detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: 'PipelineStateMachine' }] },
+      detail: {
+        status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
+        stateMachineArn: [{ Ref: 'PipelineStateMachine' }],
+      },
     });
     expect(rule.State).toBe('ENABLED');
     expect(rule.Targets.map((t: any) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['JanitorLambdaFunction', 'Arn'] }]);
     const permissions = resources('AWS::Lambda::Permission').map(([, p]) => p.Properties);
     expect(permissions).toEqual([
-      expect.objectContaining({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': ['JanitorLambdaFunction', 'Arn'] } }),
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': ['JanitorLambdaFunction', 'Arn'] },
+      }),
     ]);
   });
 });
@@ -548,11 +663,17 @@ describe('data bucket', () => {
 
   test('default encryption: SSE-S3, or SSE-KMS when the dataKmsKeyArn param is set', () => {
     expect(template.Parameters?.DataKmsKeyArn).toMatchObject({ Type: 'String', Default: '' });
-    expect(template.Conditions?.HasDataKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'DataKmsKeyArn' }, ''] }] });
+    expect(template.Conditions?.HasDataKmsKey).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'DataKmsKeyArn' }, ''] }],
+    });
     expect(bucket().BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
       {
         ServerSideEncryptionByDefault: {
-          'Fn::If': ['HasDataKmsKey', { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { Ref: 'DataKmsKeyArn' } }, { SSEAlgorithm: 'AES256' }],
+          'Fn::If': [
+            'HasDataKmsKey',
+            { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { Ref: 'DataKmsKeyArn' } },
+            { SSEAlgorithm: 'AES256' },
+          ],
         },
         BucketKeyEnabled: { 'Fn::If': ['HasDataKmsKey', true, false] },
       },
@@ -599,7 +720,9 @@ describe('data bucket', () => {
         Condition: {
           ArnEquals: {
             'aws:PrincipalArn': [
-              ...FUNCTION_NAMES.filter((name) => name !== 'janitor').map((name) => ({ 'Fn::GetAtt': [`${cap(name)}FunctionRole`, 'Arn'] })),
+              ...FUNCTION_NAMES.filter((name) => name !== 'janitor').map((name) => ({
+                'Fn::GetAtt': [`${cap(name)}FunctionRole`, 'Arn'],
+              })),
               { 'Fn::GetAtt': ['JanitorFunctionRole', 'Arn'] },
               { 'Fn::GetAtt': ['SageMakerExecutionRole', 'Arn'] },
               { 'Fn::GetAtt': ['StateMachineRole', 'Arn'] },

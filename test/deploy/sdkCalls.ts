@@ -57,8 +57,14 @@ export function analyseHandler(name: string): HandlerAnalysis {
     const [, clause, pkg] = match;
     if (!SDK_PACKAGE.test(pkg)) continue;
     const named = /^\{([^}]*)\}$/s.exec(clause.trim());
-    if (!named) throw new Error(`functions/${name}.ts: cannot analyse "import ${clause} from '${pkg}'" (only named imports are followed)`);
-    for (const part of named[1].split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (!named)
+      throw new Error(
+        `functions/${name}.ts: cannot analyse "import ${clause} from '${pkg}'" (only named imports are followed)`,
+      );
+    for (const part of named[1]
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const [importedName, local = importedName] = part.split(/\s+as\s+/).map((p) => p.trim());
       imported.set(local, { pkg, name: importedName });
     }
@@ -73,14 +79,21 @@ export function analyseHandler(name: string): HandlerAnalysis {
     if (uses.length - 1 === 0) continue;
     if (importedName.endsWith('Client')) continue; // clients only carry the calls; commands are what they send
     if (!importedName.endsWith('Command')) {
-      throw new Error(`functions/${name}.ts: ${pkg} export "${importedName}" is neither a client nor a command (aggregated clients cannot be analysed)`);
+      throw new Error(
+        `functions/${name}.ts: ${pkg} export "${importedName}" is neither a client nor a command (aggregated clients cannot be analysed)`,
+      );
     }
     if (constructed === 0 || constructed !== uses.length - 1) {
-      throw new Error(`functions/${name}.ts: ${importedName} is used other than as "new ${importedName}(…)"; the analysis cannot follow it`);
+      throw new Error(
+        `functions/${name}.ts: ${importedName} is used other than as "new ${importedName}(…)"; the analysis cannot follow it`,
+      );
     }
     commands.set(`${pkg}:${importedName}`, { pkg, command: importedName });
   }
-  return { commands: [...commands.values()].sort((a, b) => `${a.pkg}:${a.command}`.localeCompare(`${b.pkg}:${b.command}`)), modules };
+  return {
+    commands: [...commands.values()].sort((a, b) => `${a.pkg}:${a.command}`.localeCompare(`${b.pkg}:${b.command}`)),
+    modules,
+  };
 }
 
 /**
@@ -91,7 +104,10 @@ const S3_ACTIONS: Record<string, { actions: string[]; why?: string }> = {
   GetObjectCommand: { actions: ['s3:GetObject'] },
   // Our HeadObject callers treat 404 as "absent" (src/aws/objects.ts headObject); S3 answers 404 rather than 403 for
   // a missing key only to a principal with s3:ListBucket on the bucket.
-  HeadObjectCommand: { actions: ['s3:GetObject', 's3:ListBucket'], why: 'HeadObject of a key that may not exist must answer 404, not 403' },
+  HeadObjectCommand: {
+    actions: ['s3:GetObject', 's3:ListBucket'],
+    why: 'HeadObject of a key that may not exist must answer 404, not 403',
+  },
   PutObjectCommand: { actions: ['s3:PutObject'] },
   ListObjectsV2Command: { actions: ['s3:ListBucket'] },
   DeleteObjectCommand: { actions: ['s3:DeleteObject'] },
@@ -107,11 +123,13 @@ const SERVICE_PREFIX: Record<string, string> = {
 export function iamActionsOf({ pkg, command }: SdkCommand): string[] {
   if (pkg === '@aws-sdk/client-s3') {
     const mapped = S3_ACTIONS[command];
-    if (!mapped) throw new Error(`no IAM mapping for ${pkg} ${command}: add it to S3_ACTIONS in test/deploy/sdkCalls.ts`);
+    if (!mapped)
+      throw new Error(`no IAM mapping for ${pkg} ${command}: add it to S3_ACTIONS in test/deploy/sdkCalls.ts`);
     return mapped.actions;
   }
   const prefix = SERVICE_PREFIX[pkg];
-  if (!prefix) throw new Error(`no IAM mapping for ${pkg}: add its action prefix to SERVICE_PREFIX in test/deploy/sdkCalls.ts`);
+  if (!prefix)
+    throw new Error(`no IAM mapping for ${pkg}: add its action prefix to SERVICE_PREFIX in test/deploy/sdkCalls.ts`);
   return [`${prefix}:${command.replace(/Command$/, '')}`];
 }
 

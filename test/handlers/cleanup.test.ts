@@ -37,9 +37,19 @@ test('deletes the endpoint (waiting until it is really gone), endpoint config an
 
   const result = await handler({ run });
 
-  expect(result.deleted).toEqual({ trainingJob: 'not-running', foldTrainingJobsStopped: 0, endpoint: 'deleted', endpointConfig: 'deleted', model: 'deleted' });
-  expect(sagemaker.commandCalls(DeleteEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'knnp-dev--run-1-endpoint' });
-  expect(sagemaker.commandCalls(DeleteEndpointConfigCommand)[0].args[0].input).toEqual({ EndpointConfigName: 'knnp-dev--run-1-config' });
+  expect(result.deleted).toEqual({
+    trainingJob: 'not-running',
+    foldTrainingJobsStopped: 0,
+    endpoint: 'deleted',
+    endpointConfig: 'deleted',
+    model: 'deleted',
+  });
+  expect(sagemaker.commandCalls(DeleteEndpointCommand)[0].args[0].input).toEqual({
+    EndpointName: 'knnp-dev--run-1-endpoint',
+  });
+  expect(sagemaker.commandCalls(DeleteEndpointConfigCommand)[0].args[0].input).toEqual({
+    EndpointConfigName: 'knnp-dev--run-1-config',
+  });
   expect(sagemaker.commandCalls(DeleteModelCommand)[0].args[0].input).toEqual({ ModelName: 'knnp-dev--run-1-model' });
   expect(sagemaker.commandCalls(StopTrainingJobCommand)).toHaveLength(0);
 });
@@ -52,7 +62,13 @@ test('is idempotent: resources already gone (ValidationException) count as succe
 
   const result = await handler({ run });
 
-  expect(result.deleted).toEqual({ trainingJob: 'absent', foldTrainingJobsStopped: 0, endpoint: 'absent', endpointConfig: 'absent', model: 'absent' });
+  expect(result.deleted).toEqual({
+    trainingJob: 'absent',
+    foldTrainingJobsStopped: 0,
+    endpoint: 'absent',
+    endpointConfig: 'absent',
+    model: 'absent',
+  });
   expect(sagemaker.commandCalls(DeleteEndpointCommand)).toHaveLength(0);
 });
 
@@ -85,7 +101,9 @@ test('gives up with a retryable error when the endpoint does not settle in time'
 test('a transient delete failure surfaces as an error so Step Functions retries the state', async () => {
   sagemaker.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed' });
   sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
-  sagemaker.on(DeleteEndpointCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+  sagemaker
+    .on(DeleteEndpointCommand)
+    .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
   await expect(handler({ run })).rejects.toMatchObject({ name: 'ThrottlingException' });
 });
 

@@ -29,9 +29,18 @@ test('console input: validates and encodes the CSV, writes a label-first dataset
   const result = await handler({ input: { Comment: 'Insert your JSON here' }, execution });
 
   if (result.duplicate) throw new Error('not a duplicate');
-  expect(result.run.training.hyperParameters).toEqual({ k: '1', sample_size: '1000', predictor_type: 'classifier', feature_dim: '4' });
+  expect(result.run.training.hyperParameters).toEqual({
+    k: '1',
+    sample_size: '1000',
+    predictor_type: 'classifier',
+    feature_dim: '4',
+  });
   expect(result.dataset).toEqual({ rows: 150, features: 4, classes: ['setosa', 'versicolor', 'virginica'] });
-  expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toMatchObject({ Bucket: 'knn-pipeline-dev-data', Key: 'raw/iris.csv', VersionId: 'v1' });
+  expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toMatchObject({
+    Bucket: 'knn-pipeline-dev-data',
+    Key: 'raw/iris.csv',
+    VersionId: 'v1',
+  });
 
   const written = puts();
   expect(written.map((p) => p.Key)).toEqual([
@@ -76,13 +85,23 @@ test.each([
 
 test('a repeated delivery of the same upload ends as a duplicate without reading the data', async () => {
   s3.on(HeadObjectCommand).resolves({ ContentLength: IRIS.length });
-  s3.on(PutObjectCommand).rejects(Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }));
+  s3.on(PutObjectCommand).rejects(
+    Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+      name: 'PreconditionFailed',
+      $metadata: { httpStatusCode: 412 },
+    }),
+  );
   s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ executionName: 'the-first-execution' })) });
 
   const result = await handler({ input: s3Event('raw/iris.csv'), execution });
 
-  expect(result).toMatchObject({ duplicate: true, message: expect.stringMatching(/Duplicate event.*the-first-execution/) });
-  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([expect.stringMatching(/claim\.json$/)]);
+  expect(result).toMatchObject({
+    duplicate: true,
+    message: expect.stringMatching(/Duplicate event.*the-first-execution/),
+  });
+  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+    expect.stringMatching(/claim\.json$/),
+  ]);
 });
 
 test('a missing dataset fails naming the object and what to do', async () => {
@@ -118,7 +137,9 @@ test('an invalid CSV fails at Prepare naming object, row and column, and writes 
 test('an invalid execution input fails before any S3 call, listing every problem', async () => {
   await expect(handler({ input: { k: 3, split: { testFraction: 2 } }, execution })).rejects.toMatchObject({
     name: 'InputValidationError',
-    message: expect.stringMatching(/^Invalid execution input \(2 problems\): (?=.*unknown field "k")(?=.*split\.testFraction: must be less than 1)/),
+    message: expect.stringMatching(
+      /^Invalid execution input \(2 problems\): (?=.*unknown field "k")(?=.*split\.testFraction: must be less than 1)/,
+    ),
   });
   expect(s3.calls()).toHaveLength(0);
 });

@@ -33,7 +33,10 @@ const cases: Case[] = [
   { file: 'empty.csv', error: /raw\/corpus\/empty\.csv: is empty/ },
   { file: 'header-only.csv', label: 'Species', error: /header-only\.csv: has a header but no data rows/ },
   { file: 'missing-label.csv', label: 'Species', error: /missing-label\.csv: .*"Species".*species/ },
-  { file: 'duplicate-columns.csv', error: /duplicate-columns\.csv: row 1, column "x": the column name appears 2 times/ },
+  {
+    file: 'duplicate-columns.csv',
+    error: /duplicate-columns\.csv: row 1, column "x": the column name appears 2 times/,
+  },
   { file: 'empty-header-cell.csv', error: /empty-header-cell\.csv: .*column 2/ },
   { file: 'empty-label.csv', error: /empty-label\.csv: row \d+, column "label"/ },
   { file: 'ragged.csv', error: /ragged\.csv: row 3: expected 3 fields \(one per header column\), got 2/ },
@@ -68,7 +71,8 @@ test.each(cases)('$file', async ({ file, label = 'label', predictorType = 'class
     labelColumn: label,
     predictorType,
     hyperparameters: { k: 1 },
-    qualityGate: predictorType === 'classifier' ? { metric: 'accuracy', threshold: 0 } : { metric: 'r2', threshold: -1e9 },
+    qualityGate:
+      predictorType === 'classifier' ? { metric: 'accuracy', threshold: 0 } : { metric: 'r2', threshold: -1e9 },
   }).done;
 
   if (error) {
@@ -79,7 +83,11 @@ test.each(cases)('$file', async ({ file, label = 'label', predictorType = 'class
     expect(message).toMatch(error);
     expect(visitedStates(record)).toEqual(['Prepare']);
   } else {
-    expect({ status: record.status, error: record.error, cause: record.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect({ status: record.status, error: record.error, cause: record.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
   }
   expect((await getBytes(key)).equals(bytes)).toBe(true);
   await expectNoResourcesLeft(cloud, record);
@@ -93,7 +101,9 @@ test('a file too large for the stage is refused with a size error before it is r
     const record = await small.startExecution({ dataset: { key: 'raw/big.csv' }, labelColumn: 'label' }).done;
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('DatasetTooLargeError');
-    expect(record.cause).toContain(`raw/big.csv is ${bytes.length} bytes; this stage accepts at most 2048 bytes (MAX_DATASET_BYTES)`);
+    expect(record.cause).toContain(
+      `raw/big.csv is ${bytes.length} bytes; this stage accepts at most 2048 bytes (MAX_DATASET_BYTES)`,
+    );
     expect((await getBytes('raw/big.csv')).equals(bytes)).toBe(true);
   } finally {
     await stopSmall();
@@ -109,10 +119,17 @@ describe('keys with spaces, "+" and unicode, as the S3 event delivers them', () 
     ['form-encoded key (classic S3 notification style)', 'raw/caf%C3%A9+au+lait%2B.csv', 'raw/café au lait+.csv'],
   ])('%s', async (_name, delivered, stored) => {
     await putRaw(stored, iris);
-    const event = s3ObjectCreatedEvent({ bucket: 'knn-pipeline-local-data', key: delivered, size: iris.length, etag: '"e"', sequencer: `${Date.now()}` });
+    const event = s3ObjectCreatedEvent({
+      bucket: 'knn-pipeline-local-data',
+      key: delivered,
+      size: iris.length,
+      etag: '"e"',
+      sequencer: `${Date.now()}`,
+    });
     const record = await cloud.startExecution(event).done;
     expect(record.status).toBe('SUCCEEDED');
-    const prepared = record.history.find((e) => e.type === 'StateExited' && e.state?.name === 'Prepare')!.state!.output as any;
+    const prepared = record.history.find((e) => e.type === 'StateExited' && e.state?.name === 'Prepare')!.state!
+      .output as any;
     expect(prepared.run.dataset.key).toBe(stored);
     expect((await getBytes(stored)).equals(iris)).toBe(true);
   });

@@ -21,7 +21,9 @@ test('five fold training jobs run (at most two at a time), then the final model 
   expect(summary.status).toBe('SUCCEEDED');
   const folds = summary.states.filter((s: { state: string }) => s.state === 'TrainFold');
   expect(folds).toHaveLength(5);
-  expect(summary.states.map((s: { state: string }) => s.state)).toEqual(expect.arrayContaining(['CrossValidate', 'Train', 'Evaluate', 'CleanUp']));
+  expect(summary.states.map((s: { state: string }) => s.state)).toEqual(
+    expect.arrayContaining(['CrossValidate', 'Train', 'Evaluate', 'CleanUp']),
+  );
   expect(summary.metrics.accuracy).toBe(0.9736842105263158);
   expect(summary.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
   // The progress view shows the Map iterations as they run.
@@ -33,16 +35,24 @@ test('fold assignment is scikit-learn KFold(5, shuffle=True, random_state=seed) 
   const split = JSON.parse(readFileSync(path.join(summary.artifacts.root.local, 'prepared/split.json'), 'utf8'));
   expect(split.folds).toEqual(kFold(150, 5, 0));
   const cv = summary.crossValidation;
-  expect(cv.perFold.map((f: { fold: number; testRows: number }) => [f.fold, f.testRows])).toEqual([[1, 30], [2, 30], [3, 30], [4, 30], [5, 30]]);
+  expect(cv.perFold.map((f: { fold: number; testRows: number }) => [f.fold, f.testRows])).toEqual([
+    [1, 30],
+    [2, 30],
+    [3, 30],
+    [4, 30],
+    [5, 30],
+  ]);
   const accuracies = cv.perFold.map((f: { metrics: { accuracy: number } }) => f.metrics.accuracy);
   const mean = accuracies.reduce((a: number, b: number) => a + b, 0) / 5;
   expect(cv.metrics.accuracy.mean).toBeCloseTo(mean, 12);
   expect(cv.message).toMatch(/^5-fold cross-validation: accuracy 0\.\d{4} ± 0\.\d{4}/);
 });
 
-(hasPythonModules('sklearn', 'numpy') ? test : test.skip)('per-fold accuracy equals scikit-learn cross_val_score with k=1', () => {
-  const expected = JSON.parse(
-    runPython(`
+(hasPythonModules('sklearn', 'numpy') ? test : test.skip)(
+  'per-fold accuracy equals scikit-learn cross_val_score with k=1',
+  () => {
+    const expected = JSON.parse(
+      runPython(`
 import csv, json
 import numpy as np
 from sklearn.model_selection import KFold, cross_val_score
@@ -53,10 +63,13 @@ X = np.array([[float(v) for v in r[:4]] for r in rows]); y = LabelEncoder().fit_
 s = cross_val_score(KNeighborsClassifier(n_neighbors=1, algorithm='brute'), X, y, cv=KFold(5, shuffle=True, random_state=0))
 print(json.dumps({'scores': s.tolist(), 'mean': s.mean(), 'std': s.std()}))
 `),
-  );
-  const cv = summary.crossValidation;
-  cv.perFold.forEach((fold: { metrics: { accuracy: number } }, i: number) => expect(fold.metrics.accuracy).toBeCloseTo(expected.scores[i], 12));
-  expect(cv.metrics.accuracy.mean).toBeCloseTo(expected.mean, 12);
-  expect(cv.metrics.accuracy.std).toBeCloseTo(expected.std, 12);
-  expect(cv.highSpread).toBe(expected.std > 0.05);
-});
+    );
+    const cv = summary.crossValidation;
+    cv.perFold.forEach((fold: { metrics: { accuracy: number } }, i: number) =>
+      expect(fold.metrics.accuracy).toBeCloseTo(expected.scores[i], 12),
+    );
+    expect(cv.metrics.accuracy.mean).toBeCloseTo(expected.mean, 12);
+    expect(cv.metrics.accuracy.std).toBeCloseTo(expected.std, 12);
+    expect(cv.highSpread).toBe(expected.std > 0.05);
+  },
+);

@@ -37,7 +37,11 @@ async function expectCleanFailure(record: ExecutionRecord, error: string | RegEx
 describe('training job fails', () => {
   test('a bad hyperparameter combination (dimension_reduction_type without a target)', async () => {
     const record = await runPipeline({ hyperparameters: { dimension_reduction_type: 'sign' } });
-    await expectCleanFailure(record, 'States.TaskFailed', /^Train failed: training job \S+ ended Failed: ClientError: .*dimension_reduction_target.*Read the training job FailureReason/);
+    await expectCleanFailure(
+      record,
+      'States.TaskFailed',
+      /^Train failed: training job \S+ ended Failed: ClientError: .*dimension_reduction_target.*Read the training job FailureReason/,
+    );
   });
 
   test('k larger than sample_size', async () => {
@@ -63,7 +67,10 @@ test('training job stopped from outside', async () => {
   onEvent = (record, event) => {
     if (event.type === 'StateEntered' && event.state?.name === 'Train') {
       const run = runFromHistory(record)!;
-      setTimeout(() => void cloud.sageMakerClient.send(new StopTrainingJobCommand({ TrainingJobName: run.names.trainingJob })), 30);
+      setTimeout(
+        () => void cloud.sageMakerClient.send(new StopTrainingJobCommand({ TrainingJobName: run.names.trainingJob })),
+        30,
+      );
     }
   };
   const record = await runPipeline();
@@ -72,43 +79,81 @@ test('training job stopped from outside', async () => {
 
 describe.each(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'])('%s rejected', (operation) => {
   test('fails after retries with the SageMaker error and cleans up', async () => {
-    cloud.sageMaker.faults.inject({ operation, errorName: 'ValidationException', message: `${operation} refused by test`, times: Infinity });
+    cloud.sageMaker.faults.inject({
+      operation,
+      errorName: 'ValidationException',
+      message: `${operation} refused by test`,
+      times: Infinity,
+    });
     const record = await runPipeline();
-    await expectCleanFailure(record, 'SageMaker.AmazonSageMakerException', new RegExp(`^${operation} failed: .*${operation} refused by test`));
+    await expectCleanFailure(
+      record,
+      'SageMaker.AmazonSageMakerException',
+      new RegExp(`^${operation} failed: .*${operation} refused by test`),
+    );
   });
 });
 
 test('the endpoint ends Failed', async () => {
-  cloud.sageMaker.faults.failNextEndpoints('The primary container for production variant AllTraffic did not pass the ping health check.');
+  cloud.sageMaker.faults.failNextEndpoints(
+    'The primary container for production variant AllTraffic did not pass the ping health check.',
+  );
   const record = await runPipeline();
-  await expectCleanFailure(record, 'EndpointFailed', /^CreateEndpoint failed: endpoint \S+ is Failed: The primary container .* ping health check\./);
+  await expectCleanFailure(
+    record,
+    'EndpointFailed',
+    /^CreateEndpoint failed: endpoint \S+ is Failed: The primary container .* ping health check\./,
+  );
 });
 
 test('evaluate throws (the endpoint keeps failing with 500s)', async () => {
-  cloud.sageMaker.faults.inject({ operation: 'InvokeEndpoint', errorName: 'InternalFailure', statusCode: 500, times: Infinity });
+  cloud.sageMaker.faults.inject({
+    operation: 'InvokeEndpoint',
+    errorName: 'InternalFailure',
+    statusCode: 500,
+    times: Infinity,
+  });
   const record = await runPipeline();
   await expectCleanFailure(record, 'InternalFailure', /^Evaluate failed: InternalFailure: /);
 });
 
 test('InvokeEndpoint answers ModelError', async () => {
-  cloud.sageMaker.faults.inject({ operation: 'InvokeEndpoint', errorName: 'ModelError', statusCode: 424, times: Infinity });
+  cloud.sageMaker.faults.inject({
+    operation: 'InvokeEndpoint',
+    errorName: 'ModelError',
+    statusCode: 424,
+    times: Infinity,
+  });
   const record = await runPipeline();
   await expectCleanFailure(record, 'ModelError', /^Evaluate failed: ModelError: .*endpoint/i);
 });
 
 test('transient throttling on every SageMaker call is retried and the run succeeds', async () => {
   // Three failures exhaust the SDK's own retries, so Step Functions' Retry has to step in.
-  for (const operation of ['CreateTrainingJob', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeEndpoint']) {
+  for (const operation of [
+    'CreateTrainingJob',
+    'CreateModel',
+    'CreateEndpointConfig',
+    'CreateEndpoint',
+    'DescribeEndpoint',
+  ]) {
     cloud.sageMaker.faults.inject({ operation, errorName: 'ThrottlingException', message: 'Rate exceeded', times: 3 });
   }
   const record = await runPipeline();
   expect(record.status).toBe('SUCCEEDED');
-  expect(new Set(retriedStates(record))).toEqual(new Set(['Train', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeEndpoint']));
+  expect(new Set(retriedStates(record))).toEqual(
+    new Set(['Train', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeEndpoint']),
+  );
   await expectNoResourcesLeft(cloud, record);
 });
 
 test("cleanup's own delete fails transiently, is retried and completes", async () => {
-  cloud.sageMaker.faults.inject({ operation: 'DeleteEndpoint', errorName: 'ThrottlingException', message: 'Rate exceeded', times: 3 });
+  cloud.sageMaker.faults.inject({
+    operation: 'DeleteEndpoint',
+    errorName: 'ThrottlingException',
+    message: 'Rate exceeded',
+    times: 3,
+  });
   const record = await runPipeline();
   expect(record.status).toBe('SUCCEEDED');
   expect(retriedStates(record)).toContain('CleanUp');
@@ -119,7 +164,9 @@ test('the quality gate is not met', async () => {
   const record = await runPipeline({ qualityGate: { metric: 'accuracy', threshold: 0.99 } });
   expect(record.status).toBe('FAILED');
   expect(record.error).toBe('QualityGateNotMet');
-  expect(record.cause).toMatch(/^Quality gate not met: accuracy 0\.9736842105263158 but must be at least 0\.99\. .*start a new run/);
+  expect(record.cause).toMatch(
+    /^Quality gate not met: accuracy 0\.9736842105263158 but must be at least 0\.99\. .*start a new run/,
+  );
   expect(visitedStates(record)).toEqual(expect.arrayContaining(['Evaluate', 'CleanUp', 'QualityGateNotMet']));
   await expectNoResourcesLeft(cloud, record);
 });

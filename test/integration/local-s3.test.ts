@@ -62,7 +62,9 @@ describe('local S3 (s3rver)', () => {
   });
 
   it('stores a string body and returns it unchanged', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.csv', Body: '1,2,3\n4,5,6\n', ContentType: 'text/csv' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.csv', Body: '1,2,3\n4,5,6\n', ContentType: 'text/csv' }),
+    );
     const response = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.csv' }));
     expect(await response.Body!.transformToString()).toBe('1,2,3\n4,5,6\n');
     expect(response.ContentType).toBe('text/csv');
@@ -72,13 +74,23 @@ describe('local S3 (s3rver)', () => {
     const payload = Buffer.from(Array.from({ length: 5000 }, (_, i) => `${i % 3},${i * 0.5},${i * 2}\n`).join(''));
     const chunks = [payload.subarray(0, 1000), payload.subarray(1000, 40000), payload.subarray(40000)];
     await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: 'stream/data.csv', Body: Readable.from(chunks), ContentLength: payload.length }),
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'stream/data.csv',
+        Body: Readable.from(chunks),
+        ContentLength: payload.length,
+      }),
     );
     expect((await getBytes('stream/data.csv')).equals(payload)).toBe(true);
   });
 
   it('round-trips keys with spaces, plus signs and unicode byte for byte', async () => {
-    const keys = ['odd keys/with space.csv', 'odd keys/a+b=c.csv', 'odd keys/ünïcødé-数据-🚀.csv', 'odd keys/100% & more?.csv'];
+    const keys = [
+      'odd keys/with space.csv',
+      'odd keys/a+b=c.csv',
+      'odd keys/ünïcødé-数据-🚀.csv',
+      'odd keys/100% & more?.csv',
+    ];
     for (const [index, key] of keys.entries()) {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from([index, 0xff, 0x00, 0x80]) }));
     }
@@ -102,17 +114,29 @@ describe('local S3 (s3rver)', () => {
   });
 
   it('reports NoSuchKey and NoSuchBucket by name', async () => {
-    await expect(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'missing.csv' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
-    await expect(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    await expect(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'missing.csv' }))).rejects.toMatchObject({
+      name: 'NoSuchKey',
+    });
+    await expect(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x' }))).rejects.toMatchObject({
+      name: 'NoSuchBucket',
+    });
   });
 
   it('emits onObjectCreated for put, copy and multipart uploads with increasing sequencers', async () => {
     created.length = 0;
     const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'events/put.csv', Body: 'abc' }));
-    await s3.send(new CopyObjectCommand({ Bucket: 'other-bucket', Key: 'events/copy.csv', CopySource: `${BUCKET}/events/put.csv` }));
+    await s3.send(
+      new CopyObjectCommand({ Bucket: 'other-bucket', Key: 'events/copy.csv', CopySource: `${BUCKET}/events/put.csv` }),
+    );
     const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'events/multi part.csv' }));
     const part = await s3.send(
-      new UploadPartCommand({ Bucket: BUCKET, Key: 'events/multi part.csv', UploadId: upload.UploadId, PartNumber: 1, Body: 'xyz' }),
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'events/multi part.csv',
+        UploadId: upload.UploadId,
+        PartNumber: 1,
+        Body: 'xyz',
+      }),
     );
     await s3.send(
       new CompleteMultipartUploadCommand({
@@ -168,9 +192,15 @@ describe('conditional writes (If-None-Match: *)', () => {
     const path = await import('node:path');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'local-s3-cond-'));
     const local = await startLocalS3({ directory: dir, buckets: ['cond'] });
-    const client = new S3Client({ region: 'us-east-1', endpoint: local.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: local.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     try {
-      const put = (body: string) => client.send(new PutObjectCommand({ Bucket: 'cond', Key: 'runs/r 1/claim.json', Body: body, IfNoneMatch: '*' }));
+      const put = (body: string) =>
+        client.send(new PutObjectCommand({ Bucket: 'cond', Key: 'runs/r 1/claim.json', Body: body, IfNoneMatch: '*' }));
       const outcomes = await Promise.allSettled([put('a'), put('b'), put('c')]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       for (const o of outcomes.filter((o) => o.status === 'rejected')) {

@@ -69,7 +69,12 @@ describe('local SageMaker control plane', () => {
       }),
     );
 
-  const variant = (modelName: string) => ({ VariantName: 'AllTraffic', ModelName: modelName, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' as const });
+  const variant = (modelName: string) => ({
+    VariantName: 'AllTraffic',
+    ModelName: modelName,
+    InitialInstanceCount: 1,
+    InstanceType: 'ml.m5.large' as const,
+  });
 
   it('listens on 127.0.0.1 with a random port', () => {
     expect(sageMaker.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -81,7 +86,12 @@ describe('local SageMaker control plane', () => {
       expect(ModelArn).toBe(`${ARN_PREFIX}:model/knn-model-1`);
 
       const described = await client.send(new DescribeModelCommand({ ModelName: 'Knn-Model-1' }));
-      expect(described).toMatchObject({ ModelName: 'Knn-Model-1', ModelArn, PrimaryContainer: { ModelDataUrl: MODEL_DATA }, EnableNetworkIsolation: false });
+      expect(described).toMatchObject({
+        ModelName: 'Knn-Model-1',
+        ModelArn,
+        PrimaryContainer: { ModelDataUrl: MODEL_DATA },
+        EnableNetworkIsolation: false,
+      });
       expect(described.CreationTime).toBeInstanceOf(Date);
       expect(Math.abs(described.CreationTime!.getTime() - Date.now())).toBeLessThan(60_000);
 
@@ -96,7 +106,9 @@ describe('local SageMaker control plane', () => {
       const missing = await rejection(client.send(new DescribeModelCommand({ ModelName: 'no-such-model' })));
       expect(missing.name).toBe('ValidationException');
       expect(missing.message).toBe(`Could not find model "${ARN_PREFIX}:model/no-such-model".`);
-      expect(await rejection(client.send(new DeleteModelCommand({ ModelName: 'no-such-model' })))).toMatchObject({ name: 'ValidationException' });
+      expect(await rejection(client.send(new DeleteModelCommand({ ModelName: 'no-such-model' })))).toMatchObject({
+        name: 'ValidationException',
+      });
 
       await createModel('dup-model');
       const duplicate = await rejection(createModel('DUP-model'));
@@ -118,34 +130,69 @@ describe('local SageMaker control plane', () => {
 
     it('creates, describes, lists and deletes an endpoint config', async () => {
       const { EndpointConfigArn } = await client.send(
-        new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [variant('config-model')] }),
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'config-a',
+          ProductionVariants: [variant('config-model')],
+        }),
       );
       expect(EndpointConfigArn).toBe(`${ARN_PREFIX}:endpoint-config/config-a`);
       const described = await client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'config-a' }));
       expect(described).toMatchObject({
         EndpointConfigName: 'config-a',
         EndpointConfigArn,
-        ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'config-model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large', InitialVariantWeight: 1 }],
+        ProductionVariants: [
+          {
+            VariantName: 'AllTraffic',
+            ModelName: 'config-model',
+            InitialInstanceCount: 1,
+            InstanceType: 'ml.m5.large',
+            InitialVariantWeight: 1,
+          },
+        ],
       });
       expect(described.CreationTime).toBeInstanceOf(Date);
       const listed = await client.send(new ListEndpointConfigsCommand({}));
       expect(listed.EndpointConfigs!.map((c) => c.EndpointConfigName)).toContain('config-a');
       await client.send(new DeleteEndpointConfigCommand({ EndpointConfigName: 'config-a' }));
       const gone = await rejection(client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'config-a' })));
-      expect(gone).toMatchObject({ name: 'ValidationException', message: `Could not find endpoint configuration "${ARN_PREFIX}:endpoint-config/config-a".` });
+      expect(gone).toMatchObject({
+        name: 'ValidationException',
+        message: `Could not find endpoint configuration "${ARN_PREFIX}:endpoint-config/config-a".`,
+      });
     });
 
     it('rejects a config for a missing model, duplicates and bad instance types', async () => {
       const missingModel = await rejection(
-        client.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-b', ProductionVariants: [variant('ghost-model')] })),
+        client.send(
+          new CreateEndpointConfigCommand({
+            EndpointConfigName: 'config-b',
+            ProductionVariants: [variant('ghost-model')],
+          }),
+        ),
       );
-      expect(missingModel).toMatchObject({ name: 'ValidationException', message: `Could not find model "${ARN_PREFIX}:model/ghost-model".` });
+      expect(missingModel).toMatchObject({
+        name: 'ValidationException',
+        message: `Could not find model "${ARN_PREFIX}:model/ghost-model".`,
+      });
 
-      await client.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-c', ProductionVariants: [variant('config-model')] }));
-      const duplicate = await rejection(
-        client.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-c', ProductionVariants: [variant('config-model')] })),
+      await client.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'config-c',
+          ProductionVariants: [variant('config-model')],
+        }),
       );
-      expect(duplicate).toMatchObject({ name: 'ValidationException', message: `Cannot create already existing endpoint configuration "${ARN_PREFIX}:endpoint-config/config-c".` });
+      const duplicate = await rejection(
+        client.send(
+          new CreateEndpointConfigCommand({
+            EndpointConfigName: 'config-c',
+            ProductionVariants: [variant('config-model')],
+          }),
+        ),
+      );
+      expect(duplicate).toMatchObject({
+        name: 'ValidationException',
+        message: `Cannot create already existing endpoint configuration "${ARN_PREFIX}:endpoint-config/config-c".`,
+      });
 
       const badInstance = await rejection(
         client.send(
@@ -156,33 +203,61 @@ describe('local SageMaker control plane', () => {
         ),
       );
       expect(badInstance.name).toBe('ValidationException');
-      expect(badInstance.message).toContain("Value 'm5.large' at 'productionVariants.1.member.instanceType' failed to satisfy constraint");
+      expect(badInstance.message).toContain(
+        "Value 'm5.large' at 'productionVariants.1.member.instanceType' failed to satisfy constraint",
+      );
 
-      const noVariants = await rejection(client.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-e', ProductionVariants: [] })));
-      expect(noVariants.message).toContain("at 'productionVariants' failed to satisfy constraint: Member must have length greater than or equal to 1");
+      const noVariants = await rejection(
+        client.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-e', ProductionVariants: [] })),
+      );
+      expect(noVariants.message).toContain(
+        "at 'productionVariants' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
     });
   });
 
   describe('endpoints (control plane only)', () => {
     it('rejects endpoints with a missing config, missing endpoints and case-insensitive duplicates', async () => {
-      const missingConfig = await rejection(client.send(new CreateEndpointCommand({ EndpointName: 'ep-x', EndpointConfigName: 'no-config' })));
-      expect(missingConfig).toMatchObject({ name: 'ValidationException', message: `Could not find endpoint configuration "${ARN_PREFIX}:endpoint-config/no-config".` });
+      const missingConfig = await rejection(
+        client.send(new CreateEndpointCommand({ EndpointName: 'ep-x', EndpointConfigName: 'no-config' })),
+      );
+      expect(missingConfig).toMatchObject({
+        name: 'ValidationException',
+        message: `Could not find endpoint configuration "${ARN_PREFIX}:endpoint-config/no-config".`,
+      });
 
       const missing = await rejection(client.send(new DescribeEndpointCommand({ EndpointName: 'no-endpoint' })));
-      expect(missing).toMatchObject({ name: 'ValidationException', message: `Could not find endpoint "${ARN_PREFIX}:endpoint/no-endpoint".` });
-      expect(await rejection(client.send(new DeleteEndpointCommand({ EndpointName: 'no-endpoint' })))).toMatchObject({ name: 'ValidationException' });
+      expect(missing).toMatchObject({
+        name: 'ValidationException',
+        message: `Could not find endpoint "${ARN_PREFIX}:endpoint/no-endpoint".`,
+      });
+      expect(await rejection(client.send(new DeleteEndpointCommand({ EndpointName: 'no-endpoint' })))).toMatchObject({
+        name: 'ValidationException',
+      });
 
       await createModel('ep-model');
-      await client.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'ep-config', ProductionVariants: [variant('ep-model')] }));
-      const { EndpointArn } = await client.send(new CreateEndpointCommand({ EndpointName: 'My-Endpoint', EndpointConfigName: 'ep-config' }));
+      await client.send(
+        new CreateEndpointConfigCommand({ EndpointConfigName: 'ep-config', ProductionVariants: [variant('ep-model')] }),
+      );
+      const { EndpointArn } = await client.send(
+        new CreateEndpointCommand({ EndpointName: 'My-Endpoint', EndpointConfigName: 'ep-config' }),
+      );
       expect(EndpointArn).toBe(`${ARN_PREFIX}:endpoint/my-endpoint`);
-      const duplicate = await rejection(client.send(new CreateEndpointCommand({ EndpointName: 'my-ENDPOINT', EndpointConfigName: 'ep-config' })));
-      expect(duplicate).toMatchObject({ name: 'ValidationException', message: `Cannot create already existing endpoint "${ARN_PREFIX}:endpoint/my-endpoint".` });
+      const duplicate = await rejection(
+        client.send(new CreateEndpointCommand({ EndpointName: 'my-ENDPOINT', EndpointConfigName: 'ep-config' })),
+      );
+      expect(duplicate).toMatchObject({
+        name: 'ValidationException',
+        message: `Cannot create already existing endpoint "${ARN_PREFIX}:endpoint/my-endpoint".`,
+      });
 
       const creating = await client.send(new DescribeEndpointCommand({ EndpointName: 'My-Endpoint' }));
       expect(creating.EndpointStatus).toBe('Creating');
       const inProgress = await rejection(client.send(new DeleteEndpointCommand({ EndpointName: 'My-Endpoint' })));
-      expect(inProgress).toMatchObject({ name: 'ValidationException', message: `Cannot update in-progress endpoint "${EndpointArn}".` });
+      expect(inProgress).toMatchObject({
+        name: 'ValidationException',
+        message: `Cannot update in-progress endpoint "${EndpointArn}".`,
+      });
     });
   });
 
@@ -197,7 +272,9 @@ describe('local SageMaker control plane', () => {
       );
 
       const tooLong = await rejection(client.send(new CreateTrainingJobCommand(request('a'.repeat(64)))));
-      expect(tooLong.message).toMatch(/^2 validation errors detected: .*Member must have length less than or equal to 63; .*regular expression pattern/);
+      expect(tooLong.message).toMatch(
+        /^2 validation errors detected: .*Member must have length less than or equal to 63; .*regular expression pattern/,
+      );
 
       const { RoleArn: _role, ResourceConfig: _resources, ...missingMembers } = request('missing-members');
       const missing = await rejection(client.send(new CreateTrainingJobCommand(missingMembers as never)));
@@ -208,23 +285,40 @@ describe('local SageMaker control plane', () => {
       );
 
       const tooManyHyperparameters = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`p${i}`, '1']));
-      const many = await rejection(client.send(new CreateTrainingJobCommand({ ...request('many-hps'), HyperParameters: tooManyHyperparameters })));
-      expect(many.message).toContain("at 'hyperParameters' failed to satisfy constraint: Member must have length less than or equal to 100");
+      const many = await rejection(
+        client.send(new CreateTrainingJobCommand({ ...request('many-hps'), HyperParameters: tooManyHyperparameters })),
+      );
+      expect(many.message).toContain(
+        "at 'hyperParameters' failed to satisfy constraint: Member must have length less than or equal to 100",
+      );
 
-      const numeric = await rejection(client.send(new CreateTrainingJobCommand({ ...request('numeric-hps'), HyperParameters: { k: 10 as never } })));
+      const numeric = await rejection(
+        client.send(new CreateTrainingJobCommand({ ...request('numeric-hps'), HyperParameters: { k: 10 as never } })),
+      );
       expect(numeric.name).toBe('ValidationException');
-      expect(numeric.message).toContain("at 'hyperParameters' failed to satisfy constraint: Map value must satisfy constraint");
+      expect(numeric.message).toContain(
+        "at 'hyperParameters' failed to satisfy constraint: Map value must satisfy constraint",
+      );
 
       const instance = await rejection(
-        client.send(new CreateTrainingJobCommand({ ...request('bad-instance'), ResourceConfig: { InstanceType: 'm5.large' as never, InstanceCount: 1, VolumeSizeInGB: 5 } })),
+        client.send(
+          new CreateTrainingJobCommand({
+            ...request('bad-instance'),
+            ResourceConfig: { InstanceType: 'm5.large' as never, InstanceCount: 1, VolumeSizeInGB: 5 },
+          }),
+        ),
       );
-      expect(instance.message).toContain("Value 'm5.large' at 'resourceConfig.instanceType' failed to satisfy constraint");
+      expect(instance.message).toContain(
+        "Value 'm5.large' at 'resourceConfig.instanceType' failed to satisfy constraint",
+      );
 
       expect(sageMaker.listResources().trainingJobs).toEqual([]);
     });
 
     it('answers a reused training job name with ResourceInUse and unknown jobs with ValidationException', async () => {
-      const { TrainingJobArn } = await client.send(new CreateTrainingJobCommand({ ...request('Job-Once'), Tags: [{ Key: 'team', Value: 'ml' }] }));
+      const { TrainingJobArn } = await client.send(
+        new CreateTrainingJobCommand({ ...request('Job-Once'), Tags: [{ Key: 'team', Value: 'ml' }] }),
+      );
       expect(TrainingJobArn).toBe(`${ARN_PREFIX}:training-job/job-once`);
       const reused = await rejection(client.send(new CreateTrainingJobCommand(request('job-ONCE'))));
       expect(reused.name).toBe('ResourceInUse');
@@ -233,7 +327,12 @@ describe('local SageMaker control plane', () => {
       );
 
       const described = await client.send(new DescribeTrainingJobCommand({ TrainingJobName: 'Job-Once' }));
-      expect(described).toMatchObject({ TrainingJobName: 'Job-Once', TrainingJobArn, TrainingJobStatus: 'InProgress', SecondaryStatus: 'Starting' });
+      expect(described).toMatchObject({
+        TrainingJobName: 'Job-Once',
+        TrainingJobArn,
+        TrainingJobStatus: 'InProgress',
+        SecondaryStatus: 'Starting',
+      });
       expect(described.HyperParameters).toEqual(request('x').HyperParameters);
       expect(described.CreationTime).toBeInstanceOf(Date);
 
@@ -243,9 +342,13 @@ describe('local SageMaker control plane', () => {
       const tags = await client.send(new ListTagsCommand({ ResourceArn: TrainingJobArn }));
       expect(tags.Tags).toEqual([{ Key: 'team', Value: 'ml' }]);
 
-      const missing = await rejection(client.send(new DescribeTrainingJobCommand({ TrainingJobName: 'never-created' })));
+      const missing = await rejection(
+        client.send(new DescribeTrainingJobCommand({ TrainingJobName: 'never-created' })),
+      );
       expect(missing).toMatchObject({ name: 'ValidationException', message: 'Requested resource not found.' });
-      expect(await rejection(client.send(new StopTrainingJobCommand({ TrainingJobName: 'never-created' })))).toMatchObject({
+      expect(
+        await rejection(client.send(new StopTrainingJobCommand({ TrainingJobName: 'never-created' }))),
+      ).toMatchObject({
         name: 'ValidationException',
         message: 'Requested resource not found.',
       });
@@ -255,7 +358,15 @@ describe('local SageMaker control plane', () => {
   describe('tags and listing', () => {
     it('adds, merges and lists tags per ARN', async () => {
       const { ModelArn } = await createModel('tagged-model');
-      await client.send(new AddTagsCommand({ ResourceArn: ModelArn, Tags: [{ Key: 'stage', Value: 'local' }, { Key: 'project', Value: 'knn-2' }] }));
+      await client.send(
+        new AddTagsCommand({
+          ResourceArn: ModelArn,
+          Tags: [
+            { Key: 'stage', Value: 'local' },
+            { Key: 'project', Value: 'knn-2' },
+          ],
+        }),
+      );
       const { Tags } = await client.send(new ListTagsCommand({ ResourceArn: ModelArn }));
       expect(Tags).toEqual([
         { Key: 'project', Value: 'knn-2' },
@@ -267,11 +378,19 @@ describe('local SageMaker control plane', () => {
 
     it('pages with MaxResults/NextToken and sorts by name', async () => {
       for (const name of ['page-c', 'page-a', 'page-b']) await createModel(name);
-      const first = await client.send(new ListModelsCommand({ NameContains: 'page-', SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 2 }));
+      const first = await client.send(
+        new ListModelsCommand({ NameContains: 'page-', SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 2 }),
+      );
       expect(first.Models!.map((m) => m.ModelName)).toEqual(['page-a', 'page-b']);
       expect(first.NextToken).toBeDefined();
       const second = await client.send(
-        new ListModelsCommand({ NameContains: 'page-', SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 2, NextToken: first.NextToken }),
+        new ListModelsCommand({
+          NameContains: 'page-',
+          SortBy: 'Name',
+          SortOrder: 'Ascending',
+          MaxResults: 2,
+          NextToken: first.NextToken,
+        }),
       );
       expect(second.Models!.map((m) => m.ModelName)).toEqual(['page-c']);
       expect(second.NextToken).toBeUndefined();

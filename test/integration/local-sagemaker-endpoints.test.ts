@@ -52,13 +52,27 @@ describe('local SageMaker endpoints and runtime', () => {
     await sm.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: `${name}-config`,
-        ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: `${name}-model`, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
+        ProductionVariants: [
+          {
+            VariantName: 'AllTraffic',
+            ModelName: `${name}-model`,
+            InitialInstanceCount: 1,
+            InstanceType: 'ml.m5.large',
+          },
+        ],
       }),
     );
     return sm.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: `${name}-config` }));
   };
   const invoke = (endpointName: string, body: string | Uint8Array, contentType = 'text/csv', accept?: string) =>
-    runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, Body: typeof body === 'string' ? Buffer.from(body) : body, ContentType: contentType, Accept: accept }));
+    runtime.send(
+      new InvokeEndpointCommand({
+        EndpointName: endpointName,
+        Body: typeof body === 'string' ? Buffer.from(body) : body,
+        ContentType: contentType,
+        Accept: accept,
+      }),
+    );
   const rejection = async (promise: Promise<unknown>): Promise<Error & Record<string, unknown>> => {
     try {
       await promise;
@@ -83,7 +97,12 @@ describe('local SageMaker endpoints and runtime', () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'corrupt/model.tar.gz', Body: 'this is not a tarball' }));
     await sm.send(
       new CreateTrainingJobCommand(
-        knnTrainingJobRequest({ name: 'knn-serve', bucket: BUCKET, trainPrefix: 'data/train/', outputPath: `s3://${BUCKET}/models` }),
+        knnTrainingJobRequest({
+          name: 'knn-serve',
+          bucket: BUCKET,
+          trainPrefix: 'data/train/',
+          outputPath: `s3://${BUCKET}/models`,
+        }),
       ),
     );
     const job = await pollUntil(
@@ -114,7 +133,15 @@ describe('local SageMaker endpoints and runtime', () => {
         EndpointArn,
         EndpointConfigName: 'Knn-Endpoint-config',
         EndpointStatus: 'InService',
-        ProductionVariants: [{ VariantName: 'AllTraffic', CurrentWeight: 1, DesiredWeight: 1, CurrentInstanceCount: 1, DesiredInstanceCount: 1 }],
+        ProductionVariants: [
+          {
+            VariantName: 'AllTraffic',
+            CurrentWeight: 1,
+            DesiredWeight: 1,
+            CurrentInstanceCount: 1,
+            DesiredInstanceCount: 1,
+          },
+        ],
       });
       expect(final.CreationTime).toBeInstanceOf(Date);
       expect(final.LastModifiedTime!.getTime()).toBeGreaterThanOrEqual(final.CreationTime!.getTime());
@@ -132,16 +159,25 @@ describe('local SageMaker endpoints and runtime', () => {
     });
 
     it('accepts application/json in both instance forms', async () => {
-      const body = JSON.stringify({ instances: [{ features: [20, 0, 20, 0] }, { data: { features: { values: [10, 10, 10, 10] } } }] });
+      const body = JSON.stringify({
+        instances: [{ features: [20, 0, 20, 0] }, { data: { features: { values: [10, 10, 10, 10] } } }],
+      });
       const response = await invoke('Knn-Endpoint', body, 'application/json', 'application/json');
-      expect(JSON.parse(Buffer.from(response.Body).toString('utf8')).predictions).toEqual([{ predicted_label: 2 }, { predicted_label: 1 }]);
+      expect(JSON.parse(Buffer.from(response.Body).toString('utf8')).predictions).toEqual([
+        { predicted_label: 2 },
+        { predicted_label: 1 },
+      ]);
     });
 
     it('accepts application/jsonlines and answers application/jsonlines', async () => {
       const body = '{"features":[0,0,0,0]}\n{"features":[20,0,20,0]}\n';
       const response = await invoke('Knn-Endpoint', body, 'application/jsonlines', 'application/jsonlines');
       expect(response.ContentType).toBe('application/jsonlines');
-      const lines = Buffer.from(response.Body).toString('utf8').trim().split('\n').map((line) => JSON.parse(line));
+      const lines = Buffer.from(response.Body)
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       expect(lines).toEqual([{ predicted_label: 0 }, { predicted_label: 2 }]);
     });
 
@@ -161,7 +197,9 @@ describe('local SageMaker endpoints and runtime', () => {
       expect(error.OriginalStatusCode).toBe(400);
       expect(error.OriginalMessage).toEqual(expect.stringContaining('expected 4'));
       expect(error.message).toMatch(/^Received client error \(400\) from AllTraffic with message "/);
-      expect(error.LogStreamArn).toBe(`arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/sagemaker/Endpoints/Knn-Endpoint`);
+      expect(error.LogStreamArn).toBe(
+        `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/sagemaker/Endpoints/Knn-Endpoint`,
+      );
 
       const unsupported = await rejection(invoke('Knn-Endpoint', CENTRE_QUERIES, 'application/x-recordio-protobuf'));
       expect(unsupported.name).toBe('ModelError');
@@ -204,7 +242,10 @@ describe('local SageMaker endpoints and runtime', () => {
   it('refuses invocations while Creating', async () => {
     await deploy('creating-endpoint');
     const error = await rejection(invoke('creating-endpoint', CENTRE_QUERIES));
-    expect(error).toMatchObject({ name: 'ValidationError', message: `Endpoint creating-endpoint of account ${ACCOUNT} not found.` });
+    expect(error).toMatchObject({
+      name: 'ValidationError',
+      message: `Endpoint creating-endpoint of account ${ACCOUNT} not found.`,
+    });
     await waitForEndpoint('creating-endpoint');
   });
 
@@ -215,7 +256,11 @@ describe('local SageMaker endpoints and runtime', () => {
     expect((await describeEndpoint('short-lived')).EndpointStatus).toBe('Deleting');
     expect((await rejection(invoke('short-lived', CENTRE_QUERIES))).name).toBe('ValidationError');
     const gone = await pollUntil(
-      () => describeEndpoint('short-lived').then(() => 'present', (error: Error) => error.name),
+      () =>
+        describeEndpoint('short-lived').then(
+          () => 'present',
+          (error: Error) => error.name,
+        ),
       (state) => state,
       (state) => state !== 'present',
     );
@@ -224,17 +269,28 @@ describe('local SageMaker endpoints and runtime', () => {
   });
 
   it.each([
-    ['a missing artifact', `s3://${BUCKET}/models/never-trained/output/model.tar.gz`, /^Failed to download model data for container "container_1" from URL: "s3:\/\/endpoint-data\/models\/never-trained/],
-    ['a corrupt artifact', `s3://${BUCKET}/corrupt/model.tar.gz`, /^Failed to extract model data archive from URL "s3:\/\/endpoint-data\/corrupt\/model.tar.gz"/],
-  ])('ends Failed with a FailureReason for %s, and a Failed endpoint can be deleted', async (_label, modelDataUrl, reason) => {
-    const name = `broken-${Math.random().toString(36).slice(2, 8)}`;
-    await deploy(name, modelDataUrl);
-    const { final, observed } = await waitForEndpoint(name);
-    expect(observed).toEqual(['Creating', 'Failed']);
-    expect(final.FailureReason).toMatch(reason);
-    expect((await rejection(invoke(name, CENTRE_QUERIES))).name).toBe('ValidationError');
-    await sm.send(new DeleteEndpointCommand({ EndpointName: name }));
-  });
+    [
+      'a missing artifact',
+      `s3://${BUCKET}/models/never-trained/output/model.tar.gz`,
+      /^Failed to download model data for container "container_1" from URL: "s3:\/\/endpoint-data\/models\/never-trained/,
+    ],
+    [
+      'a corrupt artifact',
+      `s3://${BUCKET}/corrupt/model.tar.gz`,
+      /^Failed to extract model data archive from URL "s3:\/\/endpoint-data\/corrupt\/model.tar.gz"/,
+    ],
+  ])(
+    'ends Failed with a FailureReason for %s, and a Failed endpoint can be deleted',
+    async (_label, modelDataUrl, reason) => {
+      const name = `broken-${Math.random().toString(36).slice(2, 8)}`;
+      await deploy(name, modelDataUrl);
+      const { final, observed } = await waitForEndpoint(name);
+      expect(observed).toEqual(['Creating', 'Failed']);
+      expect(final.FailureReason).toMatch(reason);
+      expect((await rejection(invoke(name, CENTRE_QUERIES))).name).toBe('ValidationError');
+      await sm.send(new DeleteEndpointCommand({ EndpointName: name }));
+    },
+  );
 });
 
 describe('UpdateEndpoint', () => {
@@ -250,19 +306,52 @@ describe('UpdateEndpoint', () => {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'update-endpoint-'));
     const s3 = await startLocalS3({ directory: dir, buckets: ['b'] });
-    const local = await startLocalSageMaker({ s3Endpoint: s3.endpoint, timing: { trainingStartDelayMs: 20, endpointCreateDelayMs: 50 } });
+    const local = await startLocalSageMaker({
+      s3Endpoint: s3.endpoint,
+      timing: { trainingStartDelayMs: 20, endpointCreateDelayMs: 50 },
+    });
     const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     const s3c = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials });
     const client = new sm.SageMakerClient({ region: 'us-east-1', endpoint: local.endpoint, credentials });
     try {
-      const until = (probe: () => Promise<string | undefined>, done: string) => pollUntil(probe, (s) => String(s), (s) => s === done);
+      const until = (probe: () => Promise<string | undefined>, done: string) =>
+        pollUntil(
+          probe,
+          (s) => String(s),
+          (s) => s === done,
+        );
       await s3c.send(new PutObjectCommand({ Bucket: 'b', Key: 'train/train.csv', Body: clusteredCsv(20) }));
-      await client.send(new sm.CreateTrainingJobCommand(knnTrainingJobRequest({ name: 'job', bucket: 'b', trainPrefix: 'train/', outputPath: 's3://b/out' })));
-      await until(async () => (await client.send(new sm.DescribeTrainingJobCommand({ TrainingJobName: 'job' }))).TrainingJobStatus, 'Completed');
+      await client.send(
+        new sm.CreateTrainingJobCommand(
+          knnTrainingJobRequest({ name: 'job', bucket: 'b', trainPrefix: 'train/', outputPath: 's3://b/out' }),
+        ),
+      );
+      await until(
+        async () =>
+          (await client.send(new sm.DescribeTrainingJobCommand({ TrainingJobName: 'job' }))).TrainingJobStatus,
+        'Completed',
+      );
       const modelData = 's3://b/out/job/output/model.tar.gz';
-      for (const [model, url] of [['m1', modelData], ['m2', modelData], ['broken', 's3://b/missing.tar.gz']]) {
-        await client.send(new sm.CreateModelCommand({ ModelName: model, PrimaryContainer: { Image: 'knn', ModelDataUrl: url }, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/r' }));
-        await client.send(new sm.CreateEndpointConfigCommand({ EndpointConfigName: `${model}-config`, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+      for (const [model, url] of [
+        ['m1', modelData],
+        ['m2', modelData],
+        ['broken', 's3://b/missing.tar.gz'],
+      ]) {
+        await client.send(
+          new sm.CreateModelCommand({
+            ModelName: model,
+            PrimaryContainer: { Image: 'knn', ModelDataUrl: url },
+            ExecutionRoleArn: 'arn:aws:iam::123456789012:role/r',
+          }),
+        );
+        await client.send(
+          new sm.CreateEndpointConfigCommand({
+            EndpointConfigName: `${model}-config`,
+            ProductionVariants: [
+              { VariantName: 'AllTraffic', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' },
+            ],
+          }),
+        );
       }
       await client.send(new sm.CreateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
       const status = async () => client.send(new sm.DescribeEndpointCommand({ EndpointName: 'stable' }));
@@ -271,7 +360,9 @@ describe('UpdateEndpoint', () => {
 
       await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm2-config' }));
       expect((await status()).EndpointStatus).toBe('Updating');
-      await expect(client.send(new sm.DeleteEndpointCommand({ EndpointName: 'stable' }))).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(client.send(new sm.DeleteEndpointCommand({ EndpointName: 'stable' }))).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
       await inService();
       expect(await status()).toMatchObject({ EndpointConfigName: 'm2-config' });
 
@@ -284,7 +375,10 @@ describe('UpdateEndpoint', () => {
       local.faults.failNextEndpointUpdates('Injected: health check failed');
       await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
       await inService();
-      expect(await status()).toMatchObject({ EndpointConfigName: 'm2-config', FailureReason: 'Injected: health check failed' });
+      expect(await status()).toMatchObject({
+        EndpointConfigName: 'm2-config',
+        FailureReason: 'Injected: health check failed',
+      });
     } finally {
       s3c.destroy();
       client.destroy();

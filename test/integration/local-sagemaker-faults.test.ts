@@ -28,14 +28,22 @@ describe('local SageMaker fault injection', () => {
   let single: SageMakerClient;
   let runtime: SageMakerRuntimeClient;
 
-  const createModel = (client: SageMakerClient, name: string, modelDataUrl = `s3://${BUCKET}/models/knn-faults/output/model.tar.gz`) =>
-    client.send(new CreateModelCommand({ ModelName: name, PrimaryContainer: { Image: 'knn:1', ModelDataUrl: modelDataUrl } }));
+  const createModel = (
+    client: SageMakerClient,
+    name: string,
+    modelDataUrl = `s3://${BUCKET}/models/knn-faults/output/model.tar.gz`,
+  ) =>
+    client.send(
+      new CreateModelCommand({ ModelName: name, PrimaryContainer: { Image: 'knn:1', ModelDataUrl: modelDataUrl } }),
+    );
   const deployEndpoint = async (name: string) => {
     await createModel(single, `${name}-model`);
     await single.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: `${name}-config`,
-        ProductionVariants: [{ VariantName: 'primary', ModelName: `${name}-model`, InitialInstanceCount: 1, InstanceType: 'ml.t2.medium' }],
+        ProductionVariants: [
+          { VariantName: 'primary', ModelName: `${name}-model`, InitialInstanceCount: 1, InstanceType: 'ml.t2.medium' },
+        ],
       }),
     );
     await single.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: `${name}-config` }));
@@ -49,7 +57,10 @@ describe('local SageMaker fault injection', () => {
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'local-sagemaker-faults-'));
     localS3 = await startLocalS3({ directory, buckets: [BUCKET] });
-    sageMaker = await startLocalSageMaker({ s3Endpoint: localS3.endpoint, timing: { trainingStartDelayMs: 10, endpointCreateDelayMs: 20 } });
+    sageMaker = await startLocalSageMaker({
+      s3Endpoint: localS3.endpoint,
+      timing: { trainingStartDelayMs: 10, endpointCreateDelayMs: 20 },
+    });
     // The default retry strategy retries throttling; one client with and one without retries
     retrying = new SageMakerClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 3 });
     single = new SageMakerClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 1 });
@@ -57,7 +68,16 @@ describe('local SageMaker fault injection', () => {
     const s3 = new S3Client({ endpoint: localS3.endpoint, region: 'us-east-1', forcePathStyle: true });
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'train/train.csv', Body: clusteredCsv(5) }));
     s3.destroy();
-    await single.send(new CreateTrainingJobCommand(knnTrainingJobRequest({ name: 'knn-faults', bucket: BUCKET, trainPrefix: 'train/', outputPath: `s3://${BUCKET}/models` })));
+    await single.send(
+      new CreateTrainingJobCommand(
+        knnTrainingJobRequest({
+          name: 'knn-faults',
+          bucket: BUCKET,
+          trainPrefix: 'train/',
+          outputPath: `s3://${BUCKET}/models`,
+        }),
+      ),
+    );
     await pollUntil(
       () => single.send(new DescribeTrainingJobCommand({ TrainingJobName: 'knn-faults' })),
       (job) => job.TrainingJobStatus!,
@@ -82,7 +102,9 @@ describe('local SageMaker fault injection', () => {
       $metadata: { httpStatusCode: 400 },
     });
     // the fault was used up: the same call now succeeds
-    await expect(createModel(single, 'throttled-model')).resolves.toMatchObject({ ModelArn: expect.stringContaining('model/throttled-model') });
+    await expect(createModel(single, 'throttled-model')).resolves.toMatchObject({
+      ModelArn: expect.stringContaining('model/throttled-model'),
+    });
   });
 
   it('lets the SDK retry a transient fault', async () => {
@@ -101,7 +123,11 @@ describe('local SageMaker fault injection', () => {
       match: (request) => request.ModelName === 'unlucky-model',
     });
     await expect(createModel(single, 'lucky-model')).resolves.toBeDefined();
-    await expect(createModel(single, 'unlucky-model')).rejects.toMatchObject({ name: 'InternalFailure', message: 'boom', $metadata: { httpStatusCode: 500 } });
+    await expect(createModel(single, 'unlucky-model')).rejects.toMatchObject({
+      name: 'InternalFailure',
+      message: 'boom',
+      $metadata: { httpStatusCode: 500 },
+    });
   });
 
   it('delays an operation', async () => {
@@ -126,11 +152,25 @@ describe('local SageMaker fault injection', () => {
 
   it('injects runtime faults into InvokeEndpoint', async () => {
     const invoke = () =>
-      runtime.send(new InvokeEndpointCommand({ EndpointName: 'healthy-endpoint', Body: Buffer.from('0,0,0,0'), ContentType: 'text/csv' }));
-    sageMaker.faults.inject({ operation: 'InvokeEndpoint', errorName: 'ServiceUnavailable', statusCode: 503, match: (request) => request.EndpointName === 'healthy-endpoint' });
+      runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: 'healthy-endpoint',
+          Body: Buffer.from('0,0,0,0'),
+          ContentType: 'text/csv',
+        }),
+      );
+    sageMaker.faults.inject({
+      operation: 'InvokeEndpoint',
+      errorName: 'ServiceUnavailable',
+      statusCode: 503,
+      match: (request) => request.EndpointName === 'healthy-endpoint',
+    });
     sageMaker.faults.inject({ operation: 'InvokeEndpoint', errorName: 'ModelNotReadyException', statusCode: 429 });
     await expect(invoke()).rejects.toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
-    await expect(invoke()).rejects.toMatchObject({ name: 'ModelNotReadyException', $metadata: { httpStatusCode: 429 } });
+    await expect(invoke()).rejects.toMatchObject({
+      name: 'ModelNotReadyException',
+      $metadata: { httpStatusCode: 429 },
+    });
     const response = await invoke();
     expect(response.InvokedProductionVariant).toBe('primary');
     expect(JSON.parse(Buffer.from(response.Body).toString('utf8'))).toEqual({ predictions: [{ predicted_label: 0 }] });

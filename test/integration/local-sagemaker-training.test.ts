@@ -13,7 +13,7 @@ import {
 import { startLocalS3, type LocalS3 } from '../../local/s3';
 import { startLocalSageMaker, type LocalSageMaker } from '../../local/sagemaker';
 import { clusteredCsv, knnTrainingJobRequest, pollUntil } from '../../local/sagemaker/testkit';
-import { unpackModelArtifact } from '../../src/knn/model';
+import { unpackModelArtifact } from '../../local/knn/model';
 
 const BUCKET = 'training-data';
 const LOG_LINE = /^\[\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} (INFO|ERROR) 140285487171328\] /;
@@ -62,7 +62,14 @@ describe('local SageMaker training jobs', () => {
       (job) => TERMINAL.includes(job.TrainingJobStatus!),
     );
   const request = (name: string, overrides: Partial<Parameters<typeof knnTrainingJobRequest>[0]> = {}) =>
-    knnTrainingJobRequest({ name, bucket: BUCKET, trainPrefix: 'iris/train/', testPrefix: 'iris/test/', outputPath: `s3://${BUCKET}/models/`, ...overrides });
+    knnTrainingJobRequest({
+      name,
+      bucket: BUCKET,
+      trainPrefix: 'iris/train/',
+      testPrefix: 'iris/test/',
+      outputPath: `s3://${BUCKET}/models/`,
+      ...overrides,
+    });
 
   it('trains on the train channel, scores the test channel and uploads model.tar.gz', async () => {
     await sm.send(new CreateTrainingJobCommand(request('knn-ok')));
@@ -72,7 +79,13 @@ describe('local SageMaker training jobs', () => {
     expect(job.FailureReason).toBeUndefined();
     expect(observed[0]).toMatch(/^InProgress\//);
     expect(observed.at(-1)).toBe('Completed/Completed');
-    expect(job.SecondaryStatusTransitions!.map((t) => t.Status)).toEqual(['Starting', 'Downloading', 'Training', 'Uploading', 'Completed']);
+    expect(job.SecondaryStatusTransitions!.map((t) => t.Status)).toEqual([
+      'Starting',
+      'Downloading',
+      'Training',
+      'Uploading',
+      'Completed',
+    ]);
     for (const transition of job.SecondaryStatusTransitions!) {
       expect(transition.StartTime).toBeInstanceOf(Date);
       expect(transition.EndTime).toBeInstanceOf(Date);
@@ -82,7 +95,12 @@ describe('local SageMaker training jobs', () => {
     expect(job.TrainingEndTime!.getTime()).toBeGreaterThanOrEqual(job.TrainingStartTime!.getTime());
     expect(job.TrainingTimeInSeconds).toBeGreaterThanOrEqual(1);
     expect(job.BillableTimeInSeconds).toBeGreaterThanOrEqual(1);
-    expect(job.HyperParameters).toEqual({ feature_dim: '4', k: '3', predictor_type: 'classifier', sample_size: '1000' });
+    expect(job.HyperParameters).toEqual({
+      feature_dim: '4',
+      k: '3',
+      predictor_type: 'classifier',
+      sample_size: '1000',
+    });
     expect(job.ResourceConfig).toEqual({ InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 5 });
     expect(job.InputDataConfig!.map((c) => c.ChannelName)).toEqual(['train', 'test']);
     expect(job.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600 });
@@ -131,13 +149,29 @@ describe('local SageMaker training jobs', () => {
   });
 
   it.each([
-    ['an extra channel', { testPrefix: undefined }, 'validation', /^ClientError: .*Additional properties are not allowed \('validation' was unexpected\)/s],
-    ['a non-CSV content type', { contentType: 'application/json' }, undefined, /^ClientError: .*'application\/json' is not one of/s],
-    ['an empty S3 prefix', { trainPrefix: 'nothing/here/' }, undefined, /^ClientError: Data download failed:No S3 objects found under S3 URL "s3:\/\/training-data\/nothing\/here\/"/],
+    [
+      'an extra channel',
+      { testPrefix: undefined },
+      'validation',
+      /^ClientError: .*Additional properties are not allowed \('validation' was unexpected\)/s,
+    ],
+    [
+      'a non-CSV content type',
+      { contentType: 'application/json' },
+      undefined,
+      /^ClientError: .*'application\/json' is not one of/s,
+    ],
+    [
+      'an empty S3 prefix',
+      { trainPrefix: 'nothing/here/' },
+      undefined,
+      /^ClientError: Data download failed:No S3 objects found under S3 URL "s3:\/\/training-data\/nothing\/here\/"/,
+    ],
   ])('fails with a ClientError on %s', async (_label, overrides, extraChannel, reason) => {
     const name = `knn-channel-${Math.random().toString(36).slice(2, 8)}`;
     const jobRequest = request(name, overrides);
-    if (extraChannel) jobRequest.InputDataConfig!.push({ ...jobRequest.InputDataConfig![0], ChannelName: extraChannel });
+    if (extraChannel)
+      jobRequest.InputDataConfig!.push({ ...jobRequest.InputDataConfig![0], ChannelName: extraChannel });
     await sm.send(new CreateTrainingJobCommand(jobRequest));
     const { final: job } = await waitForJob(name);
     expect(job.TrainingJobStatus).toBe('Failed');
@@ -173,14 +207,22 @@ describe('local SageMaker training jobs', () => {
     expect(existsSync(join(localS3.directory, BUCKET, 'models', 'knn-stop'))).toBe(false);
 
     const again = sm.send(new StopTrainingJobCommand({ TrainingJobName: 'knn-stop' }));
-    await expect(again).rejects.toMatchObject({ name: 'ValidationException', message: 'The request was rejected because the training job is in status Stopped.' });
+    await expect(again).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'The request was rejected because the training job is in status Stopped.',
+    });
   });
 
   it('stops a job that is already downloading or training; the late result is discarded', async () => {
-    const slow = await startLocalSageMaker({ s3Endpoint: localS3.endpoint, timing: { trainingStartDelayMs: 200, stopDelayMs: 20 } });
+    const slow = await startLocalSageMaker({
+      s3Endpoint: localS3.endpoint,
+      timing: { trainingStartDelayMs: 200, stopDelayMs: 20 },
+    });
     const slowClient = new SageMakerClient({ endpoint: slow.endpoint, region: 'us-east-1' });
     try {
-      await slowClient.send(new CreateTrainingJobCommand(request('knn-stop-late', { outputPath: `s3://${BUCKET}/late-models/` })));
+      await slowClient.send(
+        new CreateTrainingJobCommand(request('knn-stop-late', { outputPath: `s3://${BUCKET}/late-models/` })),
+      );
       const running = await pollUntil(
         () => slowClient.send(new DescribeTrainingJobCommand({ TrainingJobName: 'knn-stop-late' })),
         (job) => job.SecondaryStatus!,
@@ -219,7 +261,10 @@ describe('local SageMaker training jobs', () => {
     sageMaker.faults.failNextTrainingJobs('AlgorithmError: injected crash');
     await sm.send(new CreateTrainingJobCommand(request('knn-injected')));
     await sm.send(new CreateTrainingJobCommand(request('knn-after-injected')));
-    expect((await waitForJob('knn-injected')).final).toMatchObject({ TrainingJobStatus: 'Failed', FailureReason: 'AlgorithmError: injected crash' });
+    expect((await waitForJob('knn-injected')).final).toMatchObject({
+      TrainingJobStatus: 'Failed',
+      FailureReason: 'AlgorithmError: injected crash',
+    });
     expect((await waitForJob('knn-after-injected')).final.TrainingJobStatus).toBe('Completed');
   });
 });

@@ -11,8 +11,10 @@ beforeAll(async () => {
 });
 afterAll(() => stop());
 
-const outcomes = () => cloud.eventBridge.events.filter((e) => e.source === 'knn-pipeline' && e.detailType === 'Pipeline Run Finished');
-const outcomeOf = (executionName: string) => outcomes().find((e) => (e.detail as { executionName: string }).executionName === executionName)?.detail as any;
+const outcomes = () =>
+  cloud.eventBridge.events.filter((e) => e.source === 'knn-pipeline' && e.detailType === 'Pipeline Run Finished');
+const outcomeOf = (executionName: string) =>
+  outcomes().find((e) => (e.detail as { executionName: string }).executionName === executionName)?.detail as any;
 
 test('a successful run announces its status, run id, headline metrics and gate', async () => {
   const record = await cloud.startExecution({ dataset: { key: 'raw/iris.csv' } }).done;
@@ -29,13 +31,27 @@ test('a successful run announces its status, run id, headline metrics and gate',
 });
 
 test('failed runs announce the error and cause; a duplicate delivery announces nothing', async () => {
-  const gateFailed = await cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, qualityGate: { threshold: 0.99 } }).done;
-  expect(outcomeOf(gateFailed.name)).toMatchObject({ status: 'FAILED', error: 'QualityGateNotMet', gate: { passed: false } });
+  const gateFailed = await cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, qualityGate: { threshold: 0.99 } })
+    .done;
+  expect(outcomeOf(gateFailed.name)).toMatchObject({
+    status: 'FAILED',
+    error: 'QualityGateNotMet',
+    gate: { passed: false },
+  });
   const missing = await cloud.startExecution({ dataset: { key: 'raw/missing.csv' } }).done;
   expect(outcomeOf(missing.name)).toMatchObject({ status: 'FAILED', error: 'DatasetNotFoundError', metrics: null });
 
-  const event = s3ObjectCreatedEvent({ bucket: 'knn-pipeline-local-data', key: 'raw/iris.csv', size: IRIS.length, etag: '"e"', sequencer: '00000000000000AA' });
-  const [first, again] = [await cloud.startExecution(event).done, await cloud.startExecution({ ...event, id: 'again' }).done];
+  const event = s3ObjectCreatedEvent({
+    bucket: 'knn-pipeline-local-data',
+    key: 'raw/iris.csv',
+    size: IRIS.length,
+    etag: '"e"',
+    sequencer: '00000000000000AA',
+  });
+  const [first, again] = [
+    await cloud.startExecution(event).done,
+    await cloud.startExecution({ ...event, id: 'again' }).done,
+  ];
   expect(outcomeOf(first.name)).toMatchObject({ status: 'SUCCEEDED' });
   expect(outcomeOf(again.name)).toBeUndefined();
 });

@@ -35,7 +35,10 @@ test('Iris with the defaults reproduces the reference result and leaves nothing 
   expect(summary.trainingLog.join('\n')).toContain("#test_score (algo-1) : ('accuracy', 0.9736842105263158)");
   expect(summary.trainingLog.join('\n')).toContain("#test_score (algo-1) : ('macro_f_1.000', 0.97170347)");
 
-  const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<string, string>[];
+  const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<
+    string,
+    string
+  >[];
   expect(predictions).toHaveLength(38);
   const wrong = predictions.filter((row) => row.match !== 'true');
   expect(wrong).toHaveLength(1);
@@ -98,7 +101,10 @@ print(json.dumps({'accuracy': float((pred == yte).mean()), 'pred': pred.tolist()
 `,
       ),
     );
-    const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<string, string>[];
+    const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<
+      string,
+      string
+    >[];
     const classes: string[] = summary.classes;
     expect(predictions.map((row) => classes.indexOf(row.true_label))).toEqual(expected.true);
     expect(predictions.map((row) => classes.indexOf(row.predicted_label))).toEqual(expected.pred);

@@ -11,7 +11,10 @@ import { runLocal } from '../../cli/run-local';
 import { hasPythonModules, runPython } from '../support/python';
 
 const available = hasPythonModules('sklearn', 'numpy');
-if (!available) console.warn('public-datasets.test.ts skipped: /usr/bin/python3 has no scikit-learn (apt-get install python3-sklearn)');
+if (!available)
+  console.warn(
+    'public-datasets.test.ts skipped: /usr/bin/python3 has no scikit-learn (apt-get install python3-sklearn)',
+  );
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'knn-public-'));
@@ -25,10 +28,12 @@ const CASES = [
   { name: 'digits', k: 1, seed: 0, sampleSize: 2000 },
 ];
 
-(available ? test.each(CASES) : test.skip.each(CASES))('$name (k=$k, seed $seed) agrees with scikit-learn on every test row', async ({ name, k, seed, sampleSize }) => {
-  const csvFile = path.join(dir, `${name}.csv`);
-  const expected = JSON.parse(
-    runPython(`
+(available ? test.each(CASES) : test.skip.each(CASES))(
+  '$name (k=$k, seed $seed) agrees with scikit-learn on every test row',
+  async ({ name, k, seed, sampleSize }) => {
+    const csvFile = path.join(dir, `${name}.csv`);
+    const expected = JSON.parse(
+      runPython(`
 import csv, json
 import numpy as np
 from sklearn import datasets
@@ -48,15 +53,19 @@ Xtr, Xte, ytr, yte = train_test_split(d.data, y, test_size=0.25, shuffle=True, r
 pred = KNeighborsClassifier(n_neighbors=${k}, algorithm='brute').fit(Xtr, ytr).predict(Xte)
 print(json.dumps({'classes': classes, 'true': yte.tolist(), 'pred': pred.tolist(), 'accuracy': float((pred == yte).mean())}))
 `),
-  );
-  const summary = await runLocal(
-    { data: csvFile, label: 'label', k, seed, sampleSize, dir: path.join(dir, name) },
-    () => undefined,
-  );
-  expect(summary.classes).toEqual(expected.classes);
-  const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<string, string>[];
-  expect(predictions.map((row) => expected.classes.indexOf(row.true_label))).toEqual(expected.true);
-  expect(predictions.map((row) => expected.classes.indexOf(row.predicted_label))).toEqual(expected.pred);
-  expect(summary.metrics.accuracy).toBeCloseTo(expected.accuracy, 12);
-  expect(summary.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
-});
+    );
+    const summary = await runLocal(
+      { data: csvFile, label: 'label', k, seed, sampleSize, dir: path.join(dir, name) },
+      () => undefined,
+    );
+    expect(summary.classes).toEqual(expected.classes);
+    const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(predictions.map((row) => expected.classes.indexOf(row.true_label))).toEqual(expected.true);
+    expect(predictions.map((row) => expected.classes.indexOf(row.predicted_label))).toEqual(expected.pred);
+    expect(summary.metrics.accuracy).toBeCloseTo(expected.accuracy, 12);
+    expect(summary.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
+  },
+);

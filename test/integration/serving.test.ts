@@ -30,7 +30,8 @@ async function serveRun(k: number): Promise<{ record: ExecutionRecord; names: { 
 }
 
 function promotionOf(record: ExecutionRecord) {
-  return stateOutput<{ evaluation: { promotion: { decision: string; reason: string } } }>(record, 'Evaluate')!.evaluation.promotion;
+  return stateOutput<{ evaluation: { promotion: { decision: string; reason: string } } }>(record, 'Evaluate')!
+    .evaluation.promotion;
 }
 
 async function servingConfig(): Promise<string | undefined> {
@@ -49,12 +50,22 @@ test('first promotion: the stable endpoint is created with the run’s model; on
   first = await serveRun(40);
   expect(first.record.status).toBe('SUCCEEDED');
   expect(promotionOf(first.record).decision).toBe('create');
-  expect(visitedStates(first.record)).toEqual(expect.arrayContaining(['CreateServingConfig', 'CreateServingEndpoint', 'RecordPromotion', 'CleanUp']));
+  expect(visitedStates(first.record)).toEqual(
+    expect.arrayContaining(['CreateServingConfig', 'CreateServingEndpoint', 'RecordPromotion', 'CleanUp']),
+  );
   expect(await servingConfig()).toBe(first.names.serve);
-  expect(resources()).toEqual({ endpoints: [SERVING], endpointConfigs: [first.names.serve], models: [first.names.model] });
+  expect(resources()).toEqual({
+    endpoints: [SERVING],
+    endpointConfigs: [first.names.serve],
+    models: [first.names.model],
+  });
   // The run records which model serves and why: serving.json and the report.
   const run = runFromHistory(first.record)!;
-  expect(JSON.parse((await getBytes(run.keys.serving)).toString())).toMatchObject({ outcome: 'promoted', succeeded: true, servingConfig: first.names.serve });
+  expect(JSON.parse((await getBytes(run.keys.serving)).toString())).toMatchObject({
+    outcome: 'promoted',
+    succeeded: true,
+    servingConfig: first.names.serve,
+  });
   const report = (await getBytes(run.keys.report)).toString();
   expect(report).toContain('<section id="serving">');
   expect(report).toContain('first promotion: the stable endpoint was created with this model');
@@ -78,7 +89,10 @@ test('a better model is promoted in place with UpdateEndpoint; the previous conf
 test('a worse model is kept out: the champion keeps serving and the run deletes everything it made', async () => {
   const worse = await serveRun(40);
   expect(worse.record.status).toBe('SUCCEEDED');
-  expect(promotionOf(worse.record)).toMatchObject({ decision: 'keep', reason: expect.stringMatching(/^Kept the champion/) });
+  expect(promotionOf(worse.record)).toMatchObject({
+    decision: 'keep',
+    reason: expect.stringMatching(/^Kept the champion/),
+  });
   expect(visitedStates(worse.record)).not.toContain('CreateServingConfig');
   expect(await servingConfig()).toBe(better.names.serve);
   expect(resources().models).not.toContain(worse.names.model);
@@ -86,11 +100,15 @@ test('a worse model is kept out: the champion keeps serving and the run deletes 
 });
 
 test('a failed update rolls back: the endpoint keeps serving the previous config and the run fails, saying so', async () => {
-  cloud.sageMaker.faults.failNextEndpointUpdates('The primary container for production variant AllTraffic did not pass the ping health check.');
+  cloud.sageMaker.faults.failNextEndpointUpdates(
+    'The primary container for production variant AllTraffic did not pass the ping health check.',
+  );
   const failed = await serveRun(1);
   expect(failed.record.status).toBe('FAILED');
   expect(failed.record.error).toBe('PromotionFailed');
-  expect(failed.record.cause).toMatch(/^Promotion rolled back: updating knnp-local--serving to \S+ failed \(The primary container .*\); it still serves /);
+  expect(failed.record.cause).toMatch(
+    /^Promotion rolled back: updating knnp-local--serving to \S+ failed \(The primary container .*\); it still serves /,
+  );
   expect(await servingConfig()).toBe(better.names.serve);
   expect(resources()).toEqual({
     endpoints: [SERVING],

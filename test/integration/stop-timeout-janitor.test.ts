@@ -25,7 +25,8 @@ describe('stopped mid-run', () => {
       s3Trigger: false,
       sageMakerTiming: { trainingStartDelayMs: 1500, endpointCreateDelayMs: 1500 },
       onEvent: (record: ExecutionRecord, event: HistoryEvent) => {
-        if (event.type === 'StateEntered') entered.set(record.name, (entered.get(record.name) ?? new Set()).add(event.state!.name));
+        if (event.type === 'StateEntered')
+          entered.set(record.name, (entered.get(record.name) ?? new Set()).add(event.state!.name));
       },
     }));
     await putRaw('raw/iris.csv', IRIS);
@@ -47,7 +48,9 @@ describe('stopped mid-run', () => {
     expect(janitor?.result).toMatchObject({ cleaned: true });
     const run = runFromHistory(record)!;
     await pollUntil(() => true);
-    const job = await cloud.sageMakerClient.send(new DescribeTrainingJobCommand({ TrainingJobName: run.names.trainingJob }));
+    const job = await cloud.sageMakerClient.send(
+      new DescribeTrainingJobCommand({ TrainingJobName: run.names.trainingJob }),
+    );
     expect(['Stopping', 'Stopped']).toContain(job.TrainingJobStatus);
     await expectNoResourcesLeft(cloud, { ...record, history: [] });
   });

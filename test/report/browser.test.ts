@@ -28,7 +28,8 @@ const chromiumMissing = !existsSync(CHROMIUM);
 const describeInBrowser = chromiumMissing ? describe.skip : describe;
 
 if (chromiumMissing) {
-  test.skip(`report browser test skipped: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`, () => undefined);
+  test.skip(`report browser test skipped: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`, () =>
+    undefined);
 }
 
 describeInBrowser('Iris report in headless Chromium', () => {
@@ -85,7 +86,18 @@ describeInBrowser('Iris report in headless Chromium', () => {
 
   test('shows the run: every section, the gate verdict and the misclassified Iris row', async () => {
     const ids = await page.locator('section').evaluateAll((sections) => sections.map((section) => section.id));
-    expect(ids).toEqual(['dataset', 'scatter-matrix', 'split', 'cross-validation', 'training', 'confusion-matrix', 'metrics', 'validation', 'execution-path', 'cost']);
+    expect(ids).toEqual([
+      'dataset',
+      'scatter-matrix',
+      'split',
+      'cross-validation',
+      'training',
+      'confusion-matrix',
+      'metrics',
+      'validation',
+      'execution-path',
+      'cost',
+    ]);
     await expect(page.locator('header .badge').textContent()).resolves.toBe('quality gate passed');
     const misses = page.locator('#validation tr.miss');
     await expect(misses.count()).resolves.toBe(1);
@@ -117,7 +129,10 @@ describeInBrowser('Iris report in headless Chromium', () => {
     expect(stats.distinctColours).toBeGreaterThan(200);
     if (process.env.UPDATE_REPORT_SCREENSHOT === '1') {
       // The top of the report (header, dataset, scatter matrix) is what a README reader needs to see.
-      writeFileSync(SCREENSHOT, await page.screenshot({ fullPage: true, clip: { x: 0, y: 0, width: 1200, height: 1300 } }));
+      writeFileSync(
+        SCREENSHOT,
+        await page.screenshot({ fullPage: true, clip: { x: 0, y: 0, width: 1200, height: 1300 } }),
+      );
     }
   });
 });

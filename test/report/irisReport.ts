@@ -7,7 +7,10 @@ import { costFromRun, renderRunReport, reportInputFromArtifacts } from '../../sr
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The local stage's instances (src/config/stage.ts defaults); the run summary does not carry the run config. */
-const LOCAL_INSTANCES = { training: { instanceType: 'ml.m5.large', instanceCount: 1 }, hosting: { instanceType: 'ml.m5.large', instanceCount: 1 } };
+const LOCAL_INSTANCES = {
+  training: { instanceType: 'ml.m5.large', instanceCount: 1 },
+  hosting: { instanceType: 'ml.m5.large', instanceCount: 1 },
+};
 
 /** The summary has no run config; the local training log prints the hyperparameters it trained with. */
 function hyperParametersFromLog(log: string[]): Record<string, string> | undefined {
@@ -18,7 +21,8 @@ function hyperParametersFromLog(log: string[]): Record<string, string> | undefin
 
 export async function irisReportFromLocalRun(dir: string): Promise<{ html: string; writtenByPipeline: boolean }> {
   const summary = await runLocal({ data: path.join(ROOT, 'data/iris.csv'), dir }, () => undefined);
-  if (summary.status !== 'SUCCEEDED') throw new Error(`local run ${summary.status}: ${summary.error}: ${summary.cause}`);
+  if (summary.status !== 'SUCCEEDED')
+    throw new Error(`local run ${summary.status}: ${summary.error}: ${summary.cause}`);
   const local = (name: string): string => {
     const file = summary.artifacts[name]?.local;
     if (!file) throw new Error(`the local run exported no ${name} artefact`);

@@ -36,7 +36,11 @@ export async function getBytes(key: string): Promise<Buffer> {
 /** Asserts the run left nothing billing in SageMaker: no endpoint, config or model, and no running training job. */
 export async function expectNoResourcesLeft(cloud: LocalCloud, record: ExecutionRecord): Promise<void> {
   const resources = cloud.sageMaker.listResources();
-  expect({ endpoints: resources.endpoints, endpointConfigs: resources.endpointConfigs, models: resources.models }).toEqual({
+  expect({
+    endpoints: resources.endpoints,
+    endpointConfigs: resources.endpointConfigs,
+    models: resources.models,
+  }).toEqual({
     endpoints: [],
     endpointConfigs: [],
     models: [],

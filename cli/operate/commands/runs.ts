@@ -1,6 +1,15 @@
 // `knn-pipeline runs`: recent executions with status, duration, trigger and the headline metric from metrics.json.
 import { ListExecutionsCommand, type ExecutionStatus } from '@aws-sdk/client-sfn';
-import { datasetOf, describeExecution, durationMs, earliestEvents, latestEvents, runConfigFromHistory, stateVisits, triggerOf } from '../executions';
+import {
+  datasetOf,
+  describeExecution,
+  durationMs,
+  earliestEvents,
+  latestEvents,
+  runConfigFromHistory,
+  stateVisits,
+  triggerOf,
+} from '../executions';
 import { formatDate, formatDuration, metricValue, statusLabel, table } from '../format';
 import { EXIT, type Io } from '../io';
 import { headline, readEvaluation } from '../report';
@@ -31,7 +40,11 @@ export interface RunListing {
 
 export async function listRuns(target: Target, options: RunsOptions): Promise<RunListing[]> {
   const { executions = [] } = await target.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, maxResults: options.max ?? 10, statusFilter: options.status }),
+    new ListExecutionsCommand({
+      stateMachineArn: target.stateMachineArn,
+      maxResults: options.max ?? 10,
+      statusFilter: options.status,
+    }),
   );
   return Promise.all(
     executions.map(async (item): Promise<RunListing> => {

@@ -21,7 +21,13 @@ export async function scheduleCommand(target: Target, options: ScheduleOptions, 
     return EXIT.ok;
   }
   if (!options.json) io.out('');
-  const watched = await watchExecution(target, await describeExecution(target, executionArn), { json: options.json }, io);
-  if (options.json) io.out(JSON.stringify({ executionArn, executionName: name, trigger: 'schedule', report: watched.report }, null, 2));
+  const watched = await watchExecution(
+    target,
+    await describeExecution(target, executionArn),
+    { json: options.json },
+    io,
+  );
+  if (options.json)
+    io.out(JSON.stringify({ executionArn, executionName: name, trigger: 'schedule', report: watched.report }, null, 2));
   return watched.exitCode;
 }

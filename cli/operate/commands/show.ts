@@ -33,15 +33,24 @@ export function renderReport(report: RunReport, predictions: string | undefined,
     ['Execution', `${report.executionName}   ${statusLabel(report.status)} in ${formatDuration(report.durationMs)}`],
     ['ARN', report.executionArn],
     ['Trigger', `${report.trigger} · ${report.dataset}`],
-    ['Started', `${formatDate(report.startDate ? new Date(report.startDate) : undefined)}${report.stopDate ? `   ended ${formatDate(new Date(report.stopDate))}` : ''}`],
+    [
+      'Started',
+      `${formatDate(report.startDate ? new Date(report.startDate) : undefined)}${report.stopDate ? `   ended ${formatDate(new Date(report.stopDate))}` : ''}`,
+    ],
   ];
   const why = [report.error, report.cause].filter(Boolean).join(': ');
   if (why) overview.push([report.status === 'ABORTED' ? 'Stopped' : 'Error', why]);
   if (report.runId) overview.push(['Run id', report.runId]);
   if (report.sageMaker) {
     const { trainingJob, endpoint } = report.sageMaker;
-    overview.push(['Training job', `${trainingJob.name}   ${trainingJob.status}${trainingJob.detail && trainingJob.detail !== trainingJob.status ? ` · ${trainingJob.detail}` : ''}`]);
-    overview.push(['Endpoint', `${endpoint.name}   ${endpoint.status === 'not found' ? 'none (deleted or never created)' : endpoint.status}`]);
+    overview.push([
+      'Training job',
+      `${trainingJob.name}   ${trainingJob.status}${trainingJob.detail && trainingJob.detail !== trainingJob.status ? ` · ${trainingJob.detail}` : ''}`,
+    ]);
+    overview.push([
+      'Endpoint',
+      `${endpoint.name}   ${endpoint.status === 'not found' ? 'none (deleted or never created)' : endpoint.status}`,
+    ]);
   }
   sections.push(overview.map(([label, value]) => `${label.padEnd(13)}${value}`).join('\n'));
   sections.push(`States\n${table(['STATE', 'TYPE', 'RESULT', 'VISITS', 'TIME'], report.states.map(stateRow), [3, 4])}`);
@@ -59,13 +68,34 @@ function renderArtifacts(report: RunReport): string {
   const root = report.artifactRoot;
   const lines = [`Artifacts   ${root?.s3 ?? ''}`];
   if (root?.local) lines.push(`  local copy ${root.local}  (s3rver keeps each object as <name>._S3rver_object)`);
-  const rows = Object.entries(report.artifacts).map(([name, { s3 }]) => [name, root && s3.startsWith(root.s3) ? s3.slice(root.s3.length) : s3]);
-  lines.push(table(['', ''], rows).split('\n').slice(1).map((line) => `  ${line}`).join('\n'));
+  const rows = Object.entries(report.artifacts).map(([name, { s3 }]) => [
+    name,
+    root && s3.startsWith(root.s3) ? s3.slice(root.s3.length) : s3,
+  ]);
+  lines.push(
+    table(['', ''], rows)
+      .split('\n')
+      .slice(1)
+      .map((line) => `  ${line}`)
+      .join('\n'),
+  );
   return lines.join('\n');
 }
 
 function stateRow(state: StateSummary): string[] {
-  const marks: Record<StateSummary['status'], string> = { succeeded: '✔', caught: '✖ caught', failed: '✖', aborted: '■', running: '⋯' };
+  const marks: Record<StateSummary['status'], string> = {
+    succeeded: '✔',
+    caught: '✖ caught',
+    failed: '✖',
+    aborted: '■',
+    running: '⋯',
+  };
   const result = `${marks[state.status]}${state.error ? ` ${state.error}` : ''}`;
-  return [state.name, state.type, result, String(state.visits), state.durationMs === null ? '' : formatDuration(state.durationMs)];
+  return [
+    state.name,
+    state.type,
+    result,
+    String(state.visits),
+    state.durationMs === null ? '' : formatDuration(state.durationMs),
+  ];
 }

@@ -36,12 +36,20 @@ interface Started {
 
 const SUPERSEDED = {
   error: 'Superseded',
-  cause: (name: string) => `knn-pipeline start: the run options were given to console execution ${name}, which runs on this upload instead`,
+  cause: (name: string) =>
+    `knn-pipeline start: the run options were given to console execution ${name}, which runs on this upload instead`,
 };
 
-export async function startCommand(target: Target, file: string | undefined, options: StartOptions, io: Io): Promise<number> {
+export async function startCommand(
+  target: Target,
+  file: string | undefined,
+  options: StartOptions,
+  io: Io,
+): Promise<number> {
   const say = options.json ? () => undefined : (line: string) => io.out(line);
-  const started = file ? await startFromFile(target, file, options, say) : await startFromKey(target, options.key, options, say);
+  const started = file
+    ? await startFromFile(target, file, options, say)
+    : await startFromKey(target, options.key, options, say);
   if (!options.watch) {
     say(`  Follow it: npx knn-pipeline watch ${started.executionName} ${target.flags}`);
     if (options.json) io.out(JSON.stringify(started, null, 2));
@@ -56,12 +64,22 @@ export async function startCommand(target: Target, file: string | undefined, opt
 
 function checkRawKey(target: Target, key: string): void {
   if (!key.startsWith(target.rawPrefix)) {
-    throw new CliError(`${key} is not under ${target.rawPrefix}: the S3 trigger and Prepare only take datasets under the raw prefix`);
+    throw new CliError(
+      `${key} is not under ${target.rawPrefix}: the S3 trigger and Prepare only take datasets under the raw prefix`,
+    );
   }
 }
 
-async function startFromFile(target: Target, file: string, options: StartOptions, say: (line: string) => void): Promise<Started> {
-  if (options.key) throw new CliError('Give either a file to upload or --key of an object already in the bucket (use --as to choose the key of an upload)');
+async function startFromFile(
+  target: Target,
+  file: string,
+  options: StartOptions,
+  say: (line: string) => void,
+): Promise<Started> {
+  if (options.key)
+    throw new CliError(
+      'Give either a file to upload or --key of an object already in the bucket (use --as to choose the key of an upload)',
+    );
   if (!existsSync(file)) throw new CliError(`No such file: ${file}`);
   const key = options.as ?? `${target.rawPrefix}${path.basename(file)}`;
   checkRawKey(target, key);
@@ -92,17 +110,32 @@ async function startFromFile(target: Target, file: string, options: StartOptions
   if (put) {
     const triggered = await findTriggeredExecution(target, key, put, since, triggerTimeout(target, options));
     if (triggered) {
-      await target.sfn.send(new StopExecutionCommand({ executionArn: triggered, error: SUPERSEDED.error, cause: SUPERSEDED.cause(started.executionName) }));
-      say(`■ Stopped ${triggered.split(':').pop()} — the default run the upload started (superseded; the janitor cleans up after it)`);
+      await target.sfn.send(
+        new StopExecutionCommand({
+          executionArn: triggered,
+          error: SUPERSEDED.error,
+          cause: SUPERSEDED.cause(started.executionName),
+        }),
+      );
+      say(
+        `■ Stopped ${triggered.split(':').pop()} — the default run the upload started (superseded; the janitor cleans up after it)`,
+      );
       started.supersededExecutionArn = triggered;
     } else {
-      say(`! The upload's own S3-triggered run did not show up in ${triggerTimeout(target, options)} s; if it appears, stop it with knn-pipeline stop`);
+      say(
+        `! The upload's own S3-triggered run did not show up in ${triggerTimeout(target, options)} s; if it appears, stop it with knn-pipeline stop`,
+      );
     }
   }
   return { ...started, uploaded: Boolean(put) };
 }
 
-async function startFromKey(target: Target, key: string | undefined, options: StartOptions, say: (line: string) => void): Promise<Started> {
+async function startFromKey(
+  target: Target,
+  key: string | undefined,
+  options: StartOptions,
+  say: (line: string) => void,
+): Promise<Started> {
   if (options.as) throw new CliError('--as names the key of an upload; give the file to upload');
   if (key) {
     checkRawKey(target, key);
@@ -110,7 +143,9 @@ async function startFromKey(target: Target, key: string | undefined, options: St
       await target.s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
-        throw new CliError(`s3://${target.bucket}/${key} does not exist; upload it with: npx knn-pipeline start FILE --as ${key} ${target.flags}`);
+        throw new CliError(
+          `s3://${target.bucket}/${key} does not exist; upload it with: npx knn-pipeline start FILE --as ${key} ${target.flags}`,
+        );
       }
       throw error;
     }
@@ -118,15 +153,29 @@ async function startFromKey(target: Target, key: string | undefined, options: St
   return startConsoleExecution(target, key, options, say);
 }
 
-async function startConsoleExecution(target: Target, key: string | undefined, options: StartOptions, say: (line: string) => void): Promise<Started> {
+async function startConsoleExecution(
+  target: Target,
+  key: string | undefined,
+  options: StartOptions,
+  say: (line: string) => void,
+): Promise<Started> {
   const input = consoleInput(key, options);
   const name = options.name ?? timestampedName(key ? path.basename(key).replace(/\.[^.]*$/, '') : 'run');
   const { executionArn } = await target.sfn.send(
     new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }),
   );
   const settings = describeOptions(options);
-  say(`▶ Started ${name} (console) on ${key ? `s3://${target.bucket}/${key}` : 'the stage default dataset'}${settings ? ` with ${settings}` : ''}`);
-  return { executionArn: executionArn!, executionName: name, trigger: 'console', dataset: { bucket: target.bucket, key: key ?? null }, uploaded: false, input };
+  say(
+    `▶ Started ${name} (console) on ${key ? `s3://${target.bucket}/${key}` : 'the stage default dataset'}${settings ? ` with ${settings}` : ''}`,
+  );
+  return {
+    executionArn: executionArn!,
+    executionName: name,
+    trigger: 'console',
+    dataset: { bucket: target.bucket, key: key ?? null },
+    uploaded: false,
+    input,
+  };
 }
 
 function describeOptions(options: RunOptions): string {
@@ -146,16 +195,36 @@ interface Upload {
   versionId?: string;
 }
 
-async function upload(target: Target, key: string, body: Buffer, sha256: string, file: string, say: (line: string) => void): Promise<Upload> {
+async function upload(
+  target: Target,
+  key: string,
+  body: Buffer,
+  sha256: string,
+  file: string,
+  say: (line: string) => void,
+): Promise<Upload> {
   const put = await target.s3.send(
-    new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, ContentType: 'text/csv', Metadata: { sha256 } }),
+    new PutObjectCommand({
+      Bucket: target.bucket,
+      Key: key,
+      Body: body,
+      ContentType: 'text/csv',
+      Metadata: { sha256 },
+    }),
   );
   say(`⇡ Uploaded ${file} → s3://${target.bucket}/${key} (${body.length} bytes)`);
   return { etag: put.ETag, versionId: put.VersionId };
 }
 
 /** With run options the upload only has to put the data in place: the same bytes already there need no new upload. */
-async function uploadUnlessPresent(target: Target, key: string, body: Buffer, sha256: string, file: string, say: (line: string) => void): Promise<Upload | undefined> {
+async function uploadUnlessPresent(
+  target: Target,
+  key: string,
+  body: Buffer,
+  sha256: string,
+  file: string,
+  say: (line: string) => void,
+): Promise<Upload | undefined> {
   try {
     const head = await target.s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
     if (head.Metadata?.sha256 === sha256) {
@@ -175,17 +244,26 @@ function triggerTimeout(target: Target, options: StartOptions): number {
 const unquote = (etag: string | undefined) => etag?.replace(/"/g, '');
 
 /** The execution the S3 rule started for this upload: its input is the Object Created event of this key and version. */
-async function findTriggeredExecution(target: Target, key: string, put: Upload, since: Date, timeoutSeconds: number): Promise<string | undefined> {
+async function findTriggeredExecution(
+  target: Target,
+  key: string,
+  put: Upload,
+  since: Date,
+  timeoutSeconds: number,
+): Promise<string | undefined> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   // Clocks of this machine and AWS may differ by a little.
   const earliest = since.getTime() - 5000;
   const checked = new Set<string>();
   for (;;) {
-    const { executions = [] } = await target.sfn.send(new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, maxResults: 50 }));
+    const { executions = [] } = await target.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, maxResults: 50 }),
+    );
     for (const candidate of executions) {
       if (checked.has(candidate.executionArn!) || candidate.startDate!.getTime() < earliest) continue;
       checked.add(candidate.executionArn!);
-      const input = parseInput(await describeExecution(target, candidate.executionArn!)) as Record<string, any> | undefined;
+      const input = parseInput(await describeExecution(target, candidate.executionArn!)) as
+        Record<string, any> | undefined;
       const object = input?.source === 'aws.s3' ? input.detail?.object : undefined;
       if (!object || !candidateKeys(object.key).includes(key)) continue;
       if (put.versionId && object['version-id'] && put.versionId !== object['version-id']) continue;

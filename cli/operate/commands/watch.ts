@@ -16,7 +16,15 @@ import {
 } from '../executions';
 import { formatDuration, metricValue, statusLabel } from '../format';
 import { CliError, EXIT, sleep, type Io } from '../io';
-import { buildRunReport, endpointStatus, headline, readEvaluation, trainingJobStatus, type ResourceStatus, type RunReport } from '../report';
+import {
+  buildRunReport,
+  endpointStatus,
+  headline,
+  readEvaluation,
+  trainingJobStatus,
+  type ResourceStatus,
+  type RunReport,
+} from '../report';
 import type { Target } from '../target';
 
 export interface WatchOptions {
@@ -44,7 +52,12 @@ export interface Watched {
 }
 
 /** Follows the execution to its end; prints progress unless `json`. */
-export async function watchExecution(target: Target, first: Execution, options: WatchOptions, io: Io): Promise<Watched> {
+export async function watchExecution(
+  target: Target,
+  first: Execution,
+  options: WatchOptions,
+  io: Io,
+): Promise<Watched> {
   const say = options.json ? () => undefined : (line: string) => io.out(line);
   const printer = new StatePrinter(say);
   const resources = new ResourceWatcher(target, say);
@@ -69,7 +82,9 @@ export async function watchExecution(target: Target, first: Execution, options: 
       return { exitCode };
     }
     if (Date.now() > deadline) {
-      throw new CliError(`${execution.name} is still running after ${options.timeoutSeconds} s; watch it again with: npx knn-pipeline watch ${execution.name} ${target.flags}`);
+      throw new CliError(
+        `${execution.name} is still running after ${options.timeoutSeconds} s; watch it again with: npx knn-pipeline watch ${execution.name} ${target.flags}`,
+      );
     }
     await sleep(interval);
     execution = await describeExecution(target, execution.executionArn!);
@@ -88,7 +103,12 @@ function describeStart(execution: Execution): string {
   }
 }
 
-async function printResult(target: Target, execution: Execution, run: RunConfig | undefined, say: (line: string) => void) {
+async function printResult(
+  target: Target,
+  execution: Execution,
+  run: RunConfig | undefined,
+  say: (line: string) => void,
+) {
   const took = formatDuration(durationMs(execution));
   const evaluation = run ? await readEvaluation(target, run) : undefined;
   const best = evaluation ? headline(evaluation) : null;
@@ -127,7 +147,8 @@ class StatePrinter {
       }
       if (this.seen.has(visit.name)) {
         this.loop ??= { names: [], rounds: 0, from: visit.enteredAt };
-        if (!this.loop.names.includes(visit.name) && !QUIET_STATE_TYPES.has(visit.type)) this.loop.names.push(visit.name);
+        if (!this.loop.names.includes(visit.name) && !QUIET_STATE_TYPES.has(visit.type))
+          this.loop.names.push(visit.name);
         if (visit.name === this.loop.names[0]) this.loop.rounds += 1;
         this.loop.to = visit.exitedAt;
         if (visit.status === 'succeeded') continue;
@@ -169,7 +190,11 @@ class ResourceWatcher {
     const entered = (name: string) => visits.some((visit) => visit.name === name);
     const trainingSettled = this.training && FINAL_TRAINING_STATUSES.has(this.training.status);
     if (entered('Train') && (!trainingSettled || finished)) {
-      this.training = this.report('training job', this.training, await trainingJobStatus(this.target, run.names.trainingJob));
+      this.training = this.report(
+        'training job',
+        this.training,
+        await trainingJobStatus(this.target, run.names.trainingJob),
+      );
     }
     const endpointGone = this.endpoint?.status === 'not found';
     if (entered('CreateEndpoint') && !endpointGone) {
@@ -182,7 +207,9 @@ class ResourceWatcher {
     const unseen = !before && now.status === 'not found';
     if (changed && !unseen) {
       const status = before && now.status === 'not found' ? 'deleted' : now.status;
-      this.say(`    ${kind} ${now.name}: ${status}${now.detail && now.detail !== now.status ? ` · ${now.detail}` : ''}`);
+      this.say(
+        `    ${kind} ${now.name}: ${status}${now.detail && now.detail !== now.status ? ` · ${now.detail}` : ''}`,
+      );
     }
     return unseen ? before : now;
   }

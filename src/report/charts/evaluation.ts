@@ -73,7 +73,13 @@ export function predictedVsTrueSpec(rows: RegressedRow[], labelColumn: string): 
         encoding: { x: { ...x, field: 'v' }, y: { ...y, field: 'v' } },
       },
       {
-        data: { values: rows.map((row) => ({ actual: row.trueValue, predicted: row.predictedValue, error: Math.abs(row.error) })) },
+        data: {
+          values: rows.map((row) => ({
+            actual: row.trueValue,
+            predicted: row.predictedValue,
+            error: Math.abs(row.error),
+          })),
+        },
         mark: { type: 'circle', size: 30, opacity: 0.8 },
         encoding: {
           x: { ...x, field: 'actual' },

@@ -12,7 +12,12 @@ export interface StateTime {
 const STATUS_COLORS = { succeeded: '#54a24b', failed: '#e45756', caught: '#f58518', running: '#9d9d9d' } as const;
 
 export function executionPathSpec(states: StateTime[]): TopLevelSpec {
-  const y = { field: 'state', type: 'nominal', title: null, scale: { domain: states.map((entry) => entry.state) } } as const;
+  const y = {
+    field: 'state',
+    type: 'nominal',
+    title: null,
+    scale: { domain: states.map((entry) => entry.state) },
+  } as const;
   const x = { field: 'seconds', type: 'quantitative', title: 'seconds in state (all visits)' } as const;
   return {
     width: 420,
@@ -34,7 +39,10 @@ export function executionPathSpec(states: StateTime[]): TopLevelSpec {
           },
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#333' }, encoding: { y, x, text: { field: 'label', type: 'nominal' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#333' },
+        encoding: { y, x, text: { field: 'label', type: 'nominal' } },
+      },
     ],
   };
 }

@@ -36,7 +36,9 @@ function labelled(svg: string, title: string): string {
 
 /** Vega writes coordinates such as 38.499999999999986; two decimals are exact to a hundredth of a pixel. */
 function roundAttributeNumbers(svg: string): string {
-  return svg.replace(/="[^"]*"/g, (attribute) => attribute.replace(/-?\d+\.\d{3,}/g, (n) => String(Math.round(Number(n) * 100) / 100)));
+  return svg.replace(/="[^"]*"/g, (attribute) =>
+    attribute.replace(/-?\d+\.\d{3,}/g, (n) => String(Math.round(Number(n) * 100) / 100)),
+  );
 }
 
 /**

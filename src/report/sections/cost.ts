@@ -17,7 +17,10 @@ export function costSection({ cost }: RunReportInput): ReportSection {
     line.usdPerHour === null ? 'not in table' : `$${line.usdPerHour}/h`,
     line.usd === null ? '—' : usd(line.usd),
   ]);
-  const total = estimate.totalUsd === null ? '' : paragraph(`Estimated total: ${usd(estimate.totalUsd)} of SageMaker instance time.`);
+  const total =
+    estimate.totalUsd === null
+      ? ''
+      : paragraph(`Estimated total: ${usd(estimate.totalUsd)} of SageMaker instance time.`);
   const note = paragraph(
     `Prices are ${INSTANCE_PRICES.description}; storage, data transfer, Lambda and Step Functions are not included. ` +
       'An instance type missing from the table is shown in seconds only.',

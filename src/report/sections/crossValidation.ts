@@ -6,7 +6,11 @@ import type { RunReportInput } from '../types';
 
 export async function crossValidationSection({ crossValidation }: RunReportInput): Promise<ReportSection> {
   if (!crossValidation) {
-    return section('cross-validation', 'Cross-validation', paragraph('Not requested for this run (execution input crossValidation.folds).', 'note'));
+    return section(
+      'cross-validation',
+      'Cross-validation',
+      paragraph('Not requested for this run (execution input crossValidation.folds).', 'note'),
+    );
   }
   const names = Object.keys(crossValidation.metrics);
   const headline = names[0];

@@ -11,18 +11,28 @@ export async function datasetSection({ dataset, featureRows }: RunReportInput): 
     ['Rows', dataset.rowCount],
     ['Label column', dataset.labelColumn],
     [`Features (${dataset.featureNames.length})`, dataset.featureNames.join(', ')],
-    ['Classes', dataset.classes ? `${dataset.classes.length}: ${dataset.classes.join(', ')}` : 'none (regression target)'],
+    [
+      'Classes',
+      dataset.classes ? `${dataset.classes.length}: ${dataset.classes.join(', ')}` : 'none (regression target)',
+    ],
   ]);
   const warnings = dataset.warnings.map((warning) => paragraph(`⚠ ${warning}`, 'warning')).join('\n');
   const chart =
     dataset.classes && dataset.classCounts
       ? figure(
-          await renderChart(classBalanceSpec(dataset.classes, dataset.classCounts, dataset.labelColumn), 'Rows per class', 'class-balance'),
+          await renderChart(
+            classBalanceSpec(dataset.classes, dataset.classCounts, dataset.labelColumn),
+            'Rows per class',
+            'class-balance',
+          ),
           'Class balance: rows per class in the whole dataset.',
         )
       : figure(
           await renderChart(
-            targetHistogramSpec(featureRows.points.map((point) => Number(point.target)), dataset.labelColumn),
+            targetHistogramSpec(
+              featureRows.points.map((point) => Number(point.target)),
+              dataset.labelColumn,
+            ),
             'Distribution of the target',
             'target-distribution',
           ),
@@ -33,12 +43,21 @@ export async function datasetSection({ dataset, featureRows }: RunReportInput): 
 
 export async function scatterMatrixSection({ dataset, featureRows }: RunReportInput): Promise<ReportSection> {
   const title = 'Scatter matrix';
-  if (dataset.featureNames.length < 2) return section('scatter-matrix', title, paragraph('One feature only: there is no pair of features to plot.'));
-  if (featureRows.points.length === 0) return section('scatter-matrix', title, paragraph('No feature rows were available for this run.'));
+  if (dataset.featureNames.length < 2)
+    return section('scatter-matrix', title, paragraph('One feature only: there is no pair of features to plot.'));
+  if (featureRows.points.length === 0)
+    return section('scatter-matrix', title, paragraph('No feature rows were available for this run.'));
   const sample = scatterSample(dataset.featureNames, featureRows.points);
-  const svg = await renderChart(scatterMatrixSpec(sample, dataset.classes, dataset.labelColumn), 'Scatter matrix of the features', 'scatter-matrix');
+  const svg = await renderChart(
+    scatterMatrixSpec(sample, dataset.classes, dataset.labelColumn),
+    'Scatter matrix of the features',
+    'scatter-matrix',
+  );
   const coloured = dataset.classes ? 'coloured by class' : `coloured by ${dataset.labelColumn}`;
-  const rows = featureRows.origin === 'dataset' ? 'dataset rows' : 'test rows only (the prepared dataset was not available)';
-  const caption = [`Each pair of features once, ${coloured}; ${rows}.`, describeSample(sample)].filter(Boolean).join(' ');
+  const rows =
+    featureRows.origin === 'dataset' ? 'dataset rows' : 'test rows only (the prepared dataset was not available)';
+  const caption = [`Each pair of features once, ${coloured}; ${rows}.`, describeSample(sample)]
+    .filter(Boolean)
+    .join(' ');
   return section('scatter-matrix', title, figure(svg, caption));
 }

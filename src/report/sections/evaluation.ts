@@ -12,25 +12,62 @@ export const MAX_REGRESSION_CHART_POINTS = 1000;
 export async function evaluationChartSection({ outcome, dataset }: RunReportInput): Promise<ReportSection> {
   if (outcome.predictorType === 'classifier') {
     const classes = dataset.classes ?? outcome.metrics.perClass.map((entry) => entry.label);
-    const svg = await renderChart(confusionHeatmapSpec(classes, outcome.metrics.confusionMatrix), 'Confusion matrix', 'confusion-matrix');
-    const caption = 'Rows: true class; columns: predicted class. Numbers are test rows; colour is the share of the true class.';
+    const svg = await renderChart(
+      confusionHeatmapSpec(classes, outcome.metrics.confusionMatrix),
+      'Confusion matrix',
+      'confusion-matrix',
+    );
+    const caption =
+      'Rows: true class; columns: predicted class. Numbers are test rows; colour is the share of the true class.';
     return section('confusion-matrix', 'Confusion matrix', figure(svg, caption));
   }
   const shown = evenlySpaced(outcome.validation, MAX_REGRESSION_CHART_POINTS);
-  const svg = await renderChart(predictedVsTrueSpec(shown, dataset.labelColumn), 'Predicted against true values', 'predicted-vs-true');
-  const sampled = shown.length < outcome.validation.length ? ` Shows ${shown.length} of ${outcome.validation.length} test rows, evenly spaced.` : '';
-  return section('predicted-vs-true', 'Predicted vs true', figure(svg, `Each test row; the dashed line is a perfect prediction.${sampled}`));
+  const svg = await renderChart(
+    predictedVsTrueSpec(shown, dataset.labelColumn),
+    'Predicted against true values',
+    'predicted-vs-true',
+  );
+  const sampled =
+    shown.length < outcome.validation.length
+      ? ` Shows ${shown.length} of ${outcome.validation.length} test rows, evenly spaced.`
+      : '';
+  return section(
+    'predicted-vs-true',
+    'Predicted vs true',
+    figure(svg, `Each test row; the dashed line is a perfect prediction.${sampled}`),
+  );
 }
 
 function classifierMetricsTable(metrics: ClassifierMetrics): string {
   const total = metrics.perClass.reduce((sum, entry) => sum + entry.support, 0);
   const rows = [
-    ...metrics.perClass.map((entry) => [entry.label, fixed(entry.precision), fixed(entry.recall), fixed(entry.f1), entry.support]),
-    [raw('<strong>macro average</strong>'), fixed(metrics.macroPrecision), fixed(metrics.macroRecall), fixed(metrics.macroF1), total],
-    [raw('<strong>weighted average</strong>'), fixed(metrics.weightedPrecision), fixed(metrics.weightedRecall), fixed(metrics.weightedF1), total],
+    ...metrics.perClass.map((entry) => [
+      entry.label,
+      fixed(entry.precision),
+      fixed(entry.recall),
+      fixed(entry.f1),
+      entry.support,
+    ]),
+    [
+      raw('<strong>macro average</strong>'),
+      fixed(metrics.macroPrecision),
+      fixed(metrics.macroRecall),
+      fixed(metrics.macroF1),
+      total,
+    ],
+    [
+      raw('<strong>weighted average</strong>'),
+      fixed(metrics.weightedPrecision),
+      fixed(metrics.weightedRecall),
+      fixed(metrics.weightedF1),
+      total,
+    ],
     [raw('<strong>accuracy</strong>'), '', '', fixed(metrics.accuracy), total],
   ];
-  return table(['class', 'precision', 'recall', 'F1', 'support'], rows, { numericColumns: new Set([1, 2, 3, 4]), className: 'metrics' });
+  return table(['class', 'precision', 'recall', 'F1', 'support'], rows, {
+    numericColumns: new Set([1, 2, 3, 4]),
+    className: 'metrics',
+  });
 }
 
 function regressorMetricsTable(metrics: RegressionMetrics): string {
@@ -50,6 +87,9 @@ function gateParagraph(gate: GateResult | null): string {
 }
 
 export function metricsSection({ outcome, gate }: RunReportInput): ReportSection {
-  const metricsTable = outcome.predictorType === 'classifier' ? classifierMetricsTable(outcome.metrics) : regressorMetricsTable(outcome.metrics);
+  const metricsTable =
+    outcome.predictorType === 'classifier'
+      ? classifierMetricsTable(outcome.metrics)
+      : regressorMetricsTable(outcome.metrics);
   return section('metrics', 'Metrics', `${gateParagraph(gate)}\n${metricsTable}`);
 }

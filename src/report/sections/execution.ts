@@ -33,13 +33,26 @@ export function timePerState(steps: ExecutionStep[]): StateTime[] {
 export async function executionSection({ executionPath }: RunReportInput): Promise<ReportSection> {
   const title = 'Execution path';
   if (!executionPath?.length) {
-    return section('execution-path', title, paragraph('The execution path was not recorded when this report was made.', 'note'));
+    return section(
+      'execution-path',
+      title,
+      paragraph('The execution path was not recorded when this report was made.', 'note'),
+    );
   }
   const svg = await renderChart(executionPathSpec(timePerState(executionPath)), 'Time per state', 'execution-path');
   const visits = table(
     ['#', 'state', 'status', 'duration', 'error'],
-    executionPath.map((step, index) => [index + 1, step.state, step.status, durationMs(step.durationMs), step.error ?? '']),
-    { numericColumns: new Set([0, 3]), rowClass: (index) => (executionPath[index].status === 'failed' ? 'miss' : undefined) },
+    executionPath.map((step, index) => [
+      index + 1,
+      step.state,
+      step.status,
+      durationMs(step.durationMs),
+      step.error ?? '',
+    ]),
+    {
+      numericColumns: new Set([0, 3]),
+      rowClass: (index) => (executionPath[index].status === 'failed' ? 'miss' : undefined),
+    },
   );
   const details = `<details><summary>All ${executionPath.length} state visits in order</summary>\n${visits}\n</details>`;
   const chart = figure(svg, 'Time spent in each state, all visits added up, in the order the states first ran.');

@@ -32,7 +32,10 @@ export function headerHtml(input: RunReportInput, contents: ReportSection[]): st
     ? `<span class="badge ${gate.passed ? 'pass' : 'fail'}">quality gate ${gate.passed ? 'passed' : 'not met'}</span>`
     : '<span class="badge">no quality gate result</span>';
   const tiles = headlineTiles(input)
-    .map(([label, value]) => `<div class="tile"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`)
+    .map(
+      ([label, value]) =>
+        `<div class="tile"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`,
+    )
     .join('');
   const generated = input.generatedAt ? ` · generated ${escapeHtml(input.generatedAt)}` : '';
   const nav = contents.map(({ id, title }) => `<a href="#${escapeHtml(id)}">${escapeHtml(title)}</a>`).join('\n');

@@ -17,7 +17,15 @@ export function servingSection({ serving }: RunReportInput): ReportSection | nul
     'Serving',
     definitionTable([
       ['Decision', DECISIONS[serving.decision] ?? serving.decision],
-      ['Outcome', serving.outcome ?? (serving.decision === 'keep' || serving.decision === 'gate-failed' ? 'unchanged' : 'not recorded')],
-    ]) + paragraph(serving.message ?? serving.reason, serving.outcome === 'rolled-back' || serving.outcome === 'failed' ? 'warning' : undefined),
+      [
+        'Outcome',
+        serving.outcome ??
+          (serving.decision === 'keep' || serving.decision === 'gate-failed' ? 'unchanged' : 'not recorded'),
+      ],
+    ]) +
+      paragraph(
+        serving.message ?? serving.reason,
+        serving.outcome === 'rolled-back' || serving.outcome === 'failed' ? 'warning' : undefined,
+      ),
   );
 }

@@ -14,6 +14,10 @@ export function splitSection({ split }: RunReportInput): ReportSection {
       ['Test rows', `${split.testRows} (${percent(split.testRows / total)})`],
       ['Test fraction', split.testFraction],
       ['Seed', split.seed],
-    ]) + paragraph('Rows are shuffled and split exactly as scikit-learn’s train_test_split does for the same seed.', 'note'),
+    ]) +
+      paragraph(
+        'Rows are shuffled and split exactly as scikit-learn’s train_test_split does for the same seed.',
+        'note',
+      ),
   );
 }

@@ -4,7 +4,8 @@ import { fixed, timestamp } from '../format';
 import type { RunReportInput } from '../types';
 
 export function trainingSection({ training }: RunReportInput): ReportSection {
-  if (!training) return section('training', 'Training', paragraph('No training job summary was recorded for this run.'));
+  if (!training)
+    return section('training', 'Training', paragraph('No training job summary was recorded for this run.'));
   const facts = definitionTable([
     ['Training job', training.trainingJobName ?? '—'],
     ['Billable time', training.billableSeconds === null ? '—' : `${training.billableSeconds} s`],
@@ -16,7 +17,11 @@ export function trainingSection({ training }: RunReportInput): ReportSection {
     hyperParameters.length ? table(['name', 'value'], hyperParameters) : paragraph('None recorded.'),
     '<h3>Final metrics reported by the training job</h3>',
     training.finalMetrics.length
-      ? table(['metric', 'value'], training.finalMetrics.map((metric) => [metric.MetricName, fixed(metric.Value)]), { numericColumns: new Set([1]) })
+      ? table(
+          ['metric', 'value'],
+          training.finalMetrics.map((metric) => [metric.MetricName, fixed(metric.Value)]),
+          { numericColumns: new Set([1]) },
+        )
       : paragraph('None reported.'),
   ];
   if (training.statusTransitions.length) {
@@ -24,7 +29,12 @@ export function trainingSection({ training }: RunReportInput): ReportSection {
       '<h3>Status history</h3>',
       table(
         ['status', 'start', 'end', 'message'],
-        training.statusTransitions.map((t) => [t.Status, timestamp(t.StartTime), timestamp(t.EndTime), t.StatusMessage ?? '']),
+        training.statusTransitions.map((t) => [
+          t.Status,
+          timestamp(t.StartTime),
+          timestamp(t.EndTime),
+          t.StatusMessage ?? '',
+        ]),
       ),
     );
   }

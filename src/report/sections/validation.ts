@@ -16,7 +16,9 @@ export function pickRows<T>(rows: T[], isNotable: (row: T) => boolean, max: numb
 }
 
 function shownNote(shown: number, total: number, what: string): string {
-  return shown < total ? paragraph(`Shows ${shown} of ${total} test rows (${what} first); predictions.csv has every row.`, 'note') : '';
+  return shown < total
+    ? paragraph(`Shows ${shown} of ${total} test rows (${what} first); predictions.csv has every row.`, 'note')
+    : '';
 }
 
 function classifierTable(rows: ClassifiedRow[], featureNames: string[]): string {
@@ -31,7 +33,9 @@ function classifierTable(rows: ClassifiedRow[], featureNames: string[]): string 
     raw(row.match ? '<span class="ok">✔</span>' : '<span class="miss-mark">✖ miss</span>'),
   ]);
   const numeric = new Set(Array.from({ length: featureNames.length + 1 }, (_, i) => i));
-  const summary = paragraph(`${rows.length} test rows, ${misses} misclassified${misses ? ' (highlighted, listed first)' : ''}.`);
+  const summary = paragraph(
+    `${rows.length} test rows, ${misses} misclassified${misses ? ' (highlighted, listed first)' : ''}.`,
+  );
   return `${summary}\n${shownNote(shown.length, rows.length, 'misclassified rows')}\n${table(header, body, {
     numericColumns: numeric,
     rowClass: (index) => (shown[index].match ? undefined : 'miss'),
@@ -58,7 +62,9 @@ function regressorTable(rows: RegressedRow[], featureNames: string[]): string {
     fixed(row.error),
   ]);
   const numeric = new Set(Array.from({ length: featureNames.length + 4 }, (_, i) => i));
-  const summary = paragraph(`${rows.length} test rows; the rows with the largest absolute errors (worst tenth) are highlighted and listed first.`);
+  const summary = paragraph(
+    `${rows.length} test rows; the rows with the largest absolute errors (worst tenth) are highlighted and listed first.`,
+  );
   return `${summary}\n${shownNote(shown.length, rows.length, 'largest errors')}\n${table(header, body, {
     numericColumns: numeric,
     rowClass: (index) => (isLarge(shown[index]) ? 'miss' : undefined),

@@ -17,7 +17,12 @@ function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURES, name)));
 }
 
-function prepare(raw: Uint8Array | string, labelColumn = 'label', predictorType: PredictorType = 'classifier', maxProblems?: number) {
+function prepare(
+  raw: Uint8Array | string,
+  labelColumn = 'label',
+  predictorType: PredictorType = 'classifier',
+  maxProblems?: number,
+) {
   return prepareDataset(raw, { source: SOURCE, labelColumn, predictorType, maxProblems });
 }
 
@@ -164,8 +169,16 @@ describe('prepareDataset: files that fail', () => {
   test('duplicate column names are named with their positions', () => {
     const error = datasetError(() => prepare(fixture('duplicate-columns.csv')));
     expect(error.problems).toEqual([
-      { row: 1, column: 'x', message: 'the column name appears 2 times in the header (columns 1, 3); column names must be unique' },
-      { row: 1, column: 'y', message: 'the column name appears 2 times in the header (columns 2, 5); column names must be unique' },
+      {
+        row: 1,
+        column: 'x',
+        message: 'the column name appears 2 times in the header (columns 1, 3); column names must be unique',
+      },
+      {
+        row: 1,
+        column: 'y',
+        message: 'the column name appears 2 times in the header (columns 2, 5); column names must be unique',
+      },
     ]);
   });
 
@@ -291,7 +304,15 @@ describe('prepareDataset: files that fail', () => {
 
 describe('toLabelFirstCsv', () => {
   test('writes label first, no header, one \\n-terminated line per row', () => {
-    expect(toLabelFirstCsv([0, 2], [[5.1, 3.5], [0.1, -2]])).toBe('0,5.1,3.5\n2,0.1,-2\n');
+    expect(
+      toLabelFirstCsv(
+        [0, 2],
+        [
+          [5.1, 3.5],
+          [0.1, -2],
+        ],
+      ),
+    ).toBe('0,5.1,3.5\n2,0.1,-2\n');
   });
 
   test('writes the selected rows in the given order', () => {
@@ -332,7 +353,13 @@ describe('toLabelFirstCsv', () => {
 
 describe('parseLabelFirstCsv', () => {
   test('reads CRLF and ignores blank lines', () => {
-    expect(parseLabelFirstCsv('1,2,3\r\n\r\n4,5,6\r\n')).toEqual({ labels: [1, 4], features: [[2, 3], [5, 6]] });
+    expect(parseLabelFirstCsv('1,2,3\r\n\r\n4,5,6\r\n')).toEqual({
+      labels: [1, 4],
+      features: [
+        [2, 3],
+        [5, 6],
+      ],
+    });
   });
 
   test('errors name the source, row and column index', () => {
@@ -376,7 +403,21 @@ describe('parseFeatureCsv', () => {
 });
 
 describeWithPython(sklearnPython, 'scikit-learn', 'class order against scikit-learn LabelEncoder', (python) => {
-  const textLabels = ['versicolor', 'Setosa', 'setosa', 'b', 'B', '_x', '10', 'zebra', 'Äpfel', 'apfel', '\uFF21', '\u{1F600}', 'é'];
+  const textLabels = [
+    'versicolor',
+    'Setosa',
+    'setosa',
+    'b',
+    'B',
+    '_x',
+    '10',
+    'zebra',
+    'Äpfel',
+    'apfel',
+    '\uFF21',
+    '\u{1F600}',
+    'é',
+  ];
   const numericLabels = ['10', '2', '1', '-3', '0.5', '1e2'];
   const expected = runPython(
     python,

@@ -80,7 +80,10 @@ describe('classificationMetrics', () => {
   });
 
   test('accepts typed arrays', () => {
-    expect(classificationMetrics(Int32Array.from([0, 1, 1]), Float64Array.from([0, 1, 0])).accuracy).toBeCloseTo(2 / 3, 15);
+    expect(classificationMetrics(Int32Array.from([0, 1, 1]), Float64Array.from([0, 1, 0])).accuracy).toBeCloseTo(
+      2 / 3,
+      15,
+    );
   });
 });
 
@@ -142,10 +145,16 @@ describeWithPython(numpyPython, 'numpy', 'float32Repr against numpy', (python) =
   for (let i = 0; i < 3000; i++) values.push((random() - 0.5) * 10 ** (random() * 90 - 50));
   for (let exponent = -149; exponent <= 127; exponent++) values.push(2 ** exponent, -(2 ** exponent));
   values.push(3.4028234663852886e38, 1.401298464324817e-45, 1.1754943508222875e-38, 16777216, 16777217, 0.3, 2 / 3);
-  const expected = runPython(python, 'import numpy as np\nprint(json.dumps([str(np.float32(v)) for v in data]))', values) as string[];
+  const expected = runPython(
+    python,
+    'import numpy as np\nprint(json.dumps([str(np.float32(v)) for v in data]))',
+    values,
+  ) as string[];
 
   test(`matches str(np.float32(v)) for ${values.length} values`, () => {
-    const mismatches = values.map((v, i) => [v, float32Repr(v), expected[i]]).filter(([, ours, theirs]) => ours !== theirs);
+    const mismatches = values
+      .map((v, i) => [v, float32Repr(v), expected[i]])
+      .filter(([, ours, theirs]) => ours !== theirs);
     expect(mismatches).toEqual([]);
   });
 });
@@ -159,7 +168,13 @@ describeWithPython(sklearnPython, 'scikit-learn', 'classificationMetrics against
     // Some cases predict labels outside [0, C) to check they count as wrong the way sklearn's labels= does.
     const outOfRange = i % 4 === 0;
     const yPred = yTrue.map((t) =>
-      random() < 0.6 ? t : outOfRange && random() < 0.3 ? (random() < 0.5 ? -1 : classes) : Math.floor(random() * classes),
+      random() < 0.6
+        ? t
+        : outOfRange && random() < 0.3
+          ? random() < 0.5
+            ? -1
+            : classes
+          : Math.floor(random() * classes),
     );
     return { classes, yTrue, yPred };
   });
@@ -201,9 +216,9 @@ print(json.dumps(out))`,
     expect([ours.macroPrecision, ours.macroRecall, ours.macroF1].map((v, k) => v - theirs.macro[k])).toEqual(
       [0, 0, 0].map(() => expect.closeTo(0, 12)),
     );
-    expect([ours.weightedPrecision, ours.weightedRecall, ours.weightedF1].map((v, k) => v - theirs.weighted[k])).toEqual(
-      [0, 0, 0].map(() => expect.closeTo(0, 12)),
-    );
+    expect(
+      [ours.weightedPrecision, ours.weightedRecall, ours.weightedF1].map((v, k) => v - theirs.weighted[k]),
+    ).toEqual([0, 0, 0].map(() => expect.closeTo(0, 12)));
   });
 
   test('regressionMetrics matches sklearn', () => {

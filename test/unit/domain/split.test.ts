@@ -3,7 +3,10 @@ import { describeWithPython, numpyPython, runPython, sklearnPython } from './pyt
 
 describe('trainTestSplit', () => {
   test('matches sklearn train_test_split(range(10), test_size=0.3, random_state=0)', () => {
-    expect(trainTestSplit(10, { testFraction: 0.3, seed: 0 })).toEqual({ test: [2, 8, 4], train: [9, 1, 6, 7, 3, 0, 5] });
+    expect(trainTestSplit(10, { testFraction: 0.3, seed: 0 })).toEqual({
+      test: [2, 8, 4],
+      train: [9, 1, 6, 7, 3, 0, 5],
+    });
   });
 
   test('rounds the test size up, like sklearn', () => {

@@ -32,7 +32,10 @@ export async function withMember(artifact: Buffer, name: string, content: Buffer
 }
 
 /** The artifact with model_algo-1.json edited. */
-export async function withMetadata(artifact: Buffer, edit: (metadata: Record<string, unknown>) => void): Promise<Buffer> {
+export async function withMetadata(
+  artifact: Buffer,
+  edit: (metadata: Record<string, unknown>) => void,
+): Promise<Buffer> {
   const members = await readMembers(artifact);
   const metadata = JSON.parse(members.get('model_algo-1.json')!.toString('utf8')) as Record<string, unknown>;
   edit(metadata);

@@ -1,5 +1,5 @@
-import { ExactIndex, type IndexMetric } from '../../../src/knn/engine';
-import { stopSearchWorkers } from '../../../src/knn/searchWorkers';
+import { ExactIndex, type IndexMetric } from '../../../local/knn/engine';
+import { stopSearchWorkers } from '../../../local/knn/searchWorkers';
 import { randomIntegerRows, randomRows } from './fixtures';
 
 // Float32 rounding through a typed array: Math.fround is very slow inside jest's VM context.
@@ -224,7 +224,10 @@ describe('ExactIndex on worker threads (identical to this thread and to brute fo
         const expected = bruteForce(points, queryRows, dim, metric, Math.min(k, 500));
         const padded = expected.map((row) => ({
           indices: [...row.indices, ...new Array<number>(k - row.indices.length).fill(-1)],
-          distances: [...row.distances, ...new Array<number>(k - row.distances.length).fill(metric === 'L2' ? Infinity : -Infinity)],
+          distances: [
+            ...row.distances,
+            ...new Array<number>(k - row.distances.length).fill(metric === 'L2' ? Infinity : -Infinity),
+          ],
         }));
         expect(rowsOf(index.search(queryRows, 40, k, { threads: 2 }), k)).toEqual(padded);
         expect(rowsOf(await index.searchParallel(queryRows, 40, k), k)).toEqual(padded);

@@ -1,4 +1,4 @@
-import { KnnClientError, formatHyperparameters, parseHyperparameters } from '../../../src/knn/hyperparameters';
+import { KnnClientError, formatHyperparameters, parseHyperparameters } from '../../../local/knn/hyperparameters';
 
 const REQUIRED = { feature_dim: '4', k: '3', predictor_type: 'classifier', sample_size: '100' };
 
@@ -52,7 +52,13 @@ describe('parseHyperparameters', () => {
   });
 
   test('formatHyperparameters is its inverse', () => {
-    const raw = { ...REQUIRED, index_type: 'faiss.IVFFlat', index_metric: 'COSINE', faiss_index_ivf_nlists: 'auto', mini_batch_size: '10' };
+    const raw = {
+      ...REQUIRED,
+      index_type: 'faiss.IVFFlat',
+      index_metric: 'COSINE',
+      faiss_index_ivf_nlists: 'auto',
+      mini_batch_size: '10',
+    };
     expect(parseHyperparameters(formatHyperparameters(parseHyperparameters(raw)))).toEqual(parseHyperparameters(raw));
   });
 
@@ -78,7 +84,13 @@ describe('parseHyperparameters', () => {
     ['mini_batch_size', '1e3'],
     ['dimension_reduction_target', '0'],
   ])('%s=%p is not an integer greater than 0', (name, value) => {
-    const raw = { ...REQUIRED, feature_dim: '20', dimension_reduction_type: 'sign', dimension_reduction_target: '5', [name]: value };
+    const raw = {
+      ...REQUIRED,
+      feature_dim: '20',
+      dimension_reduction_type: 'sign',
+      dimension_reduction_target: '5',
+      [name]: value,
+    };
     expect(failure(raw).problems).toContain(
       `Invalid hyperparameter value '${value}' for '${name}'. Expecting: an integer greater than 0`,
     );
@@ -91,7 +103,9 @@ describe('parseHyperparameters', () => {
     ['dimension_reduction_type', 'pca', 'One of "sign", "fjlt"'],
   ])('%s must be one of its values', (name, value, expected) => {
     const raw = { ...REQUIRED, dimension_reduction_target: '2', [name]: value };
-    expect(failure(raw).problems).toContain(`Invalid hyperparameter value '${value}' for '${name}'. Expecting: ${expected}`);
+    expect(failure(raw).problems).toContain(
+      `Invalid hyperparameter value '${value}' for '${name}'. Expecting: ${expected}`,
+    );
   });
 
   test('dimension_reduction_target is required when dimension_reduction_type is set, and only then', () => {
@@ -115,7 +129,9 @@ describe('parseHyperparameters', () => {
     expect(failure({ ...REQUIRED, index_type: 'faiss.IVFPQ', index_metric: metric }).message).toContain(
       'INNER_PRODUCT and COSINE are not supported with faiss.IVFPQ',
     );
-    expect(parseHyperparameters({ ...REQUIRED, index_type: 'faiss.IVFFlat', index_metric: metric }).indexMetric).toBe(metric);
+    expect(parseHyperparameters({ ...REQUIRED, index_type: 'faiss.IVFFlat', index_metric: metric }).indexMetric).toBe(
+      metric,
+    );
   });
 
   test('faiss_index_pq_m must be one of the allowed sub-vector counts', () => {
@@ -132,7 +148,9 @@ describe('parseHyperparameters', () => {
   });
 
   test('unknown hyperparameters are rejected like a JSON-schema additionalProperties failure', () => {
-    expect(failure({ ...REQUIRED, foo: '1' }).problems).toEqual(["Additional properties are not allowed ('foo' was unexpected)"]);
+    expect(failure({ ...REQUIRED, foo: '1' }).problems).toEqual([
+      "Additional properties are not allowed ('foo' was unexpected)",
+    ]);
     expect(failure({ ...REQUIRED, foo: '1', epochs: '3' }).problems).toEqual([
       "Additional properties are not allowed ('foo', 'epochs' were unexpected)",
     ]);

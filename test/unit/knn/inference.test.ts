@@ -1,4 +1,9 @@
-import { InferenceInputError, formatInferenceResponse, parseAcceptHeader, parseInferenceRequest } from '../../../src/knn/inference';
+import {
+  InferenceInputError,
+  formatInferenceResponse,
+  parseAcceptHeader,
+  parseInferenceRequest,
+} from '../../../local/knn/inference';
 
 const body = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -29,7 +34,9 @@ describe('parseInferenceRequest', () => {
 
   test('text/csv accepts label_size=0 and a utf-8 charset, but not a label column', () => {
     expect(parseInferenceRequest(body('1,2'), 'text/csv; label_size=0; charset=utf-8', 2).count).toBe(1);
-    expect(inputError(() => parseInferenceRequest(body('1,2'), 'text/csv;label_size=1', 1)).message).toMatch(/label_size must be 0/);
+    expect(inputError(() => parseInferenceRequest(body('1,2'), 'text/csv;label_size=1', 1)).message).toMatch(
+      /label_size must be 0/,
+    );
   });
 
   test('application/json: both instance forms, in order', () => {
@@ -45,7 +52,9 @@ describe('parseInferenceRequest', () => {
 
   test('application/json: a sparse instance becomes a dense row', () => {
     const request = { instances: [{ data: { features: { keys: [0, 3], values: [1.5, 2], shape: [4] } } }] };
-    expect(rowsOf(parseInferenceRequest(body(JSON.stringify(request)), 'application/json', 4), 4)).toEqual([[1.5, 0, 0, 2]]);
+    expect(rowsOf(parseInferenceRequest(body(JSON.stringify(request)), 'application/json', 4), 4)).toEqual([
+      [1.5, 0, 0, 2],
+    ]);
   });
 
   test('application/jsonlines: one record per line, blank lines skipped', () => {
@@ -60,9 +69,21 @@ describe('parseInferenceRequest', () => {
     ['text/csv', '1,2,3\n4,5\n', /row 2/],
     ['text/csv', '1,2\n3,4\n', /Row 1 has 2 features, expected 3 \(feature_dim\)/],
     ['text/csv', '1,x,3\n', /row 1, column 2: expected a finite number, got "x"/],
-    ['application/json', '{"instances":[{"features":[1,2,3]},{"features":[1,2]}]}', /Instance 1 has 2 features, expected 3/],
-    ['application/json', '{"instances":[{"features":[1,"2",3]}]}', /Instance 0 has a non-numeric value "2" at feature 2/],
-    ['application/json', '{"instances":[{"features":[1,null,3]}]}', /Instance 0 has a non-numeric value null at feature 2/],
+    [
+      'application/json',
+      '{"instances":[{"features":[1,2,3]},{"features":[1,2]}]}',
+      /Instance 1 has 2 features, expected 3/,
+    ],
+    [
+      'application/json',
+      '{"instances":[{"features":[1,"2",3]}]}',
+      /Instance 0 has a non-numeric value "2" at feature 2/,
+    ],
+    [
+      'application/json',
+      '{"instances":[{"features":[1,null,3]}]}',
+      /Instance 0 has a non-numeric value null at feature 2/,
+    ],
     ['application/json', '{"instances":[{"values":[1,2,3]}]}', /Instance 0 must be \{"features":\[…\]\}/],
     ['application/json', '{"instances":{"features":[1,2,3]}}', /"instances" must be an array/],
     ['application/json', '{"instances":[]}', /no records/],
@@ -73,15 +94,20 @@ describe('parseInferenceRequest', () => {
     expect(inputError(() => parseInferenceRequest(body(text), contentType, 3)).message).toMatch(message);
   });
 
-  test.each(['text/csv', 'application/json', 'application/jsonlines'])('%s: an empty body is rejected', (contentType) => {
-    expect(inputError(() => parseInferenceRequest(body(' \n'), contentType, 3)).message).toMatch(/empty/);
-  });
+  test.each(['text/csv', 'application/json', 'application/jsonlines'])(
+    '%s: an empty body is rejected',
+    (contentType) => {
+      expect(inputError(() => parseInferenceRequest(body(' \n'), contentType, 3)).message).toMatch(/empty/);
+    },
+  );
 
   test('an unsupported content type is rejected with the supported ones listed', () => {
     const message = inputError(() => parseInferenceRequest(body('1'), 'application/x-recordio-protobuf', 1)).message;
     expect(message).toContain('text/csv, application/json, application/jsonlines');
     expect(message).toContain('not implemented by the local emulator');
-    expect(inputError(() => parseInferenceRequest(body('1'), 'text/plain', 1)).message).toMatch(/"text\/plain" is not supported/);
+    expect(inputError(() => parseInferenceRequest(body('1'), 'text/plain', 1)).message).toMatch(
+      /"text\/plain" is not supported/,
+    );
   });
 
   test('content types are case-insensitive', () => {
@@ -89,8 +115,12 @@ describe('parseInferenceRequest', () => {
   });
 
   test('a body that is not UTF-8 or not in a UTF-8 charset is rejected', () => {
-    expect(inputError(() => parseInferenceRequest(new Uint8Array([0xff, 0x31]), 'text/csv', 1)).message).toMatch(/UTF-8/);
-    expect(inputError(() => parseInferenceRequest(body('1'), 'text/csv; charset=latin-1', 1)).message).toMatch(/charset/);
+    expect(inputError(() => parseInferenceRequest(new Uint8Array([0xff, 0x31]), 'text/csv', 1)).message).toMatch(
+      /UTF-8/,
+    );
+    expect(inputError(() => parseInferenceRequest(body('1'), 'text/csv; charset=latin-1', 1)).message).toMatch(
+      /charset/,
+    );
   });
 });
 
@@ -101,7 +131,10 @@ describe('formatInferenceResponse', () => {
   ];
 
   test('application/json by default, labels as floats', () => {
-    const expected = { body: '{"predictions":[{"predicted_label":2.0},{"predicted_label":0.5}]}', contentType: 'application/json' };
+    const expected = {
+      body: '{"predictions":[{"predicted_label":2.0},{"predicted_label":0.5}]}',
+      contentType: 'application/json',
+    };
     expect(formatInferenceResponse(predictions, undefined)).toEqual(expected);
     expect(formatInferenceResponse(predictions, 'application/json')).toEqual(expected);
     expect(formatInferenceResponse(predictions, '*/*')).toEqual(expected);
@@ -130,16 +163,25 @@ describe('formatInferenceResponse', () => {
 
   test('parseAcceptHeader tells the server, before predicting, what to produce', () => {
     expect(parseAcceptHeader(undefined)).toEqual({ contentType: 'application/json', verbose: false });
-    expect(parseAcceptHeader('application/jsonlines; verbose=TRUE')).toEqual({ contentType: 'application/jsonlines', verbose: true });
+    expect(parseAcceptHeader('application/jsonlines; verbose=TRUE')).toEqual({
+      contentType: 'application/jsonlines',
+      verbose: true,
+    });
     expect(() => parseAcceptHeader('application/x-recordio-protobuf')).toThrow(InferenceInputError);
   });
 
   test('picks the first supported type from a list', () => {
-    expect(formatInferenceResponse(predictions, 'text/html, application/jsonlines').contentType).toBe('application/jsonlines');
+    expect(formatInferenceResponse(predictions, 'text/html, application/jsonlines').contentType).toBe(
+      'application/jsonlines',
+    );
   });
 
   test('an unsupported Accept or verbose value is rejected', () => {
-    expect(inputError(() => formatInferenceResponse(predictions, 'text/csv')).message).toMatch(/Accept "text\/csv" is not supported/);
-    expect(inputError(() => formatInferenceResponse(predictions, 'application/json; verbose=yes')).message).toMatch(/verbose/);
+    expect(inputError(() => formatInferenceResponse(predictions, 'text/csv')).message).toMatch(
+      /Accept "text\/csv" is not supported/,
+    );
+    expect(inputError(() => formatInferenceResponse(predictions, 'application/json; verbose=yes')).message).toMatch(
+      /verbose/,
+    );
   });
 });

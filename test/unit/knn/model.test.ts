@@ -1,13 +1,18 @@
 import { gzipSync } from 'node:zlib';
-import { parseHyperparameters } from '../../../src/knn/hyperparameters';
-import { type KnnModel, ModelArtifactError, packModelArtifact, unpackModelArtifact } from '../../../src/knn/model';
-import { predict } from '../../../src/knn/predict';
+import { parseHyperparameters } from '../../../local/knn/hyperparameters';
+import { type KnnModel, ModelArtifactError, packModelArtifact, unpackModelArtifact } from '../../../local/knn/model';
+import { predict } from '../../../local/knn/predict';
 import { readMembers, withMember, withMetadata } from './artifact';
 
 /** Points on a line: the query 0 has neighbours 0 (label 0), 1 (label 1), 1.5 (label 1), 3 (label 4). */
 function lineModel(overrides: Partial<KnnModel> = {}): KnnModel {
   return {
-    hyperparameters: parseHyperparameters({ feature_dim: '1', k: '1', predictor_type: 'classifier', sample_size: '10' }),
+    hyperparameters: parseHyperparameters({
+      feature_dim: '1',
+      k: '1',
+      predictor_type: 'classifier',
+      sample_size: '10',
+    }),
     dim: 1,
     metric: 'L2',
     predictorType: 'classifier',
@@ -21,7 +26,10 @@ function lineModel(overrides: Partial<KnnModel> = {}): KnnModel {
 
 describe('model artifact', () => {
   test('round-trips a model', async () => {
-    const model = lineModel({ points: new Float32Array([0.1, -2.5, 1e-30, 3.4e38]), labels: new Float32Array([0.5, 1, 2, 3]) });
+    const model = lineModel({
+      points: new Float32Array([0.1, -2.5, 1e-30, 3.4e38]),
+      labels: new Float32Array([0.5, 1, 2, 3]),
+    });
     expect(await unpackModelArtifact(await packModelArtifact(model))).toEqual(model);
   });
 
@@ -89,7 +97,8 @@ describe('model artifact', () => {
 
   test('reads an artifact whose json has only the documented fields', async () => {
     const artifact = await withMetadata(await packModelArtifact(lineModel()), (metadata) => {
-      for (const key of Object.keys(metadata)) if (!['k', 'predictor_type', 'feature_dim', 'normalize', 'version'].includes(key)) delete metadata[key];
+      for (const key of Object.keys(metadata))
+        if (!['k', 'predictor_type', 'feature_dim', 'normalize', 'version'].includes(key)) delete metadata[key];
     });
     const model = await unpackModelArtifact(artifact);
     expect(model).toMatchObject({ k: 1, dim: 1, count: 4, metric: 'L2' });
@@ -99,21 +108,65 @@ describe('model artifact', () => {
   describe('a corrupt artifact fails with a ModelArtifactError that says what is wrong', () => {
     const cases: [string, () => Promise<Buffer>, RegExp][] = [
       ['not gzip', async () => Buffer.from('hello'), /not a gzip-compressed tar/],
-      ['gzip but not tar', async () => gzipSync(Buffer.alloc(700, 7)), /not a readable tar archive|has no model_algo-1/],
-      ['no json', async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.json', undefined), /has no model_algo-1\.json/],
-      ['no labels', async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.labels', undefined), /has no model_algo-1\.labels/],
-      ['short labels', async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.labels', Buffer.alloc(12)), /12 bytes but 4 float32 labels need 16/],
-      ['foreign index', async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1', Buffer.from('IxFI....')), /not a local k-NN index/],
-      ['truncated index', async () => {
-        const artifact = await packModelArtifact(lineModel());
-        const index = (await readMembers(artifact)).get('model_algo-1')!;
-        return withMember(artifact, 'model_algo-1', index.subarray(0, index.length - 4));
-      }, /needs 40/],
-      ['bad json', async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.json', Buffer.from('{"k": ')), /not valid JSON/],
-      ['k not a positive integer', async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.k = '5')), /"k" must be an integer greater than 0/],
-      ['unknown predictor type', async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.predictor_type = 'ranker')), /"predictor_type" must be/],
-      ['feature_dim disagrees with the index', async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.feature_dim = 2)), /stored dimension 2 but model_algo-1 stores 1/],
-      ['count disagrees with the index', async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.count = 9)), /count 9/],
+      [
+        'gzip but not tar',
+        async () => gzipSync(Buffer.alloc(700, 7)),
+        /not a readable tar archive|has no model_algo-1/,
+      ],
+      [
+        'no json',
+        async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.json', undefined),
+        /has no model_algo-1\.json/,
+      ],
+      [
+        'no labels',
+        async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.labels', undefined),
+        /has no model_algo-1\.labels/,
+      ],
+      [
+        'short labels',
+        async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.labels', Buffer.alloc(12)),
+        /12 bytes but 4 float32 labels need 16/,
+      ],
+      [
+        'foreign index',
+        async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1', Buffer.from('IxFI....')),
+        /not a local k-NN index/,
+      ],
+      [
+        'truncated index',
+        async () => {
+          const artifact = await packModelArtifact(lineModel());
+          const index = (await readMembers(artifact)).get('model_algo-1')!;
+          return withMember(artifact, 'model_algo-1', index.subarray(0, index.length - 4));
+        },
+        /needs 40/,
+      ],
+      [
+        'bad json',
+        async () => withMember(await packModelArtifact(lineModel()), 'model_algo-1.json', Buffer.from('{"k": ')),
+        /not valid JSON/,
+      ],
+      [
+        'k not a positive integer',
+        async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.k = '5')),
+        /"k" must be an integer greater than 0/,
+      ],
+      [
+        'unknown predictor type',
+        async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.predictor_type = 'ranker')),
+        /"predictor_type" must be/,
+      ],
+      [
+        'feature_dim disagrees with the index',
+        async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.feature_dim = 2)),
+        /stored dimension 2 but model_algo-1 stores 1/,
+      ],
+      [
+        'count disagrees with the index',
+        async () => withMetadata(await packModelArtifact(lineModel()), (m) => (m.count = 9)),
+        /count 9/,
+      ],
     ];
     test.each(cases)('%s', async (_, makeArtifact, message) => {
       const artifact = await makeArtifact();

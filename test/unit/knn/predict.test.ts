@@ -1,12 +1,17 @@
-import { parseHyperparameters } from '../../../src/knn/hyperparameters';
-import type { KnnModel } from '../../../src/knn/model';
-import { majorityLabel, predict } from '../../../src/knn/predict';
+import { parseHyperparameters } from '../../../local/knn/hyperparameters';
+import type { KnnModel } from '../../../local/knn/model';
+import { majorityLabel, predict } from '../../../local/knn/predict';
 
 function model(points: number[], labels: number[], options: Partial<KnnModel> = {}): KnnModel {
   const predictorType = options.predictorType ?? 'classifier';
   const k = options.k ?? 1;
   return {
-    hyperparameters: parseHyperparameters({ feature_dim: '1', k: String(k), predictor_type: predictorType, sample_size: '100' }),
+    hyperparameters: parseHyperparameters({
+      feature_dim: '1',
+      k: String(k),
+      predictor_type: predictorType,
+      sample_size: '100',
+    }),
     dim: 1,
     metric: 'L2',
     predictorType,
@@ -47,7 +52,9 @@ describe('predict', () => {
 
   test('verbose: neighbour labels and distances, aligned, nearest first (equal distances by stored order)', () => {
     const m = model([0, 3, 1], [0, 1, 2], { k: 3 });
-    expect(predict(m, [[0.5]], { verbose: true })).toEqual([{ predicted_label: 0, labels: [0, 2, 1], distances: [0.25, 0.25, 6.25] }]);
+    expect(predict(m, [[0.5]], { verbose: true })).toEqual([
+      { predicted_label: 0, labels: [0, 2, 1], distances: [0.25, 0.25, 6.25] },
+    ]);
     expect(predict(m, [[0.5]])).toEqual([{ predicted_label: 0 }]);
   });
 
@@ -63,7 +70,9 @@ describe('predict', () => {
 
   test('takes row-major float32 queries as well as arrays', () => {
     const m = model([0, 10], [0, 1]);
-    expect(predict(m, { data: new Float32Array([9, 1, 6]), count: 3 }).map((p) => p.predicted_label)).toEqual([1, 0, 1]);
+    expect(predict(m, { data: new Float32Array([9, 1, 6]), count: 3 }).map((p) => p.predicted_label)).toEqual([
+      1, 0, 1,
+    ]);
   });
 
   test('a multi-dimensional model checks the query width', () => {
@@ -83,9 +92,13 @@ describe('predict', () => {
 
 describe('predictAsync', () => {
   test('gives exactly what predict gives (search on the worker threads)', async () => {
-    const { predictAsync } = await import('../../../src/knn/predict');
+    const { predictAsync } = await import('../../../local/knn/predict');
     const points = Array.from({ length: 3000 }, (_, i) => [Math.sin(i) * 10, Math.cos(i * 0.7) * 10, (i % 17) - 8]);
-    const m = model(points.flat(), points.map((_, i) => i % 4), { k: 5, dim: 3 });
+    const m = model(
+      points.flat(),
+      points.map((_, i) => i % 4),
+      { k: 5, dim: 3 },
+    );
     const queries = Array.from({ length: 2000 }, (_, i) => [Math.cos(i) * 9, Math.sin(i * 1.3) * 9, (i % 11) - 5]);
     expect(await predictAsync(m, queries, { verbose: true })).toEqual(predict(m, queries, { verbose: true }));
   });

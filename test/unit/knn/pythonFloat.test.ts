@@ -1,4 +1,4 @@
-import { pythonFloatRepr, pythonJsonFloat } from '../../../src/knn/pythonFloat';
+import { pythonFloatRepr, pythonJsonFloat } from '../../../local/knn/pythonFloat';
 
 describe('pythonFloatRepr', () => {
   test.each([

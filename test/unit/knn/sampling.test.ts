@@ -1,4 +1,4 @@
-import { sampleRows } from '../../../src/knn/sampling';
+import { sampleRows } from '../../../local/knn/sampling';
 
 describe('sampleRows', () => {
   test('returns sampleSize distinct rows in increasing order', () => {

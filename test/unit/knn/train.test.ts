@@ -1,7 +1,7 @@
-import { KnnClientError } from '../../../src/knn/errors';
-import { packModelArtifact, unpackModelArtifact } from '../../../src/knn/model';
-import { predict } from '../../../src/knn/predict';
-import { type TrainingInput, trainKnn } from '../../../src/knn/train';
+import { KnnClientError } from '../../../local/knn/errors';
+import { packModelArtifact, unpackModelArtifact } from '../../../local/knn/model';
+import { predict } from '../../../local/knn/predict';
+import { type TrainingInput, trainKnn } from '../../../local/knn/train';
 import { irisChannels } from './fixtures';
 
 const IRIS_K1 = { feature_dim: '4', k: '1', predictor_type: 'classifier', sample_size: '200' };
@@ -28,8 +28,12 @@ describe('trainKnn', () => {
     const { train, test } = irisChannels();
     const result = trainKnn({ hyperparameters: IRIS_K1, train, test, now: () => LOG_TIME });
 
-    expect(result.log).toContain("[11/28/2026 06:15:46 INFO 140285487171328] #test_score (algo-1) : ('accuracy', 0.9736842105263158)");
-    expect(result.log).toContain("[11/28/2026 06:15:46 INFO 140285487171328] #test_score (algo-1) : ('macro_f_1.000', 0.97170347)");
+    expect(result.log).toContain(
+      "[11/28/2026 06:15:46 INFO 140285487171328] #test_score (algo-1) : ('accuracy', 0.9736842105263158)",
+    );
+    expect(result.log).toContain(
+      "[11/28/2026 06:15:46 INFO 140285487171328] #test_score (algo-1) : ('macro_f_1.000', 0.97170347)",
+    );
     expect(result.finalMetrics).toEqual([
       { MetricName: 'test:accuracy', Value: 0.9736842105263158 },
       { MetricName: 'test:macro_f_1.000', Value: 0.97170347 },
@@ -41,7 +45,9 @@ describe('trainKnn', () => {
     const { train } = irisChannels();
     const result = trainKnn({ hyperparameters: { ...IRIS_K1, sample_size: '50' }, train });
 
-    expect(result.log.some((line) => /Using per-worker sample size = 50 \(.*number of workers = 1\)/.test(line))).toBe(true);
+    expect(result.log.some((line) => /Using per-worker sample size = 50 \(.*number of workers = 1\)/.test(line))).toBe(
+      true,
+    );
     expect(result.model.count).toBe(50);
     expect(result.model.points.length).toBe(200);
     expect(result.finalMetrics).toEqual([]);
@@ -67,13 +73,18 @@ describe('trainKnn', () => {
     const mse = ((1 - 0.8) ** 2 + (7 - 7.2) ** 2) / 2;
 
     expect(result.finalMetrics).toEqual([{ MetricName: 'test:mse', Value: mse }]);
-    expect(result.log).toContain(`[11/28/2026 06:15:46 INFO 140285487171328] #test_score (algo-1) : ('mse', ${String(mse)})`);
+    expect(result.log).toContain(
+      `[11/28/2026 06:15:46 INFO 140285487171328] #test_score (algo-1) : ('mse', ${String(mse)})`,
+    );
   });
 
   test('the trained model survives the artifact round trip with the same predictions', async () => {
     const { train, test } = irisChannels();
     const { model } = trainKnn({ hyperparameters: { ...IRIS_K1, k: '5' }, train, test });
-    const queries = test.trim().split('\n').map((line) => line.split(',').slice(1).map(Number));
+    const queries = test
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',').slice(1).map(Number));
 
     const restored = await unpackModelArtifact(await packModelArtifact(model));
 
@@ -88,16 +99,25 @@ describe('trainKnn', () => {
       test,
       seed: 4,
     });
-    const trainRows = train.trim().split('\n').map((line) => line.split(',').map(Number));
+    const trainRows = train
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',').map(Number));
 
     expect(result.model.dimensionReduction).toEqual({ type: 'sign', seed: 4, inputDim: 4, targetDim: 2 });
     expect(result.model.points.length).toBe(112 * 2);
     // Each training point finds itself (distance 0) in the projected space.
-    const verbose = predict(result.model, trainRows.map((row) => row.slice(1)), { verbose: true });
+    const verbose = predict(
+      result.model,
+      trainRows.map((row) => row.slice(1)),
+      { verbose: true },
+    );
     expect(verbose.every((p) => p.distances![0] === 0)).toBe(true);
     expect(result.finalMetrics[0].Value).toBeGreaterThan(0.6);
     const restored = await unpackModelArtifact(await packModelArtifact(result.model));
-    expect(predict(restored, [[5.1, 3.5, 1.4, 0.2]], { verbose: true })).toEqual(predict(result.model, [[5.1, 3.5, 1.4, 0.2]], { verbose: true }));
+    expect(predict(restored, [[5.1, 3.5, 1.4, 0.2]], { verbose: true })).toEqual(
+      predict(result.model, [[5.1, 3.5, 1.4, 0.2]], { verbose: true }),
+    );
   });
 
   describe('customer errors fail the job with a ClientError', () => {
@@ -136,7 +156,9 @@ describe('trainKnn', () => {
       expect(clientError({ hyperparameters: IRIS_K1, train: '0,1,1,1,1\n1.5,2,2,2,2\n' }).message).toMatch(
         /predictor_type is classifier but channel "train" row 2 has label 1\.5/,
       );
-      expect(clientError({ hyperparameters: IRIS_K1, train, test: '-1,1,1,1,1\n' }).message).toMatch(/channel "test" row 1 has label -1/);
+      expect(clientError({ hyperparameters: IRIS_K1, train, test: '-1,1,1,1,1\n' }).message).toMatch(
+        /channel "test" row 1 has label -1/,
+      );
     });
 
     test('a regressor accepts any finite label', () => {
@@ -146,20 +168,27 @@ describe('trainKnn', () => {
 
     test('fjlt dimension reduction is not implemented locally', () => {
       const hyperparameters = { ...IRIS_K1, dimension_reduction_type: 'fjlt', dimension_reduction_target: '2' };
-      expect(clientError({ hyperparameters, train }).message).toMatch(/"fjlt" is not implemented by the local emulator/);
+      expect(clientError({ hyperparameters, train }).message).toMatch(
+        /"fjlt" is not implemented by the local emulator/,
+      );
     });
 
     test('an IVF index with more lists than sampled points', () => {
       const hyperparameters = { ...IRIS_K1, index_type: 'faiss.IVFFlat', faiss_index_ivf_nlists: '150' };
-      expect(clientError({ hyperparameters, train }).message).toMatch(/faiss_index_ivf_nlists is 150 but only 112 points were sampled/);
-      expect(trainKnn({ hyperparameters: { ...hyperparameters, faiss_index_ivf_nlists: 'auto' }, train, test: testChannel }).finalMetrics[0].Value).toBe(
-        0.9736842105263158,
+      expect(clientError({ hyperparameters, train }).message).toMatch(
+        /faiss_index_ivf_nlists is 150 but only 112 points were sampled/,
       );
+      expect(
+        trainKnn({ hyperparameters: { ...hyperparameters, faiss_index_ivf_nlists: 'auto' }, train, test: testChannel })
+          .finalMetrics[0].Value,
+      ).toBe(0.9736842105263158);
     });
 
     test('faiss.IVFPQ with fewer than 256 sampled points', () => {
       const hyperparameters = { ...IRIS_K1, index_type: 'faiss.IVFPQ', faiss_index_pq_m: '2' };
-      expect(clientError({ hyperparameters, train }).message).toMatch(/faiss\.IVFPQ needs at least 256 sampled points to train its product-quantizer codebooks, got 112/);
+      expect(clientError({ hyperparameters, train }).message).toMatch(
+        /faiss\.IVFPQ needs at least 256 sampled points to train its product-quantizer codebooks, got 112/,
+      );
     });
   });
 });

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import aslValidator from 'asl-validator';
-import { forEachState, loadDefinition } from '../../../local/stepfunctions/definition';
+import { forEachState, loadDefinition } from '../../../statemachine/definition';
 
 const FILE = path.resolve(__dirname, '../../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
 const definition = loadDefinition(
-  Object.fromEntries(['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((n) => [`${n}FunctionArn`, ARN(n)])),
+  Object.fromEntries(
+    ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((n) => [`${n}FunctionArn`, ARN(n)]),
+  ),
 );
 const states: Record<string, any> = definition.States;
 const CLEANUP_STATES = new Set(['CleanUp', 'CleanUpAfterFailure']);
@@ -45,7 +47,9 @@ test('the file keeps only the documented placeholders and uses JSONPath, not JSO
   const text = readFileSync(FILE, 'utf8');
   const placeholders = new Set(text.match(/\$\{[^}]+\}/g));
   expect([...placeholders].sort()).toEqual(
-    ['Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Report', 'Split', 'Upload'].map((n) => `\${self:custom.asl.${n}FunctionArn}`),
+    ['Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Report', 'Split', 'Upload'].map(
+      (n) => `\${self:custom.asl.${n}FunctionArn}`,
+    ),
   );
   expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   forEachState(definition, (_name, state) => expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath'));
@@ -66,7 +70,9 @@ test('every Task from Split onwards catches all errors into the cleanup path, re
     const state = states[name];
     // Report runs after cleanup; a report that cannot be written must not fail the run, so it goes on to the gate.
     if (name === 'Report') {
-      expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportFailure', Next: 'QualityGate' }]);
+      expect(state.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.reportFailure', Next: 'QualityGate' },
+      ]);
       continue;
     }
     if (state.Type !== 'Task' || CLEANUP_STATES.has(name)) continue;
@@ -82,10 +88,14 @@ test('every Task from Split onwards catches all errors into the cleanup path, re
 test('every Task has a timeout and Lambda/SageMaker Tasks retry transient service errors', () => {
   forEachState(definition, (name, state) => {
     if (state.Type !== 'Task') return;
-    expect({ name, timeout: Boolean(state.TimeoutSeconds || state.TimeoutSecondsPath) }).toEqual({ name, timeout: true });
+    expect({ name, timeout: Boolean(state.TimeoutSeconds || state.TimeoutSecondsPath) }).toEqual({
+      name,
+      timeout: true,
+    });
     const retried = (state.Retry ?? []).flatMap((r: any) => r.ErrorEquals);
     if (state.Resource.startsWith('arn:aws:lambda:')) expect(retried).toContain('Lambda.ServiceException');
-    if (state.Resource.startsWith('arn:aws:states:::sagemaker:')) expect(retried).toContain('SageMaker.AmazonSageMakerException');
+    if (state.Resource.startsWith('arn:aws:states:::sagemaker:'))
+      expect(retried).toContain('SageMaker.AmazonSageMakerException');
   });
 });
 
@@ -97,7 +107,14 @@ test('training uses the native .sync integration and the endpoint wait loop is b
   expect(states.CreateEndpointConfig.InputPath).toBe('$.run.requests.endpointConfig');
   expect(states.CreateEndpoint.InputPath).toBe('$.run.requests.endpoint');
   expect(states.CrossValidate.ItemProcessor.States.TrainFold.InputPath).toBe('$.fold.request');
-  const loop = reachable('WaitForEndpoint', new Set(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime', 'CleanUpAfterFailure']));
+  const loop = reachable(
+    'WaitForEndpoint',
+    new Set(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime', 'CleanUpAfterFailure']),
+  );
   expect([...loop].sort()).toEqual(['CountEndpointPoll', 'DescribeEndpoint', 'IsEndpointInService', 'WaitForEndpoint']);
-  expect(states.IsEndpointInService.Choices.map((c: any) => c.Next)).toEqual(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime']);
+  expect(states.IsEndpointInService.Choices.map((c: any) => c.Next)).toEqual([
+    'Evaluate',
+    'EndpointFailed',
+    'EndpointNotReadyInTime',
+  ]);
 });

@@ -29,13 +29,15 @@ test('parsePredictions reads predicted labels and checks the count', () => {
 });
 
 test('quality gate: minimum for scores, maximum for losses, missing metric fails', () => {
-  expect(checkQualityGate({ metric: 'accuracy', threshold: 0.9, direction: 'min' }, { accuracy: 0.9 }).passed).toBe(true);
+  expect(checkQualityGate({ metric: 'accuracy', threshold: 0.9, direction: 'min' }, { accuracy: 0.9 }).passed).toBe(
+    true,
+  );
   expect(checkQualityGate({ metric: 'mse', threshold: 1, direction: 'max' }, { mse: 1.5 }).passed).toBe(false);
   expect(checkQualityGate({ metric: 'r2', threshold: 0, direction: 'min' }, {}).passed).toBe(false);
 });
 
 describe('parseTestChannel', () => {
-  test('keeps each row\'s feature text as written and reads the labels', () => {
+  test("keeps each row's feature text as written and reads the labels", () => {
     expect(parseTestChannel('2,5.9,3,5.1,1.8\r\n0,4.4,2.9,1.4,0.2\n\n', 's3://b/test.csv')).toEqual({
       labels: [2, 0],
       featureLines: ['5.9,3,5.1,1.8', '4.4,2.9,1.4,0.2'],
@@ -44,7 +46,9 @@ describe('parseTestChannel', () => {
   });
 
   test('refuses rows of another width or without a numeric label, naming the source and row', () => {
-    expect(() => parseTestChannel('1,2,3\n0,1\n', 's3://b/t.csv')).toThrow('s3://b/t.csv: row 2: expected 2 features like the first row, got 1');
+    expect(() => parseTestChannel('1,2,3\n0,1\n', 's3://b/t.csv')).toThrow(
+      's3://b/t.csv: row 2: expected 2 features like the first row, got 1',
+    );
     expect(() => parseTestChannel('x,1,2\n', 's3://b/t.csv')).toThrow('s3://b/t.csv: row 1: expected a numeric label');
   });
 });

@@ -23,16 +23,20 @@ test('the first model that passes the gate creates the stable endpoint', () => {
 });
 
 test('better or equal promotes, worse keeps the champion; direction follows the metric', () => {
-  expect(decidePromotion(true, gate(0.95), { status: 'InService', value: 0.93, configName: 'old' }, 'p')).toMatchObject({
-    decision: 'promote',
-    previousConfig: 'old',
-  });
+  expect(decidePromotion(true, gate(0.95), { status: 'InService', value: 0.93, configName: 'old' }, 'p')).toMatchObject(
+    {
+      decision: 'promote',
+      previousConfig: 'old',
+    },
+  );
   expect(decidePromotion(true, gate(0.93), { status: 'InService', value: 0.93 }, 'p').decision).toBe('promote');
   expect(decidePromotion(true, gate(0.91), { status: 'InService', value: 0.93 }, 'p')).toMatchObject({
     decision: 'keep',
     reason: expect.stringMatching(/^Kept the champion: accuracy 0.91 vs 0.93/),
   });
-  expect(decidePromotion(true, gate(1.2, true, 'max'), { status: 'InService', value: 1.5 }, 'p').decision).toBe('promote');
+  expect(decidePromotion(true, gate(1.2, true, 'max'), { status: 'InService', value: 1.5 }, 'p').decision).toBe(
+    'promote',
+  );
   expect(decidePromotion(true, gate(1.8, true, 'max'), { status: 'InService', value: 1.5 }, 'p').decision).toBe('keep');
 });
 

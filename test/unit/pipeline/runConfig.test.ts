@@ -5,7 +5,6 @@ import { problemsOf, s3Event, testStageDefaults } from '../../support/stage';
 const defaults = testStageDefaults();
 const execution = { name: '0c6f0e2a-7d8f-4b8e-9c55-2b7f0d5e8a11' };
 
-
 describe('console input', () => {
   test("the console's default input runs with the stage defaults", () => {
     const run = resolveRunConfig({ Comment: 'Insert your JSON here' }, execution, defaults);
@@ -37,7 +36,12 @@ describe('console input', () => {
       execution,
       defaults,
     );
-    expect(run.training.hyperParameters).toEqual({ k: '5', sample_size: '200', index_metric: 'COSINE', predictor_type: 'regressor' });
+    expect(run.training.hyperParameters).toEqual({
+      k: '5',
+      sample_size: '200',
+      index_metric: 'COSINE',
+      predictor_type: 'regressor',
+    });
     expect(run.training).toMatchObject({ instanceType: 'ml.c5.xlarge', maxRuntimeInSeconds: 600 });
     expect(run.hosting).toMatchObject({ instanceType: 'ml.t2.medium', instanceCount: 2, maxWaitPolls: 120 });
     expect(run.qualityGate).toEqual({ metric: 'rmse', threshold: 0.8, direction: 'max' });
@@ -68,13 +72,21 @@ describe('console input', () => {
   });
 
   test('test fraction must lie strictly between 0 and 1', () => {
-    expect(problemsOf(() => resolveRunConfig({ split: { testFraction: 0 } }, execution, defaults))[0]).toMatch(/greater than 0/);
-    expect(problemsOf(() => resolveRunConfig({ split: { testFraction: 1 } }, execution, defaults))[0]).toMatch(/less than 1/);
+    expect(problemsOf(() => resolveRunConfig({ split: { testFraction: 0 } }, execution, defaults))[0]).toMatch(
+      /greater than 0/,
+    );
+    expect(problemsOf(() => resolveRunConfig({ split: { testFraction: 1 } }, execution, defaults))[0]).toMatch(
+      /less than 1/,
+    );
   });
 
   test('datasets outside the raw prefix or the data bucket are refused', () => {
     const problems = problemsOf(() =>
-      resolveRunConfig({ dataset: { bucket: 'someone-elses', key: 'runs/x/prepared/dataset.csv' } }, execution, defaults),
+      resolveRunConfig(
+        { dataset: { bucket: 'someone-elses', key: 'runs/x/prepared/dataset.csv' } },
+        execution,
+        defaults,
+      ),
     );
     expect(problems.join('\n')).toMatch(/dataset.bucket.*someone-elses/);
     expect(problems.join('\n')).toMatch(/dataset.key: must be under the raw prefix "raw\/"/);
@@ -83,8 +95,12 @@ describe('console input', () => {
   test('cross-validation folds: 2-20, off by default', () => {
     expect(resolveRunConfig({}, execution, defaults).crossValidation).toEqual({ folds: 0, maxConcurrency: 2 });
     expect(resolveRunConfig({ crossValidation: { folds: 5 } }, execution, defaults).crossValidation.folds).toBe(5);
-    expect(problemsOf(() => resolveRunConfig({ crossValidation: { folds: 1 } }, execution, defaults))[0]).toMatch(/crossValidation.folds: at least 2 folds/);
-    expect(problemsOf(() => resolveRunConfig({ crossValidation: { folds: 50 } }, execution, defaults))[0]).toMatch(/at most 20 folds/);
+    expect(problemsOf(() => resolveRunConfig({ crossValidation: { folds: 1 } }, execution, defaults))[0]).toMatch(
+      /crossValidation.folds: at least 2 folds/,
+    );
+    expect(problemsOf(() => resolveRunConfig({ crossValidation: { folds: 50 } }, execution, defaults))[0]).toMatch(
+      /at most 20 folds/,
+    );
   });
 
   test('a regressor gate metric is refused for a classifier', () => {
@@ -115,7 +131,11 @@ describe('S3 Object Created event from EventBridge', () => {
   test('duplicate deliveries of one upload share a run id; another upload of the same key does not', () => {
     const first = resolveRunConfig(s3Event('raw/iris.csv'), { name: 'exec-a' }, defaults);
     const again = resolveRunConfig(s3Event('raw/iris.csv'), { name: 'exec-b' }, defaults);
-    const reupload = resolveRunConfig(s3Event('raw/iris.csv', { sequencer: '617f0829932a0000' }), { name: 'exec-c' }, defaults);
+    const reupload = resolveRunConfig(
+      s3Event('raw/iris.csv', { sequencer: '617f0829932a0000' }),
+      { name: 'exec-c' },
+      defaults,
+    );
     expect(again.runId).toBe(first.runId);
     expect(reupload.runId).not.toBe(first.runId);
   });
@@ -126,15 +146,22 @@ describe('S3 Object Created event from EventBridge', () => {
   });
 
   test('uploads outside the raw prefix are refused', () => {
-    expect(problemsOf(() => resolveRunConfig(s3Event('runs/x/evaluation/metrics.json'), execution, defaults))[0]).toMatch(
-      /raw prefix/,
-    );
+    expect(
+      problemsOf(() => resolveRunConfig(s3Event('runs/x/evaluation/metrics.json'), execution, defaults))[0],
+    ).toMatch(/raw prefix/);
   });
 });
 
 test('a schedule event retrains on the configured dataset key', () => {
   const run = resolveRunConfig(
-    { version: '0', id: 'abc', 'detail-type': 'Scheduled Event', source: 'aws.events', resources: ['arn:aws:events:us-east-1:1:rule/r'], detail: {} },
+    {
+      version: '0',
+      id: 'abc',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      resources: ['arn:aws:events:us-east-1:1:rule/r'],
+      detail: {},
+    },
     execution,
     defaults,
   );

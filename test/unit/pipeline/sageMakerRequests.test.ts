@@ -12,7 +12,10 @@ test('the training job follows the built-in k-NN contract: Pipe mode, label-firs
   const { trainingJob } = requestsFor();
   expect(trainingJob).toMatchObject({
     TrainingJobName: 'knnp-dev--run-7',
-    AlgorithmSpecification: { TrainingImage: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1', TrainingInputMode: 'Pipe' },
+    AlgorithmSpecification: {
+      TrainingImage: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1',
+      TrainingInputMode: 'Pipe',
+    },
     HyperParameters: { k: '3', sample_size: '1000', predictor_type: 'classifier', feature_dim: '4' },
     OutputDataConfig: { S3OutputPath: 's3://knn-pipeline-dev-data/runs/run-7/output/' },
     ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 5 },
@@ -25,13 +28,25 @@ test('the training job follows the built-in k-NN contract: Pipe mode, label-firs
       ChannelName: 'train',
       ContentType: 'text/csv',
       CompressionType: 'None',
-      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://knn-pipeline-dev-data/runs/run-7/input/train/', S3DataDistributionType: 'FullyReplicated' } },
+      DataSource: {
+        S3DataSource: {
+          S3DataType: 'S3Prefix',
+          S3Uri: 's3://knn-pipeline-dev-data/runs/run-7/input/train/',
+          S3DataDistributionType: 'FullyReplicated',
+        },
+      },
     },
     {
       ChannelName: 'test',
       ContentType: 'text/csv',
       CompressionType: 'None',
-      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://knn-pipeline-dev-data/runs/run-7/input/test/', S3DataDistributionType: 'FullyReplicated' } },
+      DataSource: {
+        S3DataSource: {
+          S3DataType: 'S3Prefix',
+          S3Uri: 's3://knn-pipeline-dev-data/runs/run-7/input/test/',
+          S3DataDistributionType: 'FullyReplicated',
+        },
+      },
     },
   ]);
   expect(Object.values(trainingJob.HyperParameters as object).every((value) => typeof value === 'string')).toBe(true);
@@ -42,15 +57,27 @@ test('model, endpoint config and endpoint use the run’s names; the model reads
   const { model, endpointConfig, endpoint, servingEndpointConfig } = requestsFor();
   expect(model).toMatchObject({
     ModelName: 'knnp-dev--run-7-model',
-    PrimaryContainer: { ModelDataUrl: 's3://knn-pipeline-dev-data/runs/run-7/output/knnp-dev--run-7/output/model.tar.gz' },
+    PrimaryContainer: {
+      ModelDataUrl: 's3://knn-pipeline-dev-data/runs/run-7/output/knnp-dev--run-7/output/model.tar.gz',
+    },
     EnableNetworkIsolation: true,
   });
   expect(endpointConfig).toMatchObject({
     EndpointConfigName: 'knnp-dev--run-7-config',
-    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'knnp-dev--run-7-model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
+    ProductionVariants: [
+      {
+        VariantName: 'AllTraffic',
+        ModelName: 'knnp-dev--run-7-model',
+        InitialInstanceCount: 1,
+        InstanceType: 'ml.m5.large',
+      },
+    ],
   });
   expect(endpointConfig).not.toHaveProperty('KmsKeyId');
-  expect(endpoint).toMatchObject({ EndpointName: 'knnp-dev--run-7-endpoint', EndpointConfigName: 'knnp-dev--run-7-config' });
+  expect(endpoint).toMatchObject({
+    EndpointName: 'knnp-dev--run-7-endpoint',
+    EndpointConfigName: 'knnp-dev--run-7-config',
+  });
   expect(servingEndpointConfig).toMatchObject({ EndpointConfigName: 'knnp-dev--run-7-serve' });
 });
 

@@ -20,16 +20,29 @@ test('defaults when only the required variables are set', () => {
 });
 
 test('a missing or malformed variable is named', () => {
-  expect(() => stageDefaultsFromEnv({ ...base, DATA_BUCKET: undefined })).toThrow('Environment variable DATA_BUCKET is not set');
-  expect(() => stageDefaultsFromEnv({ ...base, KNN_K: 'three' })).toThrow('Environment variable KNN_K has an invalid value "three"');
+  expect(() => stageDefaultsFromEnv({ ...base, DATA_BUCKET: undefined })).toThrow(
+    'Environment variable DATA_BUCKET is not set',
+  );
+  expect(() => stageDefaultsFromEnv({ ...base, KNN_K: 'three' })).toThrow(
+    'Environment variable KNN_K has an invalid value "three"',
+  );
   expect(() => stageDefaultsFromEnv({ ...base, SERVE: 'yes' })).toThrow(ConfigurationError);
-  expect(() => stageDefaultsFromEnv({ ...base, TRAINING_MAX_RUNTIME_SECONDS: '99999' })).toThrow(/TRAINING_MAX_RUNTIME_SECONDS/);
+  expect(() => stageDefaultsFromEnv({ ...base, TRAINING_MAX_RUNTIME_SECONDS: '99999' })).toThrow(
+    /TRAINING_MAX_RUNTIME_SECONDS/,
+  );
 });
 
 test('VPC subnets and security groups come together; KMS keys are optional', () => {
   expect(
-    stageDefaultsFromEnv({ ...base, VPC_SUBNET_IDS: 'subnet-0a, subnet-0b', VPC_SECURITY_GROUP_IDS: 'sg-01', ENDPOINT_KMS_KEY_ID: 'alias/k' }).security,
+    stageDefaultsFromEnv({
+      ...base,
+      VPC_SUBNET_IDS: 'subnet-0a, subnet-0b',
+      VPC_SECURITY_GROUP_IDS: 'sg-01',
+      ENDPOINT_KMS_KEY_ID: 'alias/k',
+    }).security,
   ).toEqual({ vpc: { subnets: ['subnet-0a', 'subnet-0b'], securityGroupIds: ['sg-01'] }, endpointKmsKeyId: 'alias/k' });
   expect(() => stageDefaultsFromEnv({ ...base, VPC_SUBNET_IDS: 'subnet-0a' })).toThrow(/must be set together/);
-  expect(() => stageDefaultsFromEnv({ ...base, VPC_SUBNET_IDS: 'vpc-1', VPC_SECURITY_GROUP_IDS: 'sg-1' })).toThrow(/subnet-/);
+  expect(() => stageDefaultsFromEnv({ ...base, VPC_SUBNET_IDS: 'vpc-1', VPC_SECURITY_GROUP_IDS: 'sg-1' })).toThrow(
+    /subnet-/,
+  );
 });

@@ -38,7 +38,12 @@ describe('instance usage of a run', () => {
 
   test('the endpoint lives from CreateEndpoint to the end of cleanup', () => {
     expect(endpointLifetimeSeconds(path)).toBe(33.7);
-    expect(endpointLifetimeSeconds([...path.slice(0, 4), { state: 'CleanUpAfterFailure', status: 'succeeded', durationMs: 600 }])).toBe(33);
+    expect(
+      endpointLifetimeSeconds([
+        ...path.slice(0, 4),
+        { state: 'CleanUpAfterFailure', status: 'succeeded', durationMs: 600 },
+      ]),
+    ).toBe(33);
   });
 
   test('is unknown before cleanup has run or without an execution path', () => {
@@ -47,7 +52,10 @@ describe('instance usage of a run', () => {
   });
 
   test('costFromRun takes instance types and counts from the run configuration', () => {
-    const run = { training: { instanceType: 'ml.m5.xlarge', instanceCount: 2 }, hosting: { instanceType: 'ml.t2.medium', instanceCount: 1 } };
+    const run = {
+      training: { instanceType: 'ml.m5.xlarge', instanceCount: 2 },
+      hosting: { instanceType: 'ml.t2.medium', instanceCount: 1 },
+    };
     expect(costFromRun(run, 120, path)).toEqual({
       training: { instanceType: 'ml.m5.xlarge', instanceCount: 2, seconds: 120 },
       endpoint: { instanceType: 'ml.t2.medium', instanceCount: 1, seconds: 33.7 },

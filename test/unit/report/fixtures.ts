@@ -22,10 +22,21 @@ export interface FixtureOptions {
   missEvery?: number;
 }
 
-export function runArtifacts({ csv, labelColumn, predictorType, runId = 'iris-report-test', missEvery = 9 }: FixtureOptions): RunArtifacts {
+export function runArtifacts({
+  csv,
+  labelColumn,
+  predictorType,
+  runId = 'iris-report-test',
+  missEvery = 9,
+}: FixtureOptions): RunArtifacts {
   const source = `s3://knn-pipeline-data/raw/${runId}.csv`;
   const prepared = prepareDataset(csv, { source, labelColumn, predictorType });
-  const split = { seed: 0, testFraction: 0.25, rowCount: prepared.rowCount, ...trainTestSplit(prepared.rowCount, { seed: 0, testFraction: 0.25 }) };
+  const split = {
+    seed: 0,
+    testFraction: 0.25,
+    rowCount: prepared.rowCount,
+    ...trainTestSplit(prepared.rowCount, { seed: 0, testFraction: 0.25 }),
+  };
   const truth = split.test.map((row) => prepared.labels[row]);
   const features = split.test.map((row) => prepared.features[row]);
   const classCount = prepared.classes?.length ?? 0;
@@ -35,7 +46,9 @@ export function runArtifacts({ csv, labelColumn, predictorType, runId = 'iris-re
   });
   const metrics = computeMetrics(predictorType, truth, predicted, prepared.classes);
   const gate = checkQualityGate(
-    predictorType === 'classifier' ? { metric: 'accuracy', threshold: 0.9, direction: 'min' } : { metric: 'r2', threshold: 0.5, direction: 'min' },
+    predictorType === 'classifier'
+      ? { metric: 'accuracy', threshold: 0.9, direction: 'min' }
+      : { metric: 'r2', threshold: 0.5, direction: 'min' },
     metrics as unknown as Record<string, unknown>,
   );
   const manifest: ManifestArtifact = {
@@ -46,7 +59,9 @@ export function runArtifacts({ csv, labelColumn, predictorType, runId = 'iris-re
     featureNames: prepared.featureNames,
     classes: prepared.classes,
     classCounts: prepared.classes
-      ? Object.fromEntries(prepared.classes.map((name, index) => [name, prepared.labels.filter((label) => label === index).length]))
+      ? Object.fromEntries(
+          prepared.classes.map((name, index) => [name, prepared.labels.filter((label) => label === index).length]),
+        )
       : null,
     rowCount: prepared.rowCount,
     warnings: prepared.warnings,
@@ -61,14 +76,28 @@ export function runArtifacts({ csv, labelColumn, predictorType, runId = 'iris-re
       gate,
       training: {
         TrainingJobName: trainingJobName,
-        FinalMetricDataList: [{ MetricName: predictorType === 'classifier' ? 'test:accuracy' : 'test:mse', Value: 0.95 }],
+        FinalMetricDataList: [
+          { MetricName: predictorType === 'classifier' ? 'test:accuracy' : 'test:mse', Value: 0.95 },
+        ],
         BillableTimeInSeconds: 97,
       },
     },
-    predictionsCsv: predictionsCsv(predictorType, prepared.featureNames, features.map((row) => row.join(',')), truth, predicted, prepared.classes),
+    predictionsCsv: predictionsCsv(
+      predictorType,
+      prepared.featureNames,
+      features.map((row) => row.join(',')),
+      truth,
+      predicted,
+      prepared.classes,
+    ),
     preparedDatasetCsv: toLabelFirstCsv(prepared.labels, prepared.features),
     split,
-    hyperParameters: { k: '5', sample_size: '1000', predictor_type: predictorType, feature_dim: String(prepared.featureNames.length) },
+    hyperParameters: {
+      k: '5',
+      sample_size: '1000',
+      predictor_type: predictorType,
+      feature_dim: String(prepared.featureNames.length),
+    },
     executionPath: [
       { state: 'Prepare', status: 'succeeded', durationMs: 850 },
       { state: 'Split', status: 'succeeded', durationMs: 120 },
@@ -88,7 +117,8 @@ export function runArtifacts({ csv, labelColumn, predictorType, runId = 'iris-re
 }
 
 export const irisArtifacts = () => runArtifacts({ csv: IRIS_CSV, labelColumn: 'Species', predictorType: 'classifier' });
-export const housingArtifacts = () => runArtifacts({ csv: HOUSING_CSV, labelColumn: 'price', predictorType: 'regressor', runId: 'housing' });
+export const housingArtifacts = () =>
+  runArtifacts({ csv: HOUSING_CSV, labelColumn: 'price', predictorType: 'regressor', runId: 'housing' });
 
 /** Column and class names straight from a hostile user's CSV. */
 export function hostileArtifacts(): RunArtifacts {

@@ -27,14 +27,18 @@ describe('parsePredictionsCsv', () => {
 
   test('reads a regressor table with its error column', () => {
     const csv = 'row,rooms,true_value,predicted_value,error\n0,3,10,12.5,2.5\n';
-    expect(parsePredictionsCsv(csv, 'regressor')).toEqual([{ row: 0, features: [3], trueValue: 10, predictedValue: 12.5, error: 2.5 }]);
+    expect(parsePredictionsCsv(csv, 'regressor')).toEqual([
+      { row: 0, features: [3], trueValue: 10, predictedValue: 12.5, error: 2.5 },
+    ]);
   });
 
   test('refuses a table of the other predictor type or with a non-numeric feature, naming the problem', () => {
     const classifierCsv = 'row,a,true_label,predicted_label,match\n0,1,x,x,true\n';
     expect(() => parsePredictionsCsv(classifierCsv, 'regressor')).toThrow(ReportInputError);
     expect(() => parsePredictionsCsv(classifierCsv, 'regressor')).toThrow(/true_value, predicted_value, error/);
-    expect(() => parsePredictionsCsv('row,a,true_label,predicted_label,match\n0,abc,x,x,true\n', 'classifier')).toThrow(/record 1: "abc" is not a number/);
+    expect(() => parsePredictionsCsv('row,a,true_label,predicted_label,match\n0,abc,x,x,true\n', 'classifier')).toThrow(
+      /record 1: "abc" is not a number/,
+    );
   });
 });
 
@@ -73,7 +77,10 @@ describe('reportInputFromArtifacts', () => {
 
   test('falls back to the test rows for the scatter matrix and takes split counts as they are', () => {
     const { preparedDatasetCsv: _dataset, ...artifacts } = irisArtifacts();
-    const input = reportInputFromArtifacts({ ...artifacts, split: { seed: 3, testFraction: 0.2, train: 120, test: 30 } });
+    const input = reportInputFromArtifacts({
+      ...artifacts,
+      split: { seed: 3, testFraction: 0.2, train: 120, test: 30 },
+    });
     expect(input.featureRows.origin).toBe('test rows');
     expect(input.featureRows.points).toHaveLength(38);
     expect(input.split).toEqual({ trainRows: 120, testRows: 30, seed: 3, testFraction: 0.2 });
@@ -81,8 +88,13 @@ describe('reportInputFromArtifacts', () => {
 
   test('reads the training summary from metrics.json when none is passed, with status history when present', () => {
     const { hyperParameters: _h, training: _t, ...artifacts } = irisArtifacts();
-    const transitions = [{ Status: 'Training', StartTime: '2026-01-02T03:00:00Z', StatusMessage: 'Training image download completed.' }];
-    const metrics = { ...artifacts.metrics, training: { ...artifacts.metrics.training, SecondaryStatusTransitions: transitions } };
+    const transitions = [
+      { Status: 'Training', StartTime: '2026-01-02T03:00:00Z', StatusMessage: 'Training image download completed.' },
+    ];
+    const metrics = {
+      ...artifacts.metrics,
+      training: { ...artifacts.metrics.training, SecondaryStatusTransitions: transitions },
+    };
     const input = reportInputFromArtifacts({ ...artifacts, metrics });
     expect(input.training).toMatchObject({
       trainingJobName: 'knnp-dev-iris-report-test',
@@ -101,6 +113,8 @@ describe('reportInputFromArtifacts', () => {
 
   test('refuses metrics of one predictor type with predictions of the other', () => {
     const iris = irisArtifacts();
-    expect(() => reportInputFromArtifacts({ ...iris, metrics: { ...iris.metrics, predictorType: 'regressor' } })).toThrow(ReportInputError);
+    expect(() =>
+      reportInputFromArtifacts({ ...iris, metrics: { ...iris.metrics, predictorType: 'regressor' } }),
+    ).toThrow(ReportInputError);
   });
 });

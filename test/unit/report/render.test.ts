@@ -2,7 +2,18 @@ import { renderRunReport, reportInputFromArtifacts, type RunReportInput } from '
 import { HOSTILE, hostileArtifacts, housingArtifacts, irisArtifacts } from './fixtures';
 import { externalReferences } from './selfContained';
 
-const CLASSIFIER_SECTIONS = ['dataset', 'scatter-matrix', 'split', 'cross-validation', 'training', 'confusion-matrix', 'metrics', 'validation', 'execution-path', 'cost'];
+const CLASSIFIER_SECTIONS = [
+  'dataset',
+  'scatter-matrix',
+  'split',
+  'cross-validation',
+  'training',
+  'confusion-matrix',
+  'metrics',
+  'validation',
+  'execution-path',
+  'cost',
+];
 
 function sectionHtml(html: string, id: string): string {
   const match = new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(html);
@@ -11,7 +22,10 @@ function sectionHtml(html: string, id: string): string {
 }
 
 function svgSizes(html: string): { width: number; height: number }[] {
-  return [...html.matchAll(/<svg\b[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/g)].map((m) => ({ width: Number(m[1]), height: Number(m[2]) }));
+  return [...html.matchAll(/<svg\b[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/g)].map((m) => ({
+    width: Number(m[1]),
+    height: Number(m[2]),
+  }));
 }
 
 describe('classifier report (Iris)', () => {
@@ -30,13 +44,23 @@ describe('classifier report (Iris)', () => {
   });
 
   test('draws its charts as inline SVG with a size: class balance, scatter matrix, confusion matrix, execution path', () => {
-    const charts = { dataset: 1, 'scatter-matrix': 1, 'confusion-matrix': 1, 'execution-path': 1, metrics: 0, validation: 0 };
-    for (const [id, count] of Object.entries(charts)) expect(sectionHtml(html, id).match(/<svg\b/g) ?? []).toHaveLength(count);
+    const charts = {
+      dataset: 1,
+      'scatter-matrix': 1,
+      'confusion-matrix': 1,
+      'execution-path': 1,
+      metrics: 0,
+      validation: 0,
+    };
+    for (const [id, count] of Object.entries(charts))
+      expect(sectionHtml(html, id).match(/<svg\b/g) ?? []).toHaveLength(count);
     const sizes = svgSizes(html);
     expect(sizes).toHaveLength(4);
     for (const size of sizes) expect(size.width * size.height).toBeGreaterThan(100 * 100);
     // The scatter matrix draws each of the 6 feature pairs of 150 rows.
-    expect(sectionHtml(html, 'scatter-matrix').match(/<path transform="translate/g)!.length).toBeGreaterThanOrEqual(6 * 150);
+    expect(sectionHtml(html, 'scatter-matrix').match(/<path transform="translate/g)!.length).toBeGreaterThanOrEqual(
+      6 * 150,
+    );
   });
 
   test('gives every SVG-internal id (clip paths) a name unique in the document', () => {
@@ -48,7 +72,9 @@ describe('classifier report (Iris)', () => {
 
   test('references nothing outside itself and cannot run code', () => {
     expect(externalReferences(html)).toEqual([]);
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    );
   });
 
   test('stays small', () => {
@@ -71,7 +97,8 @@ describe('classifier report (Iris)', () => {
 
   test('lists per-class and averaged metrics and the quality gate verdict', () => {
     const metrics = sectionHtml(html, 'metrics');
-    for (const name of ['setosa', 'versicolor', 'virginica', 'macro average', 'weighted average', 'accuracy']) expect(metrics).toContain(name);
+    for (const name of ['setosa', 'versicolor', 'virginica', 'macro average', 'weighted average', 'accuracy'])
+      expect(metrics).toContain(name);
     const { outcome } = input;
     if (outcome.predictorType !== 'classifier') throw new Error('expected a classifier');
     expect(metrics).toContain(outcome.metrics.macroF1.toFixed(4));
@@ -163,7 +190,11 @@ describe('large and incomplete inputs', () => {
       features: featureNames.map((_, j) => (i * (j + 3)) % 17),
       target: ['setosa', 'versicolor', 'virginica'][i % 3],
     }));
-    return { ...base, dataset: { ...base.dataset, featureNames, rowCount: 1000 }, featureRows: { origin: 'dataset', points } };
+    return {
+      ...base,
+      dataset: { ...base.dataset, featureNames, rowCount: 1000 },
+      featureRows: { origin: 'dataset', points },
+    };
   }
 
   test('caps the scatter matrix to the first 6 features and a deterministic sample of rows, and says so', async () => {
@@ -190,7 +221,10 @@ describe('large and incomplete inputs', () => {
 
   test('shows seconds only for an instance type missing from the price table', async () => {
     const base = reportInputFromArtifacts(irisArtifacts());
-    const html = await renderRunReport({ ...base, cost: { training: { instanceType: 'ml.x9.huge', instanceCount: 2, seconds: 30 } } });
+    const html = await renderRunReport({
+      ...base,
+      cost: { training: { instanceType: 'ml.x9.huge', instanceCount: 2, seconds: 30 } },
+    });
     const cost = sectionHtml(html, 'cost');
     expect(cost).toContain('not in table');
     expect(cost).toContain('60 s');
@@ -226,7 +260,12 @@ describe('serving section', () => {
     expect(await renderRunReport(base)).not.toContain('<section id="serving">');
     const html = await renderRunReport({
       ...base,
-      serving: { decision: 'promote', reason: 'Promoted: accuracy 0.97 vs 0.95', outcome: 'rolled-back', message: 'Promotion rolled back: …' },
+      serving: {
+        decision: 'promote',
+        reason: 'Promoted: accuracy 0.97 vs 0.95',
+        outcome: 'rolled-back',
+        message: 'Promotion rolled back: …',
+      },
     });
     const part = sectionHtml(html, 'serving');
     expect(part).toContain('promoted: at least as good as the model serving before');

@@ -4,11 +4,19 @@ import { timePerState } from '../../../src/report/sections/execution';
 
 describe('scatter matrix sample', () => {
   const names = Array.from({ length: 9 }, (_, i) => `f${i}`);
-  const points = Array.from({ length: 1000 }, (_, i) => ({ features: names.map((_, j) => i + j), target: String(i % 4) }));
+  const points = Array.from({ length: 1000 }, (_, i) => ({
+    features: names.map((_, j) => i + j),
+    target: String(i % 4),
+  }));
 
   test('evenly spaced rows are always the same ones and keep sorted data in proportion', () => {
     expect(evenlySpaced([1, 2, 3], 5)).toEqual([1, 2, 3]);
-    expect(evenlySpaced(Array.from({ length: 10 }, (_, i) => i), 4)).toEqual([0, 2, 5, 7]);
+    expect(
+      evenlySpaced(
+        Array.from({ length: 10 }, (_, i) => i),
+        4,
+      ),
+    ).toEqual([0, 2, 5, 7]);
     const sorted = Array.from({ length: 900 }, (_, i) => Math.floor(i / 300));
     const counts = [0, 1, 2].map((label) => evenlySpaced(sorted, 300).filter((value) => value === label).length);
     expect(counts).toEqual([100, 100, 100]);
@@ -19,7 +27,9 @@ describe('scatter matrix sample', () => {
     expect(sample.featureNames).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
     expect(sample.points).toHaveLength(300);
     expect(sample.points.every((point) => point.features.length === 6)).toBe(true);
-    expect(describeSample(sample)).toBe('Shows only the first 6 of 9 features and 300 of 1000 rows, sampled deterministically at even intervals.');
+    expect(describeSample(sample)).toBe(
+      'Shows only the first 6 of 9 features and 300 of 1000 rows, sampled deterministically at even intervals.',
+    );
     expect(describeSample(scatterSample(names.slice(0, 4), points.slice(0, 150)))).toBeNull();
   });
 });

@@ -11,7 +11,9 @@ export function externalReferences(html: string): string[] {
     for (const namespace of SVG_NAMESPACES) if (!tag.includes(namespace)) problems.push(`<svg> without${namespace}`);
   }
   // Remove the namespaces only where they belong (inside <svg …> tags) and exactly once per tag.
-  const withoutNamespaces = html.replace(/<svg\b[^>]*>/g, (tag) => SVG_NAMESPACES.reduce((rest, namespace) => rest.replace(namespace, ''), tag));
+  const withoutNamespaces = html.replace(/<svg\b[^>]*>/g, (tag) =>
+    SVG_NAMESPACES.reduce((rest, namespace) => rest.replace(namespace, ''), tag),
+  );
   const forbidden: [RegExp, string][] = [
     [/https?:/i, 'http(s) URL'],
     [/<script\b/i, '<script> element'],

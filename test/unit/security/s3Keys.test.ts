@@ -22,7 +22,9 @@ async function requestPath(key: string, command: 'get' | 'head' = 'get'): Promis
     } as any,
   });
   const input = { Bucket: BUCKET, Key: key };
-  await expect(client.send(command === 'get' ? new GetObjectCommand(input) : new HeadObjectCommand(input))).rejects.toThrow('captured');
+  await expect(
+    client.send(command === 'get' ? new GetObjectCommand(input) : new HeadObjectCommand(input)),
+  ).rejects.toThrow('captured');
   client.destroy();
   return path;
 }

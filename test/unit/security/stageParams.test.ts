@@ -1,3 +1,4 @@
+import { readServerlessConfig } from '../../../local/serverlessConfig';
 /**
  * The optional VPC and KMS params (scripts/serverless-vars.js, serverless.yml): refused at package time when IAM could
  * not scope them, and the CloudFormation AllowedPattern (for values given at deploy time) says the same thing.
@@ -17,7 +18,7 @@ const vars = require('../../../scripts/serverless-vars.js') as {
   assertKmsKeyArn(name: string, value: string): string;
   defaultNamePrefix(stage: string): string;
 };
-const config = parse(readFileSync(join(__dirname, '../../../serverless.yml'), 'utf8'));
+const config = readServerlessConfig();
 const parameters = config.resources.Parameters;
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -43,16 +44,25 @@ describe('VPC params', () => {
 });
 
 describe('KMS key params', () => {
-  test.each(['', KEY, 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd', 'arn:aws-cn:kms:cn-north-1:123456789012:key/abc'])('accepted: %j', (value) => {
+  test.each([
+    '',
+    KEY,
+    'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd',
+    'arn:aws-cn:kms:cn-north-1:123456789012:key/abc',
+  ])('accepted: %j', (value) => {
     expect(vars.assertKmsKeyArn('endpointKmsKeyId', value)).toBe(value);
   });
 
-  test.each(['1234abcd-12ab-34cd-56ef-1234567890ab', 'alias/my-key', 'arn:aws:kms:us-east-1:123456789012:alias/my-key', 'arn:aws:kms:*:*:key/*', `${KEY} `, '*'])(
-    'refused (IAM can only name a key by its key ARN): %j',
-    (value) => {
-      expect(() => vars.assertKmsKeyArn('endpointKmsKeyId', value)).toThrow(/endpointKmsKeyId/);
-    },
-  );
+  test.each([
+    '1234abcd-12ab-34cd-56ef-1234567890ab',
+    'alias/my-key',
+    'arn:aws:kms:us-east-1:123456789012:alias/my-key',
+    'arn:aws:kms:*:*:key/*',
+    `${KEY} `,
+    '*',
+  ])('refused (IAM can only name a key by its key ARN): %j', (value) => {
+    expect(() => vars.assertKmsKeyArn('endpointKmsKeyId', value)).toThrow(/endpointKmsKeyId/);
+  });
 });
 
 test('the CloudFormation AllowedPatterns are the package-time rules (or empty)', () => {
@@ -69,17 +79,23 @@ describe('stage isolation by name prefix', () => {
   test('stages whose prefixes do not nest are isolated', () => {
     const dev = vars.defaultNamePrefix('dev');
     const prod = vars.defaultNamePrefix('prod');
-    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${prod}--run-1-serve`))).toBe(false);
+    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${prod}--run-1-serve`))).toBe(
+      false,
+    );
     expect(iamMatches(sm('endpoint', `${dev}--*-endpoint`), sm('endpoint', `${prod}--run-1-endpoint`))).toBe(false);
   });
 
   // Prefixes never contain "--" and names join prefix and run id with it, so nested stage names cannot match.
-  test('two stages never match each other\'s SageMaker names', () => {
+  test("two stages never match each other's SageMaker names", () => {
     const dev = vars.defaultNamePrefix('dev');
     const devX = vars.defaultNamePrefix('dev-x');
-    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${devX}--run-1-serve`))).toBe(false);
+    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${devX}--run-1-serve`))).toBe(
+      false,
+    );
     expect(iamMatches(sm('endpoint', `${dev}--*-endpoint`), sm('endpoint', `${devX}--run-1-endpoint`))).toBe(false);
     expect(iamMatches(sm('training-job', `${dev}--*`), sm('training-job', `${devX}--run-1`))).toBe(false);
-    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${dev}--run-1-serve`))).toBe(true);
+    expect(iamMatches(sm('endpoint-config', `${dev}--*-serve`), sm('endpoint-config', `${dev}--run-1-serve`))).toBe(
+      true,
+    );
   });
 });

@@ -119,7 +119,11 @@ function allNames(run: RunConfig): string[] {
 /** Everything a run writes or names derives from its run id, inside `runs/<runId>/`, and is a valid SageMaker name. */
 function expectContained(run: RunConfig): void {
   const where = { runId: run.runId };
-  expect({ ...where, safe: SAFE_RUN_ID.test(run.runId), short: run.runId.length <= RUN_ID_MAX }).toEqual({ ...where, safe: true, short: true });
+  expect({ ...where, safe: SAFE_RUN_ID.test(run.runId), short: run.runId.length <= RUN_ID_MAX }).toEqual({
+    ...where,
+    safe: true,
+    short: true,
+  });
   const root = `runs/${run.runId}/`;
   const keys = [
     ...Object.values(run.keys),
@@ -128,7 +132,13 @@ function expectContained(run: RunConfig): void {
   for (const key of keys) {
     expect({ key, inRun: key.startsWith(root) }).toEqual({ key, inRun: true });
     // Nothing a path-normalising tool could resolve elsewhere, nothing to decode.
-    expect({ key, plain: /^[a-z0-9./_-]+$/.test(key) && !key.split('/').some((segment) => segment === '.' || segment === '..') && !key.includes('//') }).toEqual({
+    expect({
+      key,
+      plain:
+        /^[a-z0-9./_-]+$/.test(key) &&
+        !key.split('/').some((segment) => segment === '.' || segment === '..') &&
+        !key.includes('//'),
+    }).toEqual({
       key,
       plain: true,
     });
@@ -137,7 +147,12 @@ function expectContained(run: RunConfig): void {
   expect(run.bucket).toBe(BUCKET);
 
   for (const name of allNames(run)) {
-    expect({ name, valid: SAGEMAKER_NAME_PATTERN.test(name), length: name.length <= SAGEMAKER_NAME_MAX, ours: name.startsWith(`${defaults.namePrefix}-`) }).toEqual({
+    expect({
+      name,
+      valid: SAGEMAKER_NAME_PATTERN.test(name),
+      length: name.length <= SAGEMAKER_NAME_MAX,
+      ours: name.startsWith(`${defaults.namePrefix}-`),
+    }).toEqual({
       name,
       valid: true,
       length: true,
@@ -152,7 +167,8 @@ function expectContained(run: RunConfig): void {
   const requests = sageMakerRequests(run);
   const uris = JSON.stringify(requests).match(/s3:\/\/[^"]*/g) ?? [];
   expect(uris.length).toBeGreaterThan(0);
-  for (const uri of uris) expect({ uri, inRun: uri.startsWith(`s3://${BUCKET}/${root}`) }).toEqual({ uri, inRun: true });
+  for (const uri of uris)
+    expect({ uri, inRun: uri.startsWith(`s3://${BUCKET}/${root}`) }).toEqual({ uri, inRun: true });
   const fold = trainingJobRequest(run, {
     trainingJobName: foldTrainingJobName(run.names, MAX_FOLDS),
     trainUri: 'x',
@@ -162,19 +178,24 @@ function expectContained(run: RunConfig): void {
   expect(fold.TrainingJobName).toMatch(SAGEMAKER_NAME_PATTERN);
 }
 
-
 describe('S3 events (EventBridge Object Created): the key is untrusted', () => {
-  test.each(RAW_KEYS.map((key) => [JSON.stringify(key).slice(0, 70), key]))('accepted, contained: %s', (_label, key) => {
-    const run = resolveRunConfig(s3Event(key), { name: 'exec-1' }, defaults);
-    expect(run.dataset).toMatchObject({ bucket: BUCKET, key });
-    expect(run.dataset.key.startsWith(defaults.rawPrefix)).toBe(true);
-    // Prepare also tries the form-decoded reading of the key: it stays under the raw prefix too.
-    for (const candidate of candidateKeys(key)) expect({ candidate, raw: candidate.startsWith(defaults.rawPrefix) }).toEqual({ candidate, raw: true });
-    expectContained(run);
-  });
+  test.each(RAW_KEYS.map((key) => [JSON.stringify(key).slice(0, 70), key]))(
+    'accepted, contained: %s',
+    (_label, key) => {
+      const run = resolveRunConfig(s3Event(key), { name: 'exec-1' }, defaults);
+      expect(run.dataset).toMatchObject({ bucket: BUCKET, key });
+      expect(run.dataset.key.startsWith(defaults.rawPrefix)).toBe(true);
+      // Prepare also tries the form-decoded reading of the key: it stays under the raw prefix too.
+      for (const candidate of candidateKeys(key))
+        expect({ candidate, raw: candidate.startsWith(defaults.rawPrefix) }).toEqual({ candidate, raw: true });
+      expectContained(run);
+    },
+  );
 
   test.each(NON_RAW_KEYS.map((key) => [JSON.stringify(key), key]))('refused before any read: %s', (_label, key) => {
-    expect(problemsOf(() => resolveRunConfig(s3Event(key), { name: 'exec-1' }, defaults)).join()).toMatch(/dataset\.key: (must be under the raw prefix|"\." and "\.\." path segments are not allowed)/);
+    expect(problemsOf(() => resolveRunConfig(s3Event(key), { name: 'exec-1' }, defaults)).join()).toMatch(
+      /dataset\.key: (must be under the raw prefix|"\." and "\.\." path segments are not allowed)/,
+    );
   });
 
   test('an object of another bucket is refused', () => {
@@ -184,7 +205,9 @@ describe('S3 events (EventBridge Object Created): the key is untrusted', () => {
   });
 
   test('an event that is not Object Created, or malformed, is refused', () => {
-    expect(() => resolveRunConfig({ ...s3Event('raw/x.csv'), 'detail-type': 'Object Deleted' }, { name: 'e' }, defaults)).toThrow(InputValidationError);
+    expect(() =>
+      resolveRunConfig({ ...s3Event('raw/x.csv'), 'detail-type': 'Object Deleted' }, { name: 'e' }, defaults),
+    ).toThrow(InputValidationError);
     const noKey = s3Event('raw/x.csv') as any;
     delete noKey.detail.object.key;
     expect(() => resolveRunConfig(noKey, { name: 'e' }, defaults)).toThrow(InputValidationError);
@@ -194,7 +217,15 @@ describe('S3 events (EventBridge Object Created): the key is untrusted', () => {
   });
 
   test('distinct objects never share a run (nor its prefix and names), even when their file names slug alike', () => {
-    const keys = ['raw/My Data.csv', 'raw/my-data.csv', 'raw/my_data.csv', 'raw/MY DATA.csv', 'raw/sub/my-data.csv', 'raw/my-data.tsv', 'raw/ｍｙ-data.csv'];
+    const keys = [
+      'raw/My Data.csv',
+      'raw/my-data.csv',
+      'raw/my_data.csv',
+      'raw/MY DATA.csv',
+      'raw/sub/my-data.csv',
+      'raw/my-data.tsv',
+      'raw/ｍｙ-data.csv',
+    ];
     const runIds = keys.map((key) => resolveRunConfig(s3Event(key), { name: 'e' }, defaults).runId);
     expect(new Set(runIds).size).toBe(keys.length);
     // Another version of the same key is another run; a redelivery of the same version is the same run.
@@ -206,27 +237,43 @@ describe('S3 events (EventBridge Object Created): the key is untrusted', () => {
 });
 
 describe('console input: dataset and execution name are untrusted', () => {
-  test.each(RAW_KEYS.filter((key) => key.length <= 1024).map((key) => [JSON.stringify(key).slice(0, 70), key]))('dataset.key accepted, contained: %s', (_label, key) => {
-    const run = resolveRunConfig({ dataset: { key } }, { name: 'console-run' }, defaults);
-    expect(run.dataset.key).toBe(key);
-    expectContained(run);
-  });
+  test.each(RAW_KEYS.filter((key) => key.length <= 1024).map((key) => [JSON.stringify(key).slice(0, 70), key]))(
+    'dataset.key accepted, contained: %s',
+    (_label, key) => {
+      const run = resolveRunConfig({ dataset: { key } }, { name: 'console-run' }, defaults);
+      expect(run.dataset.key).toBe(key);
+      expectContained(run);
+    },
+  );
 
   test.each(NON_RAW_KEYS.map((key) => [JSON.stringify(key), key]))('dataset.key refused: %s', (_label, key) => {
-    expect(problemsOf(() => resolveRunConfig({ dataset: { key } }, { name: 'console-run' }, defaults)).join()).toMatch(/dataset\.key/);
+    expect(problemsOf(() => resolveRunConfig({ dataset: { key } }, { name: 'console-run' }, defaults)).join()).toMatch(
+      /dataset\.key/,
+    );
   });
 
   test('dataset.bucket must be the data bucket; an over-long key is refused', () => {
-    expect(problemsOf(() => resolveRunConfig({ dataset: { bucket: 'other-bucket', key: 'raw/x.csv' } }, { name: 'r' }, defaults)).join()).toMatch(
-      /dataset\.bucket/,
-    );
-    expect(problemsOf(() => resolveRunConfig({ dataset: { key: `raw/${'a'.repeat(1100)}` } }, { name: 'r' }, defaults)).join()).toMatch(/dataset\.key/);
+    expect(
+      problemsOf(() =>
+        resolveRunConfig({ dataset: { bucket: 'other-bucket', key: 'raw/x.csv' } }, { name: 'r' }, defaults),
+      ).join(),
+    ).toMatch(/dataset\.bucket/);
+    expect(
+      problemsOf(() =>
+        resolveRunConfig({ dataset: { key: `raw/${'a'.repeat(1100)}` } }, { name: 'r' }, defaults),
+      ).join(),
+    ).toMatch(/dataset\.key/);
   });
 
-  test.each(EXECUTION_NAMES.map((name) => [JSON.stringify(name).slice(0, 60), name]))('execution name %s gives a contained run', (_label, name) => {
-    expectContained(resolveRunConfig({}, { name }, defaults));
-    expectContained(resolveRunConfig({ source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'x' }, { name }, defaults));
-  });
+  test.each(EXECUTION_NAMES.map((name) => [JSON.stringify(name).slice(0, 60), name]))(
+    'execution name %s gives a contained run',
+    (_label, name) => {
+      expectContained(resolveRunConfig({}, { name }, defaults));
+      expectContained(
+        resolveRunConfig({ source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'x' }, { name }, defaults),
+      );
+    },
+  );
 
   test('distinct execution names never share a run id', () => {
     const runIds = EXECUTION_NAMES.map((name) => runIdFrom(name));
@@ -254,10 +301,21 @@ describe('naming', () => {
   });
 
   test('run ids are never longer than RUN_ID_MAX and always valid, however long or odd the label', () => {
-    for (const label of ['a'.repeat(10_000), '-'.repeat(500), 'é'.repeat(300), '🌸'.repeat(300), `${'ab-'.repeat(50)}`, '']) {
+    for (const label of [
+      'a'.repeat(10_000),
+      '-'.repeat(500),
+      'é'.repeat(300),
+      '🌸'.repeat(300),
+      `${'ab-'.repeat(50)}`,
+      '',
+    ]) {
       for (const suffix of [undefined, 'abcdef012345']) {
         const id = runIdFrom(label, suffix);
-        expect({ label: label.slice(0, 10), id, ok: SAFE_RUN_ID.test(id) && id.length <= RUN_ID_MAX }).toEqual({ label: label.slice(0, 10), id, ok: true });
+        expect({ label: label.slice(0, 10), id, ok: SAFE_RUN_ID.test(id) && id.length <= RUN_ID_MAX }).toEqual({
+          label: label.slice(0, 10),
+          id,
+          ok: true,
+        });
       }
     }
   });
@@ -265,17 +323,27 @@ describe('naming', () => {
   test('with the longest prefix and run id every name still fits 63 characters', () => {
     const prefix = 'p'.repeat(NAME_PREFIX_MAX);
     const names = sageMakerNames(prefix, 'r'.repeat(RUN_ID_MAX));
-    for (const name of [...Object.values(names), foldTrainingJobName(names, MAX_FOLDS), servingConfigName(names), servingEndpointName(prefix)]) {
-      expect({ name, ok: SAGEMAKER_NAME_PATTERN.test(name) && name.length <= SAGEMAKER_NAME_MAX }).toEqual({ name, ok: true });
+    for (const name of [
+      ...Object.values(names),
+      foldTrainingJobName(names, MAX_FOLDS),
+      servingConfigName(names),
+      servingEndpointName(prefix),
+    ]) {
+      expect({ name, ok: SAGEMAKER_NAME_PATTERN.test(name) && name.length <= SAGEMAKER_NAME_MAX }).toEqual({
+        name,
+        ok: true,
+      });
     }
   });
 
   test('sageMakerNames refuses a run id or prefix that is not a valid name part', () => {
-    for (const runId of ['', '../x', 'a/b', 'a_b', '-a', 'a-', 'r'.repeat(RUN_ID_MAX + 1), 'a\nb']) expect(() => sageMakerNames('knnp-dev', runId)).toThrow();
-    for (const prefix of ['', 'p'.repeat(NAME_PREFIX_MAX + 1), 'a/b', '-p']) expect(() => sageMakerNames(prefix, 'run')).toThrow();
+    for (const runId of ['', '../x', 'a/b', 'a_b', '-a', 'a-', 'r'.repeat(RUN_ID_MAX + 1), 'a\nb'])
+      expect(() => sageMakerNames('knnp-dev', runId)).toThrow();
+    for (const prefix of ['', 'p'.repeat(NAME_PREFIX_MAX + 1), 'a/b', '-p'])
+      expect(() => sageMakerNames(prefix, 'run')).toThrow();
   });
 
-  test('a run\'s endpoint is never the stable endpoint, and its configs and models keep their kind suffix', () => {
+  test("a run's endpoint is never the stable endpoint, and its configs and models keep their kind suffix", () => {
     // (A run named "serving" has the training job <prefix>-serving: another resource type, so no clash.)
     for (const name of EXECUTION_NAMES) {
       const run = resolveRunConfig({}, { name }, defaults);
@@ -288,7 +356,7 @@ describe('naming', () => {
   });
 
   // Run ids never contain "--", and fold jobs append "--f<n>": no run's job can be named like another's fold.
-  test('fold training job names never equal another run\'s training job name', () => {
+  test("fold training job names never equal another run's training job name", () => {
     const run = resolveRunConfig({}, { name: 'nightly' }, defaults);
     const other = resolveRunConfig({}, { name: 'nightly-f1' }, defaults);
     expect(foldTrainingJobName(run.names, 1)).not.toBe(other.names.trainingJob);

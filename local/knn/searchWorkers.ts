@@ -202,7 +202,9 @@ function drainErrors(slots: WorkerSlot[]): string[] {
 function workerError(messages: string[]): Error {
   const text = messages.join('\n') || 'unknown error';
   // Instrumenting coverage (babel/istanbul) rewrites SearchCore with counters that exist only in the main thread.
-  const hint = /\bcov_\w+/.test(text) ? " (coverage instrumentation cannot run in worker threads: use jest's coverageProvider 'v8')" : '';
+  const hint = /\bcov_\w+/.test(text)
+    ? " (coverage instrumentation cannot run in worker threads: use jest's coverageProvider 'v8')"
+    : '';
   return new Error(`k-NN search worker failed${hint}: ${text}`);
 }
 

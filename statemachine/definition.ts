@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const DEFINITION_PATH = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
+export const DEFINITION_PATH = path.resolve(__dirname, 'pipeline.asl.json');
 
 /** The one definition, with its `${self:custom.asl.<Name>}` placeholders (resolved by Serverless on deploy) filled in. */
 export function loadDefinition(substitutions: Record<string, string>, file = DEFINITION_PATH): any {

@@ -118,12 +118,17 @@ export async function unpackModelArtifact(artifact: Buffer): Promise<KnnModel> {
   try {
     tarBytes = await gunzipAsync(artifact);
   } catch (error) {
-    throw new ModelArtifactError(`model artifact is not a gzip-compressed tar (${(error as Error).message})`, { cause: error });
+    throw new ModelArtifactError(`model artifact is not a gzip-compressed tar (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   const members = await readTarMembers(tarBytes);
   const member = (name: string): Buffer => {
     const content = members.get(name);
-    if (!content) throw new ModelArtifactError(`model artifact has no ${name} (members: ${[...members.keys()].join(', ') || 'none'})`);
+    if (!content)
+      throw new ModelArtifactError(
+        `model artifact has no ${name} (members: ${[...members.keys()].join(', ') || 'none'})`,
+      );
     return content;
   };
 
@@ -134,7 +139,9 @@ export async function unpackModelArtifact(artifact: Buffer): Promise<KnnModel> {
   }
   const version = index.readUInt32LE(8);
   if (version !== INDEX_FORMAT_VERSION) {
-    throw new ModelArtifactError(`${INDEX_MEMBER} has format version ${version}; this reader knows ${INDEX_FORMAT_VERSION}`);
+    throw new ModelArtifactError(
+      `${INDEX_MEMBER} has format version ${version}; this reader knows ${INDEX_FORMAT_VERSION}`,
+    );
   }
   const storedDim = index.readUInt32LE(12);
   const count = index.readUInt32LE(16);
@@ -148,10 +155,14 @@ export async function unpackModelArtifact(artifact: Buffer): Promise<KnnModel> {
   }
   const labelBytes = member(LABELS_MEMBER);
   if (labelBytes.length !== count * 4) {
-    throw new ModelArtifactError(`${LABELS_MEMBER} is ${labelBytes.length} bytes but ${count} float32 labels need ${count * 4}`);
+    throw new ModelArtifactError(
+      `${LABELS_MEMBER} is ${labelBytes.length} bytes but ${count} float32 labels need ${count * 4}`,
+    );
   }
   if (metadata.count !== undefined && metadata.count !== count) {
-    throw new ModelArtifactError(`${METADATA_MEMBER} says count ${metadata.count} but ${INDEX_MEMBER} holds ${count} points`);
+    throw new ModelArtifactError(
+      `${METADATA_MEMBER} says count ${metadata.count} but ${INDEX_MEMBER} holds ${count} points`,
+    );
   }
   const expectedStoredDim = metadata.dimensionReduction?.targetDim ?? metadata.featureDim;
   if (expectedStoredDim !== storedDim) {
@@ -200,7 +211,9 @@ function parseMetadata(bytes: Buffer): ArtifactMetadata {
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new ModelArtifactError(`${METADATA_MEMBER} is not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new ModelArtifactError(`${METADATA_MEMBER} is not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new ModelArtifactError(`${METADATA_MEMBER} must hold a JSON object`);
@@ -209,14 +222,18 @@ function parseMetadata(bytes: Buffer): ArtifactMetadata {
   const positiveInteger = (name: string): number => {
     const value = fields[name];
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-      throw new ModelArtifactError(`${METADATA_MEMBER}: "${name}" must be an integer greater than 0, got ${JSON.stringify(value)}`);
+      throw new ModelArtifactError(
+        `${METADATA_MEMBER}: "${name}" must be an integer greater than 0, got ${JSON.stringify(value)}`,
+      );
     }
     return value;
   };
   const k = positiveInteger('k');
   const predictorType = fields.predictor_type;
   if (!PREDICTOR_TYPES.includes(predictorType as PredictorType)) {
-    throw new ModelArtifactError(`${METADATA_MEMBER}: "predictor_type" must be "classifier" or "regressor", got ${JSON.stringify(predictorType)}`);
+    throw new ModelArtifactError(
+      `${METADATA_MEMBER}: "predictor_type" must be "classifier" or "regressor", got ${JSON.stringify(predictorType)}`,
+    );
   }
   const featureDim = positiveInteger('feature_dim');
   const metadata: ArtifactMetadata = {
@@ -233,7 +250,9 @@ function parseMetadata(bytes: Buffer): ArtifactMetadata {
   if (reduction !== undefined && reduction !== null) {
     const r = reduction as Record<string, unknown>;
     if (r.type !== 'sign') {
-      throw new ModelArtifactError(`${METADATA_MEMBER}: dimension_reduction type ${JSON.stringify(r.type)} is not supported locally (only "sign")`);
+      throw new ModelArtifactError(
+        `${METADATA_MEMBER}: dimension_reduction type ${JSON.stringify(r.type)} is not supported locally (only "sign")`,
+      );
     }
     metadata.dimensionReduction = {
       type: 'sign',
@@ -242,7 +261,9 @@ function parseMetadata(bytes: Buffer): ArtifactMetadata {
       inputDim: positiveIntegerOrZero(r.input_dim, 'dimension_reduction.input_dim'),
     };
     if (metadata.dimensionReduction.inputDim !== featureDim) {
-      throw new ModelArtifactError(`${METADATA_MEMBER}: dimension_reduction.input_dim differs from feature_dim ${featureDim}`);
+      throw new ModelArtifactError(
+        `${METADATA_MEMBER}: dimension_reduction.input_dim differs from feature_dim ${featureDim}`,
+      );
     }
   }
 
@@ -250,7 +271,10 @@ function parseMetadata(bytes: Buffer): ArtifactMetadata {
     try {
       metadata.hyperparameters = parseHyperparameters(fields.hyperparameters as Record<string, string>);
     } catch (error) {
-      throw new ModelArtifactError(`${METADATA_MEMBER}: stored hyperparameters are invalid (${(error as Error).message})`, { cause: error });
+      throw new ModelArtifactError(
+        `${METADATA_MEMBER}: stored hyperparameters are invalid (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   }
   return metadata;
@@ -258,7 +282,9 @@ function parseMetadata(bytes: Buffer): ArtifactMetadata {
 
 function positiveIntegerOrZero(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ModelArtifactError(`${METADATA_MEMBER}: "${name}" must be a non-negative integer, got ${JSON.stringify(value)}`);
+    throw new ModelArtifactError(
+      `${METADATA_MEMBER}: "${name}" must be a non-negative integer, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -276,7 +302,9 @@ async function readTarMembers(tarBytes: Buffer): Promise<Map<string, Buffer>> {
       }
     }
   } catch (error) {
-    throw new ModelArtifactError(`model artifact is not a readable tar archive (${(error as Error).message})`, { cause: error });
+    throw new ModelArtifactError(`model artifact is not a readable tar archive (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   return members;
 }

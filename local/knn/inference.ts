@@ -3,7 +3,7 @@
  * recordIO-protobuf is not implemented locally; it is rejected like any other unsupported type.
  */
 
-import { parseFeatureCsv } from '../domain/dataset';
+import { parseFeatureCsv } from '../../src/domain/dataset';
 import { InferenceInputError } from './errors';
 import type { Prediction } from './predict';
 import { pythonJsonFloat } from './pythonFloat';
@@ -19,12 +19,18 @@ interface MediaType {
 }
 
 /** Parses a request body into row-major float32 features, `featureDim` per row, one row per record, in order. */
-export function parseInferenceRequest(body: Uint8Array, contentType: string, featureDim: number): { data: Float32Array; count: number } {
+export function parseInferenceRequest(
+  body: Uint8Array,
+  contentType: string,
+  featureDim: number,
+): { data: Float32Array; count: number } {
   const media = parseMediaType(contentType ?? '');
   if (!(REQUEST_CONTENT_TYPES as readonly string[]).includes(media.type)) {
     throw new InferenceInputError(
       `Content type ${JSON.stringify(contentType)} is not supported; use one of ${REQUEST_CONTENT_TYPES.join(', ')}` +
-        (media.type === 'application/x-recordio-protobuf' ? ' (recordIO-protobuf is not implemented by the local emulator)' : ''),
+        (media.type === 'application/x-recordio-protobuf'
+          ? ' (recordIO-protobuf is not implemented by the local emulator)'
+          : ''),
     );
   }
   const charset = media.parameters.get('charset') ?? media.parameters.get('encoding');
@@ -45,7 +51,9 @@ export function parseInferenceRequest(body: Uint8Array, contentType: string, fea
     case 'text/csv': {
       const labelSize = media.parameters.get('label_size');
       if (labelSize !== undefined && labelSize !== '0') {
-        throw new InferenceInputError(`text/csv inference requests carry features only: label_size must be 0, got ${labelSize}`);
+        throw new InferenceInputError(
+          `text/csv inference requests carry features only: label_size must be 0, got ${labelSize}`,
+        );
       }
       rows = parseCsvRows(text);
       describe = (index) => `row ${index + 1}`;
@@ -76,7 +84,9 @@ export function parseInferenceRequest(body: Uint8Array, contentType: string, fea
   const data = new Float32Array(rows.length * featureDim);
   rows.forEach((row, index) => {
     if (row.length !== featureDim) {
-      throw new InferenceInputError(`${capitalise(describe(index))} has ${row.length} features, expected ${featureDim} (feature_dim)`);
+      throw new InferenceInputError(
+        `${capitalise(describe(index))} has ${row.length} features, expected ${featureDim} (feature_dim)`,
+      );
     }
     row.forEach((value, position) => {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -94,7 +104,10 @@ export function parseInferenceRequest(body: Uint8Array, contentType: string, fea
  * Serialises predictions for an Accept header (default application/json); `verbose=true` adds labels and distances
  * (so predict with `{ verbose: parseAcceptHeader(accept).verbose }`, or always verbose: non-verbose output drops them).
  */
-export function formatInferenceResponse(predictions: Prediction[], accept: string | undefined): { body: string; contentType: string } {
+export function formatInferenceResponse(
+  predictions: Prediction[],
+  accept: string | undefined,
+): { body: string; contentType: string } {
   const { contentType, verbose } = parseAcceptHeader(accept);
   const records = predictions.map((prediction) => formatPrediction(prediction, verbose));
   if (contentType === 'application/jsonlines') return { body: records.join('\n'), contentType };
@@ -144,7 +157,10 @@ function parseMediaType(header: string): MediaType {
   for (const parameter of rest) {
     const separator = parameter.indexOf('=');
     if (separator < 0) continue;
-    const value = parameter.slice(separator + 1).trim().replace(/^"(.*)"$/, '$1');
+    const value = parameter
+      .slice(separator + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     parameters.set(parameter.slice(0, separator).trim().toLowerCase(), value);
   }
   return { type: type.trim().toLowerCase(), parameters };
@@ -154,7 +170,9 @@ function parseCsvRows(text: string): number[][] {
   try {
     return parseFeatureCsv(text);
   } catch (error) {
-    throw new InferenceInputError(`text/csv request body could not be parsed: ${(error as Error).message}`, { cause: error });
+    throw new InferenceInputError(`text/csv request body could not be parsed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -187,7 +205,9 @@ function sparseToDense(keys: unknown, values: unknown[], shape: unknown, where: 
   const dense: unknown[] = new Array<unknown>(width).fill(0);
   keys.forEach((key, i) => {
     if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key >= width) {
-      throw new InferenceInputError(`${capitalise(where)}: sparse key ${JSON.stringify(key)} is not an index in [0, ${width})`);
+      throw new InferenceInputError(
+        `${capitalise(where)}: sparse key ${JSON.stringify(key)} is not an index in [0, ${width})`,
+      );
     }
     dense[key] = values[i];
   });

@@ -309,10 +309,17 @@ function hitKernel(combine: Combine, withBias: boolean): number[] {
   b.get(STORED_GROUP).tee(STORED_AT).get(DIM).i32Const(STORED_DIM_BYTES).i32Mul().i32Add().set(DIMS_END);
   b.get(QUERY_GROUP).set(QUERY_AT);
   b.loop(); // dimensions (unrolling measured slower: V8 then hoists the loads and spills accumulators)
-  POINTS.forEach((points, v) => b.get(STORED_AT).v128Load(16 * v).set(points));
+  POINTS.forEach((points, v) =>
+    b
+      .get(STORED_AT)
+      .v128Load(16 * v)
+      .set(points),
+  );
   ACCUMULATORS.forEach((row, q) => {
     // One broadcast of query q's value serves both point vectors.
-    b.get(QUERY_AT).v128Load32Splat(4 * q).set(TEMPORARY);
+    b.get(QUERY_AT)
+      .v128Load32Splat(4 * q)
+      .set(TEMPORARY);
     row.forEach((accumulator, v) => combine(b, accumulator, POINTS[v]));
   });
   b.get(QUERY_AT).i32Const(QUERY_DIM_BYTES).i32Add().set(QUERY_AT);
@@ -321,12 +328,24 @@ function hitKernel(combine: Combine, withBias: boolean): number[] {
   b.end();
   if (withBias) {
     // The bias row sits just before dimension 0 of the group.
-    POINTS.forEach((points, v) => b.get(STORED_GROUP).i32Const(STORED_DIM_BYTES).i32Sub().v128Load(16 * v).set(points));
-    ACCUMULATORS.forEach((row) => row.forEach((accumulator, v) => b.get(accumulator).get(POINTS[v]).f32x4Add().set(accumulator)));
+    POINTS.forEach((points, v) =>
+      b
+        .get(STORED_GROUP)
+        .i32Const(STORED_DIM_BYTES)
+        .i32Sub()
+        .v128Load(16 * v)
+        .set(points),
+    );
+    ACCUMULATORS.forEach((row) =>
+      row.forEach((accumulator, v) => b.get(accumulator).get(POINTS[v]).f32x4Add().set(accumulator)),
+    );
   }
   const belowThreshold = (q: number): void => {
     ACCUMULATORS[q].forEach((accumulator, v) => {
-      b.get(accumulator).get(THRESHOLD_AT).v128Load32Splat(4 * q).f32x4Lt();
+      b.get(accumulator)
+        .get(THRESHOLD_AT)
+        .v128Load32Splat(4 * q)
+        .f32x4Lt();
       if (v > 0) b.v128Or();
     });
   };
@@ -341,7 +360,12 @@ function hitKernel(combine: Combine, withBias: boolean): number[] {
     b.v128AnyTrue().if();
     b.get(HIT_AT).get(QUERY_INDEX).i32Const(q).i32Add().i32Store(0);
     b.get(HIT_AT).get(GROUP_INDEX).i32Store(4);
-    ACCUMULATORS[q].forEach((accumulator, v) => b.get(HIT_AT).get(accumulator).v128Store(16 + 16 * v));
+    ACCUMULATORS[q].forEach((accumulator, v) =>
+      b
+        .get(HIT_AT)
+        .get(accumulator)
+        .v128Store(16 + 16 * v),
+    );
     b.get(HIT_AT).i32Const(HIT_RECORD_BYTES).i32Add().set(HIT_AT);
     b.end();
   }
@@ -350,7 +374,10 @@ function hitKernel(combine: Combine, withBias: boolean): number[] {
   b.get(GROUP_INDEX).i32Const(1).i32Add().set(GROUP_INDEX);
   b.br(0).end().end();
   b.get(QUERY_GROUP).get(QUERY_GROUP_BYTES).i32Add().set(QUERY_GROUP);
-  b.get(THRESHOLD_AT).i32Const(4 * QUERIES_PER_GROUP).i32Add().set(THRESHOLD_AT);
+  b.get(THRESHOLD_AT)
+    .i32Const(4 * QUERIES_PER_GROUP)
+    .i32Add()
+    .set(THRESHOLD_AT);
   b.get(QUERY_INDEX).i32Const(QUERIES_PER_GROUP).i32Add().set(QUERY_INDEX);
   b.br(0).end().end();
   b.get(HIT_AT);
@@ -381,7 +408,14 @@ function squaredDifference(b: Body, accumulator: number, points: number): void {
 function buildModule(): Uint8Array {
   const kernelType = [0x60, ...vector(new Array<number[]>(PARAMETERS).fill([I32])), ...vector([[I32]])];
   // Shared memory (limits flag 3: shared, with maximum), so worker threads can instantiate on the same memory.
-  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x03, ...unsignedLeb(1), ...unsignedLeb(MAX_WASM_PAGES)];
+  const memoryImport = [
+    ...name('env'),
+    ...name('memory'),
+    0x02,
+    0x03,
+    ...unsignedLeb(1),
+    ...unsignedLeb(MAX_WASM_PAGES),
+  ];
   const exported = (text: string, index: number): number[] => [...name(text), 0x00, ...unsignedLeb(index)];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -390,7 +424,11 @@ function buildModule(): Uint8Array {
     ...section(3, vector([[0], [0], [0]])),
     ...section(
       7,
-      vector([exported('expandedL2HitTile', 0), exported('negatedInnerProductHitTile', 1), exported('squaredL2HitTile', 2)]),
+      vector([
+        exported('expandedL2HitTile', 0),
+        exported('negatedInnerProductHitTile', 1),
+        exported('squaredL2HitTile', 2),
+      ]),
     ),
     ...section(
       10,

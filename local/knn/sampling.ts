@@ -2,7 +2,7 @@
  * Training-time sampling (reference A.2 step 1): `sample_size` rows of the train channel, uniformly, in linear time.
  */
 
-import { MersenneTwister } from '../domain/random';
+import { MersenneTwister } from '../../src/domain/random';
 
 /**
  * A seeded uniform sample of `sampleSize` distinct row indices out of `rowCount`, in increasing order.
@@ -12,7 +12,8 @@ import { MersenneTwister } from '../domain/random';
  * row visited, no extra memory beyond the result. With sampleSize ≥ rowCount every row is returned.
  */
 export function sampleRows(rowCount: number, sampleSize: number, seed: number): Int32Array {
-  if (!Number.isInteger(rowCount) || rowCount < 0) throw new RangeError(`rowCount must be a non-negative integer, got ${rowCount}`);
+  if (!Number.isInteger(rowCount) || rowCount < 0)
+    throw new RangeError(`rowCount must be a non-negative integer, got ${rowCount}`);
   if (!Number.isInteger(sampleSize) || sampleSize < 0) {
     throw new RangeError(`sampleSize must be a non-negative integer, got ${sampleSize}`);
   }

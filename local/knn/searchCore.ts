@@ -86,7 +86,13 @@ export class SearchCore {
     return plan.queryBlock * (plan.dim + 1) * 4 + plan.hitCapacity * plan.hitRecordBytes;
   }
 
-  constructor(kernels: SearchKernelSet, buffer: ArrayBufferLike, plan: SearchPlan, progress: Int32Array | null, progressIndex: number) {
+  constructor(
+    kernels: SearchKernelSet,
+    buffer: ArrayBufferLike,
+    plan: SearchPlan,
+    progress: Int32Array | null,
+    progressIndex: number,
+  ) {
     this.kernels = kernels;
     this.plan = plan;
     this.floats = new Float32Array(buffer);
@@ -170,7 +176,7 @@ export class SearchCore {
     const hitPtr = thresholdPtr + plan.queryBlock * 4;
     // Small blocks first: thresholds become finite (and hits rare) once `slots` points have been seen.
     let blockGroups = Math.min(plan.maxBlockGroups, Math.max(1, Math.ceil(slots / plan.pointsPerGroup)));
-    for (let firstGroup = 0; firstGroup < storedGroups; ) {
+    for (let firstGroup = 0; firstGroup < storedGroups;) {
       const groups = Math.min(blockGroups, storedGroups - firstGroup);
       // As many query groups per call as the hit buffer holds in the worst case (every row of every tile a hit).
       const perCall = Math.max(1, Math.floor(plan.hitCapacity / (plan.queriesPerGroup * groups)));
@@ -266,7 +272,8 @@ export class SearchCore {
         let j = i - 1;
         while (
           j >= 0 &&
-          (exact[order[j]] > exact[moving] || (exact[order[j]] === exact[moving] && candidateIds[order[j]] > candidateIds[moving]))
+          (exact[order[j]] > exact[moving] ||
+            (exact[order[j]] === exact[moving] && candidateIds[order[j]] > candidateIds[moving]))
         ) {
           order[j + 1] = order[j];
           j--;
@@ -283,9 +290,11 @@ export class SearchCore {
       const maxNorm = plan.maxStoredSquaredNorm;
       const unit = 5.960464477539063e-8; // 2⁻²⁴, float32 unit roundoff
       // Twice the expansion's worst-case error, plus a float64 margin for ‖q‖².
-      const keyError = 2 * (dim + 2) * unit * (maxNorm + 2 * Math.sqrt(squaredNorm * maxNorm)) + squaredNorm * 9.094947017729282e-13;
+      const keyError =
+        2 * (dim + 2) * unit * (maxNorm + 2 * Math.sqrt(squaredNorm * maxNorm)) + squaredNorm * 9.094947017729282e-13;
       // 2⁻¹⁴⁹ per operation covers float32 underflow.
-      const lowerBound = (squaredNorm + worstKey - keyError) * (1 - 2 * (dim + 3) * unit) - (4 * dim + 8) * 1.401298464324817e-45;
+      const lowerBound =
+        (squaredNorm + worstKey - keyError) * (1 - 2 * (dim + 3) * unit) - (4 * dim + 8) * 1.401298464324817e-45;
       if (!(lowerBound > kth)) return false;
     }
     const out = row * k;
@@ -366,7 +375,8 @@ export class SearchCore {
       const right = left + 1;
       if (
         right < slots &&
-        (keys[base + right] > keys[base + left] || (keys[base + right] === keys[base + left] && ids[base + right] > ids[base + left]))
+        (keys[base + right] > keys[base + left] ||
+          (keys[base + right] === keys[base + left] && ids[base + right] > ids[base + left]))
       ) {
         child = right;
       }

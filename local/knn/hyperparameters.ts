@@ -61,7 +61,9 @@ export function parseHyperparameters(raw: Record<string, string>): KnnHyperparam
   const unexpected = Object.keys(raw).filter((name) => !KNOWN.has(name));
   if (unexpected.length > 0) {
     const names = unexpected.map((name) => pythonRepr(name)).join(', ');
-    problems.push(`Additional properties are not allowed (${names} ${unexpected.length === 1 ? 'was' : 'were'} unexpected)`);
+    problems.push(
+      `Additional properties are not allowed (${names} ${unexpected.length === 1 ? 'was' : 'were'} unexpected)`,
+    );
   }
   for (const name of REQUIRED) {
     if (!(name in raw)) problems.push(`${pythonRepr(name)} is a required property`);
@@ -109,7 +111,8 @@ export function parseHyperparameters(raw: Record<string, string>): KnnHyperparam
     faissIndexIvfNlists =
       nlistsText === 'auto'
         ? 'auto'
-        : (parsePositiveInteger(nlistsText) ?? invalid('faiss_index_ivf_nlists', nlistsText, `"auto" or ${POSITIVE_INTEGER}`));
+        : (parsePositiveInteger(nlistsText) ??
+          invalid('faiss_index_ivf_nlists', nlistsText, `"auto" or ${POSITIVE_INTEGER}`));
   }
 
   let faissIndexPqM: number | undefined;
@@ -138,7 +141,9 @@ export function parseHyperparameters(raw: Record<string, string>): KnnHyperparam
     );
   }
   if (indexType === 'faiss.IVFPQ' && (indexMetric === 'INNER_PRODUCT' || indexMetric === 'COSINE')) {
-    problems.push(`Invalid hyperparameter value ${pythonRepr(indexMetric)} for 'index_metric'. Expecting: "L2" when index_type is "faiss.IVFPQ" (INNER_PRODUCT and COSINE are not supported with faiss.IVFPQ)`);
+    problems.push(
+      `Invalid hyperparameter value ${pythonRepr(indexMetric)} for 'index_metric'. Expecting: "L2" when index_type is "faiss.IVFPQ" (INNER_PRODUCT and COSINE are not supported with faiss.IVFPQ)`,
+    );
   }
 
   if (problems.length > 0) {
@@ -175,11 +180,13 @@ export function formatHyperparameters(hyperparameters: KnnHyperparameters): Reco
     index_metric: hyperparameters.indexMetric,
     mini_batch_size: String(hyperparameters.miniBatchSize),
   };
-  if (hyperparameters.dimensionReductionType !== undefined) raw.dimension_reduction_type = hyperparameters.dimensionReductionType;
+  if (hyperparameters.dimensionReductionType !== undefined)
+    raw.dimension_reduction_type = hyperparameters.dimensionReductionType;
   if (hyperparameters.dimensionReductionTarget !== undefined) {
     raw.dimension_reduction_target = String(hyperparameters.dimensionReductionTarget);
   }
-  if (hyperparameters.faissIndexIvfNlists !== undefined) raw.faiss_index_ivf_nlists = String(hyperparameters.faissIndexIvfNlists);
+  if (hyperparameters.faissIndexIvfNlists !== undefined)
+    raw.faiss_index_ivf_nlists = String(hyperparameters.faissIndexIvfNlists);
   if (hyperparameters.faissIndexPqM !== undefined) raw.faiss_index_pq_m = String(hyperparameters.faissIndexPqM);
   return raw;
 }

@@ -133,9 +133,19 @@ export class ExactIndex {
     const endGroups = Math.ceil((this.count + count) / POINTS_PER_GROUP);
     this.reserve(endGroups * this.groupBytes, true);
     const floats = new Float32Array(this.memory.buffer);
-    const rowsMax = writeGroups(floats, rows, this.count, count, endGroups * POINTS_PER_GROUP, this.dim, this.groupBytes / 4, this.biasBytes / 4);
+    const rowsMax = writeGroups(
+      floats,
+      rows,
+      this.count,
+      count,
+      endGroups * POINTS_PER_GROUP,
+      this.dim,
+      this.groupBytes / 4,
+      this.biasBytes / 4,
+    );
     // NaN (a non-finite value) sticks and disables the expansion.
-    this.maxSquaredNorm = Number.isNaN(rowsMax) || Number.isNaN(this.maxSquaredNorm) ? NaN : Math.max(this.maxSquaredNorm, rowsMax);
+    this.maxSquaredNorm =
+      Number.isNaN(rowsMax) || Number.isNaN(this.maxSquaredNorm) ? NaN : Math.max(this.maxSquaredNorm, rowsMax);
     this.count += count;
   }
 
@@ -157,7 +167,12 @@ export class ExactIndex {
    * Like search, on worker threads, leaving this thread's event loop free meanwhile; by default on the whole pool
    * whatever the batch size. Results are identical to search. Do not add() until it settles.
    */
-  async searchParallel(queries: Float32Array, queryCount: number, k: number, options: SearchOptions = {}): Promise<SearchResult> {
+  async searchParallel(
+    queries: Float32Array,
+    queryCount: number,
+    k: number,
+    options: SearchOptions = {},
+  ): Promise<SearchResult> {
     checkSearch(queries, queryCount, this.dim, k);
     const threads = options.threads === undefined ? searchWorkerCount() : this.threadsFor(queryCount, options.threads);
     const queryRows = this.queryRows(queries, queryCount, threads > 1);
@@ -191,8 +206,14 @@ export class ExactIndex {
     const template = this.plan(k, chunkQueries, 0);
     const scratchBytes = roundUp(SearchCore.scratchBytes(template), SCRATCH_ALIGN);
     const firstScratch = this.acquireScratch(scratchBytes * threads);
-    const plans = Array.from({ length: threads }, (_, worker) => ({ ...template, scratchPtr: firstScratch + worker * scratchBytes }));
-    return { job: { memory: this.memory, plans, queries: queryRows, queryCount, chunkQueries }, release: () => this.releaseScratch() };
+    const plans = Array.from({ length: threads }, (_, worker) => ({
+      ...template,
+      scratchPtr: firstScratch + worker * scratchBytes,
+    }));
+    return {
+      job: { memory: this.memory, plans, queries: queryRows, queryCount, chunkQueries },
+      release: () => this.releaseScratch(),
+    };
   }
 
   private plan(k: number, queryBlock: number, scratchPtr: number): SearchPlan {
@@ -228,7 +249,8 @@ export class ExactIndex {
   private threadsFor(queryCount: number, requested: number | undefined): number {
     const available = searchWorkerCount();
     if (requested !== undefined) {
-      if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`threads must be a positive integer, got ${requested}`);
+      if (!Number.isInteger(requested) || requested < 1)
+        throw new RangeError(`threads must be a positive integer, got ${requested}`);
       return Math.min(requested, available);
     }
     const work = queryCount * this.count * this.dim;
@@ -247,7 +269,8 @@ export class ExactIndex {
 
   /** Scratch for one search after the stored points; returns its address. Pair with releaseScratch. */
   private acquireScratch(bytes: number): number {
-    if (this.activeSearches === 0) this.scratchTop = roundUp(Math.ceil(this.count / POINTS_PER_GROUP) * this.groupBytes, SCRATCH_ALIGN);
+    if (this.activeSearches === 0)
+      this.scratchTop = roundUp(Math.ceil(this.count / POINTS_PER_GROUP) * this.groupBytes, SCRATCH_ALIGN);
     const address = this.scratchTop;
     this.reserve(address + bytes, false);
     this.scratchTop = roundUp(address + bytes, SCRATCH_ALIGN);
@@ -311,7 +334,8 @@ function writeGroups(
     if (biasWords > 0) floats[groupAt + lane] = squaredNorm32;
     // Upper bound with a margin for float64 rounding; NaN compares false, so track it explicitly.
     const bound = squaredNorm64 * (1 + 2 ** -40);
-    if (!(bound <= maxSquaredNorm)) maxSquaredNorm = Number.isNaN(maxSquaredNorm) ? NaN : Number.isNaN(bound) ? NaN : bound;
+    if (!(bound <= maxSquaredNorm))
+      maxSquaredNorm = Number.isNaN(maxSquaredNorm) ? NaN : Number.isNaN(bound) ? NaN : bound;
   }
   return maxSquaredNorm;
 }
@@ -327,7 +351,8 @@ function checkSearch(queries: Float32Array, queryCount: number, dim: number, k: 
 
 function checkRows(rows: Float32Array, count: number, dim: number, what: string): void {
   if (!(rows instanceof Float32Array)) throw new TypeError(`${what} must be a Float32Array`);
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`${what} count must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`${what} count must be a non-negative integer, got ${count}`);
   if (rows.length !== count * dim) {
     throw new RangeError(`${what} has ${rows.length} values, expected ${count} × ${dim} = ${count * dim}`);
   }

@@ -12,8 +12,8 @@
  * - A `test` channel, when given, must hold at least one row.
  */
 
-import { parseLabelFirstCsv } from '../domain/dataset';
-import { classificationMetrics, float32Repr, regressionMetrics } from '../domain/metrics';
+import { parseLabelFirstCsv } from '../../src/domain/dataset';
+import { classificationMetrics, float32Repr, regressionMetrics } from '../../src/domain/metrics';
 import { type SignProjection, projectRows } from './dimensionReduction';
 import { KnnClientError } from './errors';
 import { formatHyperparameters, type KnnHyperparameters, parseHyperparameters } from './hyperparameters';
@@ -102,7 +102,9 @@ export function trainKnn(input: TrainingInput): TrainingResult {
       targetDim: hyperparameters.dimensionReductionTarget!,
     };
     points = projectRows(points, sampled.length, dimensionReduction);
-    info(`Reduced dimension ${featureDim} -> ${dimensionReduction.targetDim} with a random sign projection (seed ${seed}).`);
+    info(
+      `Reduced dimension ${featureDim} -> ${dimensionReduction.targetDim} with a random sign projection (seed ${seed}).`,
+    );
   }
 
   const model: KnnModel = {
@@ -157,9 +159,13 @@ function readChannel(name: Channel['name'], text: string, hyperparameters: KnnHy
   try {
     parsed = parseLabelFirstCsv(text, `channel "${name}"`);
   } catch (error) {
-    throw new KnnClientError(`Unable to read the training data (text/csv, label first, no header): ${(error as Error).message}`, [], {
-      cause: error,
-    });
+    throw new KnnClientError(
+      `Unable to read the training data (text/csv, label first, no header): ${(error as Error).message}`,
+      [],
+      {
+        cause: error,
+      },
+    );
   }
   const { labels, features } = parsed;
   if (labels.length === 0) throw new KnnClientError(`channel "${name}" has no rows.`);

@@ -8,7 +8,7 @@
  * `fjlt` (fast Johnson–Lindenstrauss transform) is not implemented locally; training rejects it.
  */
 
-import { MersenneTwister } from '../domain/random';
+import { MersenneTwister } from '../../src/domain/random';
 
 export interface SignProjection {
   type: 'sign';

@@ -25,25 +25,37 @@ export type PredictionQueries = number[][] | { data: Float32Array; count: number
 // One index per loaded model object, so a server answering many requests builds it once.
 const indexCache = new WeakMap<KnnModel, { points: Float32Array; index: ExactIndex }>();
 
-export function predict(model: KnnModel, queries: PredictionQueries, options: { verbose?: boolean } = {}): Prediction[] {
+export function predict(
+  model: KnnModel,
+  queries: PredictionQueries,
+  options: { verbose?: boolean } = {},
+): Prediction[] {
   const { data, count, neighbourCount } = prepareQueries(model, queries);
   const { distances, indices } = indexFor(model).search(data, count, neighbourCount);
   return toPredictions(model, count, neighbourCount, distances, indices, options);
 }
 
 /** predict() with the search on the worker threads, so a server's event loop keeps serving meanwhile. */
-export async function predictAsync(model: KnnModel, queries: PredictionQueries, options: { verbose?: boolean } = {}): Promise<Prediction[]> {
+export async function predictAsync(
+  model: KnnModel,
+  queries: PredictionQueries,
+  options: { verbose?: boolean } = {},
+): Promise<Prediction[]> {
   const { data, count, neighbourCount } = prepareQueries(model, queries);
   const { distances, indices } = await indexFor(model).searchParallel(data, count, neighbourCount);
   return toPredictions(model, count, neighbourCount, distances, indices, options);
 }
 
-function prepareQueries(model: KnnModel, queries: PredictionQueries): { data: Float32Array; count: number; neighbourCount: number } {
+function prepareQueries(
+  model: KnnModel,
+  queries: PredictionQueries,
+): { data: Float32Array; count: number; neighbourCount: number } {
   let { data, count } = Array.isArray(queries) ? toFloat32Rows(queries, model.dim) : queries;
   if (data.length !== count * model.dim) {
     throw new RangeError(`queries hold ${data.length} values, expected ${count} × feature_dim ${model.dim}`);
   }
-  if (!Number.isInteger(model.k) || model.k <= 0) throw new RangeError(`model k must be a positive integer, got ${model.k}`);
+  if (!Number.isInteger(model.k) || model.k <= 0)
+    throw new RangeError(`model k must be a positive integer, got ${model.k}`);
   if (model.dimensionReduction) data = projectRows(data, count, model.dimensionReduction);
   const neighbourCount = Math.min(model.k, model.count);
   if (neighbourCount === 0) throw new RangeError('the model holds no points to predict from');
