@@ -12,7 +12,7 @@ import { irisReportFromLocalRun } from './irisReport';
 import { pixelStats } from './png';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = path.resolve(__dirname, '../../docs/report-screenshot.png');
+const SCREENSHOT = path.resolve(__dirname, '../../../docs/report-screenshot.png');
 /** The flags this environment's Chromium needs to start headless without reaching any network service. */
 const CHROMIUM_ARGS = [
   '--no-sandbox',

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import aslValidator from 'asl-validator';
-import { forEachState, loadDefinition } from '../../../statemachine/definition';
+import { forEachState, loadDefinition } from '../../statemachine/definition';
 
-const FILE = path.resolve(__dirname, '../../../statemachine/pipeline.asl.json');
+const FILE = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
 const definition = loadDefinition(
   Object.fromEntries(

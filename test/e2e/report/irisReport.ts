@@ -2,10 +2,10 @@
 // from the artefacts that run wrote.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runLocal } from '../../cli/run-local';
-import { costFromRun, renderRunReport, reportInputFromArtifacts } from '../../src/report';
+import { runLocal } from '../../../cli/run-local';
+import { costFromRun, renderRunReport, reportInputFromArtifacts } from '../../../src/report';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '../../..');
 /** The local stage's instances (src/config/stage.ts defaults); the run summary does not carry the run config. */
 const LOCAL_INSTANCES = {
   training: { instanceType: 'ml.m5.large', instanceCount: 1 },

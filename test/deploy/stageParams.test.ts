@@ -1,4 +1,4 @@
-import { readServerlessConfig } from '../../../local/serverlessConfig';
+import { readServerlessConfig } from '../../local/serverlessConfig';
 /**
  * The optional VPC and KMS params (scripts/serverless-vars.js, serverless.yml): refused at package time when IAM could
  * not scope them, and the CloudFormation AllowedPattern (for values given at deploy time) says the same thing.
@@ -7,10 +7,10 @@ import { readServerlessConfig } from '../../../local/serverlessConfig';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { iamMatches } from '../../deploy/leastPrivilege';
+import { iamMatches } from './leastPrivilege';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const vars = require('../../../scripts/serverless-vars.js') as {
+const vars = require('../../scripts/serverless-vars.js') as {
   SUBNET_LIST: RegExp;
   SECURITY_GROUP_LIST: RegExp;
   KMS_KEY_ARN: RegExp;
