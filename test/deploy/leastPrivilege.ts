@@ -11,7 +11,7 @@ import { readServerlessConfig } from '../../local/serverlessConfig';
  *    src/domain/sageMakerRequests.ts builds for sample runs, are each allowed, and every grant is used by one.
  *  - Bucket: encryption, versioning, public access block, TLS only, run-artifact expiry, nothing may write raw/.
  *  - Template-wide: no wildcard action in an Allow; Resource "*" exactly for the actions AWS gives no resource type,
- *    and exactly the list in README.md "Security".
+ *    and exactly the list in docs/security.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -359,7 +359,7 @@ export function definitionCalls(definition: any, run: RunConfig): Call[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// README "Security": the Resource "*" exceptions, as documented
+// docs/security.md: the Resource "*" exceptions, as documented
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface StarException {
@@ -367,12 +367,10 @@ export interface StarException {
   actions: string[];
 }
 
-/** The rows of the table under "### Resource `*`" in the README's "## Security" section. */
-export function documentedStarExceptions(readme: string): StarException[] {
-  const security = /^## Security$([\s\S]*?)^## /m.exec(readme)?.[1];
-  if (!security) throw new Error('README.md has no "## Security" section before the next "## " heading');
-  const section = /^### Resource `\*`[^\n]*\n([\s\S]*?)(?=^### |$(?![\s\S]))/m.exec(security)?.[1];
-  if (!section) throw new Error('README.md "## Security" has no "### Resource `*` …" subsection');
+/** The rows of the table under "## Resource `*`" in docs/security.md. */
+export function documentedStarExceptions(securityDoc: string): StarException[] {
+  const section = /^## Resource `\*`[^\n]*\n([\s\S]*?)(?=^## |$(?![\s\S]))/m.exec(securityDoc)?.[1];
+  if (!section) throw new Error('docs/security.md has no "## Resource `*` …" section');
   return section
     .split('\n')
     .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
@@ -856,15 +854,14 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       }
     });
 
-    test('the Resource "*" grants are exactly the exceptions listed in README.md "Security"', () => {
-      const documented = documentedStarExceptions(readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8'));
+    test('the Resource "*" grants are exactly the exceptions listed in docs/security.md', () => {
+      const documented = documentedStarExceptions(readFileSync(join(PROJECT_DIR, 'docs/security.md'), 'utf8'));
       const key = (e: StarException) => `${e.role} ${[...e.actions].sort().join(',')}`;
       expect(documented.map(key).sort()).toEqual(starGrants().map(key).sort());
     });
 
-    test('README.md "Security" names every IAM role of the stack', () => {
-      const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
-      const security = /^## Security$([\s\S]*?)^## /m.exec(readme)![1];
+    test('docs/security.md names every IAM role of the stack', () => {
+      const security = readFileSync(join(PROJECT_DIR, 'docs/security.md'), 'utf8');
       for (const [id, r] of Object.entries(template().Resources)) {
         if (r.Type === 'AWS::IAM::Role' && !/ToStepFunctionsRole$/.test(id))
           expect({ id, documented: security.includes(`\`${id}\``) }).toEqual({ id, documented: true });
