@@ -1,0 +1,202 @@
+// The JSON files a run writes under runs/<runId>/, one schema each: the single description of their shape.
+// Objects are strict, so a field written but not described here fails at write time instead of drifting silently.
+import { z } from 'zod';
+import { PredictorTypeSchema } from './predictorType';
+
+const isoTime = z.iso.datetime();
+const count = z.int().nonnegative();
+const rowIndices = z.array(count);
+
+/** The dataset a run reads, as Prepare located it (run.dataset). */
+export const DatasetRefSchema = z.strictObject({
+  bucket: z.string(),
+  key: z.string(),
+  versionId: z.string().optional(),
+  etag: z.string().optional(),
+  uri: z.string(),
+});
+
+/** prepared/manifest.json, written by Prepare. */
+export const ManifestSchema = z.strictObject({
+  runId: z.string(),
+  source: DatasetRefSchema.extend({ size: count }),
+  labelColumn: z.string(),
+  predictorType: PredictorTypeSchema,
+  featureNames: z.array(z.string()),
+  /** Class names in label-index order; null for a regressor. */
+  classes: z.array(z.string()).nullable(),
+  /** Rows per class name; null for a regressor. */
+  classCounts: z.record(z.string(), count).nullable(),
+  rowCount: count,
+  warnings: z.array(z.string()),
+  preparedAt: isoTime,
+});
+
+export const SplitIndicesSchema = z.strictObject({ train: rowIndices, test: rowIndices });
+
+/** prepared/split.json, written by Split: row indices into the prepared dataset. */
+export const SplitSchema = z.strictObject({
+  seed: z.int(),
+  testFraction: z.number().gt(0).lt(1),
+  rowCount: count,
+  /** scikit-learn's train_test_split order. */
+  train: rowIndices,
+  test: rowIndices,
+  /** k-fold assignment over all rows (scikit-learn KFold order), only when cross-validation was asked for. */
+  folds: z.array(SplitIndicesSchema).optional(),
+});
+
+/** claim.json, written once by the first execution for an upload (conditional write): the exactly-once marker. */
+export const ClaimSchema = z.strictObject({
+  executionName: z.string(),
+  dataset: DatasetRefSchema,
+  claimedAt: isoTime,
+});
+
+export const NamedClassMetricsSchema = z.strictObject({
+  label: z.string(),
+  index: count,
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  support: count,
+});
+
+export const ClassifierMetricsSchema = z.strictObject({
+  accuracy: z.number(),
+  macroPrecision: z.number(),
+  macroRecall: z.number(),
+  macroF1: z.number(),
+  weightedPrecision: z.number(),
+  weightedRecall: z.number(),
+  weightedF1: z.number(),
+  perClass: z.array(NamedClassMetricsSchema),
+  /** Rows: true class, columns: predicted class. */
+  confusionMatrix: z.array(z.array(count)),
+});
+
+export const RegressorMetricsSchema = z.strictObject({
+  mse: z.number(),
+  rmse: z.number(),
+  mae: z.number(),
+  r2: z.number(),
+});
+
+export const EvaluationMetricsSchema = z.union([ClassifierMetricsSchema, RegressorMetricsSchema]);
+
+export const GateResultSchema = z.strictObject({
+  metric: z.string(),
+  threshold: z.number(),
+  direction: z.enum(['min', 'max']),
+  value: z.number().nullable(),
+  passed: z.boolean(),
+  message: z.string(),
+});
+
+export const MetricSpreadSchema = z.strictObject({
+  mean: z.number(),
+  std: z.number(),
+  min: z.number(),
+  max: z.number(),
+});
+
+export const CrossValidationSummarySchema = z.strictObject({
+  folds: count,
+  perFold: z.array(
+    z.strictObject({
+      fold: z.int().positive(),
+      trainingJobName: z.string(),
+      trainRows: count,
+      testRows: count,
+      metrics: z.record(z.string(), z.number()),
+    }),
+  ),
+  metrics: z.record(z.string(), MetricSpreadSchema),
+  highSpread: z.boolean(),
+  message: z.string(),
+});
+
+export const PromotionDecisionSchema = z.enum(['create', 'promote', 'keep', 'gate-failed', 'off']);
+
+export const PromotionSchema = z.strictObject({
+  decision: PromotionDecisionSchema,
+  reason: z.string(),
+  metric: z.string(),
+  candidate: z.number().nullable(),
+  champion: z.number().nullable(),
+  servingEndpoint: z.string().optional(),
+  previousConfig: z.string().optional(),
+});
+
+export const FinalMetricSchema = z.looseObject({ MetricName: z.string(), Value: z.number() });
+
+/** The Train state's result ($.training, its ResultSelector); loose because it is SageMaker's answer, not ours. */
+export const TrainingResultSchema = z.looseObject({
+  TrainingJobName: z.string().optional(),
+  TrainingJobArn: z.string().optional(),
+  S3ModelArtifacts: z.string().optional(),
+  FinalMetricDataList: z.array(FinalMetricSchema).optional(),
+  BillableTimeInSeconds: z.number().optional(),
+});
+
+/** evaluation/metrics.json, written by Evaluate. */
+export const MetricsSchema = z.strictObject({
+  runId: z.string(),
+  predictorType: PredictorTypeSchema,
+  dataset: ManifestSchema.shape.source,
+  endpoint: z.string(),
+  testRows: count,
+  invocations: count,
+  classes: z.array(z.string()).nullable(),
+  metrics: EvaluationMetricsSchema,
+  gate: GateResultSchema,
+  crossValidation: CrossValidationSummarySchema.nullable(),
+  promotion: PromotionSchema,
+  /** The stable endpoint's model scored on the same test rows (serving mode), else null. */
+  championMetrics: EvaluationMetricsSchema.nullable(),
+  training: TrainingResultSchema.nullable(),
+  evaluatedAt: isoTime,
+});
+
+export const PromotionOutcomeSchema = z.enum(['promoted', 'rolled-back', 'failed', 'not-settled']);
+
+export const PruneReportSchema = z.strictObject({
+  retained: z.array(z.string()),
+  deleted: z.array(z.strictObject({ endpointConfig: z.string(), model: z.string() })),
+});
+
+/** serving.json, written by Promote in serving mode: which config really serves after the promotion. */
+export const ServingSchema = z.strictObject({
+  runId: z.string(),
+  promotion: PromotionSchema,
+  outcome: PromotionOutcomeSchema,
+  /** false when the run's model did not end up serving although it should have. */
+  succeeded: z.boolean(),
+  message: z.string(),
+  servingEndpoint: z.string(),
+  servingConfig: z.string().optional(),
+  previousConfig: z.string().optional(),
+  pruned: PruneReportSchema.optional(),
+  recordedAt: isoTime,
+});
+
+export type DatasetRef = z.infer<typeof DatasetRefSchema>;
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type SplitIndices = z.infer<typeof SplitIndicesSchema>;
+export type Split = z.infer<typeof SplitSchema>;
+export type Claim = z.infer<typeof ClaimSchema>;
+export type NamedClassMetrics = z.infer<typeof NamedClassMetricsSchema>;
+export type ClassifierMetrics = z.infer<typeof ClassifierMetricsSchema>;
+export type RegressorMetrics = z.infer<typeof RegressorMetricsSchema>;
+export type EvaluationMetrics = z.infer<typeof EvaluationMetricsSchema>;
+export type GateResult = z.infer<typeof GateResultSchema>;
+export type MetricSpread = z.infer<typeof MetricSpreadSchema>;
+export type CrossValidationSummary = z.infer<typeof CrossValidationSummarySchema>;
+export type PromotionDecision = z.infer<typeof PromotionDecisionSchema>;
+export type Promotion = z.infer<typeof PromotionSchema>;
+export type FinalMetric = z.infer<typeof FinalMetricSchema>;
+export type TrainingResult = z.infer<typeof TrainingResultSchema>;
+export type Metrics = z.infer<typeof MetricsSchema>;
+export type PromotionOutcome = z.infer<typeof PromotionOutcomeSchema>;
+export type PruneReport = z.infer<typeof PruneReportSchema>;
+export type Serving = z.infer<typeof ServingSchema>;

@@ -1,0 +1,90 @@
+// One artifact of each kind, built by the pipeline's own domain code the way the handlers build them.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Artifact, ArtifactName } from '../../../src/artifacts';
+import { summariseCrossValidation } from '../../../src/domain/crossValidation';
+import { prepareDataset } from '../../../src/domain/dataset';
+import { checkQualityGate, computeMetrics } from '../../../src/domain/evaluation';
+import { decidePromotion } from '../../../src/domain/promotion';
+import { kFold, trainTestSplit } from '../../../src/domain/split';
+
+const IRIS = readFileSync(path.resolve(__dirname, '../../../data/iris.csv'), 'utf8');
+const AT = '2026-11-29T17:00:00.000Z';
+const dataset = {
+  bucket: 'knn-pipeline-dev-data',
+  key: 'raw/iris.csv',
+  uri: 's3://knn-pipeline-dev-data/raw/iris.csv',
+  versionId: 'v1',
+  etag: '"abc"',
+};
+
+export function exampleArtifacts(): { [N in ArtifactName]: Artifact<N> } {
+  const prepared = prepareDataset(IRIS, { source: dataset.uri, labelColumn: 'Species', predictorType: 'classifier' });
+  const classes = prepared.classes!;
+  const split = { testFraction: 0.25, seed: 0 };
+  const indices = trainTestSplit(prepared.rowCount, split);
+  const truth = indices.test.map((row) => prepared.labels[row]);
+  const predicted = truth.map((label, index) => (index === 0 ? (label + 1) % 3 : label));
+  const metrics = computeMetrics('classifier', truth, predicted, classes);
+  const gate = checkQualityGate({ metric: 'accuracy', threshold: 0.9, direction: 'min' }, { ...metrics });
+  const promotion = decidePromotion(true, gate, {}, 'knnp-dev--serving');
+  const crossValidation = summariseCrossValidation('classifier', [
+    { fold: 1, trainingJobName: 'knnp-dev--run-1--f1', trainRows: 75, testRows: 75, finalMetrics: [] },
+    {
+      fold: 2,
+      trainingJobName: 'knnp-dev--run-1--f2',
+      trainRows: 75,
+      testRows: 75,
+      finalMetrics: [{ MetricName: 'test:accuracy', Value: 0.96 }],
+    },
+  ]);
+  return {
+    manifest: {
+      runId: 'run-1',
+      source: { ...dataset, size: IRIS.length },
+      labelColumn: prepared.labelColumn,
+      predictorType: 'classifier',
+      featureNames: prepared.featureNames,
+      classes,
+      classCounts: Object.fromEntries(classes.map((name) => [name, 50])),
+      rowCount: prepared.rowCount,
+      warnings: prepared.warnings,
+      preparedAt: AT,
+    },
+    split: { ...split, rowCount: prepared.rowCount, ...indices, folds: kFold(prepared.rowCount, 2, 0) },
+    claim: { executionName: 'run-1', dataset, claimedAt: AT },
+    metrics: {
+      runId: 'run-1',
+      predictorType: 'classifier',
+      dataset: { ...dataset, size: IRIS.length },
+      endpoint: 'knnp-dev--run-1-endpoint',
+      testRows: truth.length,
+      invocations: 1,
+      classes,
+      metrics,
+      gate,
+      crossValidation,
+      promotion,
+      championMetrics: null,
+      training: {
+        TrainingJobName: 'knnp-dev--run-1',
+        TrainingJobArn: 'arn:aws:sagemaker:us-east-1:123456789012:training-job/knnp-dev--run-1',
+        S3ModelArtifacts: 's3://knn-pipeline-dev-data/runs/run-1/output/model.tar.gz',
+        FinalMetricDataList: [{ MetricName: 'test:accuracy', Value: 0.9736842105263158 }],
+        BillableTimeInSeconds: 97,
+      },
+      evaluatedAt: AT,
+    },
+    serving: {
+      runId: 'run-1',
+      promotion,
+      servingEndpoint: 'knnp-dev--serving',
+      outcome: 'promoted',
+      succeeded: true,
+      servingConfig: 'knnp-dev--run-1-serve',
+      pruned: { retained: ['knnp-dev--run-1-serve'], deleted: [] },
+      message: 'promoted',
+      recordedAt: AT,
+    },
+  };
+}
