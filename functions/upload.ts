@@ -4,6 +4,7 @@ import type { RunConfig } from '../src/domain/runConfig';
 import { foldLayout, foldTrainingJobName, s3Uri } from '../src/domain/naming';
 import { trainingJobRequest } from '../src/domain/sageMakerRequests';
 import { logger } from '../src/log/logger';
+import { ArtifactMismatchError } from '../src/domain/errors';
 import type { SplitFile } from './split';
 
 export interface UploadEvent {
@@ -41,7 +42,7 @@ export const handler = async ({ run }: UploadEvent): Promise<UploadResult> => {
   ]);
   const dataset = parseLabelFirstCsv(datasetText, datasetUri);
   if (dataset.labels.length !== split.rowCount) {
-    throw new Error(
+    throw new ArtifactMismatchError(
       `${datasetUri} has ${dataset.labels.length} rows but the split was made for ${split.rowCount}; run Split again`,
     );
   }

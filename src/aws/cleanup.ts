@@ -1,3 +1,4 @@
+import { PipelineError } from '../errors';
 import { foldTrainingJobName, type SageMakerNames } from '../domain/naming';
 import {
   deleteEndpoint,
@@ -18,9 +19,9 @@ export interface CleanupReport {
   model: 'deleted' | 'absent' | 'serving';
 }
 
-export class CleanupIncompleteError extends Error {
-  constructor(message: string) {
-    super(message);
+export class CleanupIncompleteError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'CleanupIncompleteError';
   }
 }

@@ -1,6 +1,15 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { NOTIFICATION_DETAIL_TYPE, NOTIFICATION_SOURCE, type RunOutcome } from '../domain/notification';
+import { PipelineError } from '../errors';
 import { eventBridgeClient } from './clients';
+
+/** EventBridge accepted the PutEvents call but rejected the entry. */
+export class NotificationError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NotificationError';
+  }
+}
 
 /** Publishes a run's outcome on an EventBridge bus; subscribers match source/detail-type with their own rules. */
 export async function publishRunOutcome(eventBusName: string, outcome: RunOutcome): Promise<void> {
@@ -18,7 +27,7 @@ export async function publishRunOutcome(eventBusName: string, outcome: RunOutcom
   );
   if (response.FailedEntryCount) {
     const entry = response.Entries?.find((e) => e.ErrorCode);
-    throw new Error(
+    throw new NotificationError(
       `EventBridge refused the run notification: ${entry?.ErrorCode} ${entry?.ErrorMessage ?? ''}`.trim(),
     );
   }

@@ -1,5 +1,14 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PipelineError } from '../errors';
 import { s3Client } from './clients';
+
+/** S3 answered, but not with a usable object (e.g. a GetObject response without a body). */
+export class ObjectReadError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ObjectReadError';
+  }
+}
 
 export interface ObjectRef {
   bucket: string;
@@ -37,7 +46,7 @@ export async function getObjectBytes(ref: ObjectRef): Promise<Uint8Array> {
   const response = await s3Client().send(
     new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
   );
-  if (!response.Body) throw new Error(`s3://${ref.bucket}/${ref.key} has no body`);
+  if (!response.Body) throw new ObjectReadError(`s3://${ref.bucket}/${ref.key} has no body`);
   return response.Body.transformToByteArray();
 }
 

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors';
 import type { SecuritySettings } from '../domain/sageMakerRequests';
 import { MAX_FOLDS, MAX_TRAINING_RUNTIME_SECONDS, type PredictorType, type StageDefaults } from '../domain/runConfig';
 
@@ -40,12 +41,7 @@ export const STAGE_ENV = {
   serveKeep: 'SERVE_KEEP',
 } as const;
 
-export class ConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
-  }
-}
+export { ConfigurationError };
 
 type Env = Record<string, string | undefined>;
 

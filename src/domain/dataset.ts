@@ -1,4 +1,5 @@
 // Reads a user's CSV (header row, one label column) into numbers, or says exactly which rows and cells are wrong.
+import { PipelineError } from '../errors';
 import { CsvError, parse } from 'csv-parse/sync';
 
 export type PredictorType = 'classifier' | 'regressor';
@@ -41,7 +42,7 @@ const MAX_NAMES_LISTED = 50;
 const MAX_VALUE_SHOWN = 60;
 const FINITE_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-export class DatasetError extends Error {
+export class DatasetError extends PipelineError {
   override name = 'DatasetError';
   readonly source: string;
   /** The first problems found (at most maxProblems). */

@@ -1,3 +1,4 @@
+import { EvaluationError } from './errors';
 import { stringify } from 'csv-stringify/sync';
 import {
   classificationMetrics,
@@ -48,7 +49,7 @@ export function parseTestChannel(text: string, source: string): TestChannel {
     const comma = line.indexOf(',');
     const label = Number(comma === -1 ? line : line.slice(0, comma));
     if (comma === -1 || !Number.isFinite(label)) {
-      throw new Error(
+      throw new EvaluationError(
         `${source}: row ${row}: expected a numeric label followed by the features, got "${line.slice(0, 80)}"`,
       );
     }
@@ -56,7 +57,9 @@ export function parseTestChannel(text: string, source: string): TestChannel {
     for (let i = comma + 1; i < line.length; i++) if (line.charCodeAt(i) === 44) commas += 1;
     if (featureCount === -1) featureCount = commas + 1;
     else if (commas + 1 !== featureCount) {
-      throw new Error(`${source}: row ${row}: expected ${featureCount} features like the first row, got ${commas + 1}`);
+      throw new EvaluationError(
+        `${source}: row ${row}: expected ${featureCount} features like the first row, got ${commas + 1}`,
+      );
     }
     labels.push(label);
     featureLines.push(line.slice(comma + 1));
@@ -84,7 +87,7 @@ export function planBatches(
   for (const line of featureLines) {
     const lineBytes = Buffer.byteLength(line) + 1;
     if (lineBytes > maxBytes)
-      throw new Error(`A single test row is ${lineBytes} bytes, above the ${maxBytes}-byte request limit`);
+      throw new EvaluationError(`A single test row is ${lineBytes} bytes, above the ${maxBytes}-byte request limit`);
     if (bytes + lineBytes > maxBytes || lines.length >= maxRows) flush();
     lines.push(line);
     bytes += lineBytes;
@@ -99,16 +102,17 @@ export function parsePredictions(body: string, expectedRows: number): number[] {
   try {
     parsed = JSON.parse(body);
   } catch {
-    throw new Error(`Endpoint answered with non-JSON: ${body.slice(0, 200)}`);
+    throw new EvaluationError(`Endpoint answered with non-JSON: ${body.slice(0, 200)}`);
   }
   const predictions = (parsed as { predictions?: { predicted_label?: unknown }[] })?.predictions;
-  if (!Array.isArray(predictions)) throw new Error(`Endpoint answer has no "predictions" list: ${body.slice(0, 200)}`);
+  if (!Array.isArray(predictions))
+    throw new EvaluationError(`Endpoint answer has no "predictions" list: ${body.slice(0, 200)}`);
   if (predictions.length !== expectedRows) {
-    throw new Error(`Endpoint returned ${predictions.length} predictions for ${expectedRows} rows`);
+    throw new EvaluationError(`Endpoint returned ${predictions.length} predictions for ${expectedRows} rows`);
   }
   return predictions.map((prediction, index) => {
     const label = Number(prediction?.predicted_label);
-    if (!Number.isFinite(label)) throw new Error(`Prediction ${index} has no numeric predicted_label`);
+    if (!Number.isFinite(label)) throw new EvaluationError(`Prediction ${index} has no numeric predicted_label`);
     return label;
   });
 }

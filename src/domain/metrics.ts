@@ -1,4 +1,5 @@
 // Classification and regression scores defined exactly as scikit-learn defines them (zero_division -> 0).
+import { PipelineError } from '../errors';
 
 export interface ClassMetrics {
   label: number;
@@ -28,7 +29,7 @@ export interface RegressionMetrics {
   r2: number;
 }
 
-export class MetricsError extends Error {
+export class MetricsError extends PipelineError {
   override name = 'MetricsError';
 }
 

@@ -1,3 +1,5 @@
+import { ConfigurationError } from '../errors';
+import { InvalidNameError } from './errors';
 import { createHash } from 'node:crypto';
 
 /** SageMaker's pattern for training job, endpoint and endpoint config names (≤ 63 characters). */
@@ -50,7 +52,7 @@ export function runIdFrom(label: string, uniqueSuffix?: string): string {
 
 export function assertValidNamePrefix(prefix: string): void {
   if (prefix.length > NAME_PREFIX_MAX || !NAME_PREFIX_PATTERN.test(prefix)) {
-    throw new Error(
+    throw new ConfigurationError(
       `Name prefix "${prefix}" must be 1-${NAME_PREFIX_MAX} lower-case letters, digits or single hyphens (it starts every SageMaker resource name)`,
     );
   }
@@ -84,7 +86,7 @@ export function foldTrainingJobName(names: SageMakerNames, fold: number): string
 export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
   assertValidNamePrefix(prefix);
   if (runId.length > RUN_ID_MAX || !SAGEMAKER_NAME_PATTERN.test(runId)) {
-    throw new Error(`Run id "${runId}" must be 1-${RUN_ID_MAX} letters, digits or single hyphens`);
+    throw new InvalidNameError(`Run id "${runId}" must be 1-${RUN_ID_MAX} letters, digits or single hyphens`);
   }
   const base = `${prefix}${NAME_SEPARATOR}${runId}`;
   return { trainingJob: base, model: `${base}-model`, endpointConfig: `${base}-config`, endpoint: `${base}-endpoint` };
@@ -131,6 +133,6 @@ export function s3Uri(bucket: string, key: string): string {
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!match) throw new Error(`Not an s3:// URI: ${uri}`);
+  if (!match) throw new InvalidNameError(`Not an s3:// URI: ${uri}`);
   return { bucket: match[1], key: match[2] };
 }

@@ -1,4 +1,5 @@
 // numpy's legacy MT19937 (numpy.random.RandomState), bit-for-bit, so splits match scikit-learn.
+import { PipelineError } from '../errors';
 
 const STATE_LENGTH = 624;
 const SHIFT_OFFSET = 397;
@@ -7,7 +8,7 @@ const UPPER_MASK = 0x80000000;
 const LOWER_MASK = 0x7fffffff;
 const MAX_UINT32 = 0xffffffff;
 
-export class SeedError extends Error {
+export class SeedError extends PipelineError {
   override name = 'SeedError';
 }
 

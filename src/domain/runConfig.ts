@@ -1,3 +1,5 @@
+import { PipelineError } from '../errors';
+import { InvalidNameError } from './errors';
 import { z } from 'zod';
 import type { SageMakerRequests, SecuritySettings } from './sageMakerRequests';
 import {
@@ -90,7 +92,7 @@ export interface ServeConfig {
   maxWaitPolls: number;
 }
 
-export class InputValidationError extends Error {
+export class InputValidationError extends PipelineError {
   constructor(readonly problems: string[]) {
     super(
       `Invalid execution input (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
@@ -307,7 +309,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
   hyperParameters.predictor_type = predictorType;
 
   if (problems.length > 0) throw new InputValidationError(problems);
-  if (runId.length > RUN_ID_MAX) throw new Error(`internal: run id ${runId} too long`);
+  if (runId.length > RUN_ID_MAX) throw new InvalidNameError(`internal: run id ${runId} too long`);
 
   const keys = runLayout(defaults.runsPrefix, runId);
   const names = sageMakerNames(defaults.namePrefix, runId);

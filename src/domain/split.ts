@@ -1,4 +1,5 @@
 // Train/test and k-fold splits that choose exactly the rows scikit-learn chooses for the same seed.
+import { PipelineError } from '../errors';
 import { permutation } from './random';
 
 export interface SplitOptions {
@@ -11,7 +12,7 @@ export interface SplitIndices {
   test: number[];
 }
 
-export class SplitError extends Error {
+export class SplitError extends PipelineError {
   override name = 'SplitError';
 }
 
