@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LocalCloud } from '../../local/cloud';
 import { s3ObjectCreatedEvent } from '../../local/cloud';
-import { expectNoResourcesLeft, getBytes, putRaw, ROOT, startCloud, visitedStates } from '../support/localCloud';
+import { startCloud, useEmulators, withEmulators } from '../support/emulators';
+import { expectNoResourcesLeft, getBytes, putRaw, ROOT, visitedStates } from '../support/localCloud';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures/csv');
 const URI = (file: string) => `s3://knn-pipeline-local-data/raw/corpus/${file}`;
@@ -54,19 +54,14 @@ const cases: Case[] = [
   { file: 'json-not-csv.csv', error: /json-not-csv\.csv: / },
 ];
 
-let cloud: LocalCloud;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ cloud, stop } = await startCloud({ s3Trigger: false }));
-});
-afterAll(() => stop());
+const local = useEmulators(() => startCloud({ s3Trigger: false }));
 
 test.each(cases)('$file', async ({ file, label = 'label', predictorType = 'classifier', error }) => {
   const bytes = readFileSync(path.join(FIXTURES, file));
   const key = `raw/corpus/${file}`;
   await putRaw(key, bytes);
 
-  const record = await cloud.startExecution({
+  const record = await local.cloud.startExecution({
     dataset: { key },
     labelColumn: label,
     predictorType,
@@ -90,24 +85,24 @@ test.each(cases)('$file', async ({ file, label = 'label', predictorType = 'class
     });
   }
   expect((await getBytes(key)).equals(bytes)).toBe(true);
-  await expectNoResourcesLeft(cloud, record);
+  await expectNoResourcesLeft(local.cloud, record);
 });
 
 test('a file too large for the stage is refused with a size error before it is read', async () => {
-  const { cloud: small, stop: stopSmall } = await startCloud({ s3Trigger: false, params: { maxDatasetBytes: '2048' } });
-  try {
-    const bytes = Buffer.from(`x,y,label\n${'1.5,2.5,a\n3.5,4.5,b\n'.repeat(200)}`);
-    await putRaw('raw/big.csv', bytes);
-    const record = await small.startExecution({ dataset: { key: 'raw/big.csv' }, labelColumn: 'label' }).done;
-    expect(record.status).toBe('FAILED');
-    expect(record.error).toBe('DatasetTooLargeError');
-    expect(record.cause).toContain(
-      `raw/big.csv is ${bytes.length} bytes; this stage accepts at most 2048 bytes (MAX_DATASET_BYTES)`,
-    );
-    expect((await getBytes('raw/big.csv')).equals(bytes)).toBe(true);
-  } finally {
-    await stopSmall();
-  }
+  await withEmulators(
+    startCloud({ s3Trigger: false, params: { maxDatasetBytes: '2048' } }),
+    async ({ cloud: small }) => {
+      const bytes = Buffer.from(`x,y,label\n${'1.5,2.5,a\n3.5,4.5,b\n'.repeat(200)}`);
+      await putRaw('raw/big.csv', bytes);
+      const record = await small.startExecution({ dataset: { key: 'raw/big.csv' }, labelColumn: 'label' }).done;
+      expect(record.status).toBe('FAILED');
+      expect(record.error).toBe('DatasetTooLargeError');
+      expect(record.cause).toContain(
+        `raw/big.csv is ${bytes.length} bytes; this stage accepts at most 2048 bytes (MAX_DATASET_BYTES)`,
+      );
+      expect((await getBytes('raw/big.csv')).equals(bytes)).toBe(true);
+    },
+  );
 });
 
 describe('keys with spaces, "+" and unicode, as the S3 event delivers them', () => {
@@ -126,7 +121,7 @@ describe('keys with spaces, "+" and unicode, as the S3 event delivers them', () 
       etag: '"e"',
       sequencer: `${Date.now()}`,
     });
-    const record = await cloud.startExecution(event).done;
+    const record = await local.cloud.startExecution(event).done;
     expect(record.status).toBe('SUCCEEDED');
     const prepared = record.history.find((e) => e.type === 'StateExited' && e.state?.name === 'Prepare')!.state!
       .output as any;

@@ -1,16 +1,11 @@
 /** S3 delivers events at least once: one upload trains at most once; different uploads never collide. */
 import { s3ObjectCreatedEvent } from '../../local/cloud';
-import type { LocalCloud } from '../../local/cloud';
 import { runFromHistory } from '../../cli/summary';
-import { expectNoResourcesLeft, IRIS, putRaw, startCloud, visitedStates } from '../support/localCloud';
+import { startCloud, useEmulators } from '../support/emulators';
+import { expectNoResourcesLeft, IRIS, putRaw, visitedStates } from '../support/localCloud';
 
-let cloud: LocalCloud;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ cloud, stop } = await startCloud({ s3Trigger: false }));
-  await putRaw('raw/iris.csv', IRIS);
-});
-afterAll(() => stop());
+const local = useEmulators(() => startCloud({ s3Trigger: false }));
+beforeAll(() => putRaw('raw/iris.csv', IRIS));
 
 test('a duplicate S3 event for the same object version starts no second training and says so', async () => {
   const event = s3ObjectCreatedEvent({
@@ -21,8 +16,8 @@ test('a duplicate S3 event for the same object version starts no second training
     sequencer: '0000000000000001',
   });
   const duplicateDelivery = { ...event, id: 'another-delivery-id' };
-  const first = cloud.startExecution(event);
-  const second = cloud.startExecution(duplicateDelivery);
+  const first = local.cloud.startExecution(event);
+  const second = local.cloud.startExecution(duplicateDelivery);
   const [a, b] = await Promise.all([first.done, second.done]);
 
   const outcomes = [a, b].map((record) => visitedStates(record).includes('DuplicateEvent'));
@@ -36,11 +31,13 @@ test('a duplicate S3 event for the same object version starts no second training
     /^Duplicate event: s3:\/\/knn-pipeline-local-data\/raw\/iris.csv is already handled by execution /,
   );
   expect(
-    cloud.sageMaker.listResources().trainingJobs.filter((job) => job === runFromHistory(original)!.names.trainingJob),
+    local.cloud.sageMaker
+      .listResources()
+      .trainingJobs.filter((job) => job === runFromHistory(original)!.names.trainingJob),
   ).toHaveLength(1);
 
   // A late redelivery after the run finished is still recognised.
-  const late = await cloud.startExecution({ ...event, id: 'late-delivery' }).done;
+  const late = await local.cloud.startExecution({ ...event, id: 'late-delivery' }).done;
   expect(visitedStates(late)).toContain('DuplicateEvent');
 });
 
@@ -55,12 +52,12 @@ test('concurrent runs on different files use distinct names and prefixes and bot
       sequencer: `00000000000001${i}0`,
     }),
   );
-  const records = await Promise.all(events.map((event) => cloud.startExecution(event).done));
+  const records = await Promise.all(events.map((event) => local.cloud.startExecution(event).done));
   expect(records.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
   const [x, y] = records.map((r) => runFromHistory(r)!);
   expect(x.runId).not.toBe(y.runId);
   expect(x.keys.root).not.toBe(y.keys.root);
   for (const kind of ['trainingJob', 'model', 'endpointConfig', 'endpoint'] as const)
     expect(x.names[kind]).not.toBe(y.names[kind]);
-  for (const record of records) await expectNoResourcesLeft(cloud, record);
+  for (const record of records) await expectNoResourcesLeft(local.cloud, record);
 });

@@ -3,27 +3,24 @@
  * clear error and cause (which step, what happened, what to do) and that none of the run's SageMaker resources exist.
  */
 import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import type { LocalCloud } from '../../local/cloud';
 import type { ExecutionRecord, HistoryEvent } from '../../local/stepfunctions/runner';
 import { runFromHistory } from '../../cli/summary';
-import { expectNoResourcesLeft, IRIS, putRaw, retriedStates, startCloud, visitedStates } from '../support/localCloud';
+import { startCloud, useEmulators } from '../support/emulators';
+import { expectNoResourcesLeft, IRIS, putRaw, retriedStates, visitedStates } from '../support/localCloud';
 
-let cloud: LocalCloud;
-let stop: () => Promise<void>;
 let onEvent: ((record: ExecutionRecord, event: HistoryEvent) => void) | undefined;
 
-beforeAll(async () => {
-  ({ cloud, stop } = await startCloud({ s3Trigger: false, onEvent: (record, event) => onEvent?.(record, event) }));
-  await putRaw('raw/iris.csv', IRIS);
-});
-afterAll(() => stop());
+const local = useEmulators(() =>
+  startCloud({ s3Trigger: false, onEvent: (record, event) => onEvent?.(record, event) }),
+);
+beforeAll(() => putRaw('raw/iris.csv', IRIS));
 afterEach(() => {
-  cloud.sageMaker.faults.clear();
+  local.cloud.sageMaker.faults.clear();
   onEvent = undefined;
 });
 
 async function runPipeline(input: Record<string, unknown> = {}): Promise<ExecutionRecord> {
-  return cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, ...input }).done;
+  return local.cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, ...input }).done;
 }
 
 async function expectCleanFailure(record: ExecutionRecord, error: string | RegExp, cause: RegExp): Promise<void> {
@@ -31,7 +28,7 @@ async function expectCleanFailure(record: ExecutionRecord, error: string | RegEx
   expect(record.error).toEqual(typeof error === 'string' ? error : expect.stringMatching(error));
   expect(record.cause).toMatch(cause);
   expect(visitedStates(record)).toContain('CleanUpAfterFailure');
-  await expectNoResourcesLeft(cloud, record);
+  await expectNoResourcesLeft(local.cloud, record);
 }
 
 describe('training job fails', () => {
@@ -57,7 +54,7 @@ describe('training job fails', () => {
       }
     };
     // Give the injected object time to land before the job reads its channel.
-    cloud.sageMaker.faults.delay('CreateTrainingJob', 200);
+    local.cloud.sageMaker.faults.delay('CreateTrainingJob', 200);
     const record = await runPipeline();
     await expectCleanFailure(record, 'States.TaskFailed', /^Train failed: .*ClientError: .*feature_dim/);
   });
@@ -68,7 +65,8 @@ test('training job stopped from outside', async () => {
     if (event.type === 'StateEntered' && event.state?.name === 'Train') {
       const run = runFromHistory(record)!;
       setTimeout(
-        () => void cloud.sageMakerClient.send(new StopTrainingJobCommand({ TrainingJobName: run.names.trainingJob })),
+        () =>
+          void local.cloud.sageMakerClient.send(new StopTrainingJobCommand({ TrainingJobName: run.names.trainingJob })),
         30,
       );
     }
@@ -79,7 +77,7 @@ test('training job stopped from outside', async () => {
 
 describe.each(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'])('%s rejected', (operation) => {
   test('fails after retries with the SageMaker error and cleans up', async () => {
-    cloud.sageMaker.faults.inject({
+    local.cloud.sageMaker.faults.inject({
       operation,
       errorName: 'ValidationException',
       message: `${operation} refused by test`,
@@ -95,7 +93,7 @@ describe.each(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'])('%s rej
 });
 
 test('the endpoint ends Failed', async () => {
-  cloud.sageMaker.faults.failNextEndpoints(
+  local.cloud.sageMaker.faults.failNextEndpoints(
     'The primary container for production variant AllTraffic did not pass the ping health check.',
   );
   const record = await runPipeline();
@@ -107,7 +105,7 @@ test('the endpoint ends Failed', async () => {
 });
 
 test('evaluate throws (the endpoint keeps failing with 500s)', async () => {
-  cloud.sageMaker.faults.inject({
+  local.cloud.sageMaker.faults.inject({
     operation: 'InvokeEndpoint',
     errorName: 'InternalFailure',
     statusCode: 500,
@@ -118,7 +116,7 @@ test('evaluate throws (the endpoint keeps failing with 500s)', async () => {
 });
 
 test('InvokeEndpoint answers ModelError', async () => {
-  cloud.sageMaker.faults.inject({
+  local.cloud.sageMaker.faults.inject({
     operation: 'InvokeEndpoint',
     errorName: 'ModelError',
     statusCode: 424,
@@ -137,18 +135,23 @@ test('transient throttling on every SageMaker call is retried and the run succee
     'CreateEndpoint',
     'DescribeEndpoint',
   ]) {
-    cloud.sageMaker.faults.inject({ operation, errorName: 'ThrottlingException', message: 'Rate exceeded', times: 3 });
+    local.cloud.sageMaker.faults.inject({
+      operation,
+      errorName: 'ThrottlingException',
+      message: 'Rate exceeded',
+      times: 3,
+    });
   }
   const record = await runPipeline();
   expect(record.status).toBe('SUCCEEDED');
   expect(new Set(retriedStates(record))).toEqual(
     new Set(['Train', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeEndpoint']),
   );
-  await expectNoResourcesLeft(cloud, record);
+  await expectNoResourcesLeft(local.cloud, record);
 });
 
 test("cleanup's own delete fails transiently, is retried and completes", async () => {
-  cloud.sageMaker.faults.inject({
+  local.cloud.sageMaker.faults.inject({
     operation: 'DeleteEndpoint',
     errorName: 'ThrottlingException',
     message: 'Rate exceeded',
@@ -157,7 +160,7 @@ test("cleanup's own delete fails transiently, is retried and completes", async (
   const record = await runPipeline();
   expect(record.status).toBe('SUCCEEDED');
   expect(retriedStates(record)).toContain('CleanUp');
-  await expectNoResourcesLeft(cloud, record);
+  await expectNoResourcesLeft(local.cloud, record);
 });
 
 test('the quality gate is not met', async () => {
@@ -168,14 +171,14 @@ test('the quality gate is not met', async () => {
     /^Quality gate not met: accuracy 0\.9736842105263158 but must be at least 0\.99\. .*start a new run/,
   );
   expect(visitedStates(record)).toEqual(expect.arrayContaining(['Evaluate', 'CleanUp', 'QualityGateNotMet']));
-  await expectNoResourcesLeft(cloud, record);
+  await expectNoResourcesLeft(local.cloud, record);
 });
 
 test('the dataset object is missing: fails at Prepare before any SageMaker call', async () => {
-  const record = await cloud.startExecution({ dataset: { key: 'raw/nowhere.csv' } }).done;
+  const record = await local.cloud.startExecution({ dataset: { key: 'raw/nowhere.csv' } }).done;
   expect(record.status).toBe('FAILED');
   expect(record.error).toBe('DatasetNotFoundError');
   expect(record.cause).toContain('s3://knn-pipeline-local-data/raw/nowhere.csv does not exist');
   expect(visitedStates(record)).toEqual(['Prepare']);
-  await expectNoResourcesLeft(cloud, record);
+  await expectNoResourcesLeft(local.cloud, record);
 });

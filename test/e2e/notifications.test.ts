@@ -1,23 +1,18 @@
 /** Every finished run announces its outcome on EventBridge (source knn-pipeline, "Pipeline Run Finished"). */
-import type { LocalCloud } from '../../local/cloud';
 import { s3ObjectCreatedEvent } from '../../local/cloud';
-import { IRIS, putRaw, startCloud } from '../support/localCloud';
+import { startCloud, useEmulators } from '../support/emulators';
+import { IRIS, putRaw } from '../support/localCloud';
 
-let cloud: LocalCloud;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ cloud, stop } = await startCloud({ s3Trigger: false }));
-  await putRaw('raw/iris.csv', IRIS);
-});
-afterAll(() => stop());
+const local = useEmulators(() => startCloud({ s3Trigger: false }));
+beforeAll(() => putRaw('raw/iris.csv', IRIS));
 
 const outcomes = () =>
-  cloud.eventBridge.events.filter((e) => e.source === 'knn-pipeline' && e.detailType === 'Pipeline Run Finished');
+  local.cloud.eventBridge.events.filter((e) => e.source === 'knn-pipeline' && e.detailType === 'Pipeline Run Finished');
 const outcomeOf = (executionName: string) =>
   outcomes().find((e) => (e.detail as { executionName: string }).executionName === executionName)?.detail as any;
 
 test('a successful run announces its status, run id, headline metrics and gate', async () => {
-  const record = await cloud.startExecution({ dataset: { key: 'raw/iris.csv' } }).done;
+  const record = await local.cloud.startExecution({ dataset: { key: 'raw/iris.csv' } }).done;
   expect(outcomeOf(record.name)).toMatchObject({
     status: 'SUCCEEDED',
     runId: record.name,
@@ -31,14 +26,16 @@ test('a successful run announces its status, run id, headline metrics and gate',
 });
 
 test('failed runs announce the error and cause; a duplicate delivery announces nothing', async () => {
-  const gateFailed = await cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, qualityGate: { threshold: 0.99 } })
-    .done;
+  const gateFailed = await local.cloud.startExecution({
+    dataset: { key: 'raw/iris.csv' },
+    qualityGate: { threshold: 0.99 },
+  }).done;
   expect(outcomeOf(gateFailed.name)).toMatchObject({
     status: 'FAILED',
     error: 'QualityGateNotMet',
     gate: { passed: false },
   });
-  const missing = await cloud.startExecution({ dataset: { key: 'raw/missing.csv' } }).done;
+  const missing = await local.cloud.startExecution({ dataset: { key: 'raw/missing.csv' } }).done;
   expect(outcomeOf(missing.name)).toMatchObject({ status: 'FAILED', error: 'DatasetNotFoundError', metrics: null });
 
   const event = s3ObjectCreatedEvent({
@@ -49,15 +46,15 @@ test('failed runs announce the error and cause; a duplicate delivery announces n
     sequencer: '00000000000000AA',
   });
   const [first, again] = [
-    await cloud.startExecution(event).done,
-    await cloud.startExecution({ ...event, id: 'again' }).done,
+    await local.cloud.startExecution(event).done,
+    await local.cloud.startExecution({ ...event, id: 'again' }).done,
   ];
   expect(outcomeOf(first.name)).toMatchObject({ status: 'SUCCEEDED' });
   expect(outcomeOf(again.name)).toBeUndefined();
 });
 
 test('a serving run announces the promotion decision and outcome', async () => {
-  const record = await cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, serve: true }).done;
+  const record = await local.cloud.startExecution({ dataset: { key: 'raw/iris.csv' }, serve: true }).done;
   expect(outcomeOf(record.name)).toMatchObject({
     status: 'SUCCEEDED',
     promotion: { decision: 'create', outcome: 'promoted', message: expect.stringMatching(/now serves/) },

@@ -3,23 +3,18 @@
  * update, and after every run leave exactly the stable endpoint plus the retained configs and models.
  */
 import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
-import type { LocalCloud } from '../../local/cloud';
 import type { ExecutionRecord } from '../../local/stepfunctions/runner';
 import { runFromHistory, stateOutput } from '../../cli/summary';
-import { getBytes, IRIS, putRaw, startCloud, visitedStates } from '../support/localCloud';
+import { startCloud, useEmulators } from '../support/emulators';
+import { getBytes, IRIS, putRaw, visitedStates } from '../support/localCloud';
 
-let cloud: LocalCloud;
-let stop: () => Promise<void>;
 const SERVING = 'knnp-local--serving';
 
-beforeAll(async () => {
-  ({ cloud, stop } = await startCloud({ s3Trigger: false, params: { serveKeep: '2' } }));
-  await putRaw('raw/iris.csv', IRIS);
-});
-afterAll(() => stop());
+const local = useEmulators(() => startCloud({ s3Trigger: false, params: { serveKeep: '2' } }));
+beforeAll(() => putRaw('raw/iris.csv', IRIS));
 
 async function serveRun(k: number): Promise<{ record: ExecutionRecord; names: { model: string; serve: string } }> {
-  const record = await cloud.startExecution({
+  const record = await local.cloud.startExecution({
     dataset: { key: 'raw/iris.csv' },
     serve: true,
     hyperparameters: { k },
@@ -35,11 +30,12 @@ function promotionOf(record: ExecutionRecord) {
 }
 
 async function servingConfig(): Promise<string | undefined> {
-  return (await cloud.sageMakerClient.send(new DescribeEndpointCommand({ EndpointName: SERVING }))).EndpointConfigName;
+  return (await local.cloud.sageMakerClient.send(new DescribeEndpointCommand({ EndpointName: SERVING })))
+    .EndpointConfigName;
 }
 
 function resources() {
-  const { endpoints, endpointConfigs, models } = cloud.sageMaker.listResources();
+  const { endpoints, endpointConfigs, models } = local.cloud.sageMaker.listResources();
   return { endpoints: [...endpoints].sort(), endpointConfigs: [...endpointConfigs].sort(), models: [...models].sort() };
 }
 
@@ -100,7 +96,7 @@ test('a worse model is kept out: the champion keeps serving and the run deletes 
 });
 
 test('a failed update rolls back: the endpoint keeps serving the previous config and the run fails, saying so', async () => {
-  cloud.sageMaker.faults.failNextEndpointUpdates(
+  local.cloud.sageMaker.faults.failNextEndpointUpdates(
     'The primary container for production variant AllTraffic did not pass the ping health check.',
   );
   const failed = await serveRun(1);

@@ -3,10 +3,10 @@
  * must delete what the run created. Training is slowed down so the execution can be interrupted mid-run.
  */
 import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import type { LocalCloud } from '../../local/cloud';
 import type { ExecutionRecord, HistoryEvent, LocalExecution } from '../../local/stepfunctions/runner';
 import { runFromHistory } from '../../cli/summary';
-import { expectNoResourcesLeft, IRIS, putRaw, startCloud } from '../support/localCloud';
+import { startCloud, useEmulators, withEmulators } from '../support/emulators';
+import { expectNoResourcesLeft, IRIS, putRaw } from '../support/localCloud';
 
 async function pollUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -17,24 +17,21 @@ async function pollUntil(check: () => boolean, timeoutMs = 10_000): Promise<void
 }
 
 describe('stopped mid-run', () => {
-  let cloud: LocalCloud;
-  let stop: () => Promise<void>;
   const entered = new Map<string, Set<string>>();
-  beforeAll(async () => {
-    ({ cloud, stop } = await startCloud({
+  const local = useEmulators(() =>
+    startCloud({
       s3Trigger: false,
       sageMakerTiming: { trainingStartDelayMs: 1500, endpointCreateDelayMs: 1500 },
       onEvent: (record: ExecutionRecord, event: HistoryEvent) => {
         if (event.type === 'StateEntered')
           entered.set(record.name, (entered.get(record.name) ?? new Set()).add(event.state!.name));
       },
-    }));
-    await putRaw('raw/iris.csv', IRIS);
-  });
-  afterAll(() => stop());
+    }),
+  );
+  beforeAll(() => putRaw('raw/iris.csv', IRIS));
 
   async function stopWhenIn(stateName: string): Promise<ExecutionRecord> {
-    const execution: LocalExecution = cloud.startExecution({ dataset: { key: 'raw/iris.csv' } });
+    const execution: LocalExecution = local.cloud.startExecution({ dataset: { key: 'raw/iris.csv' } });
     await pollUntil(() => entered.get(execution.record.name)?.has(stateName) ?? false);
     await new Promise((resolve) => setTimeout(resolve, 100));
     execution.stop('UserStopped', 'stopped by the test');
@@ -44,42 +41,36 @@ describe('stopped mid-run', () => {
   test('during training: ABORTED, the training job is stopped and nothing is left', async () => {
     const record = await stopWhenIn('Train');
     expect(record.status).toBe('ABORTED');
-    const janitor = cloud.janitorRuns.find((run) => run.executionName === record.name);
+    const janitor = local.cloud.janitorRuns.find((run) => run.executionName === record.name);
     expect(janitor?.result).toMatchObject({ cleaned: true });
     const run = runFromHistory(record)!;
     await pollUntil(() => true);
-    const job = await cloud.sageMakerClient.send(
+    const job = await local.cloud.sageMakerClient.send(
       new DescribeTrainingJobCommand({ TrainingJobName: run.names.trainingJob }),
     );
     expect(['Stopping', 'Stopped']).toContain(job.TrainingJobStatus);
-    await expectNoResourcesLeft(cloud, { ...record, history: [] });
+    await expectNoResourcesLeft(local.cloud, { ...record, history: [] });
   });
 
   test('while the endpoint is being created: the janitor waits for it to settle and deletes it', async () => {
     const record = await stopWhenIn('WaitForEndpoint');
     expect(record.status).toBe('ABORTED');
-    expect(cloud.janitorRuns.find((run) => run.executionName === record.name)?.result).toMatchObject({
+    expect(local.cloud.janitorRuns.find((run) => run.executionName === record.name)?.result).toMatchObject({
       cleaned: true,
       deleted: { endpoint: 'deleted', endpointConfig: 'deleted', model: 'deleted' },
     });
-    await expectNoResourcesLeft(cloud, record);
+    await expectNoResourcesLeft(local.cloud, record);
   });
 });
 
 test('timed out mid-run: TIMED_OUT, and the janitor deletes what the run created', async () => {
-  const { cloud, stop } = await startCloud({
-    s3Trigger: false,
-    executionTimeoutSeconds: 2,
-    sageMakerTiming: { endpointCreateDelayMs: 5000 },
-  });
-  try {
+  const timingOut = { s3Trigger: false, executionTimeoutSeconds: 2, sageMakerTiming: { endpointCreateDelayMs: 5000 } };
+  await withEmulators(startCloud(timingOut), async ({ cloud }) => {
     await putRaw('raw/iris.csv', IRIS);
     const record = await cloud.startExecution({ dataset: { key: 'raw/iris.csv' } }).done;
     expect(record.status).toBe('TIMED_OUT');
     expect(record.error).toBe('States.Timeout');
     expect(cloud.janitorRuns.find((run) => run.executionName === record.name)?.result).toMatchObject({ cleaned: true });
     await expectNoResourcesLeft(cloud, record);
-  } finally {
-    await stop();
-  }
+  });
 });

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -12,32 +11,21 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from '../../local/s3';
+import { type LocalS3, type LocalS3ObjectCreatedEvent } from '../../local/s3';
+import { startS3, useEmulators, withEmulators } from '../support/emulators';
 
 const BUCKET = 'knn-data';
 
 describe('local S3 (s3rver)', () => {
-  let directory: string;
+  const local = useEmulators(() => startS3({ buckets: [BUCKET, 'other-bucket'] }));
   let localS3: LocalS3;
   let s3: S3Client;
   const created: LocalS3ObjectCreatedEvent[] = [];
 
-  beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'local-s3-'));
-    localS3 = await startLocalS3({ directory, port: 0, buckets: [BUCKET, 'other-bucket'] });
+  beforeAll(() => {
+    localS3 = local.s3;
     localS3.onObjectCreated((event) => created.push(event));
-    s3 = new S3Client({
-      endpoint: localS3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
-  });
-
-  afterAll(async () => {
-    s3?.destroy();
-    await localS3?.close();
-    rmSync(directory, { recursive: true, force: true });
+    s3 = local.s3Client();
   });
 
   const getBytes = async (key: string, bucket = BUCKET): Promise<Buffer> => {
@@ -57,8 +45,8 @@ describe('local S3 (s3rver)', () => {
   it('listens on 127.0.0.1 with a random port and keeps data under the directory', () => {
     expect(localS3.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(localS3.endpoint).not.toMatch(/:4568$/);
-    expect(localS3.directory).toBe(directory);
-    expect(existsSync(join(directory, BUCKET))).toBe(true);
+    expect(localS3.directory).toBe(join(local.directory, 's3'));
+    expect(existsSync(join(local.directory, 's3', BUCKET))).toBe(true);
   });
 
   it('stores a string body and returns it unchanged', async () => {
@@ -161,44 +149,29 @@ describe('local S3 (s3rver)', () => {
   });
 
   it('closes promptly even while a client keeps its connection alive', async () => {
-    const other = await startLocalS3({ directory: join(directory, 'second'), buckets: ['b'] });
-    const client = new S3Client({ endpoint: other.endpoint, region: 'us-east-1', forcePathStyle: true });
-    await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'v' }));
-    const started = Date.now();
-    await other.close();
-    expect(Date.now() - started).toBeLessThan(1000);
-    client.destroy();
+    await withEmulators(startS3({ directory: join(local.directory, 'second'), buckets: ['b'] }), async (other) => {
+      // a client of our own: the helper's clients are destroyed before close, this one must stay connected
+      const client = new S3Client({ endpoint: other.s3.endpoint, region: 'us-east-1', forcePathStyle: true });
+      await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'v' }));
+      const started = Date.now();
+      await other.s3.close();
+      expect(Date.now() - started).toBeLessThan(1000);
+      client.destroy();
+    });
   });
 
   it('keeps objects on disk after close and serves them again from the same directory', async () => {
-    const reopened = await startLocalS3({ directory, buckets: [BUCKET] });
-    const client = new S3Client({ endpoint: reopened.endpoint, region: 'us-east-1', forcePathStyle: true });
-    try {
-      const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.csv' }));
+    await withEmulators(startS3({ directory: local.directory, buckets: [BUCKET] }), async (reopened) => {
+      const response = await reopened.s3Client().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.csv' }));
       expect(await response.Body!.transformToString()).toBe('1,2,3\n4,5,6\n');
-    } finally {
-      client.destroy();
-      await reopened.close();
-    }
+    });
   });
 });
 
 describe('conditional writes (If-None-Match: *)', () => {
   test('the first write wins; later and concurrent ones get 412 PreconditionFailed and change nothing', async () => {
-    const { S3Client, PutObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
-    const { startLocalS3 } = await import('../../local/s3');
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const os = await import('node:os');
-    const path = await import('node:path');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'local-s3-cond-'));
-    const local = await startLocalS3({ directory: dir, buckets: ['cond'] });
-    const client = new S3Client({
-      region: 'us-east-1',
-      endpoint: local.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
-    try {
+    await withEmulators(startS3({ buckets: ['cond'] }), async (local) => {
+      const client = local.s3Client();
       const put = (body: string) =>
         client.send(new PutObjectCommand({ Bucket: 'cond', Key: 'runs/r 1/claim.json', Body: body, IfNoneMatch: '*' }));
       const outcomes = await Promise.allSettled([put('a'), put('b'), put('c')]);
@@ -209,10 +182,6 @@ describe('conditional writes (If-None-Match: *)', () => {
       await expect(put('d')).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
       const stored = await client.send(new GetObjectCommand({ Bucket: 'cond', Key: 'runs/r 1/claim.json' }));
       expect(['a', 'b', 'c']).toContain(await stored.Body!.transformToString());
-    } finally {
-      client.destroy();
-      await local.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

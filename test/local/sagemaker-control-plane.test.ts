@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AddTagsCommand,
   CreateEndpointCommand,
@@ -21,9 +18,8 @@ import {
   SageMakerClient,
   StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
-import { startLocalS3, type LocalS3 } from '../../local/s3';
-import { startLocalSageMaker, type LocalSageMaker } from '../../local/sagemaker';
 import { knnTrainingJobRequest } from '../../local/sagemaker/testkit';
+import { startSageMaker, useEmulators } from '../support/emulators';
 
 const BUCKET = 'control-plane';
 const ACCOUNT = '111122223333';
@@ -31,23 +27,11 @@ const ARN_PREFIX = `arn:aws:sagemaker:us-east-1:${ACCOUNT}`;
 const MODEL_DATA = `s3://${BUCKET}/output/job/output/model.tar.gz`;
 
 describe('local SageMaker control plane', () => {
-  let directory: string;
-  let localS3: LocalS3;
-  let sageMaker: LocalSageMaker;
+  const local = useEmulators(() => startSageMaker({ buckets: [BUCKET], accountId: ACCOUNT, region: 'us-east-1' }));
   let client: SageMakerClient;
 
-  beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'local-sagemaker-cp-'));
-    localS3 = await startLocalS3({ directory, buckets: [BUCKET] });
-    sageMaker = await startLocalSageMaker({ s3Endpoint: localS3.endpoint, accountId: ACCOUNT, region: 'us-east-1' });
-    client = new SageMakerClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 1 });
-  });
-
-  afterAll(async () => {
-    client?.destroy();
-    await sageMaker?.close();
-    await localS3?.close();
-    rmSync(directory, { recursive: true, force: true });
+  beforeAll(() => {
+    client = local.sageMakerClient({ maxAttempts: 1 });
   });
 
   const rejection = async (promise: Promise<unknown>): Promise<Error> => {
@@ -77,7 +61,7 @@ describe('local SageMaker control plane', () => {
   });
 
   it('listens on 127.0.0.1 with a random port', () => {
-    expect(sageMaker.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(local.sageMaker.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   describe('models', () => {
@@ -99,7 +83,7 @@ describe('local SageMaker control plane', () => {
       expect(listed.Models!.map((m) => m.ModelName)).toContain('Knn-Model-1');
 
       await client.send(new DeleteModelCommand({ ModelName: 'Knn-Model-1' }));
-      expect(sageMaker.listResources().models).not.toContain('Knn-Model-1');
+      expect(local.sageMaker.listResources().models).not.toContain('Knn-Model-1');
     });
 
     it('answers missing, duplicate and malformed models with ValidationException', async () => {
@@ -312,7 +296,7 @@ describe('local SageMaker control plane', () => {
         "Value 'm5.large' at 'resourceConfig.instanceType' failed to satisfy constraint",
       );
 
-      expect(sageMaker.listResources().trainingJobs).toEqual([]);
+      expect(local.sageMaker.listResources().trainingJobs).toEqual([]);
     });
 
     it('answers a reused training job name with ResourceInUse and unknown jobs with ValidationException', async () => {
@@ -401,7 +385,7 @@ describe('local SageMaker control plane', () => {
     type WireBody = Record<string, any>;
     const json = async (response: Response): Promise<WireBody> => (await response.json()) as WireBody;
     const post = (target: string | undefined, body: string) =>
-      fetch(`${sageMaker.endpoint}/`, {
+      fetch(`${local.sageMaker.endpoint}/`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-amz-json-1.1', ...(target ? { 'X-Amz-Target': target } : {}) },
         body,

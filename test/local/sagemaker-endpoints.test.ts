@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -14,12 +11,12 @@ import {
   type DescribeEndpointCommandOutput,
   DescribeTrainingJobCommand,
   ListEndpointsCommand,
-  SageMakerClient,
+  type SageMakerClient,
+  UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { startLocalS3, type LocalS3 } from '../../local/s3';
-import { startLocalSageMaker, type LocalSageMaker } from '../../local/sagemaker';
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { clusteredCsv, knnTrainingJobRequest, pollUntil } from '../../local/sagemaker/testkit';
+import { startSageMaker, useEmulators, withEmulators } from '../support/emulators';
 
 const BUCKET = 'endpoint-data';
 const ACCOUNT = '444455556666';
@@ -27,9 +24,13 @@ const ARTIFACT = `s3://${BUCKET}/models/knn-serve/output/model.tar.gz`;
 const CENTRE_QUERIES = '0,0,0,0\n10,10,10,10\n20,0,20,0\n';
 
 describe('local SageMaker endpoints and runtime', () => {
-  let directory: string;
-  let localS3: LocalS3;
-  let sageMaker: LocalSageMaker;
+  const local = useEmulators(() =>
+    startSageMaker({
+      buckets: [BUCKET],
+      accountId: ACCOUNT,
+      timing: { trainingStartDelayMs: 20, endpointCreateDelayMs: 150, endpointDeleteDelayMs: 40 },
+    }),
+  );
   let sm: SageMakerClient;
   let runtime: SageMakerRuntimeClient;
   let s3: S3Client;
@@ -83,16 +84,9 @@ describe('local SageMaker endpoints and runtime', () => {
   };
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'local-sagemaker-endpoints-'));
-    localS3 = await startLocalS3({ directory, buckets: [BUCKET] });
-    sageMaker = await startLocalSageMaker({
-      s3Endpoint: localS3.endpoint,
-      accountId: ACCOUNT,
-      timing: { trainingStartDelayMs: 20, endpointCreateDelayMs: 150, endpointDeleteDelayMs: 40 },
-    });
-    sm = new SageMakerClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 1 });
-    runtime = new SageMakerRuntimeClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 1 });
-    s3 = new S3Client({ endpoint: localS3.endpoint, region: 'us-east-1', forcePathStyle: true });
+    sm = local.sageMakerClient({ maxAttempts: 1 });
+    runtime = local.runtimeClient({ maxAttempts: 1 });
+    s3 = local.s3Client();
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/train/train.csv', Body: clusteredCsv(10) }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'corrupt/model.tar.gz', Body: 'this is not a tarball' }));
     await sm.send(
@@ -111,15 +105,6 @@ describe('local SageMaker endpoints and runtime', () => {
       (j) => j.TrainingJobStatus !== 'InProgress',
     );
     expect(job.final.ModelArtifacts?.S3ModelArtifacts).toBe(ARTIFACT);
-  });
-
-  afterAll(async () => {
-    sm?.destroy();
-    runtime?.destroy();
-    s3?.destroy();
-    await sageMaker?.close();
-    await localS3?.close();
-    rmSync(directory, { recursive: true, force: true });
   });
 
   describe('an InService endpoint', () => {
@@ -265,7 +250,7 @@ describe('local SageMaker endpoints and runtime', () => {
       (state) => state !== 'present',
     );
     expect(gone.final).toBe('ValidationException');
-    expect(sageMaker.listResources().endpoints).not.toContain('short-lived');
+    expect(local.sageMaker.listResources().endpoints).not.toContain('short-lived');
   });
 
   it.each([
@@ -295,25 +280,10 @@ describe('local SageMaker endpoints and runtime', () => {
 
 describe('UpdateEndpoint', () => {
   test('Updating → InService on the new config; a failed update rolls back to the old config with a FailureReason', async () => {
-    const { S3Client } = await import('@aws-sdk/client-s3');
-    const sm = await import('@aws-sdk/client-sagemaker');
-    const { startLocalS3 } = await import('../../local/s3');
-    const { startLocalSageMaker } = await import('../../local/sagemaker');
-    const { pollUntil, clusteredCsv, knnTrainingJobRequest } = await import('../../local/sagemaker/testkit');
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const os = await import('node:os');
-    const path = await import('node:path');
-    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'update-endpoint-'));
-    const s3 = await startLocalS3({ directory: dir, buckets: ['b'] });
-    const local = await startLocalSageMaker({
-      s3Endpoint: s3.endpoint,
-      timing: { trainingStartDelayMs: 20, endpointCreateDelayMs: 50 },
-    });
-    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-    const s3c = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials });
-    const client = new sm.SageMakerClient({ region: 'us-east-1', endpoint: local.endpoint, credentials });
-    try {
+    const timing = { trainingStartDelayMs: 20, endpointCreateDelayMs: 50 };
+    await withEmulators(startSageMaker({ buckets: ['b'], timing }), async (local) => {
+      const s3c = local.s3Client();
+      const client = local.sageMakerClient();
       const until = (probe: () => Promise<string | undefined>, done: string) =>
         pollUntil(
           probe,
@@ -322,13 +292,12 @@ describe('UpdateEndpoint', () => {
         );
       await s3c.send(new PutObjectCommand({ Bucket: 'b', Key: 'train/train.csv', Body: clusteredCsv(20) }));
       await client.send(
-        new sm.CreateTrainingJobCommand(
+        new CreateTrainingJobCommand(
           knnTrainingJobRequest({ name: 'job', bucket: 'b', trainPrefix: 'train/', outputPath: 's3://b/out' }),
         ),
       );
       await until(
-        async () =>
-          (await client.send(new sm.DescribeTrainingJobCommand({ TrainingJobName: 'job' }))).TrainingJobStatus,
+        async () => (await client.send(new DescribeTrainingJobCommand({ TrainingJobName: 'job' }))).TrainingJobStatus,
         'Completed',
       );
       const modelData = 's3://b/out/job/output/model.tar.gz';
@@ -338,14 +307,14 @@ describe('UpdateEndpoint', () => {
         ['broken', 's3://b/missing.tar.gz'],
       ]) {
         await client.send(
-          new sm.CreateModelCommand({
+          new CreateModelCommand({
             ModelName: model,
             PrimaryContainer: { Image: 'knn', ModelDataUrl: url },
             ExecutionRoleArn: 'arn:aws:iam::123456789012:role/r',
           }),
         );
         await client.send(
-          new sm.CreateEndpointConfigCommand({
+          new CreateEndpointConfigCommand({
             EndpointConfigName: `${model}-config`,
             ProductionVariants: [
               { VariantName: 'AllTraffic', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' },
@@ -353,38 +322,32 @@ describe('UpdateEndpoint', () => {
           }),
         );
       }
-      await client.send(new sm.CreateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
-      const status = async () => client.send(new sm.DescribeEndpointCommand({ EndpointName: 'stable' }));
+      await client.send(new CreateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
+      const status = async () => client.send(new DescribeEndpointCommand({ EndpointName: 'stable' }));
       const inService = () => until(async () => (await status()).EndpointStatus, 'InService');
       await inService();
 
-      await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm2-config' }));
+      await client.send(new UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm2-config' }));
       expect((await status()).EndpointStatus).toBe('Updating');
-      await expect(client.send(new sm.DeleteEndpointCommand({ EndpointName: 'stable' }))).rejects.toMatchObject({
+      await expect(client.send(new DeleteEndpointCommand({ EndpointName: 'stable' }))).rejects.toMatchObject({
         name: 'ValidationException',
       });
       await inService();
       expect(await status()).toMatchObject({ EndpointConfigName: 'm2-config' });
 
-      await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'broken-config' }));
+      await client.send(new UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'broken-config' }));
       await inService();
       const rolledBack = await status();
       expect(rolledBack.EndpointConfigName).toBe('m2-config');
       expect(rolledBack.FailureReason).toMatch(/Failed to download model data/);
 
-      local.faults.failNextEndpointUpdates('Injected: health check failed');
-      await client.send(new sm.UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
+      local.sageMaker.faults.failNextEndpointUpdates('Injected: health check failed');
+      await client.send(new UpdateEndpointCommand({ EndpointName: 'stable', EndpointConfigName: 'm1-config' }));
       await inService();
       expect(await status()).toMatchObject({
         EndpointConfigName: 'm2-config',
         FailureReason: 'Injected: health check failed',
       });
-    } finally {
-      s3c.destroy();
-      client.destroy();
-      await local.close();
-      await s3.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -11,19 +8,18 @@ import {
   DescribeModelCommand,
   DescribeTrainingJobCommand,
   ListModelsCommand,
-  SageMakerClient,
+  type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { startLocalS3, type LocalS3 } from '../../local/s3';
-import { startLocalSageMaker, type LocalSageMaker } from '../../local/sagemaker';
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { clusteredCsv, knnTrainingJobRequest, pollUntil } from '../../local/sagemaker/testkit';
+import { startSageMaker, useEmulators } from '../support/emulators';
 
 const BUCKET = 'fault-data';
 
 describe('local SageMaker fault injection', () => {
-  let directory: string;
-  let localS3: LocalS3;
-  let sageMaker: LocalSageMaker;
+  const local = useEmulators(() =>
+    startSageMaker({ buckets: [BUCKET], timing: { trainingStartDelayMs: 10, endpointCreateDelayMs: 20 } }),
+  );
   let retrying: SageMakerClient;
   let single: SageMakerClient;
   let runtime: SageMakerRuntimeClient;
@@ -55,19 +51,13 @@ describe('local SageMaker fault injection', () => {
   };
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'local-sagemaker-faults-'));
-    localS3 = await startLocalS3({ directory, buckets: [BUCKET] });
-    sageMaker = await startLocalSageMaker({
-      s3Endpoint: localS3.endpoint,
-      timing: { trainingStartDelayMs: 10, endpointCreateDelayMs: 20 },
-    });
     // The default retry strategy retries throttling; one client with and one without retries
-    retrying = new SageMakerClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 3 });
-    single = new SageMakerClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 1 });
-    runtime = new SageMakerRuntimeClient({ endpoint: sageMaker.endpoint, region: 'us-east-1', maxAttempts: 1 });
-    const s3 = new S3Client({ endpoint: localS3.endpoint, region: 'us-east-1', forcePathStyle: true });
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'train/train.csv', Body: clusteredCsv(5) }));
-    s3.destroy();
+    retrying = local.sageMakerClient({ maxAttempts: 3 });
+    single = local.sageMakerClient({ maxAttempts: 1 });
+    runtime = local.runtimeClient({ maxAttempts: 1 });
+    await local
+      .s3Client()
+      .send(new PutObjectCommand({ Bucket: BUCKET, Key: 'train/train.csv', Body: clusteredCsv(5) }));
     await single.send(
       new CreateTrainingJobCommand(
         knnTrainingJobRequest({
@@ -85,17 +75,10 @@ describe('local SageMaker fault injection', () => {
     );
   });
 
-  afterEach(() => sageMaker.faults.clear());
-
-  afterAll(async () => {
-    for (const client of [retrying, single, runtime]) client?.destroy();
-    await sageMaker?.close();
-    await localS3?.close();
-    rmSync(directory, { recursive: true, force: true });
-  });
+  afterEach(() => local.sageMaker.faults.clear());
 
   it('surfaces an injected ThrottlingException by name when the client does not retry', async () => {
-    sageMaker.faults.inject({ operation: 'CreateModel', errorName: 'ThrottlingException' });
+    local.sageMaker.faults.inject({ operation: 'CreateModel', errorName: 'ThrottlingException' });
     await expect(createModel(single, 'throttled-model')).rejects.toMatchObject({
       name: 'ThrottlingException',
       message: 'Rate exceeded',
@@ -108,14 +91,14 @@ describe('local SageMaker fault injection', () => {
   });
 
   it('lets the SDK retry a transient fault', async () => {
-    sageMaker.faults.inject({ operation: 'DescribeModel', errorName: 'ThrottlingException', times: 1 });
+    local.sageMaker.faults.inject({ operation: 'DescribeModel', errorName: 'ThrottlingException', times: 1 });
     const described = await retrying.send(new DescribeModelCommand({ ModelName: 'throttled-model' }));
     expect(described.ModelName).toBe('throttled-model');
     expect(described.$metadata.attempts).toBe(2);
   });
 
   it('answers with the given status code and only for matching requests', async () => {
-    sageMaker.faults.inject({
+    local.sageMaker.faults.inject({
       operation: 'CreateModel',
       errorName: 'InternalFailure',
       statusCode: 500,
@@ -131,18 +114,18 @@ describe('local SageMaker fault injection', () => {
   });
 
   it('delays an operation', async () => {
-    sageMaker.faults.delay('ListModels', 150);
+    local.sageMaker.faults.delay('ListModels', 150);
     const started = Date.now();
     await single.send(new ListModelsCommand({}));
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    sageMaker.faults.clear();
+    local.sageMaker.faults.clear();
     const again = Date.now();
     await single.send(new ListModelsCommand({}));
     expect(Date.now() - again).toBeLessThan(140);
   });
 
   it('fails the next endpoint on demand, then deploys normally', async () => {
-    sageMaker.faults.failNextEndpoints('Insufficient capacity for ml.t2.medium (injected)');
+    local.sageMaker.faults.failNextEndpoints('Insufficient capacity for ml.t2.medium (injected)');
     const failed = await deployEndpoint('doomed-endpoint');
     expect(failed.observed).toEqual(['Creating', 'Failed']);
     expect(failed.final.FailureReason).toBe('Insufficient capacity for ml.t2.medium (injected)');
@@ -159,13 +142,17 @@ describe('local SageMaker fault injection', () => {
           ContentType: 'text/csv',
         }),
       );
-    sageMaker.faults.inject({
+    local.sageMaker.faults.inject({
       operation: 'InvokeEndpoint',
       errorName: 'ServiceUnavailable',
       statusCode: 503,
       match: (request) => request.EndpointName === 'healthy-endpoint',
     });
-    sageMaker.faults.inject({ operation: 'InvokeEndpoint', errorName: 'ModelNotReadyException', statusCode: 429 });
+    local.sageMaker.faults.inject({
+      operation: 'InvokeEndpoint',
+      errorName: 'ModelNotReadyException',
+      statusCode: 429,
+    });
     await expect(invoke()).rejects.toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
     await expect(invoke()).rejects.toMatchObject({
       name: 'ModelNotReadyException',
@@ -177,9 +164,9 @@ describe('local SageMaker fault injection', () => {
   });
 
   it('clear() drops pending faults', async () => {
-    sageMaker.faults.inject({ operation: 'ListModels', errorName: 'ThrottlingException', times: Infinity });
-    sageMaker.faults.failNextTrainingJobs('ClientError: never used');
-    sageMaker.faults.clear();
+    local.sageMaker.faults.inject({ operation: 'ListModels', errorName: 'ThrottlingException', times: Infinity });
+    local.sageMaker.faults.failNextTrainingJobs('ClientError: never used');
+    local.sageMaker.faults.clear();
     await expect(single.send(new ListModelsCommand({}))).resolves.toBeDefined();
   });
 });

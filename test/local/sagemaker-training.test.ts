@@ -1,41 +1,32 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateTrainingJobCommand,
   DescribeTrainingJobCommand,
   type DescribeTrainingJobCommandOutput,
   ListModelsCommand,
-  SageMakerClient,
+  type SageMakerClient,
   StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
-import { startLocalS3, type LocalS3 } from '../../local/s3';
-import { startLocalSageMaker, type LocalSageMaker } from '../../local/sagemaker';
 import { clusteredCsv, knnTrainingJobRequest, pollUntil } from '../../local/sagemaker/testkit';
 import { unpackModelArtifact } from '../../local/knn/model';
+import { startSageMaker, useEmulators, withEmulators } from '../support/emulators';
 
 const BUCKET = 'training-data';
 const LOG_LINE = /^\[\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} (INFO|ERROR) 140285487171328\] /;
 const TERMINAL = ['Completed', 'Failed', 'Stopped'];
 
 describe('local SageMaker training jobs', () => {
-  let directory: string;
-  let localS3: LocalS3;
-  let sageMaker: LocalSageMaker;
+  const local = useEmulators(() =>
+    startSageMaker({ buckets: [BUCKET], timing: { trainingStartDelayMs: 40, stopDelayMs: 40 } }),
+  );
   let sm: SageMakerClient;
   let s3: S3Client;
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'local-sagemaker-training-'));
-    localS3 = await startLocalS3({ directory: join(directory, 's3'), buckets: [BUCKET] });
-    sageMaker = await startLocalSageMaker({
-      s3Endpoint: localS3.endpoint,
-      logDirectory: join(directory, 'logs'),
-      timing: { trainingStartDelayMs: 40, stopDelayMs: 40 },
-    });
-    sm = new SageMakerClient({ endpoint: sageMaker.endpoint, region: 'us-east-1' });
-    s3 = new S3Client({ endpoint: localS3.endpoint, region: 'us-east-1', forcePathStyle: true });
+    sm = local.sageMakerClient();
+    s3 = local.s3Client();
     const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     // train split over two objects, the first without a final newline: they must join as separate rows
     const train = clusteredCsv(20);
@@ -44,14 +35,6 @@ describe('local SageMaker training jobs', () => {
     await put('iris/train/part-0002.csv', train.slice(cut + 1));
     await put('iris/test/test.csv', clusteredCsv(5, 1000));
     await put('iris/validation/validation.csv', clusteredCsv(2));
-  });
-
-  afterAll(async () => {
-    sm?.destroy();
-    s3?.destroy();
-    await sageMaker?.close();
-    await localS3?.close();
-    rmSync(directory, { recursive: true, force: true });
   });
 
   const describeJob = (name: string) => sm.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
@@ -116,13 +99,13 @@ describe('local SageMaker training jobs', () => {
     expect(model.count).toBe(60); // both train objects, 20 rows per class, no row lost at the object boundary
     expect(model.dim).toBe(4);
 
-    const log = sageMaker.trainingJobLog('knn-ok');
+    const log = local.sageMaker.trainingJobLog('knn-ok');
     expect(log.every((line) => LOG_LINE.test(line))).toBe(true);
     expect(log[0]).toMatch(/Starting training job knn-ok$/);
     expect(log.some((line) => /Downloading channel train \(\d+ bytes\)/.test(line))).toBe(true);
     expect(log.some((line) => /Downloading channel test \(\d+ bytes\)/.test(line))).toBe(true);
     expect(log.some((line) => line.includes("#test_score (algo-1) : ('accuracy', 1.0)"))).toBe(true);
-    const logFile = join(directory, 'logs', 'TrainingJobs', 'knn-ok.log');
+    const logFile = join(local.directory, 'logs', 'TrainingJobs', 'knn-ok.log');
     expect(readFileSync(logFile, 'utf8').trimEnd().split('\n')).toEqual(log);
   });
 
@@ -143,7 +126,7 @@ describe('local SageMaker training jobs', () => {
     expect(job.FailureReason).toContain("'k'");
     expect(job.ModelArtifacts).toBeUndefined();
     expect(job.BillableTimeInSeconds).toBeGreaterThanOrEqual(1);
-    expect(sageMaker.trainingJobLog('knn-bad-k').at(-1)).toMatch(/ERROR .*Training job failed: ClientError: /);
+    expect(local.sageMaker.trainingJobLog('knn-bad-k').at(-1)).toMatch(/ERROR .*Training job failed: ClientError: /);
     // the server is still healthy
     expect((await sm.send(new ListModelsCommand({}))).Models).toEqual([]);
   });
@@ -204,7 +187,7 @@ describe('local SageMaker training jobs', () => {
     // nothing of the stopped job runs later
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect((await describeJob('knn-stop')).TrainingJobStatus).toBe('Stopped');
-    expect(existsSync(join(localS3.directory, BUCKET, 'models', 'knn-stop'))).toBe(false);
+    expect(existsSync(join(local.s3.directory, BUCKET, 'models', 'knn-stop'))).toBe(false);
 
     const again = sm.send(new StopTrainingJobCommand({ TrainingJobName: 'knn-stop' }));
     await expect(again).rejects.toMatchObject({
@@ -214,12 +197,9 @@ describe('local SageMaker training jobs', () => {
   });
 
   it('stops a job that is already downloading or training; the late result is discarded', async () => {
-    const slow = await startLocalSageMaker({
-      s3Endpoint: localS3.endpoint,
-      timing: { trainingStartDelayMs: 200, stopDelayMs: 20 },
-    });
-    const slowClient = new SageMakerClient({ endpoint: slow.endpoint, region: 'us-east-1' });
-    try {
+    const slowTiming = { trainingStartDelayMs: 200, stopDelayMs: 20 };
+    await withEmulators(startSageMaker({ s3: local.s3, timing: slowTiming }), async (slow) => {
+      const slowClient = slow.sageMakerClient();
       await slowClient.send(
         new CreateTrainingJobCommand(request('knn-stop-late', { outputPath: `s3://${BUCKET}/late-models/` })),
       );
@@ -244,10 +224,7 @@ describe('local SageMaker training jobs', () => {
       const later = await slowClient.send(new DescribeTrainingJobCommand({ TrainingJobName: 'knn-stop-late' }));
       expect(later.TrainingJobStatus).toBe('Stopped');
       expect(later.ModelArtifacts).toBeUndefined();
-    } finally {
-      slowClient.destroy();
-      await slow.close();
-    }
+    });
   });
 
   it('rejects stopping a completed job', async () => {
@@ -258,7 +235,7 @@ describe('local SageMaker training jobs', () => {
   });
 
   it('fails the next job on demand (failNextTrainingJobs)', async () => {
-    sageMaker.faults.failNextTrainingJobs('AlgorithmError: injected crash');
+    local.sageMaker.faults.failNextTrainingJobs('AlgorithmError: injected crash');
     await sm.send(new CreateTrainingJobCommand(request('knn-injected')));
     await sm.send(new CreateTrainingJobCommand(request('knn-after-injected')));
     expect((await waitForJob('knn-injected')).final).toMatchObject({

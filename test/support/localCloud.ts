@@ -1,28 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+// Helpers for tests against the local cloud: objects in its bucket, what a run left behind, which states it visited.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../src/aws/clients';
-import { LOCAL, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
+import { LOCAL, type LocalCloud } from '../../local/cloud';
 import type { ExecutionRecord } from '../../local/stepfunctions/runner';
 import { runFromHistory } from '../../cli/summary';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const IRIS = readFileSync(path.join(ROOT, 'data/iris.csv'));
-
-/** A local cloud in a temporary directory, removed again by `stop`. */
-export async function startCloud(options: Partial<LocalCloudOptions> = {}) {
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'knn-cloud-'));
-  const cloud = await LocalCloud.start({ directory, ...options });
-  return {
-    cloud,
-    async stop() {
-      await cloud.close();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-}
 
 export async function putRaw(key: string, body: Uint8Array | string): Promise<void> {
   await s3Client().send(new PutObjectCommand({ Bucket: LOCAL.bucket, Key: key, Body: body }));
