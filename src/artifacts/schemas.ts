@@ -128,10 +128,13 @@ export const PromotionSchema = z.strictObject({
   previousConfig: z.string().optional(),
 });
 
-export const FinalMetricSchema = z.looseObject({ MetricName: z.string(), Value: z.number() });
+export const FinalMetricSchema = z.object({ MetricName: z.string(), Value: z.number() });
 
-/** The Train state's result ($.training, its ResultSelector); loose because it is SageMaker's answer, not ours. */
-export const TrainingResultSchema = z.looseObject({
+/**
+ * The Train state's result ($.training, its ResultSelector). Not strict: it is SageMaker's answer, so a field the
+ * definition starts selecting is still written (as given) and only left out of what a reader gets.
+ */
+export const TrainingResultSchema = z.object({
   TrainingJobName: z.string().optional(),
   TrainingJobArn: z.string().optional(),
   S3ModelArtifacts: z.string().optional(),

@@ -1,50 +1,35 @@
-// The shapes of what the pipeline already writes, as far as the report reads them. Structural on purpose:
-// functions/prepare.ts's DatasetManifest, functions/split.ts's SplitFile and metrics.json fit without glue.
-import type { EvaluationMetrics } from '../domain/evaluation';
-import type { CrossValidationSummary } from '../domain/crossValidation';
-import type { CostInput, ExecutionStep, FinalMetric, GateResult, PredictorType, StatusTransition } from './types';
+// What the report reads of a run's artifacts: the fields it uses, picked from the artifact schemas in src/artifacts,
+// so the full artifacts (what readArtifact returns) fit as they are and partial ones (tests, the CLI) do too.
+import type { Manifest, Metrics, Serving, Split, TrainingResult } from '../artifacts';
+import type { CostInput, ExecutionStep, StatusTransition } from './types';
 
-/** prepared/manifest.json (DatasetManifest). */
-export interface ManifestArtifact {
-  runId: string;
-  source: { uri: string };
-  labelColumn: string;
-  predictorType: PredictorType;
-  featureNames: string[];
-  classes: string[] | null;
-  classCounts: Record<string, number> | null;
-  rowCount: number;
-  warnings: string[];
-}
+/** prepared/manifest.json, as far as the report reads it. */
+export type ManifestArtifact = Pick<
+  Manifest,
+  'runId' | 'labelColumn' | 'predictorType' | 'featureNames' | 'classes' | 'classCounts' | 'rowCount' | 'warnings'
+> & { source: Pick<Manifest['source'], 'uri'> };
 
-/** The Train state's result ($.training) or a DescribeTrainingJob answer: every field optional. */
-export interface TrainingArtifact {
-  TrainingJobName?: string;
-  FinalMetricDataList?: FinalMetric[];
-  BillableTimeInSeconds?: number;
+/** The Train state's result (metrics.json training) or a DescribeTrainingJob answer, which adds these two. */
+export type TrainingArtifact = TrainingResult & {
   HyperParameters?: Record<string, string>;
   SecondaryStatusTransitions?: StatusTransition[];
-}
+};
 
-/** evaluation/metrics.json as the Evaluate handler writes it. */
-export interface MetricsArtifact {
-  runId: string;
-  predictorType: PredictorType;
-  metrics: EvaluationMetrics;
-  gate?: GateResult | null;
-  training?: TrainingArtifact | null;
-  crossValidation?: CrossValidationSummary | null;
-  promotion?: { decision: string; reason: string } | null;
-  evaluatedAt?: string;
-}
+/** evaluation/metrics.json, as far as the report reads it. */
+export type MetricsArtifact = Pick<Metrics, 'runId' | 'predictorType' | 'metrics'> &
+  Partial<Pick<Metrics, 'gate' | 'crossValidation' | 'evaluatedAt'>> & {
+    training?: TrainingArtifact | null;
+    promotion?: Pick<Metrics['promotion'], 'decision' | 'reason'> | null;
+  };
 
-/** prepared/split.json (SplitFile, with row index lists) or just the counts, as the Split state returns them. */
-export interface SplitArtifact {
-  seed: number;
-  testFraction: number;
-  train: number[] | number;
-  test: number[] | number;
-}
+/** prepared/split.json, or just the counts as the Split state returns them. */
+export type SplitArtifact = Pick<Split, 'seed' | 'testFraction'> & {
+  train: Split['train'] | number;
+  test: Split['test'] | number;
+};
+
+/** serving.json as far as the report reads it: shown as text, so any outcome string fits (Serving's do). */
+export type ServingArtifact = Partial<Record<keyof Pick<Serving, 'outcome' | 'message'>, string>>;
 
 export interface RunArtifacts {
   manifest: ManifestArtifact;
@@ -61,6 +46,6 @@ export interface RunArtifacts {
   executionPath?: ExecutionStep[];
   cost?: CostInput;
   /** runs/<runId>/serving.json, when serving mode recorded an outcome. */
-  serving?: { outcome?: string; message?: string } | null;
+  serving?: ServingArtifact | null;
   generatedAt?: string;
 }

@@ -1,11 +1,15 @@
-import type { CrossValidationSummary } from '../domain/crossValidation';
 // What a run report shows: plain data, no AWS types, so any caller (Lambda, CLI, test) can build it.
-import type { EvaluationMetrics, GateResult, NamedClassMetrics } from '../domain/evaluation';
-import type { RegressionMetrics } from '../domain/metrics';
-import type { PredictorType } from '../domain/runConfig';
+import type {
+  ClassifierMetrics,
+  CrossValidationSummary,
+  FinalMetric,
+  GateResult,
+  NamedClassMetrics,
+  PredictorType,
+  RegressorMetrics as RegressionMetrics,
+} from '../artifacts';
 
-export type ClassifierMetrics = Exclude<EvaluationMetrics, RegressionMetrics>;
-export type { GateResult, NamedClassMetrics, PredictorType, RegressionMetrics };
+export type { ClassifierMetrics, FinalMetric, GateResult, NamedClassMetrics, PredictorType, RegressionMetrics };
 
 export interface DatasetSummary {
   sourceUri: string;
@@ -36,11 +40,6 @@ export interface SplitSummary {
   testRows: number;
   seed: number;
   testFraction: number;
-}
-
-export interface FinalMetric {
-  MetricName: string;
-  Value: number;
 }
 
 /** A DescribeTrainingJob SecondaryStatusTransitions entry; times as ISO strings, epoch numbers or Dates. */

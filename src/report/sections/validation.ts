@@ -8,7 +8,7 @@ export const MAX_VALIDATION_ROWS = 500;
 /** A regression row is flagged when its absolute error is in the worst tenth. */
 const LARGE_ERROR_SHARE = 0.1;
 
-/** Notable rows (misses, large errors) first so a reviewer sees them at once, then the others, each in test-row order. */
+/** Notable rows (misses, large errors) first so a reviewer sees them at once, then the others, in test-row order. */
 export function pickRows<T>(rows: T[], isNotable: (row: T) => boolean, max: number): T[] {
   const notable = rows.filter(isNotable).slice(0, max);
   const others = rows.filter((row) => !isNotable(row)).slice(0, max - notable.length);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { prepareDataset, toLabelFirstCsv } from '../../../src/domain/dataset';
 import { checkQualityGate, computeMetrics, predictionsCsv } from '../../../src/domain/evaluation';
-import type { PredictorType } from '../../../src/domain/runConfig';
+import type { PredictorType } from '../../../src/artifacts';
 import { trainTestSplit } from '../../../src/domain/split';
 import type { ManifestArtifact, RunArtifacts } from '../../../src/report';
 

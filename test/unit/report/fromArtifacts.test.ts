@@ -1,20 +1,22 @@
-import type { EvaluateEvent } from '../../../functions/evaluate';
-import type { DatasetManifest } from '../../../functions/prepare';
-import type { SplitFile } from '../../../functions/split';
+import type { Manifest, Metrics, Serving, Split, TrainingResult } from '../../../src/artifacts';
 import {
   parsePredictionsCsv,
   ReportInputError,
   reportInputFromArtifacts,
   type ManifestArtifact,
+  type MetricsArtifact,
+  type ServingArtifact,
   type SplitArtifact,
   type TrainingArtifact,
 } from '../../../src/report';
 import { housingArtifacts, irisArtifacts } from './fixtures';
 
-// Compile-time: what Prepare and Split write is accepted as it is (checked by `npm run typecheck`).
-export const manifestFits = (manifest: DatasetManifest): ManifestArtifact => manifest;
-export const splitFileFits = (split: SplitFile): SplitArtifact => split;
-export const trainingResultFits = (training: NonNullable<EvaluateEvent['training']>): TrainingArtifact => training;
+// Compile-time: the artifacts as readArtifact returns them are accepted as they are (checked by `npm run typecheck`).
+export const manifestFits = (manifest: Manifest): ManifestArtifact => manifest;
+export const splitFits = (split: Split): SplitArtifact => split;
+export const metricsFit = (metrics: Metrics): MetricsArtifact => metrics;
+export const servingFits = (serving: Serving): ServingArtifact => serving;
+export const trainingResultFits = (training: TrainingResult): TrainingArtifact => training;
 
 describe('parsePredictionsCsv', () => {
   test('reads a classifier table, with labels that contain commas and quotes', () => {
