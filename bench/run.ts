@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLocal } from '../cli/run-local';
+import { runLocal } from '../cli/start/runLocal';
 import { sampleRows } from '../local/knn/sampling';
 import { benchBundles, type BundleSize } from './bundles';
 import { uniformRows } from './data';

@@ -1,9 +1,9 @@
 /**
  * Interpreter events → GetExecutionHistory events (local/stepfunctions/history.ts), and back to state visits as the
- * CLI reads them (cli/operate/executions.ts): retries, catches and Fail states look as they do in the service.
+ * CLI reads them (cli/common/executions.ts): retries, catches and Fail states look as they do in the service.
  */
 import type { HistoryEvent as ApiEvent } from '@aws-sdk/client-sfn';
-import { stateVisits } from '../../cli/operate/executions';
+import { stateVisits } from '../../cli/common/executions';
 import { apiHistory } from '../../local/stepfunctions/history';
 import type { ExecutionRecord, HistoryEvent } from '../../local/stepfunctions/runner';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { runCli } from '../../cli/operate/program';
+import { runCli } from '../../cli/knn-pipeline/program';
 import { startLocalServer, type LocalServer } from '../../local/server';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -243,7 +243,7 @@ describe('knn-pipeline --local', () => {
   });
 
   test('the real bin (npx knn-pipeline) runs from the TypeScript source', async () => {
-    const bin = path.join(ROOT, 'cli/operate/bin.cjs');
+    const bin = path.join(ROOT, 'cli/knn-pipeline/bin.cjs');
     const run = promisify(execFile);
     const help = await run(process.execPath, [bin, 'show', '--help'], { cwd: ROOT });
     expect(help.stdout).toContain('Usage: knn-pipeline show [options] <run>');

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runLocal } from '../../cli/run-local';
+import { runLocal } from '../../cli/start/runLocal';
 import { kFold } from '../../src/domain/split';
 import { hasPythonModules, runPython } from '../support/python';
 

@@ -1,8 +1,7 @@
 /** S3 delivers events at least once: one upload trains at most once; different uploads never collide. */
 import { s3ObjectCreatedEvent } from '../../local/cloud';
-import { runFromHistory } from '../../cli/summary';
 import { startCloud, useEmulators } from '../support/emulators';
-import { expectNoResourcesLeft, IRIS, putRaw, visitedStates } from '../support/localCloud';
+import { expectNoResourcesLeft, IRIS, putRaw, runFromHistory, visitedStates } from '../support/localCloud';
 
 const local = useEmulators(() => startCloud({ s3Trigger: false }));
 beforeAll(() => putRaw('raw/iris.csv', IRIS));

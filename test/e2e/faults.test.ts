@@ -4,9 +4,15 @@
  */
 import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { ExecutionRecord, HistoryEvent } from '../../local/stepfunctions/runner';
-import { runFromHistory } from '../../cli/summary';
 import { startCloud, useEmulators } from '../support/emulators';
-import { expectNoResourcesLeft, IRIS, putRaw, retriedStates, visitedStates } from '../support/localCloud';
+import {
+  expectNoResourcesLeft,
+  IRIS,
+  putRaw,
+  retriedStates,
+  runFromHistory,
+  visitedStates,
+} from '../support/localCloud';
 
 let onEvent: ((record: ExecutionRecord, event: HistoryEvent) => void) | undefined;
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { runLocal } from '../../cli/run-local';
+import { runLocal } from '../../cli/start/runLocal';
 import { hasPythonModules, runPython } from '../support/python';
 
 const available = hasPythonModules('sklearn', 'numpy');

@@ -4,9 +4,8 @@
  */
 import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import type { ExecutionRecord } from '../../local/stepfunctions/runner';
-import { runFromHistory, stateOutput } from '../../cli/summary';
 import { startCloud, useEmulators } from '../support/emulators';
-import { getBytes, IRIS, putRaw, visitedStates } from '../support/localCloud';
+import { getBytes, IRIS, putRaw, runFromHistory, stateOutput, visitedStates } from '../support/localCloud';
 
 const SERVING = 'knnp-local--serving';
 

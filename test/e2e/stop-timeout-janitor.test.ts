@@ -4,9 +4,8 @@
  */
 import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { ExecutionRecord, HistoryEvent, LocalExecution } from '../../local/stepfunctions/runner';
-import { runFromHistory } from '../../cli/summary';
 import { startCloud, useEmulators, withEmulators } from '../support/emulators';
-import { expectNoResourcesLeft, IRIS, putRaw } from '../support/localCloud';
+import { expectNoResourcesLeft, IRIS, putRaw, runFromHistory } from '../support/localCloud';
 
 async function pollUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

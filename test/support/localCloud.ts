@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../src/aws/clients';
 import { LOCAL, type LocalCloud } from '../../local/cloud';
 import type { ExecutionRecord } from '../../local/stepfunctions/runner';
-import { runFromHistory } from '../../cli/summary';
+import type { RunConfig } from '../../src/domain/runConfig';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const IRIS = readFileSync(path.join(ROOT, 'data/iris.csv'));
@@ -18,6 +18,19 @@ export async function putRaw(key: string, body: Uint8Array | string): Promise<vo
 export async function getBytes(key: string): Promise<Buffer> {
   const response = await s3Client().send(new GetObjectCommand({ Bucket: LOCAL.bucket, Key: key }));
   return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+/** What a state passed on when it first ended, from the interpreter's own record of an execution. */
+export function stateOutput<T>(record: ExecutionRecord, stateName: string): T | undefined {
+  for (const event of record.history) {
+    if (event.type === 'StateExited' && event.state?.name === stateName) return event.state.output as T;
+  }
+  return undefined;
+}
+
+/** The run configuration Prepare produced (present even when a later step failed). */
+export function runFromHistory(record: ExecutionRecord): RunConfig | undefined {
+  return stateOutput<{ run?: RunConfig }>(record, 'Prepare')?.run;
 }
 
 /** Asserts the run left nothing billing in SageMaker: no endpoint, config or model, and no running training job. */

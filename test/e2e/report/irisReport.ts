@@ -2,7 +2,7 @@
 // from the artefacts that run wrote.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runLocal } from '../../../cli/run-local';
+import { runLocal } from '../../../cli/start/runLocal';
 import { costFromRun, renderRunReport, reportInputFromArtifacts } from '../../../src/report';
 
 const ROOT = path.resolve(__dirname, '../../..');

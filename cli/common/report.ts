@@ -2,6 +2,9 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { CrossValidationSummary } from '../../src/domain/crossValidation';
+import type { EvaluationMetrics, GateResult } from '../../src/domain/evaluation';
+import type { RunLayout } from '../../src/domain/naming';
 import type { RunConfig } from '../../src/domain/runConfig';
 import {
   datasetOf,
@@ -32,18 +35,22 @@ export interface StateSummary {
   cause?: string;
 }
 
+/** Serving mode: the decision Evaluate took, and what RecordPromotion verified serves afterwards. */
+export interface ServingState {
+  decision: string;
+  reason: string;
+  outcome: string | null;
+  message: string | null;
+}
+
 export interface Evaluation {
-  metrics: Record<string, any> | null;
+  metrics: EvaluationMetrics | null;
   classes: string[] | null;
-  gate: { metric: string; threshold: number; value: number; passed: boolean; message: string } | null;
+  gate: GateResult | null;
   testRows?: number;
   /** Cross-validation per fold and mean ± std, when the run asked for it. */
-  crossValidation?: {
-    perFold: { fold: number; trainRows: number; testRows: number; metrics: Record<string, number> }[];
-    message: string;
-  } | null;
-  /** Serving mode: the decision Evaluate took, and what RecordPromotion verified serves afterwards. */
-  serving?: { decision: string; reason: string; outcome: string | null; message: string | null } | null;
+  crossValidation?: CrossValidationSummary | null;
+  serving?: ServingState | null;
 }
 
 export interface RunReport extends Evaluation {
@@ -127,14 +134,7 @@ async function exists(target: Target, key: string): Promise<boolean> {
 export async function readEvaluation(target: Target, run: RunConfig): Promise<Evaluation> {
   const text = await readObject(target, run.keys.metrics);
   if (!text) return { metrics: null, classes: null, gate: null };
-  const file = JSON.parse(text) as {
-    metrics?: Record<string, any>;
-    classes?: string[] | null;
-    gate?: Evaluation['gate'];
-    testRows?: number;
-    crossValidation?: Evaluation['crossValidation'];
-    promotion?: { decision: string; reason: string };
-  };
+  const file = JSON.parse(text) as Partial<Evaluation> & { promotion?: { decision: string; reason: string } };
   const promotion = file.promotion && file.promotion.decision !== 'off' ? file.promotion : undefined;
   const recorded = promotion ? await readObject(target, run.keys.serving) : undefined;
   const outcome = recorded ? (JSON.parse(recorded) as { outcome?: string; message?: string }) : undefined;
@@ -160,13 +160,11 @@ export async function readPredictions(target: Target, run: RunConfig): Promise<s
 }
 
 /** The run's headline number: the quality gate's metric (accuracy for a classifier, r² for a regressor by default). */
-export function headline(evaluation: Evaluation): { name: string; value: number } | null {
+export function headline(evaluation: Evaluation): { name: string; value: number | null } | null {
   if (evaluation.gate) return { name: evaluation.gate.metric, value: evaluation.gate.value };
   const metrics = evaluation.metrics;
   if (!metrics) return null;
-  if (typeof metrics.accuracy === 'number') return { name: 'accuracy', value: metrics.accuracy };
-  if (typeof metrics.r2 === 'number') return { name: 'r2', value: metrics.r2 };
-  return null;
+  return 'accuracy' in metrics ? { name: 'accuracy', value: metrics.accuracy } : { name: 'r2', value: metrics.r2 };
 }
 
 /** State visits folded per state, in first-visit order. */
@@ -190,20 +188,31 @@ export function summariseStates(visits: StateVisit[]): StateSummary[] {
   return [...byName.values()];
 }
 
-function artifactKeys(run: RunConfig): Record<string, string> {
-  return {
-    dataset: run.dataset.key,
-    manifest: run.keys.manifest,
-    preparedDataset: run.keys.preparedDataset,
-    split: run.keys.split,
-    trainChannel: run.keys.trainChannel,
-    testChannel: run.keys.testChannel,
-    model: `${run.keys.trainingOutput}${run.names.trainingJob}/output/model.tar.gz`,
-    metrics: run.keys.metrics,
-    predictions: run.keys.predictions,
-    report: run.keys.report,
-    serving: run.keys.serving,
+/** A run's files by name, in the order people read them: the dataset, its S3 layout (runLayout), the model. */
+const ARTIFACTS = [
+  'dataset',
+  'manifest',
+  'preparedDataset',
+  'split',
+  'trainChannel',
+  'testChannel',
+  'model',
+  'metrics',
+  'predictions',
+  'report',
+  'serving',
+] as const satisfies readonly ('dataset' | 'model' | keyof RunLayout)[];
+
+export type ArtifactName = (typeof ARTIFACTS)[number];
+
+export function artifactKeys(run: RunConfig): Record<ArtifactName, string> {
+  const key = (name: ArtifactName) => {
+    if (name === 'dataset') return run.dataset.key;
+    // SageMaker writes the model to <S3OutputPath>/<TrainingJobName>/output/model.tar.gz.
+    if (name === 'model') return `${run.keys.trainingOutput}${run.names.trainingJob}/output/model.tar.gz`;
+    return run.keys[name];
   };
+  return Object.fromEntries(ARTIFACTS.map((name) => [name, key(name)])) as Record<ArtifactName, string>;
 }
 
 export async function buildRunReport(target: Target, execution: Execution, events: HistoryEvent[]): Promise<RunReport> {

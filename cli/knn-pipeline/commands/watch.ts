@@ -13,9 +13,9 @@ import {
   triggerOf,
   type Execution,
   type StateVisit,
-} from '../executions';
-import { formatDuration, metricValue, statusLabel } from '../format';
-import { CliError, EXIT, sleep, type Io } from '../io';
+} from '../../common/executions';
+import { formatDuration, metricValue, statusLabel } from '../../common/format';
+import { CliError, EXIT, sleep, type Io } from '../../common/io';
 import {
   buildRunReport,
   endpointStatus,
@@ -24,8 +24,8 @@ import {
   trainingJobStatus,
   type ResourceStatus,
   type RunReport,
-} from '../report';
-import type { Target } from '../target';
+} from '../../common/report';
+import type { Target } from '../../common/target';
 
 export interface WatchOptions {
   json?: boolean;

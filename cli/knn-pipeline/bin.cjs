@@ -3,4 +3,4 @@
 'use strict';
 const path = require('node:path');
 require('tsx/cjs/api').register();
-require(path.join(__dirname, '..', 'knn-pipeline.ts')).main(process.argv.slice(2));
+require(path.join(__dirname, 'main.ts')).main(process.argv.slice(2));

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { s3Client } from '../src/aws/clients';
-import { getObjectBytes } from '../src/aws/objects';
+import { s3Client } from '../../src/aws/clients';
+import { getObjectBytes } from '../../src/aws/objects';
 
 /**
  * Copies every object under a run's prefix into a plain folder (same relative layout), so people can open

@@ -1,7 +1,8 @@
-import { formatDuration } from '../progress';
+// Text for people: durations, dates, statuses and aligned tables, the same in npm start and knn-pipeline.
 
-export { formatDuration };
-
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
 const STATUS_MARKS: Record<string, string> = {
   SUCCEEDED: '✔',
   FAILED: '✖',

@@ -1,5 +1,9 @@
-import { table } from './operate/format';
+// The evaluation as text tables — validation rows, metrics, confusion matrix, folds, serving — for both programs.
 import { parse } from 'csv-parse/sync';
+import type { CrossValidationSummary } from '../../src/domain/crossValidation';
+import type { EvaluationMetrics, GateResult } from '../../src/domain/evaluation';
+import { table } from './format';
+import type { ServingState } from './report';
 
 /** Rows (header first) as an aligned text table; the columns `alignRight` picks are right-aligned. */
 function grid(rows: string[][], alignRight: (column: number) => boolean): string {
@@ -29,22 +33,22 @@ export function renderValidationTable(predictionsCsv: string, maxRows = 60): str
   return `${title}\n${grid([header, ...shown], (c) => numeric.has(c))}${more}`;
 }
 
-export function renderMetrics(metrics: any, classes: string[] | null, gate: any): string {
+export function renderMetrics(metrics: EvaluationMetrics, classes: string[] | null, gate: GateResult | null): string {
   const lines: string[] = [];
   if ('accuracy' in metrics) {
     lines.push(
       `Accuracy ${fixed(metrics.accuracy)}   macro F1 ${fixed(metrics.macroF1)}   weighted F1 ${fixed(metrics.weightedF1)}`,
     );
-    const names = classes ?? metrics.perClass.map((c: any) => c.label);
+    const names = classes ?? metrics.perClass.map((c) => c.label);
     const perClass = [['class', 'precision', 'recall', 'f1', 'support']].concat(
-      metrics.perClass.map((c: any) => [c.label, fixed(c.precision), fixed(c.recall), fixed(c.f1), String(c.support)]),
+      metrics.perClass.map((c) => [c.label, fixed(c.precision), fixed(c.recall), fixed(c.f1), String(c.support)]),
     );
     lines.push(
       '',
       grid(perClass, (c) => c > 0),
     );
     const matrix = [['true \\ predicted', ...names]].concat(
-      metrics.confusionMatrix.map((row: number[], i: number) => [names[i], ...row.map(String)]),
+      metrics.confusionMatrix.map((row, i) => [names[i], ...row.map(String)]),
     );
     lines.push(
       '',
@@ -60,10 +64,7 @@ export function renderMetrics(metrics: any, classes: string[] | null, gate: any)
   return lines.join('\n');
 }
 
-export function renderCrossValidation(summary: {
-  perFold: { fold: number; trainRows: number; testRows: number; metrics: Record<string, number> }[];
-  message: string;
-}): string {
+export function renderCrossValidation(summary: Pick<CrossValidationSummary, 'perFold' | 'message'>): string {
   const names = [...new Set(summary.perFold.flatMap((f) => Object.keys(f.metrics)))];
   const rows = [['fold', 'train', 'test', ...names]].concat(
     summary.perFold.map((f) => [
@@ -77,12 +78,7 @@ export function renderCrossValidation(summary: {
 }
 
 /** Serving mode: which model serves after the run, and why. */
-export function renderServing(serving: {
-  decision: string;
-  reason: string;
-  outcome: string | null;
-  message: string | null;
-}): string {
+export function renderServing(serving: ServingState): string {
   const verdict = serving.outcome ?? (serving.decision === 'keep' ? 'kept the champion' : serving.decision);
   return `Serving: ${verdict}\n  ${serving.message ?? serving.reason}`;
 }

@@ -1,10 +1,10 @@
 // `knn-pipeline stop RUN`: StopExecution. The execution ends ABORTED, and the janitor (EventBridge rule on ABORTED)
 // deletes the run's SageMaker resources; Step Functions itself stops a running training job.
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { describeExecution, resolveExecution } from '../executions';
-import { formatDuration, statusLabel } from '../format';
-import { EXIT, sleep, type Io } from '../io';
-import type { Target } from '../target';
+import { describeExecution, resolveExecution } from '../../common/executions';
+import { formatDuration, statusLabel } from '../../common/format';
+import { EXIT, sleep, type Io } from '../../common/io';
+import type { Target } from '../../common/target';
 
 export interface StopOptions {
   error?: string;

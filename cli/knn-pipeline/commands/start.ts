@@ -6,11 +6,11 @@ import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { candidateKeys } from '../../../src/domain/objectKeys';
-import { describeExecution, parseInput } from '../executions';
-import { CliError, EXIT, sleep, type Io } from '../io';
-import { timestampedName } from '../names';
-import { consoleInput, hasRunOptions, type RunOptions } from '../runOptions';
-import type { Target } from '../target';
+import { describeExecution, parseInput } from '../../common/executions';
+import { CliError, EXIT, sleep, type Io } from '../../common/io';
+import { timestampedName } from '../../common/names';
+import { consoleInput, describeRunOptions, hasRunOptions, type RunOptions } from '../../common/runOptions';
+import type { Target } from '../../common/target';
 import { watchExecution } from './watch';
 
 export interface StartOptions extends RunOptions {
@@ -164,7 +164,7 @@ async function startConsoleExecution(
   const { executionArn } = await target.sfn.send(
     new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }),
   );
-  const settings = describeOptions(options);
+  const settings = describeRunOptions(options);
   say(
     `▶ Started ${name} (console) on ${key ? `s3://${target.bucket}/${key}` : 'the stage default dataset'}${settings ? ` with ${settings}` : ''}`,
   );
@@ -176,18 +176,6 @@ async function startConsoleExecution(
     uploaded: false,
     input,
   };
-}
-
-function describeOptions(options: RunOptions): string {
-  const parts = [
-    options.label !== undefined && `label ${options.label}`,
-    options.predictorType && options.predictorType,
-    options.k !== undefined && `k=${options.k}`,
-    options.sampleSize !== undefined && `sample size ${options.sampleSize}`,
-    options.testFraction !== undefined && `test fraction ${options.testFraction}`,
-    options.seed !== undefined && `seed ${options.seed}`,
-  ];
-  return parts.filter(Boolean).join(', ');
 }
 
 interface Upload {

@@ -1,11 +1,11 @@
 // `knn-pipeline show RUN`: one run in full — execution, states, SageMaker resources, metrics, confusion matrix,
 // validation table and where its artifacts are.
-import { renderCrossValidation, renderMetrics, renderServing, renderValidationTable } from '../../render';
-import { executionHistory, resolveExecution, runConfigFromHistory } from '../executions';
-import { formatDate, formatDuration, statusLabel, table } from '../format';
-import { EXIT, type Io } from '../io';
-import { buildRunReport, readPredictions, type RunReport, type StateSummary } from '../report';
-import type { Target } from '../target';
+import { renderCrossValidation, renderMetrics, renderServing, renderValidationTable } from '../../common/render';
+import { executionHistory, resolveExecution, runConfigFromHistory } from '../../common/executions';
+import { formatDate, formatDuration, statusLabel, table } from '../../common/format';
+import { EXIT, type Io } from '../../common/io';
+import { buildRunReport, readPredictions, type RunReport, type StateSummary } from '../../common/report';
+import type { Target } from '../../common/target';
 
 export interface ShowOptions {
   json?: boolean;

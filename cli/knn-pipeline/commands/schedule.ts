@@ -1,7 +1,7 @@
 // `knn-pipeline schedule`: fires the schedule rule now — a run on the stage's default dataset (DATASET_KEY).
-import { describeExecution } from '../executions';
-import { EXIT, type Io } from '../io';
-import type { Target } from '../target';
+import { describeExecution } from '../../common/executions';
+import { EXIT, type Io } from '../../common/io';
+import type { CommandTarget } from '../target';
 import { watchExecution } from './watch';
 
 export interface ScheduleOptions {
@@ -9,7 +9,7 @@ export interface ScheduleOptions {
   json?: boolean;
 }
 
-export async function scheduleCommand(target: Target, options: ScheduleOptions, io: Io): Promise<number> {
+export async function scheduleCommand(target: CommandTarget, options: ScheduleOptions, io: Io): Promise<number> {
   const { executionArn } = await target.fireSchedule();
   const name = executionArn.split(':').pop()!;
   if (!options.json) {

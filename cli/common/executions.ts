@@ -77,15 +77,18 @@ export async function earliestEvents(target: Target, executionArn: string, count
   return page.events ?? [];
 }
 
-/** The run configuration Prepare produced (names, S3 keys), or undefined before Prepare finished or when it failed. */
-export function runConfigFromHistory(events: HistoryEvent[]): RunConfig | undefined {
+/** What a state passed on when it first ended (parsed), or undefined before it ended or when it failed. */
+export function stateOutput<T>(events: HistoryEvent[], stateName: string): T | undefined {
   for (const event of events) {
     const exited = event.stateExitedEventDetails;
-    if (exited?.name === 'Prepare' && exited.output) {
-      return (JSON.parse(exited.output) as { run?: RunConfig }).run;
-    }
+    if (exited?.name === stateName && exited.output) return JSON.parse(exited.output) as T;
   }
   return undefined;
+}
+
+/** The run configuration Prepare produced (names, S3 keys), or undefined before Prepare finished or when it failed. */
+export function runConfigFromHistory(events: HistoryEvent[]): RunConfig | undefined {
+  return stateOutput<{ run?: RunConfig }>(events, 'Prepare')?.run;
 }
 
 // State visits are read the same way by the Report function: one implementation in src/aws/executions.ts.

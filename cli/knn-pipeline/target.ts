@@ -8,8 +8,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { LocalEndpoints } from '../../local/server';
-import { CliError } from './io';
-import { timestampedName } from './names';
+import { CliError } from '../common/io';
+import { timestampedName } from '../common/names';
+import type { Target } from '../common/target';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 export const DEFAULT_ENDPOINTS_FILE = path.join(PROJECT_ROOT, '.local-cloud', 'endpoints.json');
@@ -25,30 +26,14 @@ export interface TargetOptions {
   bucket?: string;
 }
 
-export interface Target {
-  kind: 'local' | 'stage';
-  /** For people: "local cloud (…)" or "stage dev in us-east-1". */
-  description: string;
-  /** The flags that pick this target again, for the follow-up commands a command suggests. */
-  flags: string;
-  region: string;
-  stateMachineArn: string;
-  bucket: string;
-  rawPrefix: string;
-  runsPrefix: string;
-  sfn: SFNClient;
-  s3: S3Client;
-  sageMaker: SageMakerClient;
-  /** How often watch-like loops poll: the local cloud answers in milliseconds, AWS is rate limited. */
-  pollMs: number;
-  /** Where the local S3 keeps an object's bytes (local cloud only). */
-  localPath?: (key: string) => string;
+/** A target the commands open and close: the clients, plus the schedule rule to fire. */
+export interface CommandTarget extends Target {
   /** Starts what the schedule rule starts (an execution with EventBridge's Scheduled Event as input). */
   fireSchedule(): Promise<{ executionArn: string }>;
   close(): void;
 }
 
-export async function resolveTarget(options: TargetOptions): Promise<Target> {
+export async function resolveTarget(options: TargetOptions): Promise<CommandTarget> {
   if (options.local && (options.stage !== undefined || options.stack || options.stateMachineArn || options.bucket)) {
     throw new CliError(
       '--local talks to `npm run local`; leave out --stage, --stack, --state-machine-arn and --bucket',
@@ -83,7 +68,7 @@ function readEndpoints(file: string): LocalEndpoints {
   return endpoints;
 }
 
-function localTarget(file: string): Target {
+function localTarget(file: string): CommandTarget {
   const local = readEndpoints(file);
   const common = { region: local.region, credentials: local.credentials };
   const sfn = new SFNClient({ ...common, endpoint: local.endpoints.stepFunctions });
@@ -132,7 +117,7 @@ function s3rverPath(directory: string, bucket: string, key: string): string {
   return path.join(directory, bucket, ...parts, `${file}._S3rver_object`);
 }
 
-async function stageTarget(options: TargetOptions): Promise<Target> {
+async function stageTarget(options: TargetOptions): Promise<CommandTarget> {
   const stage = options.stage ?? 'dev';
   // serverless.yml deploys to us-east-1 unless told otherwise (`--region`), whatever AWS_REGION says.
   const region = options.region ?? 'us-east-1';

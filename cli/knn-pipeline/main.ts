@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `knn-pipeline`: operate pipeline runs from the terminal (see cli/operate/program.ts). Run it with
-// `npx knn-pipeline …` (cli/operate/bin.cjs loads this file through tsx) or `npm run knn-pipeline -- …`.
-import { runCli } from './operate/program';
+// `knn-pipeline`: operate pipeline runs from the terminal (see cli/knn-pipeline/program.ts). Run it with
+// `npx knn-pipeline …` (cli/knn-pipeline/bin.cjs loads this file through tsx) or `npm run knn-pipeline -- …`.
+import { runCli } from './program';
 
 export async function main(args: string[]): Promise<void> {
   // The SDK's "Node 22 needed from 2027" notice concerns the Lambda runtime decision, not this command line.

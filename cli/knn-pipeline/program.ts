@@ -1,8 +1,8 @@
 // The `knn-pipeline` command line: one commander program, every command against a deployed stage or the local cloud.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError, EXIT, stdio, type Io } from './io';
-import { addRunOptions } from './runOptions';
-import { resolveTarget, type Target, type TargetOptions } from './target';
+import { CliError, EXIT, stdio, type Io } from '../common/io';
+import { addRunOptions } from '../common/runOptions';
+import { resolveTarget, type CommandTarget, type TargetOptions } from './target';
 import { runsCommand } from './commands/runs';
 import { scheduleCommand } from './commands/schedule';
 import { showCommand } from './commands/show';
@@ -59,7 +59,7 @@ Examples:
     );
 
   // commander calls an action with (...arguments, options, command); each command gets the target it names.
-  type Action = (target: Target, args: (string | undefined)[], options: Record<string, any>) => Promise<number>;
+  type Action = (target: CommandTarget, args: (string | undefined)[], options: Record<string, any>) => Promise<number>;
   const act =
     (run: Action) =>
     async (...received: unknown[]) => {
@@ -99,10 +99,10 @@ Examples:
     .addHelpText(
       'after',
       `
-Run options (--label, --k, --sample-size, --predictor-type, --seed, --test-fraction) become the console input of
-the run. With a file they mean: upload the file (skipped when the same bytes are already at the key), then start a
-console execution on that key with the options. Every upload under raw/ also fires the S3 rule, which would start a
-second run with the stage defaults; that run is stopped at once (ABORTED, error "Superseded"), so one run remains.
+Run options set fields of the run's console input (the path in brackets); unset fields keep the stage defaults.
+With a file they mean: upload the file (skipped when the same bytes are already at the key), then start a console
+execution on that key with the options. Every upload under raw/ also fires the S3 rule, which would start a second
+run with the stage defaults; that run is stopped at once (ABORTED, error "Superseded"), so one run remains.
 Without a file or --key, the run uses the stage's default dataset (DATASET_KEY).
 ${TARGET_HELP}`,
     )

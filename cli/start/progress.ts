@@ -1,6 +1,13 @@
-import type { ExecutionRecord, HistoryEvent } from '../local/stepfunctions/runner';
+// npm start's live view: the interpreter's events as they happen (Map iterations included, which the local
+// GetExecutionHistory leaves out), one line per state with its duration.
+import type { LocalCloudOptions } from '../../local/cloud';
+import type { RunSummary } from '../../src/artifacts/summary';
+import { formatDuration } from '../common/format';
 
-export interface StateTiming {
+type OnEvent = NonNullable<LocalCloudOptions['onEvent']>;
+type HistoryEvent = Parameters<OnEvent>[1];
+
+interface StateTiming {
   name: string;
   /** Map iteration (0-based) for states inside a Map state. */
   iteration?: number;
@@ -11,8 +18,18 @@ export interface StateTiming {
   error?: string;
 }
 
-/** Folds history events into one line per state visit, in order, with durations. */
-export function stateTimeline(history: HistoryEvent[]): StateTiming[] {
+/** Every state visit in order (Map iterations too), with its duration: the summary's `states`. */
+export function stateTimeline(history: HistoryEvent[]): RunSummary['states'] {
+  return stateTimings(history).map((s) => ({
+    state: s.name,
+    status: s.status,
+    durationMs: s.exitedAt !== undefined ? s.exitedAt - s.enteredAt : null,
+    ...(s.error ? { error: s.error } : {}),
+  }));
+}
+
+/** Folds history events into one entry per state visit, in order. */
+function stateTimings(history: HistoryEvent[]): StateTiming[] {
   const timeline: StateTiming[] = [];
   const open = new Map<string, StateTiming>();
   for (const event of history) {
@@ -45,15 +62,11 @@ function stateKey(event: HistoryEvent): string {
   return event.index === undefined ? event.state!.name : `${event.state!.name}[${event.index}]`;
 }
 
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-}
-
 /**
  * A live progress printer: one line when a state ends (or fails), with its duration. Polling loops (the endpoint
  * wait) are folded into one line with the number of rounds, printed when the loop is left.
  */
-export function progressPrinter(write: (line: string) => void) {
+export function progressPrinter(write: (line: string) => void): OnEvent {
   const entered = new Map<string, number>();
   const seen = new Set<string>();
   let loop: { states: string[]; rounds: number; startedAt: number; endedAt: number } | undefined;
@@ -63,7 +76,7 @@ export function progressPrinter(write: (line: string) => void) {
     write(`  ⟳ ${label} ×${loop.rounds + 1}  ${formatDuration(loop.endedAt - loop.startedAt).padStart(9)}`);
     loop = undefined;
   };
-  return (_execution: ExecutionRecord, event: HistoryEvent) => {
+  return (_execution, event) => {
     if (!event.state?.name) {
       if (event.type === 'ExecutionStarted') write('▶ execution started');
       const map = (event.parentState as { name?: string } | undefined)?.name;
@@ -95,7 +108,7 @@ export function progressPrinter(write: (line: string) => void) {
       flushLoop();
       write(`  ✖ ${label(event).padEnd(22)} ${formatDuration(duration).padStart(9)}  ${event.Error ?? ''}`);
     } else if (event.type === 'StateRetried') {
-      write(`  ↻ ${label(event).padEnd(22)} retry ${(event.retry as { attempt?: number } | undefined)?.attempt ?? ''}`);
+      write(`  ↻ ${label(event).padEnd(22)} retry ${event.retry?.attempt ?? ''}`);
     }
   };
 }

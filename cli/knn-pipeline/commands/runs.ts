@@ -9,11 +9,11 @@ import {
   runConfigFromHistory,
   stateVisits,
   triggerOf,
-} from '../executions';
-import { formatDate, formatDuration, metricValue, statusLabel, table } from '../format';
-import { EXIT, type Io } from '../io';
-import { headline, readEvaluation } from '../report';
-import type { Target } from '../target';
+} from '../../common/executions';
+import { formatDate, formatDuration, metricValue, statusLabel, table } from '../../common/format';
+import { EXIT, type Io } from '../../common/io';
+import { headline, readEvaluation } from '../../common/report';
+import type { Target } from '../../common/target';
 
 export interface RunsOptions {
   max?: number;
@@ -32,7 +32,7 @@ export interface RunListing {
   dataset: string;
   runId: string | null;
   /** The quality gate's metric and value (accuracy for the Iris default) once Evaluate wrote metrics.json. */
-  metric: { name: string; value: number } | null;
+  metric: { name: string; value: number | null } | null;
   gatePassed: boolean | null;
   /** The state a running execution is in, or the error a failed one ended with. */
   note: string | null;
