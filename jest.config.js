@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-  transformIgnorePatterns: ['/node_modules/(?!(aws-local-stepfunctions)/)'],
+  // @middy/core ships ES modules only: Jest runs CommonJS, so SWC transforms it too.
+  transformIgnorePatterns: ['/node_modules/(?!(aws-local-stepfunctions|@middy/core)/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,
 };

@@ -1,6 +1,8 @@
 import { deleteRunResources, type CleanupReport } from '../src/aws/cleanup';
+import { cleanupTimings } from '../src/config/cleanup';
 import { explainFailure, type CaughtFailure, type ExplainedFailure } from '../src/domain/failures';
-import type { RunConfig } from '../src/domain/runConfig';
+import { cleanupScope, type RunConfig } from '../src/domain/runConfig';
+import { lambdaHandler } from '../src/lambda/handler';
 import { logger } from '../src/log/logger';
 
 export interface CleanupEvent {
@@ -14,25 +16,13 @@ export interface CleanupResult {
   failure?: ExplainedFailure;
 }
 
-export function cleanupOptionsFromEnv(env = process.env) {
-  return {
-    settleTimeoutMs: Number(env.CLEANUP_SETTLE_TIMEOUT_MS ?? 240_000),
-    pollMs: Number(env.CLEANUP_POLL_MS ?? 5_000),
-  };
-}
-
 /** Deletes the run's endpoint, endpoint config and model (and stops its training job); idempotent. */
-export const handler = async ({ run, failure }: CleanupEvent): Promise<CleanupResult> => {
+export const handler = lambdaHandler(async ({ run, failure }: CleanupEvent): Promise<CleanupResult> => {
   logger.appendKeys({ runId: run.runId });
-  const deleted = await deleteRunResources(run.names, {
-    ...cleanupOptionsFromEnv(),
-    crossValidationFolds: run.crossValidation?.folds ?? 0,
-    servingEndpoint: run.serve?.enabled ? run.serve.endpointName : undefined,
-    servingConfig: run.serve?.enabled ? run.serve.endpointConfigName : undefined,
-  });
+  const deleted = await deleteRunResources(run.names, { ...cleanupTimings(), ...cleanupScope(run) });
   logger.info('Cleaned up SageMaker resources', { ...deleted });
   if (!failure) return { deleted };
   const explained = explainFailure(failure);
   logger.error('Run failed', { error: explained.error, cause: explained.cause, state: explained.state });
   return { deleted, failure: explained };
-};
+});

@@ -10,6 +10,8 @@ import {
   type MetricsArtifact,
   type SplitArtifact,
 } from '../src/report';
+import { lambdaHandler } from '../src/lambda/handler';
+import { toError } from '../src/errors';
 import { logger } from '../src/log/logger';
 
 export interface ReportEvent {
@@ -24,7 +26,7 @@ export interface ReportResult {
 }
 
 /** Renders report.html for a run from the artifacts it wrote, after cleanup (so the endpoint's lifetime is known). */
-export const handler = async ({ run, executionArn }: ReportEvent): Promise<ReportResult> => {
+export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent): Promise<ReportResult> => {
   logger.appendKeys({ runId: run.runId });
   const ref = (key: string) => ({ bucket: run.bucket, key });
   const [manifest, metrics, predictionsCsv, preparedDatasetCsv, split] = await Promise.all([
@@ -52,7 +54,7 @@ export const handler = async ({ run, executionArn }: ReportEvent): Promise<Repor
       }));
     } catch (error) {
       // The report is still worth having without the path; say why it is missing.
-      logger.warn('Execution history unavailable; the report leaves out the execution path', { error: String(error) });
+      logger.warn('Execution history unavailable; the report leaves out the execution path', { error: toError(error) });
     }
   }
   const html = await renderRunReport(
@@ -72,4 +74,4 @@ export const handler = async ({ run, executionArn }: ReportEvent): Promise<Repor
   await putObject(ref(run.keys.report), html, 'text/html; charset=utf-8');
   logger.info('Wrote report', { bytes: Buffer.byteLength(html) });
   return { reportUri: s3Uri(run.bucket, run.keys.report), bytes: Buffer.byteLength(html) };
-};
+});

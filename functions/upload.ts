@@ -5,7 +5,8 @@ import { foldLayout, foldTrainingJobName, s3Uri } from '../src/domain/naming';
 import { trainingJobRequest } from '../src/domain/sageMakerRequests';
 import { logger } from '../src/log/logger';
 import { ArtifactMismatchError } from '../src/domain/errors';
-import type { SplitFile } from './split';
+import type { Split } from '../src/artifacts';
+import { lambdaHandler } from '../src/lambda/handler';
 
 export interface UploadEvent {
   run: RunConfig;
@@ -33,12 +34,12 @@ export interface UploadResult {
 }
 
 /** Writes the k-NN input channels: headerless CSV, label first, ContentType text/csv. */
-export const handler = async ({ run }: UploadEvent): Promise<UploadResult> => {
+export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<UploadResult> => {
   logger.appendKeys({ runId: run.runId });
   const datasetUri = s3Uri(run.bucket, run.keys.preparedDataset);
   const [datasetText, split] = await Promise.all([
     getObjectText({ bucket: run.bucket, key: run.keys.preparedDataset }),
-    getObjectJson<SplitFile>({ bucket: run.bucket, key: run.keys.split }),
+    getObjectJson<Split>({ bucket: run.bucket, key: run.keys.split }),
   ]);
   const dataset = parseLabelFirstCsv(datasetText, datasetUri);
   if (dataset.labels.length !== split.rowCount) {
@@ -95,4 +96,4 @@ export const handler = async ({ run }: UploadEvent): Promise<UploadResult> => {
     testRows: split.test.length,
     folds,
   };
-};
+});

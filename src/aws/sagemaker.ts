@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sageMakerClient, sageMakerRuntimeClient } from './clients';
+import type { EndpointState } from '../domain/promotion';
 
 /** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
 export function isMissingResource(error: unknown): boolean {
@@ -21,11 +22,7 @@ export function isMissingResource(error: unknown): boolean {
   );
 }
 
-export interface EndpointState {
-  status: string;
-  configName?: string;
-  failureReason?: string;
-}
+export type { EndpointState };
 
 /** The endpoint's status and current config, or undefined when it does not exist. */
 export async function describeEndpoint(endpointName: string): Promise<EndpointState | undefined> {

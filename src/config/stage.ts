@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors';
-import type { SecuritySettings } from '../domain/sageMakerRequests';
+import { memoiseOnEnv, type Env } from './env';
+import type { SecuritySettings } from '../domain/sageMakerTypes';
 import { MAX_FOLDS, MAX_TRAINING_RUNTIME_SECONDS, type PredictorType, type StageDefaults } from '../domain/runConfig';
 
 /** Environment variable names shared by serverless.yml, the handlers and the local cloud. */
@@ -42,8 +43,6 @@ export const STAGE_ENV = {
 } as const;
 
 export { ConfigurationError };
-
-type Env = Record<string, string | undefined>;
 
 function text(env: Env, name: string, fallback?: string): string {
   const value = env[name] ?? fallback;
@@ -135,6 +134,9 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
     ),
   };
 }
+
+/** The stage defaults of this Lambda environment, parsed and validated once per cold start. */
+export const stageDefaults = memoiseOnEnv(Object.values(STAGE_ENV), stageDefaultsFromEnv);
 
 function list(env: Env, name: string): string[] {
   return (env[name] ?? '')

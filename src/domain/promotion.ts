@@ -61,3 +61,96 @@ export function decidePromotion(
     ? { ...base, decision: 'promote', reason: `Promoted: ${comparison}.` }
     : { ...base, decision: 'keep', reason: `Kept the champion: ${comparison}; the current model is better.` };
 }
+
+/** What DescribeEndpoint says about an endpoint (undefined when it does not exist). */
+export interface EndpointState {
+  status: string;
+  configName?: string;
+  failureReason?: string;
+}
+
+export type PromotionOutcome = 'promoted' | 'rolled-back' | 'failed' | 'not-settled';
+
+/** How a promotion ended, and what must be cleaned up because of it. */
+export interface PromotionVerdict {
+  outcome: PromotionOutcome;
+  /** false when the run's model did not end up serving although it should have. */
+  succeeded: boolean;
+  message: string;
+  servingEndpoint: string;
+  servingConfig?: string;
+  previousConfig?: string;
+  /** Prune superseded serving configs, keeping `keep` (only once this run's config serves). */
+  prune?: { namePrefix: string; currentConfig: string; keep: number };
+  /** Delete this run's serving config: it never went live. */
+  deleteRunConfig: boolean;
+  /** Delete the stable endpoint: its first creation failed, so it never served anyone. */
+  deleteStableEndpoint: boolean;
+}
+
+interface PromotedRun {
+  serve: { endpointName: string; endpointConfigName: string; keep: number };
+  names: { model: string };
+}
+
+/**
+ * After the stable endpoint was created or updated with this run's config: which config really serves (SageMaker
+ * rolls a failed update back to the previous config), what to report, and what to delete.
+ */
+export function promotionOutcome(
+  state: EndpointState | undefined,
+  run: PromotedRun,
+  promotion: Pick<Promotion, 'reason' | 'previousConfig'>,
+  namePrefix: string,
+): PromotionVerdict {
+  const endpointName = run.serve.endpointName;
+  const ours = run.serve.endpointConfigName;
+  const base = {
+    servingEndpoint: endpointName,
+    previousConfig: promotion.previousConfig,
+    deleteRunConfig: false,
+    deleteStableEndpoint: false,
+  };
+  if (state?.status === 'InService' && state.configName === ours) {
+    return {
+      ...base,
+      outcome: 'promoted',
+      succeeded: true,
+      servingConfig: ours,
+      prune: { namePrefix, currentConfig: ours, keep: run.serve.keep },
+      message: `${promotion.reason} ${endpointName} now serves ${run.names.model} (config ${ours})`,
+    };
+  }
+  if (state?.status === 'InService') {
+    return {
+      ...base,
+      outcome: 'rolled-back',
+      succeeded: false,
+      servingConfig: state.configName,
+      deleteRunConfig: true,
+      message: `Promotion rolled back: updating ${endpointName} to ${ours} failed (${state.failureReason ?? 'no reason given'}); it still serves ${state.configName}.`,
+    };
+  }
+  if (state === undefined || state.status === 'Failed') {
+    return {
+      ...base,
+      outcome: 'failed',
+      succeeded: false,
+      deleteRunConfig: true,
+      deleteStableEndpoint: state !== undefined,
+      message: `Creating ${endpointName} with ${ours} failed (${state?.failureReason ?? 'endpoint missing'}); no model is serving. Fix the cause and start a new run.`,
+    };
+  }
+  return {
+    ...base,
+    outcome: 'not-settled',
+    succeeded: false,
+    servingConfig: state.configName,
+    message: `${endpointName} is still ${state.status} after the wait; check it in the console before promoting again.`,
+  };
+}
+
+/** The promoted message completed with what pruning kept for rollback and deleted. */
+export function promotedMessage(message: string, pruned: { retained: unknown[]; deleted: unknown[] }): string {
+  return `${message}; kept ${pruned.retained.length} config(s) for rollback, deleted ${pruned.deleted.length}.`;
+}

@@ -1,25 +1,7 @@
 import type { RunConfig } from './runConfig';
+import type { SageMakerRequests, SecuritySettings } from './sageMakerTypes';
 
-/**
- * The SageMaker requests of a run, built once so that optional settings (VPC, KMS keys) can be left out entirely
- * when unset — a JSONPath definition cannot omit a field conditionally. The state machine passes each request as
- * the Task's input (InputPath), unchanged.
- */
-export interface SageMakerRequests {
-  trainingJob: Record<string, unknown>;
-  model: Record<string, unknown>;
-  endpointConfig: Record<string, unknown>;
-  endpoint: Record<string, unknown>;
-  servingEndpointConfig: Record<string, unknown>;
-}
-
-/** Stage-level isolation and encryption settings (all optional). */
-export interface SecuritySettings {
-  vpc?: { subnets: string[]; securityGroupIds: string[] };
-  trainingVolumeKmsKeyId?: string;
-  trainingOutputKmsKeyId?: string;
-  endpointKmsKeyId?: string;
-}
+export type { SageMakerRequests, SecuritySettings };
 
 export const RUN_TAG_KEY = 'knn-pipeline:run-id';
 

@@ -1,0 +1,81 @@
+// Prepare's decisions as values: where the dataset is, whether it may be read, and the run and manifest it yields.
+import type { Claim, Manifest } from '../artifacts';
+import type { PreparedDataset } from './dataset';
+import { DatasetNotFoundError, DatasetTooLargeError } from './errors';
+import { s3Uri } from './naming';
+import type { RunConfig } from './runConfig';
+import { sageMakerRequests } from './sageMakerRequests';
+
+/** The dataset as found in S3: the key that exists (an S3 event's key may need decoding) and its version. */
+export function withLocatedDataset(
+  run: RunConfig,
+  key: string,
+  head: { versionId?: string; etag?: string },
+): RunConfig {
+  return {
+    ...run,
+    dataset: {
+      ...run.dataset,
+      key,
+      uri: s3Uri(run.dataset.bucket, key),
+      versionId: head.versionId ?? run.dataset.versionId,
+      etag: head.etag,
+    },
+  };
+}
+
+export function datasetNotFound(run: RunConfig): DatasetNotFoundError {
+  const { uri, versionId } = run.dataset;
+  return new DatasetNotFoundError(
+    `Dataset ${uri}${versionId ? ` (version ${versionId})` : ''} does not exist. ` +
+      `Upload the CSV under ${uri.replace(/[^/]*$/, '')} or pass dataset.key in the execution input.`,
+  );
+}
+
+/** Refuses a file above the stage's limit before reading it: the function's memory is sized for that limit. */
+export function assertDatasetSize(run: RunConfig, size: number, maxBytes: number): void {
+  if (size > maxBytes) {
+    throw new DatasetTooLargeError(
+      `Dataset ${run.dataset.uri} is ${size} bytes; this stage accepts at most ${maxBytes} bytes (MAX_DATASET_BYTES). ` +
+        'Sample the file or raise the limit together with the prepare function memory.',
+    );
+  }
+}
+
+export function claimOf(run: RunConfig, claimedAt: string): Claim {
+  return { executionName: run.trigger.executionName, dataset: run.dataset, claimedAt };
+}
+
+/** The run once the data is known: feature_dim set, and the SageMaker requests built from the final settings. */
+export function withFeatureDim(run: RunConfig, featureCount: number): RunConfig {
+  const training = {
+    ...run.training,
+    hyperParameters: { ...run.training.hyperParameters, feature_dim: String(featureCount) },
+  };
+  const finalRun = { ...run, training };
+  return { ...finalRun, requests: sageMakerRequests(finalRun) };
+}
+
+/** Rows per class name, or null for a regressor. */
+export function classCounts(prepared: Pick<PreparedDataset, 'classes' | 'labels'>): Record<string, number> | null {
+  return prepared.classes
+    ? Object.fromEntries(
+        prepared.classes.map((name, index) => [name, prepared.labels.filter((label) => label === index).length]),
+      )
+    : null;
+}
+
+export function datasetManifest(run: RunConfig, size: number, prepared: PreparedDataset, preparedAt: string): Manifest {
+  return {
+    runId: run.runId,
+    source: { ...run.dataset, size },
+    labelColumn: prepared.labelColumn,
+    predictorType: run.predictorType,
+    featureNames: prepared.featureNames,
+    classes: prepared.classes,
+    classCounts: classCounts(prepared),
+    rowCount: prepared.rowCount,
+    warnings: prepared.warnings,
+    preparedAt,
+  };
+}

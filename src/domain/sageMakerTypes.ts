@@ -1,0 +1,22 @@
+// The shapes RunConfig carries for SageMaker, apart from the builders, so runConfig.ts need not import them.
+
+/**
+ * The SageMaker requests of a run, built once so that optional settings (VPC, KMS keys) can be left out entirely
+ * when unset — a JSONPath definition cannot omit a field conditionally. The state machine passes each request as
+ * the Task's input (InputPath), unchanged.
+ */
+export interface SageMakerRequests {
+  trainingJob: Record<string, unknown>;
+  model: Record<string, unknown>;
+  endpointConfig: Record<string, unknown>;
+  endpoint: Record<string, unknown>;
+  servingEndpointConfig: Record<string, unknown>;
+}
+
+/** Stage-level isolation and encryption settings (all optional). */
+export interface SecuritySettings {
+  vpc?: { subnets: string[]; securityGroupIds: string[] };
+  trainingVolumeKmsKeyId?: string;
+  trainingOutputKmsKeyId?: string;
+  endpointKmsKeyId?: string;
+}
