@@ -1,3 +1,14 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3ClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-s3';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { STAGE_ENV } from '../../src/config/stage';
 
 /** The Lambda environment serverless.yml gives every function, for handler tests. */
@@ -20,4 +31,30 @@ export function body(content: string | Uint8Array) {
 
 export function notFound() {
   return Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+}
+
+/** mockClient(S3Client) */
+export type S3Mock = AwsStub<ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig>;
+
+/** A handler event fixture from events/handlers/ (what the state machine or EventBridge passes), read fresh. */
+export function handlerEvent<T>(name: string): T {
+  return JSON.parse(readFileSync(path.resolve(__dirname, '../../events/handlers', `${name}.json`), 'utf8')) as T;
+}
+
+/** Answers GetObject and HeadObject from `objects` (key → text) like a bucket; other keys answer 404 NoSuchKey. */
+export function serveObjects(s3: S3Mock, objects: Record<string, string>): void {
+  const missing = () => Object.assign(notFound(), { name: 'NoSuchKey' });
+  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+    if (!(input.Key in objects)) throw missing();
+    return { Body: body(objects[input.Key]) };
+  });
+  s3.on(HeadObjectCommand).callsFake((input: { Key: string }) => {
+    if (!(input.Key in objects)) throw notFound();
+    return { ContentLength: Buffer.byteLength(objects[input.Key]) };
+  });
+}
+
+/** Every PutObject input so far, in call order. */
+export function putInputs(s3: S3Mock) {
+  return s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
 }
