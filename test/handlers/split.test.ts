@@ -51,7 +51,7 @@ test('reads the manifest and writes split.json: scikit-learn train/test order an
   });
   const text = String(put.Body);
   const written = JSON.parse(text);
-  // Indices as scikit-learn's train_test_split(test_size=0.25, random_state=0) and KFold(3, shuffle=True, random_state=0) give.
+  // Indices as scikit-learn gives them: train_test_split(test_size=0.25, random_state=0), KFold(3, shuffle=True).
   expect(written).toEqual({
     seed: 0,
     testFraction: 0.25,
