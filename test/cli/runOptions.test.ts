@@ -1,0 +1,125 @@
+/**
+ * The run options, defined once (cli/common/runOptions.ts): each flag lands on its execution-input path for
+ * `knn-pipeline start` and on the matching stage parameter for `npm start`, with one help text in both programs.
+ */
+import { Command } from 'commander';
+import {
+  addRunOptions,
+  consoleInput,
+  hasRunOptions,
+  RUN_OPTIONS,
+  stageParams,
+  type RunOptions,
+} from '../../cli/common/runOptions';
+import { program as npmStart } from '../../cli/start/main';
+import { buildProgram } from '../../cli/knn-pipeline/program';
+
+function parse(...args: string[]): RunOptions {
+  const command = addRunOptions(new Command('t').exitOverride()).configureOutput({ writeErr: () => undefined });
+  return command.parse(args, { from: 'user' }).opts<RunOptions>();
+}
+
+const CASES: [string[], string, unknown][] = [
+  [['--label', 'fruit kind'], 'labelColumn', 'fruit kind'],
+  [['--predictor-type', 'regressor'], 'predictorType', 'regressor'],
+  [['--k', '5'], 'hyperparameters.k', 5],
+  [['--sample-size', '5000'], 'hyperparameters.sample_size', 5000],
+  [['--index-type', 'faiss.IVFFlat'], 'hyperparameters.index_type', 'faiss.IVFFlat'],
+  [['--index-metric', 'COSINE'], 'hyperparameters.index_metric', 'COSINE'],
+  [['--test-fraction', '0.2'], 'split.testFraction', 0.2],
+  [['--seed', '7'], 'split.seed', 7],
+  [['--folds', '3'], 'crossValidation.folds', 3],
+  [['--serve'], 'serve', true],
+  [['--gate-metric', 'macroF1'], 'qualityGate.metric', 'macroF1'],
+  [['--gate-threshold', '0.7'], 'qualityGate.threshold', 0.7],
+];
+
+const at = (value: unknown, path: string) =>
+  path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], value);
+
+test.each(CASES)('%s sets %s of the console input', (args, path, expected) => {
+  const input = consoleInput('raw/x.csv', parse(...args));
+  expect(at(input, path)).toEqual(expected);
+  // Nothing else is set: the stage defaults fill every other field.
+  const leaves = JSON.stringify(input).match(/:(?!\{)/g)?.length;
+  expect(leaves).toBe(2);
+  expect(input.dataset).toEqual({ key: 'raw/x.csv' });
+});
+
+test('every option in the table is covered above, each with its own input path', () => {
+  expect(RUN_OPTIONS.map((o) => o.inputPath).sort()).toEqual(CASES.map(([, path]) => path).sort());
+});
+
+test('all options together make one nested console input; no options, none', () => {
+  const options = parse(...CASES.flatMap(([args]) => args));
+  expect(consoleInput(undefined, options)).toEqual({
+    labelColumn: 'fruit kind',
+    predictorType: 'regressor',
+    hyperparameters: { k: 5, sample_size: 5000, index_type: 'faiss.IVFFlat', index_metric: 'COSINE' },
+    split: { testFraction: 0.2, seed: 7 },
+    crossValidation: { folds: 3 },
+    serve: true,
+    qualityGate: { metric: 'macroF1', threshold: 0.7 },
+  });
+  expect(hasRunOptions(parse())).toBe(false);
+  expect(consoleInput(undefined, parse())).toEqual({});
+});
+
+test('values are checked as the execution input schema checks them', () => {
+  for (const args of [
+    ['--k', '0'],
+    ['--k', '2.5'],
+    ['--folds', '1'],
+    ['--folds', '21'],
+    ['--test-fraction', '1'],
+    ['--seed', '-1'],
+    ['--gate-metric', 'f1'],
+    ['--gate-threshold', 'high'],
+    ['--index-type', 'faiss.HNSW'],
+  ]) {
+    expect(() => parse(...args)).toThrow();
+  }
+});
+
+test('npm start passes the options as the local stage parameters; the gate goes to the run’s predictor type', () => {
+  expect(stageParams(parse('--k', '3', '--seed', '5', '--folds', '4', '--serve', '--gate-threshold', '0.7'))).toEqual({
+    k: '3',
+    splitSeed: '5',
+    crossValidationFolds: '4',
+    serve: 'true',
+    classifierGateThreshold: '0.7',
+  });
+  expect(stageParams(parse('--predictor-type', 'regressor', '--gate-metric', 'rmse', '--gate-threshold', '2'))).toEqual(
+    {
+      predictorType: 'regressor',
+      regressorGateMetric: 'rmse',
+      regressorGateThreshold: '2',
+    },
+  );
+});
+
+/** The help lines of the run options a command shows, `--flag <arg>  help [path]`, whitespace collapsed. */
+function runOptionHelp(command: Command): string[] {
+  const flags = new Set(RUN_OPTIONS.map((o) => o.flags.split(' ')[0]));
+  return command
+    .helpInformation()
+    .replace(/\n {20,}/g, ' ')
+    .split('\n')
+    .map((line) => line.trim().replace(/\s+/g, ' '))
+    .filter((line) => flags.has(line.split(' ')[0]));
+}
+
+test('both programs show the same run options with the same help; npm start those a stage parameter carries', () => {
+  const knnStart = buildProgram({ out: () => undefined, err: () => undefined }, { code: 0 }).commands.find(
+    (c) => c.name() === 'start',
+  )!;
+  const startHelp = runOptionHelp(knnStart);
+  const npmHelp = runOptionHelp(npmStart());
+  expect(startHelp).toHaveLength(RUN_OPTIONS.length);
+  expect(npmHelp.length).toBeGreaterThanOrEqual(RUN_OPTIONS.length - 2);
+  expect(startHelp).toEqual(expect.arrayContaining(npmHelp));
+  for (const flag of ['--folds', '--serve', '--gate-metric', '--gate-threshold']) {
+    expect(npmHelp.some((line) => line.startsWith(flag))).toBe(true);
+  }
+  expect(startHelp.find((line) => line.startsWith('--k'))).toMatch(/\[hyperparameters\.k\]$/);
+});
