@@ -35,6 +35,20 @@ module.exports = {
       to: { path: '^(local|cli|bench|scripts|test)/' },
     },
     {
+      name: 'cli-programs-share-only-common',
+      comment: 'npm start (cli/start) and knn-pipeline (cli/knn-pipeline) share code through cli/common, never each other.',
+      severity: 'error',
+      from: { path: '^cli/(start|knn-pipeline)/' },
+      to: { path: '^cli/(start|knn-pipeline)/', pathNot: '^cli/$1/' },
+    },
+    {
+      name: 'cli-common-not-programs',
+      comment: 'cli/common serves both programs, so it imports neither.',
+      severity: 'error',
+      from: { path: '^cli/common/' },
+      to: { path: '^cli/(start|knn-pipeline)/' },
+    },
+    {
       name: 'cli-not-bench-or-tests',
       severity: 'error',
       from: { path: '^cli/' },
