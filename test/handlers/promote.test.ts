@@ -36,8 +36,8 @@ beforeEach(() => {
   sagemaker.on(DeleteEndpointCommand).resolves({});
 });
 
-const inputs = <T>(command: new (input: T) => unknown) =>
-  sagemaker.commandCalls(command as never).map((call) => call.args[0].input);
+const inputs = (command: Parameters<typeof sagemaker.commandCalls>[0]) =>
+  sagemaker.commandCalls(command).map((call) => call.args[0].input);
 
 /** serving.json as written: checked against its schema, formatted like every artifact, holding the result. */
 function servingJson(result: object) {

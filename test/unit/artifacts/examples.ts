@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Artifact, ArtifactName } from '../../../src/artifacts';
 import { summariseCrossValidation } from '../../../src/domain/crossValidation';
-import { prepareDataset } from '../../../src/domain/dataset';
-import { checkQualityGate, computeMetrics } from '../../../src/domain/evaluation';
+import { prepareDataset, toLabelFirstCsv } from '../../../src/domain/dataset';
+import { checkQualityGate, computeMetrics, predictionsCsv } from '../../../src/domain/evaluation';
 import { decidePromotion } from '../../../src/domain/promotion';
 import { kFold, trainTestSplit } from '../../../src/domain/split';
 
@@ -18,13 +18,34 @@ const dataset = {
   etag: '"abc"',
 };
 
-export function exampleArtifacts(): { [N in ArtifactName]: Artifact<N> } {
+/** Iris prepared and split as the pipeline does, with the first test row predicted wrong. */
+function irisRun() {
   const prepared = prepareDataset(IRIS, { source: dataset.uri, labelColumn: 'Species', predictorType: 'classifier' });
-  const classes = prepared.classes!;
   const split = { testFraction: 0.25, seed: 0 };
   const indices = trainTestSplit(prepared.rowCount, split);
   const truth = indices.test.map((row) => prepared.labels[row]);
   const predicted = truth.map((label, index) => (index === 0 ? (label + 1) % 3 : label));
+  return { prepared, classes: prepared.classes!, split, indices, truth, predicted };
+}
+
+/** The two CSV files of the same run: prepared/dataset.csv and evaluation/predictions.csv. */
+export function exampleCsvFiles(): { preparedDatasetCsv: string; predictionsCsv: string } {
+  const { prepared, classes, indices, truth, predicted } = irisRun();
+  return {
+    preparedDatasetCsv: toLabelFirstCsv(prepared.labels, prepared.features),
+    predictionsCsv: predictionsCsv(
+      'classifier',
+      prepared.featureNames,
+      indices.test.map((row) => prepared.features[row].join(',')),
+      truth,
+      predicted,
+      classes,
+    ),
+  };
+}
+
+export function exampleArtifacts(): { [N in ArtifactName]: Artifact<N> } {
+  const { prepared, classes, split, indices, truth, predicted } = irisRun();
   const metrics = computeMetrics('classifier', truth, predicted, classes);
   const gate = checkQualityGate({ metric: 'accuracy', threshold: 0.9, direction: 'min' }, { ...metrics });
   const promotion = decidePromotion(true, gate, {}, 'knnp-dev--serving');
