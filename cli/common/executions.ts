@@ -94,9 +94,18 @@ export function runConfigFromHistory(events: HistoryEvent[]): RunConfig | undefi
 // State visits are read the same way by the Report function: one implementation in src/aws/executions.ts.
 export { stateVisits, type StateVisit } from '../../src/aws/executions';
 
-export function parseInput(execution: Execution): unknown {
+/** The fields of an execution input the CLI reads: an S3 Object Created event's object, a console input's dataset. */
+export interface ExecutionInputFields {
+  source?: string;
+  detail?: { object?: { key?: string; etag?: string; 'version-id'?: string } };
+  dataset?: { key?: string };
+}
+
+/** The execution's input (any of the three triggers' shapes), or undefined when it is not a JSON object. */
+export function parseInput(execution: Execution): ExecutionInputFields | undefined {
   try {
-    return JSON.parse(execution.input ?? '{}');
+    const input: unknown = JSON.parse(execution.input ?? '{}');
+    return input && typeof input === 'object' ? (input as ExecutionInputFields) : undefined;
   } catch {
     return undefined;
   }
@@ -106,9 +115,9 @@ export function triggerOf(execution: Execution): TriggerType {
   return detectTrigger(parseInput(execution));
 }
 
-/** The dataset an execution was started on, as far as its input says (console and schedule may leave it to the stage). */
+/** The dataset an execution was started on, as its input says (console and schedule may leave it to the stage). */
 export function datasetOf(execution: Execution): string {
-  const input = parseInput(execution) as Record<string, any> | undefined;
+  const input = parseInput(execution);
   switch (triggerOf(execution)) {
     case 's3':
       return input?.detail?.object?.key ?? '';

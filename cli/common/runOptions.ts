@@ -196,7 +196,7 @@ export function hasRunOptions(options: RunOptions): boolean {
   return RUN_OPTIONS.some((spec) => options[spec.name] !== undefined);
 }
 
-/** The console input for a run on `key` (or the stage's default dataset) with these options; stage defaults fill the rest. */
+/** The console input for a run on `key` (or the stage's default dataset); stage defaults fill the rest. */
 export function consoleInput(key: string | undefined, options: RunOptions): ConsoleInput {
   const input: Record<string, unknown> = key ? { dataset: { key } } : {};
   for (const spec of RUN_OPTIONS) {

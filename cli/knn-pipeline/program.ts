@@ -3,11 +3,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CliError, EXIT, stdio, type Io } from '../common/io';
 import { addRunOptions } from '../common/runOptions';
 import { resolveTarget, type CommandTarget, type TargetOptions } from './target';
-import { runsCommand } from './commands/runs';
-import { scheduleCommand } from './commands/schedule';
-import { showCommand } from './commands/show';
-import { startCommand } from './commands/start';
-import { stopCommand } from './commands/stop';
+import { runsCommand, type RunsOptions } from './commands/runs';
+import { scheduleCommand, type ScheduleOptions } from './commands/schedule';
+import { showCommand, type ShowOptions } from './commands/show';
+import { startCommand, type StartOptions } from './commands/start';
+import { stopCommand, type StopOptions } from './commands/stop';
 import { watchCommand } from './commands/watch';
 
 const RUN_ARGUMENT = 'execution name or ARN, or the run id (runs/<id>/ in the bucket)';
@@ -59,13 +59,14 @@ Examples:
     );
 
   // commander calls an action with (...arguments, options, command); each command gets the target it names.
-  type Action = (target: CommandTarget, args: (string | undefined)[], options: Record<string, any>) => Promise<number>;
+  // O: the options the command declares, as commander parses them (each command's own interface).
+  type Action<O> = (target: CommandTarget, args: (string | undefined)[], options: O) => Promise<number>;
   const act =
-    (run: Action) =>
+    <O>(run: Action<O>) =>
     async (...received: unknown[]) => {
       const command = received[received.length - 1] as Command;
-      const options = command.opts();
-      const target = await resolveTarget(options as TargetOptions);
+      const options = command.opts<O & TargetOptions>();
+      const target = await resolveTarget(options);
       try {
         exit.code = await run(target, received.slice(0, -2) as (string | undefined)[], options);
       } finally {
@@ -107,7 +108,7 @@ Without a file or --key, the run uses the stage's default dataset (DATASET_KEY).
 ${TARGET_HELP}`,
     )
     .action(
-      act((target, [file], options) =>
+      act<StartOptions & { triggerTimeout?: number }>((target, [file], options) =>
         startCommand(target, file, { ...options, triggerTimeoutSeconds: options.triggerTimeout }, io),
       ),
     );
@@ -126,7 +127,7 @@ ${TARGET_HELP}`,
       `\nExit code: 0 when the run succeeded, 1 when it failed, was stopped or timed out.${TARGET_HELP}`,
     )
     .action(
-      act((target, [run], options) =>
+      act<{ json?: boolean; timeout?: number; interval?: number }>((target, [run], options) =>
         watchCommand(
           target,
           run!,
@@ -155,7 +156,7 @@ ${TARGET_HELP}`,
       .option('--json', 'print JSON'),
   )
     .addHelpText('after', TARGET_HELP)
-    .action(act((target, _args, options) => runsCommand(target, options, io)));
+    .action(act<RunsOptions>((target, _args, options) => runsCommand(target, options, io)));
 
   addTargetOptions(
     program
@@ -168,7 +169,7 @@ ${TARGET_HELP}`,
       .option('--json', 'print the run report as JSON (metrics with the confusion matrix, artifacts, states)'),
   )
     .addHelpText('after', TARGET_HELP)
-    .action(act((target, [run], options) => showCommand(target, run!, options, io)));
+    .action(act<ShowOptions>((target, [run], options) => showCommand(target, run!, options, io)));
 
   addTargetOptions(
     program
@@ -182,7 +183,7 @@ ${TARGET_HELP}`,
       .option('--json', 'print JSON'),
   )
     .addHelpText('after', TARGET_HELP)
-    .action(act((target, [run], options) => stopCommand(target, run!, options, io)));
+    .action(act<StopOptions>((target, [run], options) => stopCommand(target, run!, options, io)));
 
   addTargetOptions(
     program
@@ -199,7 +200,7 @@ ${TARGET_HELP}`,
       `\nLocally this asks \`npm run local\` (POST /_local/schedule), which builds the event as EventBridge does; on a deployed
 stage it starts an execution with the same event shape.${TARGET_HELP}`,
     )
-    .action(act((target, _args, options) => scheduleCommand(target, options, io)));
+    .action(act<ScheduleOptions>((target, _args, options) => scheduleCommand(target, options, io)));
 
   return program;
 }

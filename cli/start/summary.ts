@@ -1,5 +1,5 @@
 // npm start's summary of a finished run: read once through the local Step Functions API and built by the same code as
-// `knn-pipeline show --json` (buildRunReport), plus what only a local run has — exported files, training log, leftovers.
+// `knn-pipeline show --json` (buildRunReport), plus what only a local run has: exported files, training log, leftovers.
 import path from 'node:path';
 import { STAGE_ENV } from '../../src/config/stage';
 import { s3Client, sfnClient } from '../../src/aws/clients';

@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import type { RunReport } from '../../cli/common/report';
+import type { RunListing } from '../../cli/knn-pipeline/commands/runs';
+import type { StartedRun } from '../../cli/knn-pipeline/commands/start';
 import { runCli } from '../../cli/knn-pipeline/program';
 import { startLocalServer, type LocalServer } from '../../local/server';
 
@@ -42,7 +45,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-async function cliJson<T = any>(...args: string[]): Promise<T> {
+async function cliJson<T>(...args: string[]): Promise<T> {
   const { code, out, err } = await cli(...args, '--json');
   if (code !== 0 && code !== 1) throw new Error(`exit ${code}: ${err}`);
   return JSON.parse(out) as T;
@@ -63,10 +66,9 @@ describe('knn-pipeline --local', () => {
   let fromKey: { executionName: string; executionArn: string };
 
   test('start FILE uploads under raw/ and the S3 trigger starts the run', async () => {
-    uploaded = await cliJson('start', IRIS);
+    uploaded = await cliJson<StartedRun>('start', IRIS);
     expect(uploaded).toMatchObject({ trigger: 's3', uploaded: true, dataset: { key: 'raw/iris.csv' } });
-    const input = executionRecord(uploaded.executionArn).record.input as any;
-    expect(input).toMatchObject({
+    expect(executionRecord(uploaded.executionArn).record.input).toMatchObject({
       source: 'aws.s3',
       'detail-type': 'Object Created',
       detail: { object: { key: 'raw/iris.csv' } },
@@ -87,7 +89,16 @@ describe('knn-pipeline --local', () => {
   });
 
   test('start --key runs a console execution on an object already in the bucket, with run options', async () => {
-    const started = await cliJson('start', '--key', 'raw/iris.csv', '--k', '1', '--seed', '0', '--watch');
+    const started = await cliJson<StartedRun & { report: RunReport }>(
+      'start',
+      '--key',
+      'raw/iris.csv',
+      '--k',
+      '1',
+      '--seed',
+      '0',
+      '--watch',
+    );
     fromKey = started;
     expect(started).toMatchObject({ trigger: 'console', uploaded: false, dataset: { key: 'raw/iris.csv' } });
     expect(executionRecord(started.executionArn).record.input).toEqual({
@@ -103,7 +114,7 @@ describe('knn-pipeline --local', () => {
   });
 
   test('runs lists both with status, trigger and accuracy', async () => {
-    const runs = await cliJson<any[]>('runs');
+    const runs = await cliJson<RunListing[]>('runs');
     const byName = new Map(runs.map((run) => [run.executionName, run]));
     expect(byName.get(uploaded.executionName)).toMatchObject({
       status: 'SUCCEEDED',
@@ -124,9 +135,8 @@ describe('knn-pipeline --local', () => {
   });
 
   test('show --json has the metrics, the confusion matrix and the artifacts; the run id finds the run too', async () => {
-    const report = await cliJson('show', uploaded.executionName);
-    expect(report.metrics.accuracy).toBe(IRIS_ACCURACY);
-    expect(report.metrics.confusionMatrix).toEqual(IRIS_CONFUSION);
+    const report = await cliJson<RunReport>('show', uploaded.executionName);
+    expect(report.metrics).toMatchObject({ accuracy: IRIS_ACCURACY, confusionMatrix: IRIS_CONFUSION });
     expect(report.classes).toEqual(['setosa', 'versicolor', 'virginica']);
     expect(report.gate).toMatchObject({ metric: 'accuracy', passed: true });
     expect(report.sageMaker).toMatchObject({ trainingJob: { status: 'Completed' }, endpoint: { status: 'not found' } });
@@ -134,9 +144,9 @@ describe('knn-pipeline --local', () => {
       `s3://knn-pipeline-local-data/runs/${report.runId}/evaluation/predictions.csv`,
     );
     expect(report.artifacts.predictions.local).toContain(dir);
-    expect(report.states.find((s: any) => s.name === 'Train')).toMatchObject({ status: 'succeeded', visits: 1 });
+    expect(report.states.find((s) => s.name === 'Train')).toMatchObject({ status: 'succeeded', visits: 1 });
 
-    const byRunId = await cliJson('show', report.runId);
+    const byRunId = await cliJson<RunReport>('show', report.runId!);
     expect(byRunId.executionArn).toBe(uploaded.executionArn);
 
     const { out } = await cli('show', uploaded.executionName, '--rows', '3');
@@ -146,26 +156,26 @@ describe('knn-pipeline --local', () => {
   });
 
   test('start FILE with run options: one console run with them; the default run the upload fired is superseded', async () => {
-    const started = await cliJson('start', IRIS, '--as', 'raw/iris-k3.csv', '--k', '3');
+    const started = await cliJson<StartedRun>('start', IRIS, '--as', 'raw/iris-k3.csv', '--k', '3');
     expect(started).toMatchObject({
       trigger: 'console',
       uploaded: true,
       dataset: { key: 'raw/iris-k3.csv' },
       input: { hyperparameters: { k: 3 } },
     });
-    const superseded = await executionRecord(started.supersededExecutionArn).done;
+    const superseded = await executionRecord(started.supersededExecutionArn!).done;
     expect(superseded).toMatchObject({ status: 'ABORTED', error: 'Superseded' });
-    expect((superseded.input as any).detail.object.key).toBe('raw/iris-k3.csv');
+    expect(superseded.input).toMatchObject({ detail: { object: { key: 'raw/iris-k3.csv' } } });
 
     // The same bytes again: nothing to upload, so no trigger fires and nothing is superseded.
-    const again = await cliJson('start', IRIS, '--as', 'raw/iris-k3.csv', '--k', '3');
+    const again = await cliJson<StartedRun>('start', IRIS, '--as', 'raw/iris-k3.csv', '--k', '3');
     expect(again.uploaded).toBe(false);
     expect(again.supersededExecutionArn).toBeUndefined();
     await Promise.all([executionRecord(started.executionArn).done, executionRecord(again.executionArn).done]);
   });
 
   test('stop mid-training: ABORTED, the training job Stopped, and after the janitor nothing left', async () => {
-    const started = await cliJson('start', '--key', 'raw/iris.csv', '--name', 'stop-mid-training');
+    const started = await cliJson<StartedRun>('start', '--key', 'raw/iris.csv', '--name', 'stop-mid-training');
     const execution = executionRecord(started.executionArn);
     await until(() =>
       execution.record.history.some((event) => event.type === 'StateEntered' && event.state?.name === 'Train'),
@@ -215,7 +225,7 @@ describe('knn-pipeline --local', () => {
   });
 
   test('schedule fires the schedule rule: a run on the stage default dataset', async () => {
-    const fired = await cliJson('schedule');
+    const fired = await cliJson<{ executionArn: string; executionName: string; trigger: string }>('schedule');
     expect(fired.trigger).toBe('schedule');
     const record = await executionRecord(fired.executionArn).done;
     expect(record.input).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
@@ -253,7 +263,6 @@ describe('knn-pipeline --local', () => {
       cwd: ROOT,
     });
     const report = JSON.parse(shown.stdout);
-    expect(report.metrics.accuracy).toBe(IRIS_ACCURACY);
-    expect(report.metrics.confusionMatrix).toEqual(IRIS_CONFUSION);
+    expect(report.metrics).toMatchObject({ accuracy: IRIS_ACCURACY, confusionMatrix: IRIS_CONFUSION });
   });
 });

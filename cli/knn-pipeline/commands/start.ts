@@ -23,7 +23,8 @@ export interface StartOptions extends RunOptions {
   triggerTimeoutSeconds?: number;
 }
 
-interface Started {
+/** What `start --json` prints (with --watch also `report`). */
+export interface StartedRun {
   executionArn: string;
   executionName: string;
   trigger: 'console' | 's3';
@@ -75,7 +76,7 @@ async function startFromFile(
   file: string,
   options: StartOptions,
   say: (line: string) => void,
-): Promise<Started> {
+): Promise<StartedRun> {
   if (options.key)
     throw new CliError(
       'Give either a file to upload or --key of an object already in the bucket (use --as to choose the key of an upload)',
@@ -135,7 +136,7 @@ async function startFromKey(
   key: string | undefined,
   options: StartOptions,
   say: (line: string) => void,
-): Promise<Started> {
+): Promise<StartedRun> {
   if (options.as) throw new CliError('--as names the key of an upload; give the file to upload');
   if (key) {
     checkRawKey(target, key);
@@ -158,7 +159,7 @@ async function startConsoleExecution(
   key: string | undefined,
   options: StartOptions,
   say: (line: string) => void,
-): Promise<Started> {
+): Promise<StartedRun> {
   const input = consoleInput(key, options);
   const name = options.name ?? timestampedName(key ? path.basename(key).replace(/\.[^.]*$/, '') : 'run');
   const { executionArn } = await target.sfn.send(
@@ -250,10 +251,9 @@ async function findTriggeredExecution(
     for (const candidate of executions) {
       if (checked.has(candidate.executionArn!) || candidate.startDate!.getTime() < earliest) continue;
       checked.add(candidate.executionArn!);
-      const input = parseInput(await describeExecution(target, candidate.executionArn!)) as
-        Record<string, any> | undefined;
+      const input = parseInput(await describeExecution(target, candidate.executionArn!));
       const object = input?.source === 'aws.s3' ? input.detail?.object : undefined;
-      if (!object || !candidateKeys(object.key).includes(key)) continue;
+      if (!object?.key || !candidateKeys(object.key).includes(key)) continue;
       if (put.versionId && object['version-id'] && put.versionId !== object['version-id']) continue;
       if (put.etag && object.etag && unquote(put.etag) !== unquote(object.etag)) continue;
       return candidate.executionArn;

@@ -92,7 +92,7 @@ export async function watchExecution(
 }
 
 function describeStart(execution: Execution): string {
-  const input = parseInput(execution) as Record<string, any> | undefined;
+  const input = parseInput(execution);
   switch (triggerOf(execution)) {
     case 's3':
       return `started by the upload of ${datasetOf(execution)}`;
