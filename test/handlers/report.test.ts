@@ -34,13 +34,13 @@ function history(): HistoryEvent[] {
   let id = 0;
   const at = (seconds: number) => new Date(Date.UTC(2026, 10, 29, 17, 0, seconds));
   const state = (name: string, from: number, to?: number): HistoryEvent[] => [
-    { id: ++id, type: 'TaskStateEntered', timestamp: at(from), stateEnteredEventDetails: { name } },
+    { id: ++id, type: 'TaskStateEntered' as const, timestamp: at(from), stateEnteredEventDetails: { name } },
     ...(to === undefined
       ? []
-      : [{ id: ++id, type: 'TaskStateExited', timestamp: at(to), stateExitedEventDetails: { name } }]),
+      : [{ id: ++id, type: 'TaskStateExited' as const, timestamp: at(to), stateExitedEventDetails: { name } }]),
   ];
   return [
-    { id: ++id, type: 'ExecutionStarted', timestamp: at(0) },
+    { id: ++id, type: 'ExecutionStarted' as const, timestamp: at(0) },
     ...state('Prepare', 0, 1),
     ...state('CreateEndpoint', 1, 62),
     ...state('CleanUp', 62, 64),
