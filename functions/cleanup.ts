@@ -1,7 +1,8 @@
 import { deleteRunResources, type CleanupReport } from '../src/aws/cleanup';
 import { cleanupTimings } from '../src/config/cleanup';
 import { explainFailure, type CaughtFailure, type ExplainedFailure } from '../src/domain/failures';
-import { cleanupScope, type RunConfig } from '../src/domain/runConfig';
+import { cleanupScope } from '../src/domain/cleanupScope';
+import type { RunConfig } from '../src/domain/runConfig';
 import { lambdaHandler } from '../src/lambda/handler';
 import { logger } from '../src/log/logger';
 

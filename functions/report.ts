@@ -36,7 +36,7 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
     getObjectText(ref(run.keys.preparedDataset)),
     getObjectJson<SplitArtifact>(ref(run.keys.split)),
   ]);
-  // Only serving-mode runs record serving.json; without ListBucket a missing key answers 403, so any failure means none.
+  // Only serving-mode runs record serving.json; without ListBucket a missing key answers 403: any failure means none.
   const serving =
     metrics.promotion && metrics.promotion.decision !== 'off'
       ? await getObjectJson<{ outcome?: string; message?: string }>(ref(run.keys.serving)).catch(() => null)

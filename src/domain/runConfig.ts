@@ -364,16 +364,3 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-
-/** What a run's cleanup covers besides its own names: its fold jobs, and in serving mode the stable endpoint. */
-export function cleanupScope(run: Pick<RunConfig, 'crossValidation' | 'serve'>): {
-  crossValidationFolds: number;
-  servingEndpoint?: string;
-  servingConfig?: string;
-} {
-  return {
-    crossValidationFolds: run.crossValidation?.folds ?? 0,
-    servingEndpoint: run.serve?.enabled ? run.serve.endpointName : undefined,
-    servingConfig: run.serve?.enabled ? run.serve.endpointConfigName : undefined,
-  };
-}

@@ -34,7 +34,7 @@ export function trainTestSplit(rowCount: number, options: SplitOptions): SplitIn
   return { test: shuffled.slice(0, testCount), train: shuffled.slice(testCount, testCount + trainCount) };
 }
 
-/** Same folds as `KFold(n_splits=folds, shuffle=True, random_state=seed).split(range(n))`: both index lists ascending. */
+/** The folds of `KFold(n_splits=folds, shuffle=True, random_state=seed).split(range(n))`, index lists ascending. */
 export function kFold(rowCount: number, folds: number, seed: number): SplitIndices[] {
   requireRowCount(rowCount);
   if (!Number.isInteger(folds) || folds < 2)
