@@ -1,9 +1,8 @@
 // The evaluation as text tables — validation rows, metrics, confusion matrix, folds, serving — for both programs.
 import { parse } from 'csv-parse/sync';
-import type { CrossValidationSummary } from '../../src/domain/crossValidation';
-import type { EvaluationMetrics, GateResult } from '../../src/domain/evaluation';
+import type { CrossValidationSummary, EvaluationMetrics, GateResult } from '../../src/artifacts/schemas';
+import type { ServingState } from '../../src/artifacts/summary';
 import { table } from './format';
-import type { ServingState } from './report';
 
 /** Rows (header first) as an aligned text table; the columns `alignRight` picks are right-aligned. */
 function grid(rows: string[][], alignRight: (column: number) => boolean): string {

@@ -2,8 +2,9 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { CrossValidationSummary } from '../../src/domain/crossValidation';
-import type { EvaluationMetrics, GateResult } from '../../src/domain/evaluation';
+import { decodeArtifact } from '../../src/artifacts/codec';
+import type { CrossValidationSummary, EvaluationMetrics, GateResult } from '../../src/artifacts/schemas';
+import type { ServingState } from '../../src/artifacts/summary';
 import type { RunLayout } from '../../src/domain/naming';
 import type { RunConfig } from '../../src/domain/runConfig';
 import {
@@ -33,14 +34,6 @@ export interface StateSummary {
   durationMs: number | null;
   error?: string;
   cause?: string;
-}
-
-/** Serving mode: the decision Evaluate took, and what RecordPromotion verified serves afterwards. */
-export interface ServingState {
-  decision: string;
-  reason: string;
-  outcome: string | null;
-  message: string | null;
 }
 
 export interface Evaluation {
@@ -130,26 +123,28 @@ async function exists(target: Target, key: string): Promise<boolean> {
   }
 }
 
-/** metrics.json as Evaluate wrote it; empty when the run never got that far. */
+/** metrics.json as Evaluate wrote it (checked by its schema); empty when the run never got that far. */
 export async function readEvaluation(target: Target, run: RunConfig): Promise<Evaluation> {
-  const text = await readObject(target, run.keys.metrics);
-  if (!text) return { metrics: null, classes: null, gate: null };
-  const file = JSON.parse(text) as Partial<Evaluation> & { promotion?: { decision: string; reason: string } };
-  const promotion = file.promotion && file.promotion.decision !== 'off' ? file.promotion : undefined;
-  const recorded = promotion ? await readObject(target, run.keys.serving) : undefined;
-  const outcome = recorded ? (JSON.parse(recorded) as { outcome?: string; message?: string }) : undefined;
+  const read = async <N extends 'metrics' | 'serving'>(name: N) => {
+    const text = await readObject(target, run.keys[name]);
+    return text === undefined ? undefined : decodeArtifact(name, text, `s3://${target.bucket}/${run.keys[name]}`);
+  };
+  const file = await read('metrics');
+  if (!file) return { metrics: null, classes: null, gate: null };
+  const promotion = file.promotion.decision !== 'off' ? file.promotion : undefined;
+  const recorded = promotion ? await read('serving') : undefined;
   return {
-    metrics: file.metrics ?? null,
-    classes: file.classes ?? null,
-    gate: file.gate ?? null,
+    metrics: file.metrics,
+    classes: file.classes,
+    gate: file.gate,
     testRows: file.testRows,
-    crossValidation: file.crossValidation ?? null,
+    crossValidation: file.crossValidation,
     serving: promotion
       ? {
           decision: promotion.decision,
           reason: promotion.reason,
-          outcome: outcome?.outcome ?? null,
-          message: outcome?.message ?? null,
+          outcome: recorded?.outcome ?? null,
+          message: recorded?.message ?? null,
         }
       : null,
   };

@@ -29,10 +29,15 @@ async function main(argv: string[]): Promise<void> {
   // The SDK's "Node 22 needed from 2027" notice is for the Lambda runtime decision, not for a local run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = program().parse(argv).opts<LocalRunOptions>();
-  // With --json, stdout carries exactly one JSON object; people-facing progress goes to stderr.
   const stream = options.json ? process.stderr : process.stdout;
-  const summary = await runLocal(options, (line) => stream.write(`${line}\n`));
-  if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  // With --json, stdout carries exactly one JSON object: progress, and anything else written to stdout during the run
+  // (the handlers' logs, CloudWatch's in AWS), goes to stderr.
+  const writeStdout = process.stdout.write.bind(process.stdout);
+  if (options.json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  const summary = await runLocal(options, (line) => stream.write(`${line}\n`)).finally(() => {
+    process.stdout.write = writeStdout;
+  });
+  if (options.json) writeStdout(`${JSON.stringify(summary, null, 2)}\n`);
   process.exitCode = summary.status === 'SUCCEEDED' ? 0 : 1;
 }
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runSummarySchema } from '../../src/artifacts/summary';
+import { RunSummarySchema } from '../../src/artifacts/summary';
 import { program } from '../../cli/start/main';
 import { runLocal, type LocalRunOptions } from '../../cli/start/runLocal';
 
@@ -57,8 +57,8 @@ test('the default gate (accuracy ≥ 0.9) fails the run; --gate-threshold 0.7 pa
   expect(passed.gate).toMatchObject({ metric: 'accuracy', threshold: 0.7, value: 0.75, passed: true });
   expect(passed.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
   expect(lines.join('\n')).toContain('Quality gate passed: accuracy 0.75 is at least 0.7.');
-  expect(runSummarySchema.parse(passed)).toEqual(passed);
-  expect(runSummarySchema.parse(failed)).toEqual(failed);
+  expect(RunSummarySchema.parse(passed)).toEqual(passed);
+  expect(RunSummarySchema.parse(failed)).toEqual(failed);
 });
 
 test('--gate-metric picks the metric the gate checks', async () => {
