@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
+import plugins from '../scripts/esbuild-plugins.js';
 
 export interface BundleSize {
   name: string;
@@ -19,7 +20,6 @@ export interface BundleSize {
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 export async function benchBundles(): Promise<BundleSize[]> {
-  const plugins = require(path.join(PROJECT_ROOT, 'scripts/esbuild-plugins.js'));
   const names = readdirSync(path.join(PROJECT_ROOT, 'functions'))
     .filter((file) => file.endsWith('.ts'))
     .map((file) => file.slice(0, -3))

@@ -86,7 +86,7 @@ async function benchIris(runs: number) {
       if (summary.status !== 'SUCCEEDED')
         throw new Error(`the Iris run ended ${summary.status}: ${summary.error} ${summary.cause}`);
       executionMs.push(summary.durationMs);
-      accuracy = summary.metrics?.accuracy ?? null;
+      accuracy = summary.metrics && 'accuracy' in summary.metrics ? summary.metrics.accuracy : null;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { ExecutionStatusChange } from '../functions/janitor';
 import { STAGE_ENV } from '../src/config/stage';
 import { resetClients } from '../src/aws/clients';
 import { logger } from '../src/log/logger';
 import { startLocalEventBridge, type LocalEventBridge } from './eventbridge';
 import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from './s3';
 import { startLocalSageMaker, type LocalSageMaker } from './sagemaker';
-import { loadDefinition } from '../statemachine/definition';
+import { loadDefinition, type AslDefinition } from '../statemachine/definition';
 import {
   LocalStateMachine,
   type ExecutionRecord,
@@ -85,7 +87,7 @@ export class LocalCloud {
   private savedEnv: Record<string, string | undefined> = {};
   stateMachine!: LocalStateMachine;
   /** The definition the local state machine runs (placeholders filled in), for the Step Functions API. */
-  definition: unknown;
+  definition!: AslDefinition;
   sageMakerClient!: SageMakerClient;
   private stepFunctionsApi?: LocalStepFunctionsApi;
 
@@ -204,10 +206,10 @@ export class LocalCloud {
 
   /** The janitor rule of serverless.yml: every finished execution of this state machine (cleanup + notification). */
   private async runJanitor(record: ExecutionRecord): Promise<void> {
-    const event = {
+    const event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange> = {
       version: '0',
       id: randomUUID(),
-      'detail-type': 'Step Functions Execution Status Change' as const,
+      'detail-type': 'Step Functions Execution Status Change',
       source: 'aws.states',
       account: LOCAL.account,
       time: new Date().toISOString(),
@@ -226,14 +228,16 @@ export class LocalCloud {
     };
     let result: unknown;
     try {
-      result = await janitor(event as any);
+      result = await janitor(event);
     } catch (error) {
       result = { error: String(error) };
     }
     this.janitorRuns.push({ executionName: record.name, result });
   }
 
-  /** Serves the Step Functions API for this state machine (SDK clients, `aws --endpoint-url`, `knn-pipeline --local`). */
+  /**
+   * Serves the Step Functions API for this state machine (SDK clients, `aws --endpoint-url`, `knn-pipeline --local`).
+   */
   async startStepFunctionsApi(port?: number): Promise<string> {
     this.stepFunctionsApi ??= await startStepFunctionsApi({
       stateMachine: this.stateMachine,

@@ -28,7 +28,7 @@ export function localLambdas(service: string, stage: string): Record<string, Tas
   return Object.fromEntries(
     Object.entries(PIPELINE_FUNCTIONS).map(([name, handler]) => {
       const deployedName = functionName(service, stage, name);
-      return [deployedName, lambdaTask(handler as (event: any, context: any) => Promise<unknown>, deployedName)];
+      return [deployedName, lambdaTask(handler, deployedName)];
     }),
   );
 }

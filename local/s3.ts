@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import S3rverModule from 's3rver';
+import { DUMMY_ACCOUNT as dummyAccount } from 's3rver/lib/models/account';
 
 export interface LocalS3ObjectCreatedEvent {
   bucket: string;
@@ -28,7 +30,7 @@ export interface LocalS3Options {
   credentials?: { accessKeyId: string; secretAccessKey: string }[];
 }
 
-// s3rver ships no types; these are the parts we use (see node_modules/s3rver/lib/s3rver.js).
+// s3rver ships no types (local/s3rver.d.ts); these are the parts we use (see node_modules/s3rver/lib/s3rver.js).
 interface S3rverRecord {
   eventName: string;
   s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
@@ -63,9 +65,8 @@ interface S3rverAccount {
   createKeyPair(accessKeyId: string, secretAccessKey: string): void;
 }
 
-// Plain require: s3rver is CommonJS without type declarations and local/ may not add a .d.ts elsewhere.
-const S3rver = require('s3rver') as S3rverConstructor;
-const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: S3rverAccount };
+const S3rver = S3rverModule as S3rverConstructor;
+const DUMMY_ACCOUNT = dummyAccount as S3rverAccount;
 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const directory = resolvePath(options.directory);

@@ -1,6 +1,6 @@
 /** Errors of the local k-NN algorithm, one class per audience (training job, model artifact, inference request). */
 
-/** A customer error that fails a training job; the message becomes the job's FailureReason, so it starts with `ClientError: `. */
+/** A customer error that fails a training job: the message becomes its FailureReason, so it starts `ClientError: `. */
 export class KnnClientError extends Error {
   /** Each problem found, in the order checked (the message lists them all). */
   readonly problems: readonly string[];

@@ -191,7 +191,7 @@ export function formatHyperparameters(hyperparameters: KnnHyperparameters): Reco
   return raw;
 }
 
-/** Decimal digits only (an optional leading "+", surrounding blanks allowed, like Python's int()); undefined unless > 0. */
+/** Decimal digits only (optional leading "+", blanks around allowed, like Python's int()); undefined unless > 0. */
 function parsePositiveInteger(text: string): number | undefined {
   const trimmed = text.trim();
   if (!/^\+?\d+$/.test(trimmed)) return undefined;

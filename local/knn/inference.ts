@@ -114,7 +114,7 @@ export function formatInferenceResponse(
   return { body: `{"predictions":[${records.join(',')}]}`, contentType };
 }
 
-/** The response type an Accept header asks for (first supported media range wins); throws InferenceInputError if none. */
+/** The response type an Accept header asks for (first supported media range wins); InferenceInputError if none. */
 export function parseAcceptHeader(accept: string | undefined): {
   contentType: (typeof RESPONSE_CONTENT_TYPES)[number];
   verbose: boolean;
@@ -184,7 +184,7 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** The dense feature list of one record: `{"features":[…]}` or `{"data":{"features":{"values":[…]}}}` (optionally sparse). */
+/** One record's dense feature list: `{"features":[…]}` or `{"data":{"features":{"values":[…]}}}` (maybe sparse). */
 function instanceFeatures(instance: unknown, where: string, featureDim: number): unknown[] {
   if (isRecord(instance) && Array.isArray(instance.features)) return instance.features;
   const features = isRecord(instance) && isRecord(instance.data) ? instance.data.features : undefined;

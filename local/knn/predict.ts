@@ -50,7 +50,9 @@ function prepareQueries(
   model: KnnModel,
   queries: PredictionQueries,
 ): { data: Float32Array; count: number; neighbourCount: number } {
-  let { data, count } = Array.isArray(queries) ? toFloat32Rows(queries, model.dim) : queries;
+  const rows = Array.isArray(queries) ? toFloat32Rows(queries, model.dim) : queries;
+  const { count } = rows;
+  let { data } = rows;
   if (data.length !== count * model.dim) {
     throw new RangeError(`queries hold ${data.length} values, expected ${count} × feature_dim ${model.dim}`);
   }

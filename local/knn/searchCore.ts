@@ -28,7 +28,10 @@ export interface SearchKernelSet {
   squaredL2HitTile: HitKernel;
 }
 
-/** Everything a searcher needs to know about the index, the search and its scratch memory (plain data: it is posted to workers). */
+/**
+ * Everything a searcher needs to know about the index, the search and its scratch memory (plain data: it is posted to
+ * workers).
+ */
 export interface SearchPlan {
   dim: number;
   /** Rank by inner product (INNER_PRODUCT, COSINE with normalised vectors) rather than by L2 distance. */

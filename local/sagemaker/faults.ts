@@ -1,6 +1,9 @@
 // Fault injection so tests can exercise retries, throttling and failed jobs/endpoints deterministically.
 import { SageMakerApiError } from './errors';
 
+/** A call's request as a fault's `match` sees it (JSON bodies are objects). */
+export type FaultRequest = Record<string, unknown>;
+
 export interface InjectedFault {
   /** Control-plane operation ('CreateModel', 'DescribeEndpoint', …) or 'InvokeEndpoint'. */
   operation: string;
@@ -10,8 +13,8 @@ export interface InjectedFault {
   statusCode?: number;
   /** How many matching calls fail; 1 unless given (Infinity = until clear()). */
   times?: number;
-  /** Only calls whose request (parsed JSON body; for InvokeEndpoint {EndpointName, Body, ContentType, Accept}) match. */
-  match?: (request: any) => boolean;
+  /** Only calls whose request matches: the JSON body (for InvokeEndpoint: EndpointName, Body, ContentType, Accept). */
+  match?: (request: FaultRequest) => boolean;
 }
 
 export interface FaultInjector {
@@ -98,9 +101,9 @@ export class FaultInjectorImpl implements FaultInjector {
   }
 }
 
-function safeMatch(match: (request: any) => boolean, request: unknown): boolean {
+function safeMatch(match: (request: FaultRequest) => boolean, request: unknown): boolean {
   try {
-    return match(request);
+    return match(request as FaultRequest);
   } catch {
     return false; // a throwing predicate means "not this call"
   }

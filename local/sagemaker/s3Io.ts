@@ -56,7 +56,7 @@ export async function writeS3Uri(s3: S3Client, uri: string, body: Buffer, conten
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }
 
-/** Joins CSV files as one stream of lines: a file without a final newline must not merge into the next file's first row. */
+/** Joins CSV files as one stream of lines: a file without a final newline must not merge into the next file's row. */
 export function concatenateLines(parts: Buffer[]): Buffer {
   const pieces: Buffer[] = [];
   for (const part of parts) {

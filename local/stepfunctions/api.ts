@@ -5,11 +5,12 @@ import { listenOnLoopback } from '../listen';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ExecutionRecord, ExecutionStatus, LocalExecution, LocalStateMachine } from './runner';
 import { apiHistory, taskResources, type ApiHistoryEvent } from './history';
+import type { AslDefinition } from '../../statemachine/definition';
 
 export interface StepFunctionsApiOptions {
   stateMachine: LocalStateMachine;
   stateMachineArn: string;
-  definition: unknown;
+  definition: AslDefinition;
   roleArn: string;
   /** How an execution starts; LocalCloud passes its own so API-started runs get the same wiring as the others. */
   startExecution?: (input: unknown, name: string) => LocalExecution;
@@ -38,8 +39,9 @@ type Operation = (body: Body) => unknown;
 
 const MAX_INPUT_BYTES = 256 * 1024;
 const EXECUTION_STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
-// The service's naming rule: no white space, brackets, wildcards, the listed special characters or control characters.
-const INVALID_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
+// The service's naming rule: no white space, brackets, wildcards, the listed special characters or control characters
+// (\p{Cc}: U+0000–U+001F and U+007F–U+009F).
+const INVALID_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]/u;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 

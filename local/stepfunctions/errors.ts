@@ -24,7 +24,7 @@ function withException(name: string): string {
   return name.endsWith('Exception') ? name : `${name}Exception`;
 }
 
-/** Optimised integrations (arn:aws:states:::sagemaker:*): unmodelled errors become SageMaker.AmazonSageMakerException. */
+/** Optimised integrations (arn:aws:states:::sagemaker:*): unmodelled errors become AmazonSageMakerException. */
 export function optimisedSageMakerError(error: unknown): TaskError {
   const e = error as SdkError;
   const code = e.name ?? 'InternalFailure';
@@ -36,7 +36,7 @@ export function optimisedSageMakerError(error: unknown): TaskError {
   return new TaskError(name, cause);
 }
 
-/** AWS SDK integrations (arn:aws:states:::aws-sdk:<service>:*): modelled errors keep their shape name plus "Exception". */
+/** AWS SDK integrations (arn:aws:states:::aws-sdk:<service>:*): modelled errors keep their name plus "Exception". */
 export function sdkIntegrationError(
   service: 'SageMaker' | 'SageMakerRuntime',
   error: unknown,

@@ -1,6 +1,6 @@
 // GetExecutionHistory's event shapes, built from the interpreter's events (aws-local-stepfunctions' eventLogs).
 import type { ExecutionRecord, HistoryEvent } from './runner';
-import { forEachState } from '../../statemachine/definition';
+import { forEachState, type AslDefinition } from '../../statemachine/definition';
 
 /** One event as the Step Functions API returns it (`timestamp` as a Date here; the wire format is epoch seconds). */
 export interface ApiHistoryEvent {
@@ -24,7 +24,7 @@ export interface HistoryOptions {
 const LAMBDA_FUNCTION_ARN = /^arn:[^:]+:lambda:[^:]+:\d+:function:/;
 const TERMINAL_TYPES = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
 
-export function taskResources(definition: unknown): Record<string, string> {
+export function taskResources(definition: AslDefinition): Record<string, string> {
   const resources: Record<string, string> = {};
   forEachState(definition, (name, state) => {
     if (state.Type === 'Task') resources[name] = state.Resource;
@@ -41,7 +41,9 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** `arn:aws:states:::sagemaker:createTrainingJob.sync` → resourceType `sagemaker`, resource `createTrainingJob.sync`. */
+/**
+ * `arn:aws:states:::sagemaker:createTrainingJob.sync` → resourceType `sagemaker`, resource `createTrainingJob.sync`.
+ */
 function serviceIntegration(resource: string): { resourceType: string; resource: string } {
   const path = resource.replace(/^arn:[^:]+:states:::/, '');
   const cut = path.lastIndexOf(':');

@@ -1,8 +1,10 @@
 import * as SageMaker from '@aws-sdk/client-sagemaker';
 import { MODELLED_SAGEMAKER_ERRORS, TaskError, optimisedSageMakerError, sdkIntegrationError } from './errors';
 
-export type TaskHandler = (input: any) => Promise<unknown>;
-type LambdaHandler = (event: any, context: any) => Promise<unknown>;
+/** What a Task runs: the state's effective input (JSON) to its result (JSON). */
+export type TaskHandler = (input: unknown) => Promise<unknown>;
+/** Any deployed handler: each declares its own event type (`never` here accepts them all). */
+type LambdaHandler = (event: never, context: never) => Promise<unknown>;
 
 export interface IntegrationContext {
   executionArn: string;
@@ -40,8 +42,10 @@ export function lambdaTask(handler: LambdaHandler, functionName: string): TaskHa
       awsRequestId: `local-${Date.now().toString(36)}`,
       getRemainingTimeInMillis: () => 300_000,
     };
+    // Lambda hands a handler whatever JSON the state passes; the handler's own types say what it expects.
+    const invoke = handler as (event: unknown, context: unknown) => Promise<unknown>;
     try {
-      return toStateJson(await handler(JSON.parse(JSON.stringify(input)), context)) ?? null;
+      return toStateJson(await invoke(JSON.parse(JSON.stringify(input)), context)) ?? null;
     } catch (error) {
       const e = error as Error;
       const errorType = e?.name || 'Error';
@@ -63,22 +67,30 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-const OPTIMISED_SAGEMAKER: Record<string, (p: any) => any> = {
-  createTrainingJob: (p) => new SageMaker.CreateTrainingJobCommand(p),
-  createModel: (p) => new SageMaker.CreateModelCommand(p),
-  createEndpointConfig: (p) => new SageMaker.CreateEndpointConfigCommand(p),
-  createEndpoint: (p) => new SageMaker.CreateEndpointCommand(p),
-  updateEndpoint: (p) => new SageMaker.UpdateEndpointCommand(p),
+/** One optimised integration; a Task's Parameters go to SageMaker as the request, which SageMaker validates. */
+type OptimisedCall = (sageMaker: SageMaker.SageMakerClient, request: unknown) => Promise<object>;
+
+const OPTIMISED_SAGEMAKER: Record<string, OptimisedCall> = {
+  createTrainingJob: (sm, p) =>
+    sm.send(new SageMaker.CreateTrainingJobCommand(p as SageMaker.CreateTrainingJobRequest)),
+  createModel: (sm, p) => sm.send(new SageMaker.CreateModelCommand(p as SageMaker.CreateModelInput)),
+  createEndpointConfig: (sm, p) =>
+    sm.send(new SageMaker.CreateEndpointConfigCommand(p as SageMaker.CreateEndpointConfigInput)),
+  createEndpoint: (sm, p) => sm.send(new SageMaker.CreateEndpointCommand(p as SageMaker.CreateEndpointInput)),
+  updateEndpoint: (sm, p) => sm.send(new SageMaker.UpdateEndpointCommand(p as SageMaker.UpdateEndpointInput)),
 };
+
+/** Any SageMaker command class, for the SDK integration that picks one by the action's name. */
+type CommandClass = new (input: unknown) => Parameters<SageMaker.SageMakerClient['send']>[0];
 
 /** arn:aws:states:::sagemaker:<action>[.sync] — request/response, or run-a-job for training. */
 function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationContext): TaskHandler {
-  const build = OPTIMISED_SAGEMAKER[action];
-  if (!build) throw new Error(`Local Step Functions does not implement arn:aws:states:::sagemaker:${action}`);
+  const call = OPTIMISED_SAGEMAKER[action];
+  if (!call) throw new Error(`Local Step Functions does not implement arn:aws:states:::sagemaker:${action}`);
   if (sync && action !== 'createTrainingJob')
     throw new Error(`Local Step Functions implements .sync only for createTrainingJob`);
   return async (parameters) => {
-    const request = { ...parameters };
+    const request: { TrainingJobName?: string; Tags?: SageMaker.Tag[] } = { ...(parameters as object) };
     if (action === 'createTrainingJob') {
       // Step Functions tags the jobs it starts so they can be traced back to the execution.
       request.Tags = [
@@ -89,25 +101,24 @@ function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationC
     }
     let response;
     try {
-      response = await ctx.sageMaker.send(build(request));
+      response = await call(ctx.sageMaker, request);
     } catch (error) {
       throw optimisedSageMakerError(error);
     }
     if (!sync) return withEpochMillis(response);
-    ctx.onTrainingJobStarted(request.TrainingJobName);
+    const trainingJobName = request.TrainingJobName!; // SageMaker has just accepted the request, so it has one
+    ctx.onTrainingJobStarted(trainingJobName);
     for (;;) {
       await sleep(ctx.syncPollMs, ctx.signal);
       let job;
       try {
-        job = await ctx.sageMaker.send(
-          new SageMaker.DescribeTrainingJobCommand({ TrainingJobName: request.TrainingJobName }),
-        );
+        job = await ctx.sageMaker.send(new SageMaker.DescribeTrainingJobCommand({ TrainingJobName: trainingJobName }));
       } catch (error) {
         throw optimisedSageMakerError(error);
       }
       const output = withEpochMillis({
         ...job,
-        Tags: Object.fromEntries(request.Tags.map((t: any) => [t.Key, t.Value])),
+        Tags: Object.fromEntries(request.Tags!.map((t) => [t.Key, t.Value])),
       });
       if (job.TrainingJobStatus === 'Completed') return output;
       if (job.TrainingJobStatus === 'Failed' || job.TrainingJobStatus === 'Stopped') {
@@ -123,7 +134,8 @@ function pascal(action: string): string {
 
 /** arn:aws:states:::aws-sdk:sagemaker:<apiAction> — any SageMaker API call, request/response. */
 function sdkSageMakerTask(action: string, ctx: IntegrationContext): TaskHandler {
-  const Command = (SageMaker as Record<string, any>)[`${pascal(action)}Command`];
+  // The SDK exports one class per API action; the action comes from the definition's Resource.
+  const Command = (SageMaker as unknown as Record<string, CommandClass | undefined>)[`${pascal(action)}Command`];
   if (!Command) throw new Error(`@aws-sdk/client-sagemaker has no ${pascal(action)}Command`);
   return async (parameters) => {
     try {

@@ -1,18 +1,23 @@
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { forEachState, stateNames } from '../../statemachine/definition';
+import { forEachState, stateNames, type AslDefinition } from '../../statemachine/definition';
 import { taskForResource, type TaskHandler } from './integrations';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks.
-if (typeof (Promise as any).withResolvers !== 'function') {
-  (Promise as any).withResolvers = function withResolvers<T>() {
+const promiseStatics = Promise as { withResolvers?: unknown };
+if (typeof promiseStatics.withResolvers !== 'function') {
+  promiseStatics.withResolvers = function withResolvers<T>() {
     let resolve!: (value: T) => void;
     let reject!: (reason?: unknown) => void;
     const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
     return { promise, resolve, reject };
   };
 }
+
+/** A JSON value as the interpreter passes it between states (its own type is not exported). */
+type Json = Parameters<StateMachine['run']>[0];
+type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
@@ -50,7 +55,7 @@ export interface LocalExecution {
 }
 
 export interface LocalStateMachineOptions {
-  definition: any;
+  definition: AslDefinition;
   stateMachineArn: string;
   lambdas: Record<string, TaskHandler>;
   sageMaker: SageMakerClient;
@@ -66,7 +71,10 @@ export class LocalStateMachine {
   readonly executions = new Map<string, LocalExecution>();
 
   constructor(private readonly options: LocalStateMachineOptions) {
-    this.machine = new StateMachine(options.definition, { validationOptions: { checkArn: true, checkPaths: true } });
+    // The interpreter validates the definition itself; AslDefinition only models the fields read here.
+    this.machine = new StateMachine(options.definition as StateMachineDefinition, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
   }
 
   start(input: unknown, name: string): LocalExecution {
@@ -84,10 +92,12 @@ export class LocalStateMachine {
       onTrainingJobStarted: (job: string) => trainingJobs.add(job),
       signal: controller.signal,
     };
-    const taskResourceLocalHandlers: Record<string, TaskHandler> = {};
+    const taskResourceLocalHandlers: LocalHandlers = {};
     forEachState(options.definition, (stateName, state) => {
-      if (state.Type === 'Task')
-        taskResourceLocalHandlers[stateName] = taskForResource(state.Resource, options.lambdas, integration);
+      if (state.Type !== 'Task') return;
+      const task = taskForResource(state.Resource, options.lambdas, integration);
+      // Every integration returns plain JSON (parsed responses, or what a Lambda handler returned through JSON).
+      taskResourceLocalHandlers[stateName] = (input) => task(input) as Promise<Json>;
     });
     const waitMs = options.timing?.waitMs ?? 20;
     const retryMs = options.timing?.retryMs ?? 20;
@@ -108,14 +118,15 @@ export class LocalStateMachine {
       startDate,
       history: [],
     };
-    const run = this.machine.run(input as any, {
+    // Execution input is JSON: StartExecution and the event rules deliver it parsed.
+    const run = this.machine.run(input as Json, {
       overrides: {
-        taskResourceLocalHandlers: taskResourceLocalHandlers as any,
+        taskResourceLocalHandlers,
         waitTimeOverrides,
         retryIntervalOverrides,
       },
       context: {
-        Execution: { Id: executionArn, Name: name, Input: input as any, StartTime: startDate.toISOString() },
+        Execution: { Id: executionArn, Name: name, Input: input as Json, StartTime: startDate.toISOString() },
         StateMachine: { Id: options.stateMachineArn, Name: options.stateMachineArn.split(':').pop() },
       },
     });
@@ -133,7 +144,7 @@ export class LocalStateMachine {
         record.output = await run.result;
         record.status = 'SUCCEEDED';
       } catch (error) {
-        const e = error as { name?: string; cause?: any; message?: string };
+        const e = error as { name?: string; cause?: { name?: string; message?: string }; message?: string };
         if (stopRequest || e.name === 'ExecutionAbortedError') {
           record.status = 'ABORTED';
           record.error = stopRequest?.error;

@@ -124,7 +124,7 @@ describe('keys with spaces, "+" and unicode, as the S3 event delivers them', () 
     const record = await local.cloud.startExecution(event).done;
     expect(record.status).toBe('SUCCEEDED');
     const prepared = record.history.find((e) => e.type === 'StateExited' && e.state?.name === 'Prepare')!.state!
-      .output as any;
+      .output as { run: { dataset: { key: string } } };
     expect(prepared.run.dataset.key).toBe(stored);
     expect((await getBytes(stored)).equals(iris)).toBe(true);
   });

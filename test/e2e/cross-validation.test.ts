@@ -8,7 +8,7 @@ import { hasPythonModules, runPython } from '../support/python';
 
 const ROOT = path.resolve(__dirname, '../..');
 let dir: string;
-let summary: Record<string, any>;
+let summary: Awaited<ReturnType<typeof runLocal>>;
 const progress: string[] = [];
 
 beforeAll(async () => {
@@ -24,7 +24,7 @@ test('five fold training jobs run (at most two at a time), then the final model 
   expect(summary.states.map((s: { state: string }) => s.state)).toEqual(
     expect.arrayContaining(['CrossValidate', 'Train', 'Evaluate', 'CleanUp']),
   );
-  expect(summary.metrics.accuracy).toBe(0.9736842105263158);
+  expect((summary.metrics as { accuracy: number }).accuracy).toBe(0.9736842105263158);
   expect(summary.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
   // The progress view shows the Map iterations as they run.
   expect(progress.filter((line) => /▸ CrossValidate #\d started/.test(line))).toHaveLength(5);
@@ -32,17 +32,17 @@ test('five fold training jobs run (at most two at a time), then the final model 
 });
 
 test('fold assignment is scikit-learn KFold(5, shuffle=True, random_state=seed) and reported per fold with mean ± std', () => {
-  const split = JSON.parse(readFileSync(path.join(summary.artifacts.root.local, 'prepared/split.json'), 'utf8'));
+  const split = JSON.parse(readFileSync(path.join(summary.artifacts.root.local!, 'prepared/split.json'), 'utf8'));
   expect(split.folds).toEqual(kFold(150, 5, 0));
-  const cv = summary.crossValidation;
-  expect(cv.perFold.map((f: { fold: number; testRows: number }) => [f.fold, f.testRows])).toEqual([
+  const cv = summary.crossValidation!;
+  expect(cv.perFold.map((f) => [f.fold, f.testRows])).toEqual([
     [1, 30],
     [2, 30],
     [3, 30],
     [4, 30],
     [5, 30],
   ]);
-  const accuracies = cv.perFold.map((f: { metrics: { accuracy: number } }) => f.metrics.accuracy);
+  const accuracies = cv.perFold.map((f) => f.metrics.accuracy);
   const mean = accuracies.reduce((a: number, b: number) => a + b, 0) / 5;
   expect(cv.metrics.accuracy.mean).toBeCloseTo(mean, 12);
   expect(cv.message).toMatch(/^5-fold cross-validation: accuracy 0\.\d{4} ± 0\.\d{4}/);
@@ -64,10 +64,8 @@ s = cross_val_score(KNeighborsClassifier(n_neighbors=1, algorithm='brute'), X, y
 print(json.dumps({'scores': s.tolist(), 'mean': s.mean(), 'std': s.std()}))
 `),
     );
-    const cv = summary.crossValidation;
-    cv.perFold.forEach((fold: { metrics: { accuracy: number } }, i: number) =>
-      expect(fold.metrics.accuracy).toBeCloseTo(expected.scores[i], 12),
-    );
+    const cv = summary.crossValidation!;
+    cv.perFold.forEach((fold, i) => expect(fold.metrics.accuracy).toBeCloseTo(expected.scores[i], 12));
     expect(cv.metrics.accuracy.mean).toBeCloseTo(expected.mean, 12);
     expect(cv.metrics.accuracy.std).toBeCloseTo(expected.std, 12);
     expect(cv.highSpread).toBe(expected.std > 0.05);

@@ -9,7 +9,7 @@ beforeAll(() => putRaw('raw/iris.csv', IRIS));
 const outcomes = () =>
   local.cloud.eventBridge.events.filter((e) => e.source === 'knn-pipeline' && e.detailType === 'Pipeline Run Finished');
 const outcomeOf = (executionName: string) =>
-  outcomes().find((e) => (e.detail as { executionName: string }).executionName === executionName)?.detail as any;
+  outcomes().find((e) => (e.detail as { executionName: string }).executionName === executionName)?.detail;
 
 test('a successful run announces its status, run id, headline metrics and gate', async () => {
   const record = await local.cloud.startExecution({ dataset: { key: 'raw/iris.csv' } }).done;

@@ -15,7 +15,7 @@ import {
   ListModelsCommand,
   ListTagsCommand,
   ListTrainingJobsCommand,
-  SageMakerClient,
+  type SageMakerClient,
   StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { knnTrainingJobRequest } from '../../local/sagemaker/testkit';
@@ -382,7 +382,7 @@ describe('local SageMaker control plane', () => {
   });
 
   describe('wire protocol', () => {
-    type WireBody = Record<string, any>;
+    type WireBody = { __type?: string; CreationTime?: number; [field: string]: unknown };
     const json = async (response: Response): Promise<WireBody> => (await response.json()) as WireBody;
     const post = (target: string | undefined, body: string) =>
       fetch(`${local.sageMaker.endpoint}/`, {
@@ -412,7 +412,7 @@ describe('local SageMaker control plane', () => {
       const response = await post('SageMaker.DescribeModel', JSON.stringify({ ModelName: 'wire-model' }));
       const body = await json(response);
       expect(typeof body.CreationTime).toBe('number');
-      expect(Math.abs(body.CreationTime - Date.now() / 1000)).toBeLessThan(60);
+      expect(Math.abs(body.CreationTime! - Date.now() / 1000)).toBeLessThan(60);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import aslValidator from 'asl-validator';
-import { forEachState, loadDefinition } from '../../statemachine/definition';
+import { forEachState, loadDefinition, type AslState } from '../../statemachine/definition';
 
 const FILE = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
@@ -10,17 +10,17 @@ const definition = loadDefinition(
     ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((n) => [`${n}FunctionArn`, ARN(n)]),
   ),
 );
-const states: Record<string, any> = definition.States;
+const states = definition.States;
 const CLEANUP_STATES = new Set(['CleanUp', 'CleanUpAfterFailure']);
 
 /** Where control can go next from a state: Next, Choices, Default and Catch targets. */
-function successors(state: any): string[] {
+function successors(state: AslState): string[] {
   return [
     state.Next,
     state.Default,
-    ...(state.Choices ?? []).map((choice: any) => choice.Next),
-    ...(state.Catch ?? []).map((catcher: any) => catcher.Next),
-  ].filter(Boolean);
+    ...(state.Choices ?? []).map((choice) => choice.Next),
+    ...(state.Catch ?? []).map((catcher) => catcher.Next),
+  ].filter((name): name is string => Boolean(name));
 }
 
 function reachable(from: string, blocked: Set<string> = new Set()): Set<string> {
@@ -35,7 +35,7 @@ function reachable(from: string, blocked: Set<string> = new Set()): Set<string> 
   return seen;
 }
 
-const isTerminal = (state: any) => state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true;
+const isTerminal = (state: AslState) => state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true;
 
 test('the definition is valid Amazon States Language', () => {
   const { isValid, errorsText } = aslValidator(definition);
@@ -76,7 +76,7 @@ test('every Task from Split onwards catches all errors into the cleanup path, re
       continue;
     }
     if (state.Type !== 'Task' || CLEANUP_STATES.has(name)) continue;
-    const catchAll = (state.Catch ?? []).find((c: any) => c.ErrorEquals.includes('States.ALL'));
+    const catchAll = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
     expect({ name, next: catchAll?.Next, resultPath: catchAll?.ResultPath }).toEqual({
       name,
       next: 'CleanUpAfterFailure',
@@ -92,7 +92,7 @@ test('every Task has a timeout and Lambda/SageMaker Tasks retry transient servic
       name,
       timeout: true,
     });
-    const retried = (state.Retry ?? []).flatMap((r: any) => r.ErrorEquals);
+    const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
     if (state.Resource.startsWith('arn:aws:lambda:')) expect(retried).toContain('Lambda.ServiceException');
     if (state.Resource.startsWith('arn:aws:states:::sagemaker:'))
       expect(retried).toContain('SageMaker.AmazonSageMakerException');
@@ -106,13 +106,13 @@ test('training uses the native .sync integration and the endpoint wait loop is b
   expect(states.CreateModel.InputPath).toBe('$.run.requests.model');
   expect(states.CreateEndpointConfig.InputPath).toBe('$.run.requests.endpointConfig');
   expect(states.CreateEndpoint.InputPath).toBe('$.run.requests.endpoint');
-  expect(states.CrossValidate.ItemProcessor.States.TrainFold.InputPath).toBe('$.fold.request');
+  expect(states.CrossValidate.ItemProcessor!.States.TrainFold.InputPath).toBe('$.fold.request');
   const loop = reachable(
     'WaitForEndpoint',
     new Set(['Evaluate', 'EndpointFailed', 'EndpointNotReadyInTime', 'CleanUpAfterFailure']),
   );
   expect([...loop].sort()).toEqual(['CountEndpointPoll', 'DescribeEndpoint', 'IsEndpointInService', 'WaitForEndpoint']);
-  expect(states.IsEndpointInService.Choices.map((c: any) => c.Next)).toEqual([
+  expect(states.IsEndpointInService.Choices!.map((c) => c.Next)).toEqual([
     'Evaluate',
     'EndpointFailed',
     'EndpointNotReadyInTime',

@@ -9,6 +9,7 @@ import {
   type ServiceOutputTypes,
 } from '@aws-sdk/client-s3';
 import type { AwsStub } from 'aws-sdk-client-mock';
+import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { STAGE_ENV } from '../../src/config/stage';
 
 /** The Lambda environment serverless.yml gives every function, for handler tests. */
@@ -26,7 +27,7 @@ export function setStageEnv(overrides: Record<string, string> = {}): void {
 /** A GetObject body as the SDK returns it (only the method our adapters use). */
 export function body(content: string | Uint8Array) {
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-  return { transformToByteArray: async () => bytes } as any;
+  return { transformToByteArray: async () => bytes } as GetObjectCommandOutput['Body'];
 }
 
 export function notFound() {

@@ -9,7 +9,7 @@ function float32(value: number): number {
   return float32Scratch[0];
 }
 
-/** The obvious O(n·m·d) float32 search: every distance summed in dimension order, then a full sort by (score, index). */
+/** The obvious O(n·m·d) float32 search: each distance summed in dimension order, then a full sort by (score, index). */
 function bruteForce(stored: Float32Array, queries: Float32Array, dim: number, metric: IndexMetric, k: number) {
   const normalise = (rows: Float32Array): Float32Array => {
     const out = Float32Array.from(rows);

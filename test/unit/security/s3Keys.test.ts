@@ -3,7 +3,7 @@
  * sends it unnormalised (checked here on the request it signs), S3 stores and authorises it as the literal string,
  * so an IAM grant on `raw/*` (read only) is what applies to it — it cannot reach the write grants on `runs/*`.
  */
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { iamMatches } from '../../deploy/leastPrivilege';
 
 const BUCKET = 'knn-pipeline-dev-data';
@@ -19,7 +19,7 @@ async function requestPath(key: string, command: 'get' | 'head' = 'get'): Promis
         path = request.path;
         throw Object.assign(new Error('captured'), { name: 'Captured' });
       },
-    } as any,
+    } as S3ClientConfig['requestHandler'],
   });
   const input = { Bucket: BUCKET, Key: key };
   await expect(

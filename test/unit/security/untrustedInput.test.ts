@@ -208,10 +208,10 @@ describe('S3 events (EventBridge Object Created): the key is untrusted', () => {
     expect(() =>
       resolveRunConfig({ ...s3Event('raw/x.csv'), 'detail-type': 'Object Deleted' }, { name: 'e' }, defaults),
     ).toThrow(InputValidationError);
-    const noKey = s3Event('raw/x.csv') as any;
+    const noKey: { detail: { object: { key?: unknown } } } = s3Event('raw/x.csv');
     delete noKey.detail.object.key;
     expect(() => resolveRunConfig(noKey, { name: 'e' }, defaults)).toThrow(InputValidationError);
-    const numericKey = s3Event('raw/x.csv') as any;
+    const numericKey: { detail: { object: { key?: unknown } } } = s3Event('raw/x.csv');
     numericKey.detail.object.key = 42;
     expect(() => resolveRunConfig(numericKey, { name: 'e' }, defaults)).toThrow(InputValidationError);
   });
@@ -288,7 +288,7 @@ describe('console input: dataset and execution name are untrusted', () => {
     expect(problems.join('\n')).toMatch(/dataset\.bucket/);
     expect(problems.join('\n')).toMatch(/training\.instanceType/);
     expect(problems.join('\n')).toMatch(/unknown field/);
-    expect(({} as any).polluted).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 });
 
