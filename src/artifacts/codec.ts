@@ -1,5 +1,6 @@
 // Which schema each artifact has and how its JSON is laid out, so reading and writing never disagree.
 import type { z } from 'zod';
+import { PipelineError } from '../errors';
 import { ClaimSchema, ManifestSchema, MetricsSchema, ServingSchema, SplitSchema } from './schemas';
 
 /**
@@ -27,14 +28,15 @@ export type ArtifactKeys = { readonly [N in ArtifactName]: string };
 export const ARTIFACT_NAMES = Object.keys(ARTIFACTS) as ArtifactName[];
 
 /** An artifact that does not have its schema's shape; names the artifact, where it is, and each bad field. */
-export class ArtifactError extends Error {
-  override name = 'ArtifactError';
+export class ArtifactError extends PipelineError {
   constructor(
     readonly artifact: ArtifactName,
     readonly location: string,
     readonly problems: string[],
+    options?: ErrorOptions,
   ) {
-    super(`${artifact} artifact ${location} is malformed: ${problems.join('; ')}`);
+    super(`${artifact} artifact ${location} is malformed: ${problems.join('; ')}`, options);
+    this.name = 'ArtifactError';
   }
 }
 
@@ -55,7 +57,7 @@ export function decodeArtifact<N extends ArtifactName>(name: N, text: string, lo
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ArtifactError(name, location, [`not JSON (${(error as Error).message})`]);
+    throw new ArtifactError(name, location, [`not JSON (${(error as Error).message})`], { cause: error });
   }
   return parseArtifact(name, value, location);
 }

@@ -18,6 +18,7 @@ import type { CrossValidationSummary as DomainCrossValidationSummary } from '../
 import type { EvaluationMetrics as DomainMetrics, GateResult as DomainGate } from '../../../src/domain/evaluation';
 import type { Promotion as DomainPromotion } from '../../../src/domain/promotion';
 import type { SplitIndices as DomainSplitIndices } from '../../../src/domain/split';
+import { PipelineError } from '../../../src/errors';
 import { exampleArtifacts } from './examples';
 
 // Compile-time: what the domain code computes is what the schemas describe (checked by `npm run typecheck`).
@@ -98,10 +99,20 @@ test('a split with a fractional row index or a test fraction of 1 is refused', (
   );
 });
 
-test('text that is not JSON is reported as such, naming the artifact', () => {
+test('text that is not JSON is reported as such, naming the artifact, with the parser error as cause', () => {
   expect(() => decodeArtifact('serving', '{"runId": ', WHERE)).toThrow(
     /^serving artifact s3:\/\/\S+ is malformed: not JSON \(/,
   );
+  expect(() => decodeArtifact('serving', '{"runId": ', WHERE)).toThrow(
+    expect.objectContaining({ cause: expect.any(SyntaxError) }),
+  );
+});
+
+test('the error is a PipelineError named ArtifactError (the name Step Functions and logs match)', () => {
+  const error = new ArtifactError('split', WHERE, ['rowCount: bad']);
+  expect(error).toBeInstanceOf(PipelineError);
+  expect(error.name).toBe('ArtifactError');
+  expect(error).toMatchObject({ artifact: 'split', location: WHERE, problems: ['rowCount: bad'] });
 });
 
 test('writing checks too: a value that does not fit is never encoded', () => {
