@@ -5,8 +5,8 @@ import { handler as evaluate } from '../functions/evaluate';
 import { handler as cleanup } from '../functions/cleanup';
 import { handler as promote } from '../functions/promote';
 import { handler as report } from '../functions/report';
-import { handler as janitor } from '../functions/janitor';
-import { lambdaTask, type TaskHandler } from './stepfunctions/integrations';
+import { handler as janitorHandler } from '../functions/janitor';
+import { lambdaContext, lambdaTask, type TaskHandler } from './stepfunctions/integrations';
 
 /** The deployed functions by the names serverless.yml gives them, and the placeholders the definition uses. */
 export const PIPELINE_FUNCTIONS = {
@@ -18,7 +18,6 @@ export const PIPELINE_FUNCTIONS = {
   Cleanup: cleanup,
   Report: report,
 } as const;
-export { janitor };
 
 export function functionName(service: string, stage: string, name: string): string {
   return `${service}-${stage}-${name.toLowerCase()}`;
@@ -31,4 +30,9 @@ export function localLambdas(service: string, stage: string): Record<string, Tas
       return [deployedName, lambdaTask(handler, deployedName)];
     }),
   );
+}
+
+/** The janitor as EventBridge invokes it in the local stage (knn-pipeline-local, see LOCAL): with a Lambda context. */
+export function janitor(event: Parameters<typeof janitorHandler>[0]): ReturnType<typeof janitorHandler> {
+  return janitorHandler(event, lambdaContext(functionName('knn-pipeline', 'local', 'Janitor')));
 }

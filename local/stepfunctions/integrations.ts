@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import * as SageMaker from '@aws-sdk/client-sagemaker';
+import type { Context } from 'aws-lambda';
 import { MODELLED_SAGEMAKER_ERRORS, TaskError, optimisedSageMakerError, sdkIntegrationError } from './errors';
 
 /** What a Task runs: the state's effective input (JSON) to its result (JSON). */
@@ -34,14 +36,32 @@ function withEpochMillis(value: unknown): unknown {
   return value;
 }
 
+/** A Lambda invocation context for in-process handlers: a fresh request id each call, 5 minutes to run. */
+export function lambdaContext(functionName: string, timeoutMs = 300_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  const notCallbackStyle = () => {
+    throw new Error('The pipeline handlers are async: they never use the callback-style context methods');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/[$LATEST]${randomUUID().replaceAll('-', '')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: notCallbackStyle,
+    fail: notCallbackStyle,
+    succeed: notCallbackStyle,
+  };
+}
+
 /** Invokes a handler in-process the way Lambda does: JSON in, JSON out, errors as {errorType, errorMessage}. */
 export function lambdaTask(handler: LambdaHandler, functionName: string): TaskHandler {
   return async (input) => {
-    const context = {
-      functionName,
-      awsRequestId: `local-${Date.now().toString(36)}`,
-      getRemainingTimeInMillis: () => 300_000,
-    };
+    const context = lambdaContext(functionName);
     // Lambda hands a handler whatever JSON the state passes; the handler's own types say what it expects.
     const invoke = handler as (event: unknown, context: unknown) => Promise<unknown>;
     try {
