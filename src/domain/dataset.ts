@@ -50,8 +50,13 @@ export class DatasetError extends PipelineError {
   /** How many problems were found in all, listed or not. */
   readonly problemCount: number;
 
-  constructor(source: string, problems: DatasetProblem[], problemCount: number = problems.length) {
-    super(formatProblems(source, problems, problemCount));
+  constructor(
+    source: string,
+    problems: DatasetProblem[],
+    problemCount: number = problems.length,
+    options?: ErrorOptions,
+  ) {
+    super(formatProblems(source, problems, problemCount), options);
     this.source = source;
     this.problems = problems;
     this.problemCount = problemCount;
@@ -140,18 +145,18 @@ class ProblemList {
     return this.count === 0;
   }
 
-  /** Adds a problem and throws with everything found so far. */
-  fail(problem: DatasetProblem): never {
+  /** Adds a problem and throws with everything found so far; `cause` is the parser's own error, if any. */
+  fail(problem: DatasetProblem, cause?: unknown): never {
     this.add(problem);
-    throw this.toError();
+    throw this.toError(cause === undefined ? undefined : { cause });
   }
 
   throwIfAny(): void {
     if (this.count > 0) throw this.toError();
   }
 
-  private toError(): DatasetError {
-    return new DatasetError(this.source, this.listed, this.count);
+  private toError(options?: ErrorOptions): DatasetError {
+    return new DatasetError(this.source, this.listed, this.count, options);
   }
 }
 
@@ -209,13 +214,16 @@ function decodeText(raw: Uint8Array | string, problems: ProblemList): string {
   try {
     // The decoder drops a leading UTF-8 byte order mark.
     return normalizeLineEnds(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch {
+  } catch (error) {
     const offset = firstInvalidUtf8Offset(raw);
     const byte = raw[offset].toString(16).padStart(2, '0');
-    return problems.fail({
-      row: lineOfOffset(raw, offset),
-      message: `is not valid UTF-8: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8`,
-    });
+    return problems.fail(
+      {
+        row: lineOfOffset(raw, offset),
+        message: `is not valid UTF-8: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8`,
+      },
+      error,
+    );
   }
 }
 
@@ -282,13 +290,16 @@ function parseCsvRecords(text: string, problems: ProblemList, onRecord: (cells: 
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
-      problems.fail({
-        row: firstNonBlankLineAfter(text, lastRecordEndLine),
-        message: 'a quoted field is never closed: the file ends inside quotes',
-      });
+      problems.fail(
+        {
+          row: firstNonBlankLineAfter(text, lastRecordEndLine),
+          message: 'a quoted field is never closed: the file ends inside quotes',
+        },
+        error,
+      );
     }
     const line = typeof error.lines === 'number' ? error.lines : undefined;
-    problems.fail({ row: line, message: `is not valid CSV: ${error.message}` });
+    problems.fail({ row: line, message: `is not valid CSV: ${error.message}` }, error);
   }
 }
 

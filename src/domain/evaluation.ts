@@ -101,8 +101,8 @@ export function parsePredictions(body: string, expectedRows: number): number[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-  } catch {
-    throw new EvaluationError(`Endpoint answered with non-JSON: ${body.slice(0, 200)}`);
+  } catch (error) {
+    throw new EvaluationError(`Endpoint answered with non-JSON: ${body.slice(0, 200)}`, { cause: error });
   }
   const predictions = (parsed as { predictions?: { predicted_label?: unknown }[] })?.predictions;
   if (!Array.isArray(predictions))

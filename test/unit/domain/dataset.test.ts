@@ -263,6 +263,8 @@ describe('prepareDataset: files that fail', () => {
     expect(error.message).toBe(
       `${SOURCE}: row 3: is not valid UTF-8: byte 0xe9 at byte offset 23 cannot be decoded; save the file as UTF-8`,
     );
+    // The decoder's own error stays attached for the logs.
+    expect(error.cause).toMatchObject({ name: 'TypeError', code: 'ERR_ENCODING_INVALID_ENCODED_DATA' });
   });
 
   test.each([
@@ -286,9 +288,9 @@ describe('prepareDataset: files that fail', () => {
   });
 
   test('an unclosed quote names the row it opens on', () => {
-    expect(datasetError(() => prepare('x,label\n1,a\n\n2,"b\n3,c\n')).message).toBe(
-      `${SOURCE}: row 4: a quoted field is never closed: the file ends inside quotes`,
-    );
+    const error = datasetError(() => prepare('x,label\n1,a\n\n2,"b\n3,c\n'));
+    expect(error.message).toBe(`${SOURCE}: row 4: a quoted field is never closed: the file ends inside quotes`);
+    expect(error.cause).toMatchObject({ code: 'CSV_QUOTE_NOT_CLOSED' });
   });
 
   test('a stray quote inside a field is reported with its row', () => {

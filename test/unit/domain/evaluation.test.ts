@@ -25,6 +25,9 @@ describe('planBatches', () => {
 test('parsePredictions reads predicted labels and checks the count', () => {
   expect(parsePredictions('{"predictions":[{"predicted_label":2.0},{"predicted_label":0.0}]}', 2)).toEqual([2, 0]);
   expect(() => parsePredictions('not json', 1)).toThrow('non-JSON');
+  expect(() => parsePredictions('not json', 1)).toThrow(
+    expect.objectContaining({ name: 'EvaluationError', cause: expect.any(SyntaxError) }),
+  );
   expect(() => parsePredictions('{"predictions":[{}]}', 1)).toThrow('no numeric predicted_label');
 });
 
