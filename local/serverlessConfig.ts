@@ -24,15 +24,38 @@ function resolveIncludes(value: unknown, projectDir: string): unknown {
   return value;
 }
 
+/** An EventBridge event pattern as a rule in serverless.yml writes it. */
+export interface EventPattern {
+  source?: string[];
+  'detail-type'?: string[];
+  detail?: Record<string, unknown>;
+}
+
+/** The parts of serverless.yml that the packaging checks read; everything else stays as parsed YAML (`unknown`). */
+export interface ServerlessConfig {
+  service: string;
+  params: Record<string, Record<string, string>>;
+  provider: { environment: Record<string, unknown>; [field: string]: unknown };
+  custom: { knnImages: Record<string, string>; [field: string]: unknown };
+  functions: Record<string, unknown>;
+  stepFunctions: { stateMachines: Record<string, { events: { eventBridge?: { event?: EventPattern } }[] }> };
+  /** The CloudFormation fragment: Resources, Parameters, Conditions, Outputs. */
+  resources: {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown>; [attribute: string]: unknown }>;
+    Parameters: Record<string, Record<string, unknown>>;
+    [section: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
 /**
  * serverless.yml as written, with its YAML file includes resolved and the `resources` list merged into one
  * CloudFormation fragment, as Serverless merges it. Other variables (`${param:…}`, `${self:…}`) stay unresolved.
  */
-export function readServerlessConfig(projectDir = PROJECT_DIR): any {
-  const config = resolveIncludes(
-    parse(readFileSync(path.join(projectDir, 'serverless.yml'), 'utf8')),
-    projectDir,
-  ) as any;
+export function readServerlessConfig(projectDir = PROJECT_DIR): ServerlessConfig {
+  const config = resolveIncludes(parse(readFileSync(path.join(projectDir, 'serverless.yml'), 'utf8')), projectDir) as {
+    resources?: unknown;
+  };
   if (Array.isArray(config.resources)) {
     const merged: Record<string, Record<string, unknown>> = {};
     for (const fragment of config.resources) {
@@ -46,5 +69,5 @@ export function readServerlessConfig(projectDir = PROJECT_DIR): any {
     }
     config.resources = merged;
   }
-  return config;
+  return config as ServerlessConfig; // the shape the checks rely on; they fail on a serverless.yml without it
 }

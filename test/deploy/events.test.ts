@@ -7,7 +7,6 @@ import { readServerlessConfig } from '../../local/serverlessConfig';
 import { testStageDefaults } from '../support/stage';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { STAGE_ENV, stageDefaultsFromEnv } from '../../src/config/stage';
 import { assertValidNamePrefix, NAME_PREFIX_MAX, RUN_ID_MAX, sageMakerNames } from '../../src/domain/naming';
 import { InputValidationError, resolveRunConfig, type StageDefaults } from '../../src/domain/runConfig';
@@ -229,7 +228,12 @@ describe('events/', () => {
 
   test('the S3 event matches the EventBridge rule pattern of serverless.yml', () => {
     const event = readJson('events/s3-object-created.json');
-    const rule = config.stepFunctions.stateMachines.pipeline.events.find((e: any) => e.eventBridge)?.eventBridge.event;
+    // The S3 upload rule: Object Created under the trigger prefix.
+    const rule = config.stepFunctions.stateMachines.pipeline.events.find((e) => e.eventBridge)?.eventBridge!.event as {
+      source: string[];
+      'detail-type': string[];
+      detail: { object: { key: { prefix: string }[] } };
+    };
     expect(rule.source).toContain(event.source);
     expect(rule['detail-type']).toContain(event['detail-type']);
     const prefix = rule.detail.object.key[0].prefix.replace('${param:s3TriggerPrefix}', params.s3TriggerPrefix);

@@ -61,16 +61,59 @@ export function offlineEnv(): NodeJS.ProcessEnv {
 // ---------------------------------------------------------------------------------------------------------------
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/**
+ * One entry of an IAM Statement list as written in a template: a statement (Action and Resource one value or a
+ * list), or `Fn::If [condition, statement, AWS::NoValue]` for a statement that exists only under a condition.
+ */
+export interface RawStatement {
+  Sid?: string;
+  Effect?: 'Allow' | 'Deny';
+  Principal?: { Service?: string | string[]; AWS?: Json };
+  Action?: string | string[];
+  Resource?: Json;
+  Condition?: Record<string, Record<string, Json[]>>;
+  'Fn::If'?: [string, RawStatement, Json];
+}
+export interface PolicyDocument {
+  Version?: string;
+  Statement: RawStatement[];
+}
+
+/**
+ * The CloudFormation properties these checks navigate into, each of the resource type that has it (read on another
+ * type it is undefined, and the expectation fed by it fails); the rest are compared whole, as `unknown`.
+ */
+export interface Properties {
+  Role: Json;
+  Handler: string;
+  Policies?: { PolicyName: string; PolicyDocument: PolicyDocument }[];
+  PolicyDocument: PolicyDocument;
+  AssumeRolePolicyDocument: PolicyDocument;
+  Environment: { Variables: Record<string, Json> };
+  Bucket?: { Ref?: string };
+  BucketName: string;
+  BucketEncryption: { ServerSideEncryptionConfiguration: { ServerSideEncryptionByDefault: Record<string, Json[]> }[] };
+  PublicAccessBlockConfiguration: Record<string, boolean>;
+  OwnershipControls: { Rules: { ObjectOwnership: string }[] };
+  LifecycleConfiguration: { Rules: { Prefix?: string; ExpirationInDays?: Json; Status?: string }[] };
+  DefinitionString: { 'Fn::Sub': [string, Record<string, Json>] };
+  EventPattern: { source?: string[]; 'detail-type'?: string[]; detail?: Record<string, Json> };
+  Targets: Record<string, Json>[];
+  State: string;
+  [property: string]: unknown;
+}
 export interface Resource {
   Type: string;
-  Properties: Record<string, any>;
+  Properties: Properties;
   DependsOn?: string | string[];
+  DeletionPolicy?: string;
+  [attribute: string]: unknown;
 }
 export interface Template {
   Resources: Record<string, Resource>;
-  Parameters?: Record<string, any>;
-  Conditions?: Record<string, any>;
-  Outputs?: Record<string, any>;
+  Parameters?: Record<string, { Type: string; Default?: string; [field: string]: Json | undefined }>;
+  Conditions?: Record<string, Json>;
+  Outputs?: Record<string, Record<string, Json>>;
 }
 
 /** A readable, comparable string for an IAM Resource entry (plain string or intrinsic). */
@@ -83,7 +126,11 @@ export function resourceText(value: Json): string {
     if ('Fn::GetAtt' in value && Array.isArray(value['Fn::GetAtt'])) return `GetAtt:${value['Fn::GetAtt'].join('.')}`;
     if ('Ref' in value) return `Ref:${String(value.Ref)}`;
     // A resource that exists only under a condition: Fn::If [condition, resource, AWS::NoValue].
-    if ('Fn::If' in value && Array.isArray(value['Fn::If']) && (value['Fn::If'][2] as any)?.Ref === 'AWS::NoValue') {
+    if (
+      'Fn::If' in value &&
+      Array.isArray(value['Fn::If']) &&
+      (value['Fn::If'][2] as { Ref?: Json } | null)?.Ref === 'AWS::NoValue'
+    ) {
       return `If(${String(value['Fn::If'][0])}):${resourceText(value['Fn::If'][1])}`;
     }
   }
@@ -101,20 +148,20 @@ export interface NormalStatement {
   lists: boolean;
 }
 
-export function normaliseStatement(raw: any): NormalStatement {
+export function normaliseStatement(raw: RawStatement): NormalStatement {
   let onlyIf: string | undefined;
   let statement = raw;
   if (raw && typeof raw === 'object' && 'Fn::If' in raw) {
-    const [condition, whenTrue, whenFalse] = raw['Fn::If'];
-    if (!(whenFalse && whenFalse.Ref === 'AWS::NoValue'))
+    const [condition, whenTrue, whenFalse] = raw['Fn::If']!;
+    if (!(whenFalse && (whenFalse as { Ref?: Json }).Ref === 'AWS::NoValue'))
       throw new Error(`unexpected Fn::If statement ${JSON.stringify(raw)}`);
     onlyIf = condition;
     statement = whenTrue;
   }
-  const actions = ([] as string[]).concat(statement.Action).sort();
-  const resources = ([] as Json[]).concat(statement.Resource).map(resourceText).sort();
+  const actions = ([] as string[]).concat(statement.Action!).sort();
+  const resources = ([] as Json[]).concat(statement.Resource!).map(resourceText).sort();
   return {
-    effect: statement.Effect,
+    effect: statement.Effect!,
     actions,
     resources,
     ...(statement.Condition ? { condition: statement.Condition } : {}),
@@ -125,13 +172,15 @@ export function normaliseStatement(raw: any): NormalStatement {
 
 /** Every inline policy statement of an AWS::IAM::Role, normalised. */
 export function roleStatements(resource: Resource): NormalStatement[] {
-  return (resource.Properties.Policies ?? []).flatMap((policy: any) =>
-    policy.PolicyDocument.Statement.map((statement: any) => normaliseStatement(statement)),
+  return (resource.Properties.Policies ?? []).flatMap((policy) =>
+    policy.PolicyDocument.Statement.map((statement) => normaliseStatement(statement)),
   );
 }
 
 export function trustedServices(resource: Resource): string[] {
-  return resource.Properties.AssumeRolePolicyDocument.Statement.map((statement: any) => statement.Principal.Service);
+  return resource.Properties.AssumeRolePolicyDocument.Statement.map(
+    (statement) => statement.Principal!.Service as string,
+  );
 }
 
 /** A statement written the way the expectations below are: actions and resources, sorted. */

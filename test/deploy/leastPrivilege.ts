@@ -16,7 +16,6 @@ import { readServerlessConfig } from '../../local/serverlessConfig';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import {
   foldLayout,
   foldTrainingJobName,
@@ -27,12 +26,16 @@ import {
 import { MAX_FOLDS, resolveRunConfig, type RunConfig, type StageDefaults } from '../../src/domain/runConfig';
 import { sageMakerRequests, trainingJobRequest } from '../../src/domain/sageMakerRequests';
 import { testStageDefaults } from '../support/stage';
+import type { AslDefinition, AslState } from '../../statemachine/definition';
 import {
   PROJECT_DIR,
   normaliseStatement,
   resourceText,
   roleStatements,
+  type Json,
   type NormalStatement,
+  type PolicyDocument,
+  type Properties,
   type Template,
 } from './helpers';
 import { analyseHandler, requiredActions, type HandlerAnalysis } from './sdkCalls';
@@ -137,7 +140,7 @@ const isDataKey = (s: NormalStatement) =>
 const serverlessYml = readServerlessConfig();
 export const DEPLOYED_FUNCTIONS: string[] = Object.keys(serverlessYml.functions).sort();
 
-/** IAM's wildcard match of a resource pattern (`*`, `?`) against a concrete resource, both in the template's notation. */
+/** IAM's wildcard match of a resource pattern (`*`, `?`) against a concrete resource, both in template notation. */
 export function iamMatches(pattern: string, resource: string): boolean {
   const regex = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
@@ -222,17 +225,17 @@ export interface Call {
   state: string;
 }
 
-function resolvePath(input: any, path: string, context: Record<string, unknown>): any {
+function resolvePath(input: unknown, path: string, context: Record<string, unknown>): unknown {
   if (path.startsWith('$$.')) return context[path];
   if (path === '$') return input;
   if (!path.startsWith('$.')) throw new Error(`unsupported path ${path}`);
   return path
     .slice(2)
     .split('.')
-    .reduce((value, key) => (value == null ? undefined : value[key]), input);
+    .reduce<unknown>((value, key) => (value == null ? undefined : (value as Record<string, unknown>)[key]), input);
 }
 
-function resolveTemplate(template: any, input: any, context: Record<string, unknown>): any {
+function resolveTemplate(template: unknown, input: unknown, context: Record<string, unknown>): unknown {
   if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, input, context));
   if (template && typeof template === 'object') {
     return Object.fromEntries(
@@ -254,15 +257,18 @@ const sageMakerResourceOf: Record<string, string> = {
 };
 
 /** What one Task state calls, for the input it receives. */
-function taskCalls(stateName: string, state: any, input: any): Call[] {
-  const request = state.InputPath
-    ? resolvePath(input, state.InputPath, {})
-    : state.Parameters
-      ? resolveTemplate(state.Parameters, input, {})
-      : input;
-  const resource: string = state.Resource;
+function taskCalls(stateName: string, state: AslState & { Type: 'Task' }, input: unknown): Call[] {
+  // The SageMaker request the state sends (its Parameters or InputPath resolved); SageMaker names are read as text.
+  const request = (
+    state.InputPath
+      ? resolvePath(input, state.InputPath, {})
+      : state.Parameters
+        ? resolveTemplate(state.Parameters, input, {})
+        : input
+  ) as { Tags?: unknown[]; RoleArn?: string; ExecutionRoleArn?: string; [field: string]: unknown };
+  const resource = state.Resource;
   const call = (action: string, arn: string): Call => ({ action, resource: arn, state: stateName });
-  const named = (kind: string, name: string) => SM(kind, String(name).toLowerCase());
+  const named = (kind: string, name: unknown) => SM(kind, String(name).toLowerCase());
   const tagged = (arn: string) => (request.Tags?.length ? [call('sagemaker:AddTags', arn)] : []);
   const passRole = (roleArn: string | undefined) => (roleArn ? [call('iam:PassRole', roleArn)] : []);
 
@@ -325,7 +331,7 @@ function taskCalls(stateName: string, state: any, input: any): Call[] {
 }
 
 /** Every call of every Task state (Map item processors included) for one run. */
-export function definitionCalls(definition: any, run: RunConfig): Call[] {
+export function definitionCalls(definition: AslDefinition, run: RunConfig): Call[] {
   const folds = Array.from({ length: run.crossValidation.folds }, (_, i) => {
     const keys = foldLayout(run.keys.root, i + 1);
     const channels = {
@@ -338,12 +344,12 @@ export function definitionCalls(definition: any, run: RunConfig): Call[] {
   });
   const input = { run, channels: { folds } };
   const calls: Call[] = [];
-  const visit = (states: Record<string, any>, stateInput: any) => {
+  const visit = (states: Record<string, AslState>, stateInput: unknown) => {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Task') calls.push(...taskCalls(name, state, stateInput));
       if (state.Type === 'Map') {
-        const processor = state.ItemProcessor ?? state.Iterator;
-        const items: unknown[] = resolvePath(stateInput, state.ItemsPath ?? '$', {});
+        const processor = (state.ItemProcessor ?? state.Iterator)!;
+        const items = resolvePath(stateInput, (state.ItemsPath as string | undefined) ?? '$', {}) as unknown[];
         for (const item of items) {
           const itemInput = state.ItemSelector
             ? resolveTemplate(state.ItemSelector, stateInput, { '$$.Map.Item.Value': item })
@@ -351,7 +357,7 @@ export function definitionCalls(definition: any, run: RunConfig): Call[] {
           visit(processor.States, itemInput);
         }
       }
-      if (state.Type === 'Parallel') for (const branch of state.Branches) visit(branch.States, stateInput);
+      if (state.Type === 'Parallel') for (const branch of state.Branches!) visit(branch.States, stateInput);
     }
   };
   visit(definition.States, input);
@@ -405,9 +411,9 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
   const allStatements = (): PolicyStatement[] => {
     const found: PolicyStatement[] = [];
     for (const [id, resource] of Object.entries(template().Resources)) {
-      const documents: any[] = [];
+      const documents: PolicyDocument[] = [];
       if (resource.Type === 'AWS::IAM::Role')
-        documents.push(...(resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
+        documents.push(...(resource.Properties.Policies ?? []).map((p) => p.PolicyDocument));
       if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy'].includes(resource.Type))
         documents.push(resource.Properties.PolicyDocument);
       for (const document of documents)
@@ -554,7 +560,9 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
   });
 
   describe('least privilege: the state machine role = the calls of the definition', () => {
-    const definition = JSON.parse(readFileSync(join(PROJECT_DIR, 'statemachine/pipeline.asl.json'), 'utf8'));
+    const definition = JSON.parse(
+      readFileSync(join(PROJECT_DIR, 'statemachine/pipeline.asl.json'), 'utf8'),
+    ) as AslDefinition;
     const calls = runs.flatMap((run) => definitionCalls(definition, run));
     const role = () => statementsOf('StateMachineRole');
     const LOG_DELIVERY = [
@@ -693,7 +701,11 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       expect(bySid(ec2('security-group')).condition).toEqual({
         StringEquals: { 'ec2:SecurityGroupID': { 'Fn::Split': [',', { Ref: 'VpcSecurityGroupIds' }] } },
       });
-      expect(Object.keys((bySid(ec2('network-interface')).condition as any).ArnLikeIfExists)).toEqual(['ec2:Subnet']);
+      expect(
+        Object.keys(
+          (bySid(ec2('network-interface')).condition as Record<string, Record<string, Json>>).ArnLikeIfExists,
+        ),
+      ).toEqual(['ec2:Subnet']);
       // Whatever IAM can scope is scoped: "*" only for the Describe actions, which have no resource types.
       for (const s of vpc) {
         for (const a of s.actions)
@@ -782,9 +794,10 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
 
     test('run artifacts expire (param artifactExpiryDays), never the raw data', () => {
       const rules = bucket().LifecycleConfiguration.Rules;
-      expect(rules.map((r: any) => r.Prefix)).toEqual([RUNS]);
+      expect(rules.map((r) => r.Prefix)).toEqual([RUNS]);
       expect(
-        serverlessYml.resources.Resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays,
+        (serverlessYml.resources.Resources.DataBucket.Properties as Properties).LifecycleConfiguration.Rules[0]
+          .ExpirationInDays,
       ).toBe('${param:artifactExpiryDays}');
     });
 
@@ -792,18 +805,20 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       const policy = Object.values(template().Resources).find(
         (r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket?.Ref === 'DataBucket',
       )!.Properties.PolicyDocument.Statement;
-      expect(policy.find((s: any) => s.Sid === 'DenyInsecureTransport')).toMatchObject({
+      expect(policy.find((s) => s.Sid === 'DenyInsecureTransport')).toMatchObject({
         Effect: 'Deny',
         Principal: '*',
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       });
-      const raw = policy.find((s: any) => s.Sid === 'DenyRawWritesByPipelineRoles');
+      const raw = policy.find((s) => s.Sid === 'DenyRawWritesByPipelineRoles');
       expect(raw).toMatchObject({
         Effect: 'Deny',
         Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
         Resource: [{ 'Fn::Sub': `\${DataBucket.Arn}/${RAW}*` }],
       });
-      const denied = raw.Condition.ArnEquals['aws:PrincipalArn'].map((p: any) => p['Fn::GetAtt'][0]).sort();
+      const denied = raw!
+        .Condition!.ArnEquals['aws:PrincipalArn'].map((p) => (p as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0])
+        .sort();
       const ownRoles = Object.entries(template().Resources)
         .filter(([id, r]) => r.Type === 'AWS::IAM::Role' && !/ToStepFunctionsRole$/.test(id))
         .map(([id]) => id)
@@ -874,7 +889,7 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         const statements = r.Properties.AssumeRolePolicyDocument.Statement;
         expect({ id, count: statements.length }).toEqual({ id, count: 1 });
         expect(
-          typeof statements[0].Principal.Service === 'string' || statements[0].Principal.Service.length === 1,
+          typeof statements[0].Principal!.Service === 'string' || statements[0].Principal!.Service!.length === 1,
         ).toBe(true);
         if (['SageMakerExecutionRole', 'StateMachineRole'].includes(id)) {
           expect(statements[0].Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });

@@ -34,7 +34,9 @@ import {
   substitute,
   trustedServices,
   withoutLists,
+  type Json,
   type NormalStatement,
+  type PolicyDocument,
   type Resource,
   type Template,
 } from './helpers';
@@ -306,9 +308,9 @@ function roleOf(name: FunctionName): string {
 function allPolicyStatements(): { where: string; statement: NormalStatement }[] {
   const found: { where: string; statement: NormalStatement }[] = [];
   for (const [id, resource] of Object.entries(template.Resources)) {
-    const documents: any[] = [];
+    const documents: PolicyDocument[] = [];
     if (resource.Type === 'AWS::IAM::Role')
-      documents.push(...(resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument));
+      documents.push(...(resource.Properties.Policies ?? []).map((p) => p.PolicyDocument));
     if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy'].includes(resource.Type)) {
       documents.push(resource.Properties.PolicyDocument);
     }
@@ -377,7 +379,6 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   const lintTest = onPath('cfn-lint') ? test : test.skip;
   if (!onPath('cfn-lint')) {
-    // eslint-disable-next-line no-console
     console.warn('test/deploy: cfn-lint is not on PATH, so the cfn-lint check is skipped (pip install cfn-lint)');
   }
   lintTest(
@@ -432,7 +433,7 @@ describe('functions', () => {
     });
 
     for (const name of FUNCTION_NAMES) {
-      const variables: Record<string, any> = fn(name).Properties.Environment.Variables;
+      const variables = fn(name).Properties.Environment.Variables;
       for (const variable of Object.values(STAGE_ENV)) expect(Object.keys(variables)).toContain(variable);
       expect(variables.DATA_BUCKET).toEqual({ Ref: 'DataBucket' });
       expect(variables.SAGEMAKER_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['SageMakerExecutionRole', 'Arn'] });
@@ -451,17 +452,19 @@ describe('functions', () => {
         if (key === 'DATA_BUCKET' || key === 'SAGEMAKER_ROLE_ARN') continue;
         if (key in fromParameters) {
           expect({ key, value }).toEqual({ key, value: { Ref: fromParameters[key] } });
-          env[key] = template.Parameters![fromParameters[key]].Default;
+          env[key] = template.Parameters![fromParameters[key]].Default!;
         } else {
           expect({ key, type: typeof value }).toEqual({ key, type: 'string' });
-          env[key] = value;
+          env[key] = value as string; // a string, as checked just above
         }
       }
       env.DATA_BUCKET = template.Resources.DataBucket.Properties.BucketName;
       env.SAGEMAKER_ROLE_ARN = 'arn:aws:iam::123456789012:role/sagemaker';
       expect(stageDefaultsFromEnv(env)).toEqual(expected);
     }
-    expect(() => assertValidNamePrefix(fn('prepare').Properties.Environment.Variables.NAME_PREFIX)).not.toThrow();
+    expect(() =>
+      assertValidNamePrefix(fn('prepare').Properties.Environment.Variables.NAME_PREFIX as string),
+    ).not.toThrow();
   });
 });
 
@@ -480,10 +483,10 @@ describe('IAM', () => {
       sortStatements(EXPECTED_SAGEMAKER_ROLE_STATEMENTS),
     );
     // The ECR repository ARN names the account of the region's k-NN image.
-    const ecr = role.Properties.Policies[0].PolicyDocument.Statement.find((s: any) =>
-      s.Action.includes('ecr:BatchGetImage'),
+    const ecr = role.Properties.Policies![0].PolicyDocument.Statement.find((s) =>
+      s.Action!.includes('ecr:BatchGetImage'),
     );
-    expect(ecr.Resource[0]['Fn::Sub'][1]).toEqual({
+    expect((ecr!.Resource as { 'Fn::Sub': [string, Json] }[])[0]['Fn::Sub'][1]).toEqual({
       ImageAccount: { 'Fn::Select': [0, { 'Fn::Split': ['.', KNN_IMAGE_US_EAST_1] }] },
     });
   });
@@ -511,7 +514,9 @@ describe('IAM', () => {
   test('no wildcard action anywhere, except the Deny of plain-HTTP requests in bucket policies', () => {
     for (const { where, statement: s } of allPolicyStatements()) {
       if (!s.actions.some((action) => action.includes('*'))) continue;
-      const secureTransport = (s.condition as any)?.Bool?.['aws:SecureTransport'];
+      const secureTransport = (s.condition as { Bool?: Record<string, Json> } | undefined)?.Bool?.[
+        'aws:SecureTransport'
+      ];
       expect({ where, effect: s.effect, insecureOnly: String(secureTransport) === 'false' }).toEqual({
         where,
         effect: 'Deny',
@@ -585,14 +590,14 @@ describe('state machine', () => {
     expect(text).not.toMatch(/\$\{(self|param|opt|sls|file|env|aws):/);
     // Every ${…} left is an Fn::Sub variable bound to a function ARN.
     for (const [, name] of text.matchAll(/\$\{([^}]+)\}/g)) expect(Object.keys(variables)).toContain(name);
-    const resolved = substitute(sub, (_name, intrinsic) => resourceText(intrinsic as any));
+    const resolved = substitute(sub, (_name, intrinsic) => resourceText(intrinsic));
     expect(resolved).not.toContain('${');
     const expected = asl.replace(
       /\$\{self:custom\.asl\.(\w+)FunctionArn\}/g,
       (_whole, name) => `GetAtt:${name}LambdaFunction.Arn`,
     );
     expect(JSON.parse(resolved)).toEqual(JSON.parse(expected));
-    const lambdaTasks = Object.values(JSON.parse(resolved).States as Record<string, any>)
+    const lambdaTasks = Object.values(JSON.parse(resolved).States as Record<string, { Resource?: unknown }>)
       .map((state) => state.Resource)
       .filter((resource) => typeof resource === 'string' && resource.startsWith('GetAtt:'));
     expect([...new Set(lambdaTasks)].sort()).toEqual(
@@ -641,7 +646,7 @@ describe('triggers', () => {
       },
     });
     expect(rule.State).toBe('ENABLED');
-    expect(rule.Targets.map((t: any) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['JanitorLambdaFunction', 'Arn'] }]);
+    expect(rule.Targets.map((t) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['JanitorLambdaFunction', 'Arn'] }]);
     const permissions = resources('AWS::Lambda::Permission').map(([, p]) => p.Properties);
     expect(permissions).toEqual([
       expect.objectContaining({
@@ -658,7 +663,7 @@ describe('data bucket', () => {
 
   test('named by the dataBucketName param and kept when the stack goes', () => {
     expect(bucket().BucketName).toBe(`${SERVICE}-${STAGE}-data`);
-    expect((template.Resources.DataBucket as any).DeletionPolicy).toBe('Retain');
+    expect(template.Resources.DataBucket.DeletionPolicy).toBe('Retain');
   });
 
   test('default encryption: SSE-S3, or SSE-KMS when the dataKmsKeyArn param is set', () => {

@@ -4,9 +4,6 @@ import { readServerlessConfig } from '../../local/serverlessConfig';
  * not scope them, and the CloudFormation AllowedPattern (for values given at deploy time) says the same thing.
  * Also: how far the name-prefix IAM patterns isolate two stages of one account and region.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { iamMatches } from './leastPrivilege';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
