@@ -124,7 +124,7 @@ export function isPrincipalId(value: string): value is PrincipalId {
   return PRINCIPALS.has(value as PrincipalId);
 }
 
-/** The principal a function of serverless.yml acts as ("prepare", "Prepare" or the deployed name knn-pipeline-local-prepare). */
+/** The principal a function acts as: "prepare", "Prepare" or the deployed name knn-pipeline-local-prepare. */
 export function functionPrincipal(name: string): PrincipalId {
   const short = name.replace(/^knn-pipeline-local-/, '').toLowerCase();
   if (!(FUNCTION_NAMES as readonly string[]).includes(short)) throw new Error(`unknown function ${name}`);
