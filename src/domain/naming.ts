@@ -115,15 +115,19 @@ export function runLayout(runsPrefix: string, runId: string) {
 }
 export type RunLayout = ReturnType<typeof runLayout>;
 
-/** Where one cross-validation fold (1-based) keeps its channels and training output, under the run's root. */
+/**
+ * Where one cross-validation fold (1-based) keeps its channels and training output: under the run's `input/` and
+ * `output/`, the only prefixes the SageMaker execution role may read (resources/sagemaker-role.yml).
+ */
 export function foldLayout(runRoot: string, fold: number) {
-  const root = `${runRoot.replace(/\/+$/, '')}/cv/fold-${fold}`;
+  const root = runRoot.replace(/\/+$/, '');
+  const channels = `${root}/input/cv/fold-${fold}`;
   return {
-    trainChannel: `${root}/train/train.csv`,
-    trainChannelPrefix: `${root}/train/`,
-    testChannel: `${root}/test/test.csv`,
-    testChannelPrefix: `${root}/test/`,
-    output: `${root}/output/`,
+    trainChannel: `${channels}/train/train.csv`,
+    trainChannelPrefix: `${channels}/train/`,
+    testChannel: `${channels}/test/test.csv`,
+    testChannelPrefix: `${channels}/test/`,
+    output: `${root}/output/cv/fold-${fold}/`,
   };
 }
 

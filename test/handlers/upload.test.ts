@@ -52,11 +52,11 @@ function foldRequest(fold: number) {
       ...channel,
       DataSource: {
         S3DataSource: expect.objectContaining({
-          S3Uri: `s3://${BUCKET}/${ROOT}/cv/fold-${fold}/${channel.ChannelName}/`,
+          S3Uri: `s3://${BUCKET}/${ROOT}/input/cv/fold-${fold}/${channel.ChannelName}/`,
         }),
       },
     })),
-    OutputDataConfig: { S3OutputPath: `s3://${BUCKET}/${ROOT}/cv/fold-${fold}/output/` },
+    OutputDataConfig: { S3OutputPath: `s3://${BUCKET}/${ROOT}/output/cv/fold-${fold}/` },
   };
 }
 
@@ -72,10 +72,10 @@ test('writes the train and test channels and each fold’s channels as label-fir
   expect(putInputs(s3)).toEqual([
     csv(`${ROOT}/input/train/train.csv`, '2,5.8,2.7\n0,4.9,3\n1,6.4,3.2\n0,5.1,3.5\n'),
     csv(`${ROOT}/input/test/test.csv`, '1,7,3.2\n2,6.3,3.3\n'),
-    csv(`${ROOT}/cv/fold-1/train/train.csv`, '0,5.1,3.5\n0,4.9,3\n1,7,3.2\n'),
-    csv(`${ROOT}/cv/fold-1/test/test.csv`, '1,6.4,3.2\n2,6.3,3.3\n2,5.8,2.7\n'),
-    csv(`${ROOT}/cv/fold-2/train/train.csv`, '1,6.4,3.2\n2,6.3,3.3\n2,5.8,2.7\n'),
-    csv(`${ROOT}/cv/fold-2/test/test.csv`, '0,5.1,3.5\n0,4.9,3\n1,7,3.2\n'),
+    csv(`${ROOT}/input/cv/fold-1/train/train.csv`, '0,5.1,3.5\n0,4.9,3\n1,7,3.2\n'),
+    csv(`${ROOT}/input/cv/fold-1/test/test.csv`, '1,6.4,3.2\n2,6.3,3.3\n2,5.8,2.7\n'),
+    csv(`${ROOT}/input/cv/fold-2/train/train.csv`, '1,6.4,3.2\n2,6.3,3.3\n2,5.8,2.7\n'),
+    csv(`${ROOT}/input/cv/fold-2/test/test.csv`, '0,5.1,3.5\n0,4.9,3\n1,7,3.2\n'),
   ]);
   expect(result).toEqual({
     trainUri: `s3://${BUCKET}/${ROOT}/input/train/train.csv`,
@@ -85,9 +85,9 @@ test('writes the train and test channels and each fold’s channels as label-fir
     folds: [1, 2].map((fold) => ({
       fold,
       trainingJobName: `${JOB}--f${fold}`,
-      trainUri: `s3://${BUCKET}/${ROOT}/cv/fold-${fold}/train/`,
-      testUri: `s3://${BUCKET}/${ROOT}/cv/fold-${fold}/test/`,
-      outputUri: `s3://${BUCKET}/${ROOT}/cv/fold-${fold}/output/`,
+      trainUri: `s3://${BUCKET}/${ROOT}/input/cv/fold-${fold}/train/`,
+      testUri: `s3://${BUCKET}/${ROOT}/input/cv/fold-${fold}/test/`,
+      outputUri: `s3://${BUCKET}/${ROOT}/output/cv/fold-${fold}/`,
       trainRows: 3,
       testRows: 3,
       request: foldRequest(fold),
