@@ -8,7 +8,8 @@ module.exports = {
   forbidden: [
     {
       name: 'src-is-self-contained',
-      comment: 'src/ is bundled into the Lambdas: it may not import functions/, local/, cli/, bench/, scripts/ or test/.',
+      comment:
+        'src/ is bundled into the Lambdas: it may not import functions/, local/, cli/, bench/, scripts/ or test/.',
       severity: 'error',
       from: { path: '^src/' },
       to: { path: '^(functions|local|cli|bench|scripts|test|statemachine)/' },
@@ -36,7 +37,8 @@ module.exports = {
     },
     {
       name: 'cli-programs-share-only-common',
-      comment: 'npm start (cli/start) and knn-pipeline (cli/knn-pipeline) share code through cli/common, never each other.',
+      comment:
+        'npm start (cli/start) and knn-pipeline (cli/knn-pipeline) share code through cli/common, never each other.',
       severity: 'error',
       from: { path: '^cli/(start|knn-pipeline)/' },
       to: { path: '^cli/(start|knn-pipeline)/', pathNot: '^cli/$1/' },

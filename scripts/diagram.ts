@@ -75,7 +75,8 @@ function describe(machine: AslMachine, indent: string, lines: string[]): void {
     for (const choice of state.Choices ?? []) targets.add(choice.Next);
     if (state.Default) targets.add(state.Default);
     for (const target of targets) lines.push(`${indent}${name} --> ${target}`);
-    for (const target of new Set((state.Catch ?? []).map((c) => c.Next))) lines.push(`${indent}${name} -.->|error| ${target}`);
+    for (const target of new Set((state.Catch ?? []).map((c) => c.Next)))
+      lines.push(`${indent}${name} -.->|error| ${target}`);
   }
 }
 
