@@ -10,6 +10,8 @@ import { runLocal } from '../../cli/start/runLocal';
 import { hasPythonModules, runPython } from '../support/python';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** What these checks read of a classifier run's metrics (a regressor run reports r2, rmse and mse instead). */
+type ClassificationMetrics = { accuracy: number; macroF1: number; confusionMatrix: number[][] };
 const quiet = () => undefined;
 let dir: string;
 
@@ -20,12 +22,13 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 test('Iris with the defaults reproduces the reference result and leaves nothing running', async () => {
   const summary = await runLocal({ data: path.join(ROOT, 'data/iris.csv'), dir }, quiet);
+  const metrics = summary.metrics as ClassificationMetrics;
 
   expect(summary.status).toBe('SUCCEEDED');
   expect(summary.split).toEqual({ train: 112, test: 38 });
-  expect(summary.metrics.accuracy).toBe(0.9736842105263158);
-  expect(summary.metrics.macroF1).toBeCloseTo(0.97170347, 6);
-  expect(summary.metrics.confusionMatrix).toEqual([
+  expect(metrics.accuracy).toBe(0.9736842105263158);
+  expect(metrics.macroF1).toBeCloseTo(0.97170347, 6);
+  expect(metrics.confusionMatrix).toEqual([
     [13, 0, 0],
     [0, 15, 1],
     [0, 0, 9],
@@ -35,7 +38,7 @@ test('Iris with the defaults reproduces the reference result and leaves nothing 
   expect(summary.trainingLog.join('\n')).toContain("#test_score (algo-1) : ('accuracy', 0.9736842105263158)");
   expect(summary.trainingLog.join('\n')).toContain("#test_score (algo-1) : ('macro_f_1.000', 0.97170347)");
 
-  const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<
+  const predictions = parse(readFileSync(summary.artifacts.predictions.local!), { columns: true }) as Record<
     string,
     string
   >[];
@@ -44,7 +47,7 @@ test('Iris with the defaults reproduces the reference result and leaves nothing 
   expect(wrong).toHaveLength(1);
   expect(wrong[0]).toMatchObject({ true_label: 'versicolor', predicted_label: 'virginica' });
   // The raw upload is untouched; the channels are headerless and label first.
-  const train = readFileSync(summary.artifacts.trainChannel.local, 'utf8').trim().split('\n');
+  const train = readFileSync(summary.artifacts.trainChannel.local!, 'utf8').trim().split('\n');
   expect(train).toHaveLength(112);
   expect(train[0].split(',')).toHaveLength(5);
   expect(['0', '1', '2']).toContain(train[0].split(',')[0]);
@@ -63,8 +66,9 @@ test('a regressor run on a second dataset predicts the numeric label and cleans 
   );
   expect(summary.status).toBe('SUCCEEDED');
   expect(summary.split).toEqual({ train: 180, test: 60 });
-  expect(summary.metrics.r2).toBeGreaterThan(0.5);
-  expect(summary.metrics.rmse).toBeCloseTo(Math.sqrt(summary.metrics.mse), 9);
+  const metrics = summary.metrics as { r2: number; rmse: number; mse: number };
+  expect(metrics.r2).toBeGreaterThan(0.5);
+  expect(metrics.rmse).toBeCloseTo(Math.sqrt(metrics.mse), 9);
   expect(summary.trainingLog.join('\n')).toMatch(/#test_score \(algo-1\) : \('mse', [0-9.e+]+\)/);
   expect(summary.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
 });
@@ -101,14 +105,14 @@ print(json.dumps({'accuracy': float((pred == yte).mean()), 'pred': pred.tolist()
 `,
       ),
     );
-    const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<
+    const predictions = parse(readFileSync(summary.artifacts.predictions.local!), { columns: true }) as Record<
       string,
       string
     >[];
-    const classes: string[] = summary.classes;
+    const classes = summary.classes!;
     expect(predictions.map((row) => classes.indexOf(row.true_label))).toEqual(expected.true);
     expect(predictions.map((row) => classes.indexOf(row.predicted_label))).toEqual(expected.pred);
-    expect(summary.metrics.accuracy).toBeCloseTo(expected.accuracy, 12);
+    expect((summary.metrics as ClassificationMetrics).accuracy).toBeCloseTo(expected.accuracy, 12);
   },
 );
 

@@ -59,13 +59,13 @@ print(json.dumps({'classes': classes, 'true': yte.tolist(), 'pred': pred.tolist(
       () => undefined,
     );
     expect(summary.classes).toEqual(expected.classes);
-    const predictions = parse(readFileSync(summary.artifacts.predictions.local), { columns: true }) as Record<
+    const predictions = parse(readFileSync(summary.artifacts.predictions.local!), { columns: true }) as Record<
       string,
       string
     >[];
     expect(predictions.map((row) => expected.classes.indexOf(row.true_label))).toEqual(expected.true);
     expect(predictions.map((row) => expected.classes.indexOf(row.predicted_label))).toEqual(expected.pred);
-    expect(summary.metrics.accuracy).toBeCloseTo(expected.accuracy, 12);
+    expect((summary.metrics as { accuracy: number }).accuracy).toBeCloseTo(expected.accuracy, 12);
     expect(summary.leftovers).toEqual({ endpoints: [], endpointConfigs: [], models: [] });
   },
 );
