@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { listenOnLoopback } from '../listen';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ExecutionRecord, ExecutionStatus, LocalExecution, LocalStateMachine } from './runner';
+import { checkExecutionInput, checkExecutionName, StartExecutionError } from './runner';
 import { apiHistory, taskResources, type ApiHistoryEvent } from './history';
 import type { AslDefinition } from '../../statemachine/definition';
 
@@ -37,11 +38,7 @@ export class StepFunctionsApiError extends Error {
 type Body = Record<string, unknown>;
 type Operation = (body: Body) => unknown;
 
-const MAX_INPUT_BYTES = 256 * 1024;
 const EXECUTION_STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
-// The service's naming rule: no white space, brackets, wildcards, the listed special characters or control characters
-// (\p{Cc}: U+0000–U+001F and U+007F–U+009F).
-const INVALID_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]/u;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 
@@ -107,6 +104,17 @@ function send(response: ServerResponse, status: number, body: unknown): void {
     'x-amzn-requestid': randomUUID(),
   });
   response.end(text);
+}
+
+/** The name rule and the input length limit, shared with the local cloud's own start path (runner.ts). */
+function checkStartLimits(name: string, inputText: string): void {
+  try {
+    checkExecutionName(name);
+    checkExecutionInput(inputText);
+  } catch (error) {
+    if (error instanceof StartExecutionError) throw new StepFunctionsApiError(error.name, error.message);
+    throw error;
+  }
 }
 
 function required(body: Body, field: string): string {
@@ -200,16 +208,8 @@ export function stepFunctionsOperations(options: StepFunctionsApiOptions): Recor
     StartExecution(body) {
       checkStateMachine(required(body, 'stateMachineArn'));
       const name = body.name === undefined ? randomUUID() : String(body.name);
-      if (name.length < 1 || name.length > 80 || INVALID_NAME_CHARACTERS.test(name)) {
-        throw new StepFunctionsApiError('InvalidName', `Invalid Name: '${name}'`);
-      }
       const inputText = body.input === undefined ? '{}' : String(body.input);
-      if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
-        throw new StepFunctionsApiError(
-          'InvalidExecutionInput',
-          'Invalid State Machine Execution Input: input exceeds 262144 bytes',
-        );
-      }
+      checkStartLimits(name, inputText);
       let input: unknown;
       try {
         input = JSON.parse(inputText);

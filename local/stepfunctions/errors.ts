@@ -51,3 +51,34 @@ export function sdkIntegrationError(
 }
 
 export { MODELLED_SAGEMAKER_ERRORS };
+
+/** Step Functions' quota on a state's input or output and on an execution's input: 256 KiB of UTF-8 JSON. */
+export const MAX_PAYLOAD_BYTES = 262_144;
+
+/** Size of a value as Step Functions counts it: the UTF-8 bytes of its JSON text. */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}
+
+export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
+
+/**
+ * States.DataLimitExceeded. AWS documents it as a terminal error that `States.ALL` cannot catch
+ * (concepts-error-handling): the interpreter's wildcards (`States.ALL`, `States.TaskFailed`) must not match it, so it
+ * is catchable and retryable only where a catcher or retrier names it explicitly (`explicitly`: does the state's).
+ */
+export class DataLimitExceededError extends TaskError {
+  readonly isCatchable: boolean;
+  readonly isRetryable: boolean;
+
+  constructor(subject: string, what: 'result' | 'input', explicitly = { catchable: false, retryable: false }) {
+    super(
+      DATA_LIMIT_EXCEEDED,
+      what === 'result'
+        ? `The state/task '${subject}' returned a result with a size exceeding the maximum number of bytes service limit.`
+        : `The state/task '${subject}' has an input with a size exceeding the maximum number of bytes service limit.`,
+    );
+    this.isCatchable = explicitly.catchable;
+    this.isRetryable = explicitly.retryable;
+  }
+}

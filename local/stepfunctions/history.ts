@@ -56,8 +56,9 @@ function serviceIntegration(resource: string): { resourceType: string; resource:
  * Maps the interpreter's events onto the service's: `<Type>StateEntered` / `<Type>StateExited` per state; per Task
  * attempt `LambdaFunctionScheduled/Started/Succeeded/Failed` (bare function ARN) or `TaskScheduled/Started/Succeeded/
  * Failed` (service integration); one closing Execution event. A retry shows as a new Scheduled after the failure and a
- * catch as the state exiting after it, as in the service. The interpreter does not expose a task's evaluated
- * Parameters or raw result, so Scheduled carries the state input and Succeeded the state output.
+ * catch as the state exiting after it, as in the service. Scheduled carries the request the attempt sent (after
+ * InputPath and Parameters, recorded by runner.ts as `parameters`); the interpreter does not expose a task's raw
+ * result, so Succeeded carries the state output.
  */
 export function apiHistory(record: ExecutionRecord, options: HistoryOptions): ApiHistoryEvent[] {
   const withData = options.includeExecutionData ?? true;
@@ -150,9 +151,11 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
 
   function taskAttempt(event: HistoryEvent): void {
     const resource = options.taskResources[event.state!.name] ?? '';
+    // What the attempt sent (after InputPath and Parameters); an attempt stopped before its handler ran sent nothing.
+    const request = 'parameters' in event ? event.parameters : {};
     if (LAMBDA_FUNCTION_ARN.test(resource)) {
       add(event.timestamp, 'LambdaFunctionScheduled', {
-        lambdaFunctionScheduledEventDetails: { resource, ...payload('input', event.state!.input) },
+        lambdaFunctionScheduledEventDetails: { resource, ...payload('input', request) },
       });
       add(event.timestamp, 'LambdaFunctionStarted');
     } else {
@@ -161,7 +164,7 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
         taskScheduledEventDetails: {
           ...integration,
           region: options.region,
-          parameters: withData ? json(event.state!.input) : '',
+          parameters: withData ? json(request) : '',
         },
       });
       add(event.timestamp, 'TaskStarted', { taskStartedEventDetails: integration });

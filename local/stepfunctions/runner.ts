@@ -3,6 +3,7 @@ import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { forEachState, stateNames, type AslDefinition } from '../../statemachine/definition';
 import { taskForResource, type TaskHandler } from './integrations';
+import { DataLimitExceededError, DATA_LIMIT_EXCEEDED, MAX_PAYLOAD_BYTES, payloadBytes } from './errors';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks.
 const promiseStatics = Promise as { withResolvers?: unknown };
@@ -13,6 +14,38 @@ if (typeof promiseStatics.withResolvers !== 'function') {
     const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
     return { promise, resolve, reject };
   };
+}
+
+/**
+ * The interpreter logs events through an EventLogger it does not export. Each run (and each Map iteration's nested run,
+ * which reuses the run options) passes through StateMachine.prototype.execute with its logger, so a run started with an
+ * EXECUTION_HOOK in its run options has every event shown to the hook synchronously, before it is logged: the hook can
+ * refuse a state's output (States.DataLimitExceeded) and a Task attempt's event can be given the request it sent.
+ */
+const EXECUTION_HOOK = Symbol('localExecutionHook');
+type ExecutionHook = (event: HistoryEvent) => void;
+interface InterpreterRun {
+  runOptions?: { [EXECUTION_HOOK]?: ExecutionHook };
+  eventLogger: { dispatch(event: HistoryEvent): void };
+}
+type Execute = (this: StateMachine, input: unknown, options: InterpreterRun, cleanup: () => void) => Promise<unknown>;
+const interpreter = StateMachine.prototype as unknown as { execute: Execute & { hooked?: boolean } };
+if (!interpreter.execute.hooked) {
+  const execute = interpreter.execute;
+  const hooked: Execute & { hooked?: boolean } = function (this: StateMachine, input, options, cleanup) {
+    const hook = options.runOptions?.[EXECUTION_HOOK];
+    if (hook) {
+      const logger = options.eventLogger;
+      const dispatch = logger.dispatch.bind(logger);
+      logger.dispatch = (event) => {
+        hook(event);
+        dispatch(event);
+      };
+    }
+    return execute.call(this, input, options, cleanup);
+  };
+  hooked.hooked = true;
+  interpreter.execute = hooked;
 }
 
 /** A JSON value as the interpreter passes it between states (its own type is not exported). */
@@ -30,6 +63,8 @@ export interface HistoryEvent {
   Cause?: string;
   index?: number;
   retry?: { attempt: number };
+  /** On a Task attempt (StateEntered/StateRetried): the effective request sent, after InputPath and Parameters. */
+  parameters?: unknown;
   [key: string]: unknown;
 }
 
@@ -80,7 +115,14 @@ export class LocalStateMachine {
   start(input: unknown, name: string): LocalExecution {
     const { options } = this;
     const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    if ([...this.executions.values()].some((e) => e.record.name === name)) {
+    checkExecutionName(name);
+    checkExecutionInput(JSON.stringify(input ?? null));
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      // StartExecution is idempotent for a running execution started again with the same input.
+      if (existing.record.status === 'RUNNING' && JSON.stringify(existing.record.input) === JSON.stringify(input)) {
+        return existing;
+      }
       throw Object.assign(new Error(`Execution Already Exists: '${executionArn}'`), { name: 'ExecutionAlreadyExists' });
     }
     const controller = new AbortController();
@@ -93,11 +135,34 @@ export class LocalStateMachine {
       signal: controller.signal,
     };
     const taskResourceLocalHandlers: LocalHandlers = {};
+    // The Task attempt just logged: the interpreter calls the Task's handler synchronously right after logging it.
+    let attempt: HistoryEvent | undefined;
+    const hook: ExecutionHook = (event) => {
+      if ((event.type === 'StateEntered' || event.type === 'StateRetried') && event.state?.type === 'Task') {
+        attempt = event;
+      } else if (event.type === 'StateExited' && event.state && payloadBytes(event.state.output) > MAX_PAYLOAD_BYTES) {
+        // Thrown before the state exits, so the execution fails with it (no catcher can apply after the state).
+        throw new DataLimitExceededError(event.state.name, 'result');
+      }
+    };
     forEachState(options.definition, (stateName, state) => {
       if (state.Type !== 'Task') return;
       const task = taskForResource(state.Resource, options.lambdas, integration);
-      // Every integration returns plain JSON (parsed responses, or what a Lambda handler returned through JSON).
-      taskResourceLocalHandlers[stateName] = (input) => task(input) as Promise<Json>;
+      const subject = dataLimitSubject(state.Resource);
+      const explicitly = {
+        catchable: (state.Catch ?? []).some((c) => c.ErrorEquals.includes(DATA_LIMIT_EXCEEDED)),
+        retryable: (state.Retry ?? []).some((r) => r.ErrorEquals.includes(DATA_LIMIT_EXCEEDED)),
+      };
+      taskResourceLocalHandlers[stateName] = async (parameters) => {
+        if (attempt?.state?.name === stateName) attempt.parameters = structuredClone(parameters);
+        attempt = undefined;
+        if (payloadBytes(parameters) > MAX_PAYLOAD_BYTES)
+          throw new DataLimitExceededError(subject, 'input', explicitly);
+        // Every integration returns plain JSON (parsed responses, or what a Lambda handler returned through JSON).
+        const result = (await task(parameters)) as Json;
+        if (payloadBytes(result) > MAX_PAYLOAD_BYTES) throw new DataLimitExceededError(subject, 'result', explicitly);
+        return result;
+      };
     });
     const waitMs = options.timing?.waitMs ?? 20;
     const retryMs = options.timing?.retryMs ?? 20;
@@ -119,7 +184,7 @@ export class LocalStateMachine {
       history: [],
     };
     // Execution input is JSON: StartExecution and the event rules deliver it parsed.
-    const run = this.machine.run(input as Json, {
+    const runOptions: RunOptions & InterpreterRun['runOptions'] = {
       overrides: {
         taskResourceLocalHandlers,
         waitTimeOverrides,
@@ -129,7 +194,9 @@ export class LocalStateMachine {
         Execution: { Id: executionArn, Name: name, Input: input as Json, StartTime: startDate.toISOString() },
         StateMachine: { Id: options.stateMachineArn, Name: options.stateMachineArn.split(':').pop() },
       },
-    });
+      [EXECUTION_HOOK]: hook,
+    };
+    const run = this.machine.run(input as Json, runOptions);
 
     const recordEvents = (async () => {
       for await (const event of run.eventLogs as AsyncIterable<HistoryEvent>) {
@@ -185,5 +252,44 @@ export class LocalStateMachine {
     };
     this.executions.set(executionArn, execution);
     return execution;
+  }
+}
+
+/** What a DataLimitExceeded cause names: a Lambda function's ARN, else the integration (e.g. `aws-sdk:sagemaker`). */
+function dataLimitSubject(resource: string): string {
+  if (/^arn:[^:]+:lambda:/.test(resource)) return resource;
+  const path = resource.replace(/^arn:[^:]+:states:::/, '');
+  return path.includes(':') ? path.slice(0, path.lastIndexOf(':')) : path;
+}
+
+/** A StartExecution refusal, named as the service names it (`err.name` in the SDK). */
+export class StartExecutionError extends Error {
+  constructor(name: 'InvalidName' | 'ValidationException', message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
+ * StartExecution's name rule: 1–80 characters, none of white space, brackets `< > { } [ ]`, wildcards `? *`, the
+ * characters `" # % \ ^ | ~ \` $ & , ; : /`, nor control characters (U+0000–U+001F, U+007F–U+009F).
+ */
+const INVALID_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]/u;
+export const MAX_EXECUTION_NAME_LENGTH = 80;
+
+export function checkExecutionName(name: string): void {
+  const length = [...name].length;
+  if (length < 1 || length > MAX_EXECUTION_NAME_LENGTH || INVALID_NAME_CHARACTERS.test(name)) {
+    throw new StartExecutionError('InvalidName', `Invalid Name: '${name}'`);
+  }
+}
+
+/** StartExecution's `input` member: at most 262,144 characters (the service model's length constraint). */
+export function checkExecutionInput(inputText: string): void {
+  if (inputText.length > MAX_PAYLOAD_BYTES && [...inputText].length > MAX_PAYLOAD_BYTES) {
+    throw new StartExecutionError(
+      'ValidationException',
+      `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PAYLOAD_BYTES}`,
+    );
   }
 }
