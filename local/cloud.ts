@@ -18,6 +18,9 @@ import {
 } from './stepfunctions/runner';
 import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctions/api';
 import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
+import { Authorizer, type Denial } from './iam/authorizer';
+import { principal } from './iam/principals';
+import { loadPolicies } from './iam/template';
 
 export const LOCAL = {
   region: 'us-east-1',
@@ -48,6 +51,11 @@ export interface LocalCloudOptions {
   executionTimeoutSeconds?: number;
   /** The handlers' structured JSON logs (CloudWatch in AWS); silent by default so the CLI output stays readable. */
   lambdaLogLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /**
+   * IAM enforcement (local/iam): every request is authorised against the template's policies, with the principal its
+   * access key names. On by default; false grants everything (for debugging).
+   */
+  iam?: boolean;
 }
 
 export interface JanitorRun {
@@ -63,7 +71,8 @@ export function localEnvironment(params: StageParams = {}): Record<string, strin
     [STAGE_ENV.dataBucket]: LOCAL.bucket,
     [STAGE_ENV.namePrefix]: LOCAL.namePrefix,
     [STAGE_ENV.knnImage]: `382416733822.dkr.ecr.${LOCAL.region}.amazonaws.com/knn:1`,
-    [STAGE_ENV.sageMakerRoleArn]: `arn:aws:iam::${LOCAL.account}:role/${LOCAL.service}-${LOCAL.stage}-sagemaker`,
+    // The SageMaker execution role as CloudFormation names it (GetAtt SageMakerExecutionRole.Arn).
+    [STAGE_ENV.sageMakerRoleArn]: principal('sageMaker').arn,
     CLEANUP_POLL_MS: '50',
   };
   for (const [name, value] of Object.entries(params)) {
@@ -90,6 +99,8 @@ export class LocalCloud {
   definition!: AslDefinition;
   sageMakerClient!: SageMakerClient;
   private stepFunctionsApi?: LocalStepFunctionsApi;
+  /** The IAM evaluator of this cloud; undefined when enforcement is off (`iam: false`). */
+  authorizer?: Authorizer;
 
   private constructor(
     readonly s3: LocalS3,
@@ -99,10 +110,13 @@ export class LocalCloud {
   ) {}
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
+    const authorizer =
+      options.iam === false ? undefined : new Authorizer(await loadPolicies({ params: options.params }));
     const s3 = await startLocalS3({
       directory: path.join(options.directory, 's3'),
       buckets: [LOCAL.bucket],
       port: options.ports?.s3,
+      authorizer,
     });
     const sageMaker = await startLocalSageMaker({
       port: options.ports?.sageMaker,
@@ -126,6 +140,7 @@ export class LocalCloud {
       ...localEnvironment(options.params),
     };
     const cloud = new LocalCloud(s3, sageMaker, eventBridge, env);
+    cloud.authorizer = authorizer;
     cloud.applyEnvironment();
     logger.setLogLevel(options.lambdaLogLevel ?? 'SILENT');
     cloud.sageMakerClient = new SageMakerClient({ region: LOCAL.region, endpoint: sageMaker.endpoint });
@@ -160,6 +175,11 @@ export class LocalCloud {
       process.env[name] = value;
     }
     resetClients();
+  }
+
+  /** Every request IAM denied so far (principal, action, resource, AWS's message); empty when enforcement is off. */
+  get denials(): readonly Denial[] {
+    return this.authorizer?.denials ?? [];
   }
 
   get rawPrefix(): string {
@@ -243,7 +263,7 @@ export class LocalCloud {
       stateMachine: this.stateMachine,
       stateMachineArn,
       definition: this.definition,
-      roleArn: `arn:aws:iam::${LOCAL.account}:role/${LOCAL.service}-${LOCAL.stage}-states`,
+      roleArn: principal('stateMachine').arn,
       startExecution: (input, name) => this.startExecution(input, name),
       port,
     });

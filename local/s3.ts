@@ -5,6 +5,10 @@ import { mkdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import S3rverModule from 's3rver';
 import { DUMMY_ACCOUNT as dummyAccount } from 's3rver/lib/models/account';
+import S3ErrorModule from 's3rver/lib/models/error';
+import type { Authorizer } from './iam/authorizer';
+import { accessKeyOfRequest, allCredentials, principalForAccessKey } from './iam/principals';
+import { s3Authorization } from './iam/s3Actions';
 
 export interface LocalS3ObjectCreatedEvent {
   bucket: string;
@@ -28,6 +32,8 @@ export interface LocalS3Options {
   buckets?: string[];
   /** Extra access keys to accept besides S3RVER/S3RVER and the ones in the environment. */
   credentials?: { accessKeyId: string; secretAccessKey: string }[];
+  /** Authorise every request against the template's policies (local/iam); every request is allowed without it. */
+  authorizer?: Authorizer;
 }
 
 // s3rver ships no types (local/s3rver.d.ts); these are the parts we use (see node_modules/s3rver/lib/s3rver.js).
@@ -42,6 +48,8 @@ interface S3rverStore {
 interface KoaContext {
   method: string;
   path: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
   query: Record<string, unknown>;
   status: number;
   type: string;
@@ -65,7 +73,12 @@ interface S3rverAccount {
   createKeyPair(accessKeyId: string, secretAccessKey: string): void;
 }
 
+interface S3ErrorConstructor {
+  new (code: string, message: string, detail?: Record<string, string>): Error & { code: string; status: number };
+}
+
 const S3rver = S3rverModule as S3rverConstructor;
+const S3Error = S3ErrorModule as S3ErrorConstructor;
 const DUMMY_ACCOUNT = dummyAccount as S3rverAccount;
 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
@@ -85,6 +98,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   });
 
   server.middleware.unshift(conditionalPutMiddleware(server.store));
+  server.middleware.unshift(keyLengthMiddleware());
+  // First of all: a request IAM denies never reaches the store.
+  if (options.authorizer) server.middleware.unshift(authorizationMiddleware(options.authorizer));
 
   const listeners: ((e: LocalS3ObjectCreatedEvent) => void)[] = [];
   const nextSequencer = createSequencer();
@@ -160,8 +176,87 @@ function conditionalPutMiddleware(store: S3rverStore): KoaMiddleware {
   };
 }
 
+/**
+ * IAM for every request: the SigV4 access key names the principal (local/iam/principals), the method, path and query
+ * the action and resource (local/iam/s3Actions); a denial answers S3's 403 AccessDenied with AWS's message. An object
+ * read of a missing key answers 403 instead of 404 unless the caller may s3:ListBucket, as S3 does.
+ */
+function authorizationMiddleware(authorizer: Authorizer): KoaMiddleware {
+  return async (ctx, next) => {
+    const accessKey = accessKeyOfRequest(ctx.headers, ctx.url);
+    if (!accessKey) throw new S3Error('AccessDenied', 'Access Denied');
+    const principal = principalForAccessKey(accessKey);
+    if (!principal) {
+      throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', {
+        AWSAccessKeyId: accessKey,
+      });
+    }
+    let path: string;
+    try {
+      path = decodeURIComponent(ctx.path);
+    } catch {
+      path = ctx.path;
+    }
+    const needed = s3Authorization({
+      method: ctx.method,
+      path,
+      query: ctx.query,
+      header: (name) => ctx.get(name) || undefined,
+    });
+    if (!needed)
+      throw new S3Error('AccessDenied', `Access Denied: ${ctx.method} ${ctx.path} is not authorised locally`);
+    for (const check of needed.checks) {
+      const decision = await authorizer.authorize({ principal, ...check });
+      if (!decision.allowed) throw new S3Error('AccessDenied', decision.message);
+    }
+    if (!needed.objectRead) return next();
+    try {
+      await next();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'NoSuchKey' || !needed.bucket) throw error;
+      const list = await authorizer.authorize({
+        principal,
+        action: 's3:ListBucket',
+        resource: `arn:aws:s3:::${needed.bucket}`,
+      });
+      if (!list.allowed) throw new S3Error('AccessDenied', list.message);
+      throw error;
+    }
+  };
+}
+
+/** S3's longest object key: 1,024 bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024;
+
+/**
+ * Writes under a longer key (PutObject, CopyObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload) answer
+ * 400 KeyTooLongError, as S3 does; s3rver would store them.
+ */
+function keyLengthMiddleware(): KoaMiddleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'PUT' && ctx.method !== 'POST') return next();
+    const slash = ctx.path.indexOf('/', 1);
+    if (slash < 0) return next(); // a bucket operation
+    let key: string;
+    try {
+      key = decodeURIComponent(ctx.path.slice(slash + 1));
+    } catch {
+      return next();
+    }
+    const size = Buffer.byteLength(key, 'utf8');
+    if (size <= MAX_KEY_BYTES) return next();
+    ctx.status = 400;
+    ctx.type = 'application/xml';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>KeyTooLongError</Code><Message>Your key is too long</Message>' +
+      `<Size>${size}</Size><MaxSizeAllowed>${MAX_KEY_BYTES}</MaxSizeAllowed></Error>`;
+  };
+}
+
 function registerAccessKeys(extra: { accessKeyId: string; secretAccessKey: string }[]): void {
   DUMMY_ACCOUNT.createKeyPair('S3RVER', 'S3RVER');
+  for (const credentials of allCredentials())
+    DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const { AWS_ACCESS_KEY_ID: envKeyId, AWS_SECRET_ACCESS_KEY: envSecret } = process.env;
   if (envKeyId && envSecret) DUMMY_ACCOUNT.createKeyPair(envKeyId, envSecret);
   for (const { accessKeyId, secretAccessKey } of extra) DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);

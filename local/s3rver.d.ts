@@ -7,3 +7,8 @@ declare module 's3rver' {
 declare module 's3rver/lib/models/account' {
   export const DUMMY_ACCOUNT: unknown;
 }
+
+declare module 's3rver/lib/models/error' {
+  const S3Error: unknown;
+  export default S3Error;
+}
