@@ -4,7 +4,7 @@ import { epochSeconds, resourceArn } from './context';
 import { validationException } from './errors';
 import { listResources } from './listing';
 import { mergeTags } from './tags';
-import { PATTERNS, validateName, Violations } from './validation';
+import { PATTERNS, refuseUnknownImage, validateName, Violations } from './validation';
 
 function validateContainer(v: Violations, container: unknown, path: string, required: boolean): void {
   if (!v.struct(container, path, required)) return;
@@ -38,6 +38,10 @@ export function createModel(context: LocalSageMakerContext, request: Json): Json
   v.throwIfAny();
   if (!request.PrimaryContainer && !(Array.isArray(request.Containers) && request.Containers.length > 0)) {
     throw validationException('Either PrimaryContainer or Containers must be specified.');
+  }
+  for (const container of [request.PrimaryContainer, ...((request.Containers as Json[] | undefined) ?? [])]) {
+    const image = (container as Json | undefined)?.Image;
+    if (typeof image === 'string') refuseUnknownImage(image, { operation: 'model', region: context.region });
   }
 
   const name = request.ModelName as string;

@@ -52,9 +52,23 @@ export async function invokeEndpoint(
       accept,
       variant.featureDim,
     );
+    checkResponseSize(response.body);
     return { ...response, variantName: variant.variantName };
   } catch (error) {
     throw modelError(context, endpoint.name, variant.variantName, error);
+  }
+}
+
+/**
+ * The response body has the same 6 MB cap as the request. AWS does not document what a caller gets when the container
+ * answers more: locally the container's answer counts as a server error, so the caller gets ModelError (424) with
+ * OriginalStatusCode 500, as for any response the endpoint cannot pass on.
+ */
+function checkResponseSize(body: Buffer): void {
+  if (body.length > MAX_INVOCATION_PAYLOAD_BYTES) {
+    throw new Error(
+      `Response body of ${body.length} bytes exceeds the ${MAX_INVOCATION_PAYLOAD_BYTES}-byte InvokeEndpoint response limit`,
+    );
   }
 }
 

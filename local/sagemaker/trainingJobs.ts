@@ -5,7 +5,7 @@ import { SageMakerApiError, validationException } from './errors';
 import { listResources } from './listing';
 import { mergeTags } from './tags';
 import { finishTrainingJob, recordTransition, startTrainingJob } from './trainingRunner';
-import { PATTERNS, validateName, Violations } from './validation';
+import { PATTERNS, refuseUnknownAlgorithm, validateName, Violations } from './validation';
 
 const TRAINING_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'] as const;
 
@@ -112,6 +112,11 @@ function validateChannel(v: Violations, channel: unknown, path: string): void {
 
 export function createTrainingJob(context: LocalSageMakerContext, request: Json): Json {
   validateCreateTrainingJob(request);
+  refuseUnknownAlgorithm(request.AlgorithmSpecification as Json, {
+    region: context.region,
+    accountId: context.accountId,
+    roleArn: request.RoleArn as string,
+  });
   const name = request.TrainingJobName as string;
   const arn = resourceArn(context, 'training-job', name);
   if (context.store.trainingJobs.has(name.toLowerCase())) {

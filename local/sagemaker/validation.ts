@@ -1,5 +1,5 @@
 // Request validation that reproduces the SageMaker API's synchronous ValidationException texts.
-import { SageMakerApiError, validationErrorsMessage } from './errors';
+import { SageMakerApiError, validationErrorsMessage, validationException } from './errors';
 
 /** Patterns exactly as the API prints them in "Member must satisfy regular expression pattern: …". */
 export const PATTERNS = {
@@ -219,4 +219,118 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const match = /^(?:s3|https):\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!match) throw new Error(`not an S3 URI: ${uri}`);
   return { bucket: match[1], key: match[2] };
+}
+
+/**
+ * Registry accounts of the built-in k-NN image (`knn:1`) by region (sagemaker-python-sdk image_uri_config/knn.json).
+ * The local SageMaker runs only this algorithm, so it is the only image it accepts.
+ */
+const KNN_IMAGE_ACCOUNTS: Record<string, string> = {
+  'af-south-1': '455444449433',
+  'ap-east-1': '286214385809',
+  'ap-northeast-1': '351501993468',
+  'ap-northeast-2': '835164637446',
+  'ap-northeast-3': '867004704886',
+  'ap-south-1': '991648021394',
+  'ap-south-2': '628508329040',
+  'ap-southeast-1': '475088953585',
+  'ap-southeast-2': '712309505854',
+  'ap-southeast-3': '951798379941',
+  'ap-southeast-4': '106583098589',
+  'ca-central-1': '469771592824',
+  'ca-west-1': '190319476487',
+  'cn-north-1': '390948362332',
+  'cn-northwest-1': '387376663083',
+  'eu-central-1': '664544806723',
+  'eu-central-2': '680994064768',
+  'eu-north-1': '669576153137',
+  'eu-south-1': '257386234256',
+  'eu-south-2': '104374241257',
+  'eu-west-1': '438346466558',
+  'eu-west-2': '644912444149',
+  'eu-west-3': '749696950732',
+  'il-central-1': '898809789911',
+  'me-central-1': '272398656194',
+  'me-south-1': '249704162688',
+  'sa-east-1': '855470959533',
+  'us-east-1': '382416733822',
+  'us-east-2': '404615174143',
+  'us-gov-east-1': '237065988967',
+  'us-gov-west-1': '226302683700',
+  'us-iso-east-1': '490574956308',
+  'us-isob-east-1': '765400339828',
+  'us-isof-east-1': '108575199400',
+  'us-isof-south-1': '124985052026',
+  'us-west-1': '632365934929',
+  'us-west-2': '174872318107',
+};
+
+function ecrHostname(region: string): string {
+  if (region.startsWith('cn-')) return `ecr.${region}.amazonaws.com.cn`;
+  if (region.startsWith('us-isob-')) return `ecr.${region}.sc2s.sgov.gov`;
+  if (region.startsWith('us-isof-')) return `ecr.${region}.csp.hci.ic.gov`;
+  if (region.startsWith('us-iso-')) return `ecr.${region}.c2s.ic.gov`;
+  return `ecr.${region}.amazonaws.com`;
+}
+
+/** The region's built-in k-NN image URI, or undefined where SageMaker has no k-NN image. */
+export function knnImageUri(region: string): string | undefined {
+  const account = KNN_IMAGE_ACCOUNTS[region];
+  return account && `${account}.dkr.${ecrHostname(region)}/knn:1`;
+}
+
+const ECR_IMAGE =
+  /^(\d{12})\.dkr\.(ecr\.[a-z0-9-]+\.[a-z0-9.-]+)\/([a-z0-9][a-z0-9._/-]*?)(?::([\w.-]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
+const ECR_PULL_PERMISSIONS = 'ecr:BatchCheckLayerAvailability, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer';
+
+/**
+ * Refuses, as SageMaker does synchronously, an image it cannot pull — here any image but the region's `knn:1`:
+ * CreateTrainingJob answers "Invalid training image…" / "Cannot find repository…" / "Cannot find the requested
+ * image…", CreateModel "Using non-ECR image…" / "Requested image … not found." (all ValidationException).
+ */
+export function refuseUnknownImage(
+  image: string,
+  use: { operation: 'training' | 'model'; region: string; roleArn?: string },
+): void {
+  const expected = knnImageUri(use.region);
+  if (image === expected) return;
+  const match = ECR_IMAGE.exec(image);
+  const role = use.roleArn ?? 'null';
+  if (use.operation === 'model') {
+    if (!match)
+      throw validationException(`Using non-ECR image "${image}" without Vpc repository access mode is not supported.`);
+    throw validationException(`Requested image ${image} not found.`);
+  }
+  if (!match) {
+    throw validationException(
+      'Invalid training image. Please provide a valid Amazon Elastic Container Registry path of the Docker image to run.',
+    );
+  }
+  const [, registry, host, repository, tag, digest] = match;
+  const knnRegistry = expected !== undefined && registry === KNN_IMAGE_ACCOUNTS[use.region];
+  if (!knnRegistry || host !== ecrHostname(use.region) || repository !== 'knn') {
+    throw validationException(
+      `Cannot find repository: ${repository} in registry ID: ${registry} Please check if your ECR repository exists and role ${role} has proper pull permissions for SageMaker: ${ECR_PULL_PERMISSIONS}`,
+    );
+  }
+  throw validationException(
+    `Cannot find the requested image: ${image} with tag: ${digest ? 'null' : (tag ?? 'latest')} and digest: ${digest ?? 'null'}. Please check if your ECR image exists and role ${role} has proper pull permissions for SageMaker: ${ECR_PULL_PERMISSIONS}`,
+  );
+}
+
+/**
+ * CreateTrainingJob's algorithm: the region's k-NN image; an AlgorithmName names an algorithm resource (created or
+ * subscribed to on AWS Marketplace), and the local SageMaker has none.
+ */
+export function refuseUnknownAlgorithm(
+  spec: { TrainingImage?: unknown; AlgorithmName?: unknown },
+  use: { region: string; accountId: string; roleArn?: string },
+): void {
+  if (typeof spec.TrainingImage === 'string') {
+    refuseUnknownImage(spec.TrainingImage, { operation: 'training', ...use });
+  } else if (typeof spec.AlgorithmName === 'string') {
+    const name = spec.AlgorithmName;
+    const arn = name.startsWith('arn:') ? name : `arn:aws:sagemaker:${use.region}:${use.accountId}:algorithm/${name}`;
+    throw validationException(`Could not find algorithm "${arn}".`);
+  }
 }

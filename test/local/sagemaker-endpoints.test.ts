@@ -309,7 +309,7 @@ describe('UpdateEndpoint', () => {
         await client.send(
           new CreateModelCommand({
             ModelName: model,
-            PrimaryContainer: { Image: 'knn', ModelDataUrl: url },
+            PrimaryContainer: { Image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1', ModelDataUrl: url },
             ExecutionRoleArn: 'arn:aws:iam::123456789012:role/r',
           }),
         );

@@ -30,7 +30,10 @@ describe('local SageMaker fault injection', () => {
     modelDataUrl = `s3://${BUCKET}/models/knn-faults/output/model.tar.gz`,
   ) =>
     client.send(
-      new CreateModelCommand({ ModelName: name, PrimaryContainer: { Image: 'knn:1', ModelDataUrl: modelDataUrl } }),
+      new CreateModelCommand({
+        ModelName: name,
+        PrimaryContainer: { Image: '382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1', ModelDataUrl: modelDataUrl },
+      }),
     );
   const deployEndpoint = async (name: string) => {
     await createModel(single, `${name}-model`);
