@@ -26,6 +26,8 @@ const params: Record<string, string> = config.params.default;
 
 /** The dev stage's defaults, as serverless.yml sets them (region us-east-1). */
 const DEV: StageDefaults = testStageDefaults({
+  // CloudFormation's name for the bucket of stack knn-pipeline-dev (<stack>-<logical id>-<random>), as in events/.
+  dataBucket: 'knn-pipeline-dev-databucket-8d3kq2x7m1pa',
   training: {
     ...testStageDefaults().training,
     roleArn: 'arn:aws:iam::123456789012:role/knn-pipeline-dev-SageMakerExecutionRole',
@@ -57,10 +59,9 @@ const HYPERPARAMETERS = [
 ];
 
 describe('serverless.yml params', () => {
-  test('the dev bucket name in the sample events is the dataBucketName param for stage dev', () => {
-    expect(params.dataBucketName.replace('${self:service}', config.service).replace('${sls:stage}', 'dev')).toBe(
-      DEV.dataBucket,
-    );
+  test('the data bucket is named by CloudFormation by default (dataBucketName empty), as in the sample events', () => {
+    expect(params.dataBucketName).toBe('');
+    expect(DEV.dataBucket).toMatch(new RegExp(`^${config.service}-dev-databucket-[a-z0-9]{12}$`));
   });
 
   test('every STAGE_ENV variable is set on the provider environment', () => {
@@ -144,7 +145,7 @@ describe('events/', () => {
       bucket: DEV.dataBucket,
       key: DEV.datasetKey,
       versionId: undefined,
-      uri: 's3://knn-pipeline-dev-data/raw/iris.csv',
+      uri: `s3://${DEV.dataBucket}/raw/iris.csv`,
     });
     expect(run.training.hyperParameters).toEqual({ k: '1', sample_size: '1000', predictor_type: 'classifier' });
     expect(run.names.endpoint).toBe('knnp-dev--console-run-1-endpoint');
@@ -220,7 +221,7 @@ describe('events/', () => {
       key: 'raw/iris.csv',
       versionId: event.detail.object['version-id'],
       etag: event.detail.object.etag,
-      uri: 's3://knn-pipeline-dev-data/raw/iris.csv',
+      uri: `s3://${DEV.dataBucket}/raw/iris.csv`,
     });
     // A redelivery of the same upload (another execution) maps to the same run.
     expect(resolveRunConfig(event, { name: 'another-execution' }, DEV).runId).toBe(run.runId);

@@ -458,7 +458,7 @@ describe('functions', () => {
           env[key] = value as string; // a string, as checked just above
         }
       }
-      env.DATA_BUCKET = template.Resources.DataBucket.Properties.BucketName;
+      env.DATA_BUCKET = 'knn-pipeline-test-data'; // the name CloudFormation gives the bucket at deploy time
       env.SAGEMAKER_ROLE_ARN = 'arn:aws:iam::123456789012:role/sagemaker';
       expect(stageDefaultsFromEnv(env)).toEqual(expected);
     }
@@ -661,9 +661,16 @@ describe('triggers', () => {
 describe('data bucket', () => {
   const bucket = () => template.Resources.DataBucket.Properties;
 
-  test('named by the dataBucketName param and kept when the stack goes', () => {
-    expect(bucket().BucketName).toBe(`${SERVICE}-${STAGE}-data`);
+  test('named by CloudFormation (globally unique) unless the dataBucketName param pins a name; kept when the stack goes', () => {
+    expect(template.Parameters?.DataBucketName).toMatchObject({ Type: 'String', Default: '' });
+    expect(template.Conditions?.HasDataBucketName).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'DataBucketName' }, ''] }],
+    });
+    expect(bucket().BucketName).toEqual({
+      'Fn::If': ['HasDataBucketName', { Ref: 'DataBucketName' }, { Ref: 'AWS::NoValue' }],
+    });
     expect(template.Resources.DataBucket.DeletionPolicy).toBe('Retain');
+    expect(template.Resources.DataBucket.UpdateReplacePolicy).toBe('Retain');
   });
 
   test('default encryption: SSE-S3, or SSE-KMS when the dataKmsKeyArn param is set', () => {
