@@ -21,6 +21,11 @@ export interface StackContext {
   partition: string;
   service: string;
   stage: string;
+  /**
+   * Physical names the local deployment fixes, by logical id: the local S3 serves the data bucket as LOCAL.bucket
+   * whatever name (or CloudFormation-generated name) the template gives it.
+   */
+  physicalNames: Record<string, string>;
 }
 
 export const LOCAL_STACK: StackContext = {
@@ -29,6 +34,7 @@ export const LOCAL_STACK: StackContext = {
   partition: 'aws',
   service: 'knn-pipeline',
   stage: 'local',
+  physicalNames: { DataBucket: 'knn-pipeline-local-data' },
 };
 
 export interface PolicyDocument {
@@ -125,6 +131,7 @@ export class IntrinsicResolver {
       return parameter.Default;
     }
     const resource = this.template.Resources[name];
+    if (resource && name in this.stack.physicalNames) return this.stack.physicalNames[name];
     if (resource) {
       const properties = resource.Properties ?? {};
       switch (resource.Type) {
@@ -307,7 +314,7 @@ export function resolvePolicies(
 // --- loading and caching -------------------------------------------------------------------------------------------
 
 /** Bump when resolvePolicies changes what it produces, so old cache entries are not reused. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 function filesUnder(directory: string): string[] {
   if (!existsSync(directory)) return [];
@@ -329,7 +336,7 @@ export function templateInputs(projectDir = PROJECT_DIR): string[] {
 }
 
 /**
- * The stage params that can change a policy: those the resource files or the variables script name. Any other param
+ * The stage params that can change a policy: those the resource files or the variables script read. Any other param
  * (k, sampleSize, serve, …) only reaches the Lambda environment, so it neither triggers a new print nor a cache miss.
  */
 export function policyParams(
@@ -342,7 +349,9 @@ export function policyParams(
     .join('\n');
   const relevant: Record<string, string> = {};
   for (const [name, value] of Object.entries(params).sort(([a], [b]) => a.localeCompare(b))) {
-    if (value !== undefined && new RegExp(`\\b${name}\\b`).test(text)) relevant[name] = value;
+    if (value === undefined || !/^\w+$/.test(name)) continue;
+    // `${param:name}` in a resource file, or the name as a string or key in the variables script.
+    if (new RegExp(`param:${name}\\b|['"\`]${name}['"\`]|\\b${name}:`).test(text)) relevant[name] = value;
   }
   return relevant;
 }

@@ -1,5 +1,6 @@
 // Shared state of one local SageMaker: resources, timing, timers and the S3 client the "containers" use.
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Authorizer } from '../iam/authorizer';
 import type { FaultInjectorImpl } from './faults';
 
 export interface LocalSageMakerTiming {
@@ -135,6 +136,10 @@ export interface LocalSageMakerContext {
   scheduler: Scheduler;
   faults: FaultInjectorImpl;
   s3: S3Client;
+  /** IAM enforcement (local/iam); every request is allowed without it. */
+  authorizer?: Authorizer;
+  /** With IAM: the S3 client of the role a training job or model acts with (its RoleArn / ExecutionRoleArn). */
+  s3ForRole?: (roleArn: string) => S3Client;
   logDirectory?: string;
   /** Seed handed to the k-NN trainer when the train channel has no ShuffleConfig.Seed. */
   defaultSeed: number;

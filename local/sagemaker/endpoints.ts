@@ -6,7 +6,7 @@ import { validationException } from './errors';
 import { knnAlgorithm } from './knn';
 import { listResources } from './listing';
 import { findModel } from './models';
-import { readS3Uri } from './s3Io';
+import { readS3Uri, roleS3 } from './s3Io';
 import { mergeTags } from './tags';
 import { PATTERNS, validateName, Violations } from './validation';
 
@@ -175,7 +175,7 @@ async function loadVariant(context: LocalSageMakerContext, plan: VariantPlan): P
     return `Model "${plan.modelName}" has no ModelDataUrl; the k-NN container needs the training job's model.tar.gz.`;
   let artifact: Buffer;
   try {
-    artifact = await readS3Uri(context.s3, modelDataUrl);
+    artifact = await readS3Uri(roleS3(context, plan.model.ExecutionRoleArn), modelDataUrl);
   } catch {
     return `Failed to download model data for container "container_1" from URL: "${modelDataUrl}". Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the model.`;
   }

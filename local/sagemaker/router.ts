@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Json, LocalSageMakerContext } from './context';
 import { runControlPlaneOperation } from './controlPlane';
 import { SageMakerApiError } from './errors';
+import { authorizeControlPlane, authorizeInvocation } from './iam';
 import { invokeEndpoint, MAX_INVOCATION_PAYLOAD_BYTES } from './runtime';
 
 const MAX_CONTROL_PLANE_BODY_BYTES = 16 * 1024 * 1024;
@@ -55,6 +56,7 @@ async function handleControlPlane(
       throw new SageMakerApiError('UnknownOperationException', `Unknown target ${target}`);
     const operation = target.slice('SageMaker.'.length);
     const input = parseJsonObject(body);
+    await authorizeControlPlane(context, request.headers, request.url, operation, input);
     await delay(context.faults.delayFor(operation));
     const fault = context.faults.takeFault(operation, input);
     if (fault) throw fault;
@@ -78,6 +80,7 @@ async function handleInvocation(
 ): Promise<void> {
   const { body, length } = await readBody(request, MAX_INVOCATION_PAYLOAD_BYTES);
   try {
+    await authorizeInvocation(context, request.headers, request.url, endpointName);
     const invocation = {
       endpointName,
       body,

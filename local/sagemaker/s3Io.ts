@@ -1,8 +1,14 @@
 // S3 access of the emulated training and inference containers.
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { LocalSageMakerContext } from './context';
 import { parseS3Uri } from './validation';
 
-export function createContainerS3Client(endpoint: string, region: string): S3Client {
+/** The containers' S3 client: the given role credentials, else the process's (or S3RVER's) without IAM. */
+export function createContainerS3Client(
+  endpoint: string,
+  region: string,
+  roleCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): S3Client {
   const {
     AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: secretAccessKey,
@@ -13,14 +19,20 @@ export function createContainerS3Client(endpoint: string, region: string): S3Cli
     region,
     forcePathStyle: true,
     credentials:
-      accessKeyId && secretAccessKey
+      roleCredentials ??
+      (accessKeyId && secretAccessKey
         ? { accessKeyId, secretAccessKey, sessionToken }
-        : { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        : { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
     // s3rver stores aws-chunked framing verbatim unless checksums are only sent when required
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 2,
   });
+}
+
+/** The S3 client a training job or endpoint uses: its role's with IAM, the shared one without. */
+export function roleS3(context: LocalSageMakerContext, roleArn: unknown): S3Client {
+  return context.s3ForRole && typeof roleArn === 'string' ? context.s3ForRole(roleArn) : context.s3;
 }
 
 /** Keys under an S3Prefix data source, in key order, skipping "folder" markers. */

@@ -10,6 +10,9 @@ import {
   type LocalSageMakerTiming,
 } from './context';
 import { FaultInjectorImpl, type FaultInjector } from './faults';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Authorizer } from '../iam/authorizer';
+import { credentialsFor } from '../iam/principals';
 import { createContainerS3Client } from './s3Io';
 import { createRequestHandler } from './router';
 
@@ -27,6 +30,11 @@ export interface LocalSageMakerOptions {
   logDirectory?: string;
   /** Seed for the k-NN sampler when the train channel has no ShuffleConfig.Seed (default 0: reproducible runs). */
   defaultSeed?: number;
+  /**
+   * IAM enforcement (local/iam): callers are authorised against the template, and training jobs and endpoints reach
+   * S3 with the credentials of the role they were given (RoleArn / ExecutionRoleArn).
+   */
+  authorizer?: Authorizer;
 }
 
 export interface LocalSageMaker {
@@ -50,7 +58,26 @@ export async function startLocalSageMaker(options: LocalSageMakerOptions): Promi
     s3: createContainerS3Client(options.s3Endpoint, region),
     logDirectory: options.logDirectory,
     defaultSeed: options.defaultSeed ?? 0,
+    authorizer: options.authorizer,
   };
+  const roleClients = new Map<string, S3Client>();
+  if (options.authorizer) {
+    const authorizer = options.authorizer;
+    context.s3ForRole = (roleArn) => {
+      let client = roleClients.get(roleArn);
+      if (!client) {
+        // Only roles SageMaker may assume get this far (checked at CreateTrainingJob / CreateModel); any other role
+        // has no credentials the local S3 accepts.
+        const principal = authorizer.principalForRole(roleArn);
+        const credentials = principal
+          ? credentialsFor(principal)
+          : { accessKeyId: 'ASIANOTASSUMABLE', secretAccessKey: 'none' };
+        client = createContainerS3Client(options.s3Endpoint, region, credentials);
+        roleClients.set(roleArn, client);
+      }
+      return client;
+    };
+  }
 
   const server = createServer(createRequestHandler(context));
   const port = await listenOnLoopback(server, options.port);
@@ -71,7 +98,10 @@ export async function startLocalSageMaker(options: LocalSageMakerOptions): Promi
         context.scheduler.close(); // pending transitions and training steps never run after close
         server.close(() => resolve());
         server.closeAllConnections(); // keep-alive sockets of SDK clients would otherwise hold close() open
-      }).finally(() => context.s3.destroy());
+      }).finally(() => {
+        context.s3.destroy();
+        for (const client of roleClients.values()) client.destroy();
+      });
       return closing;
     },
   };

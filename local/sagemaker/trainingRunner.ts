@@ -2,7 +2,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { Json, LocalSageMakerContext, TrainingJobRecord } from './context';
 import { knnAlgorithm } from './knn';
-import { concatenateLines, getObjectBytes, listPrefix, writeS3Uri } from './s3Io';
+import { concatenateLines, getObjectBytes, listPrefix, roleS3, writeS3Uri } from './s3Io';
 import { TrainingJobLog } from './trainingLog';
 
 const MAX_FAILURE_REASON = 1024;
@@ -97,7 +97,7 @@ async function runTrainingJob(
     const artifactUri = modelArtifactUri(job);
     log.info(`Uploading model artifact to ${artifactUri} (${artifact.length} bytes)`);
     try {
-      await writeS3Uri(context.s3, artifactUri, artifact, 'application/x-tar');
+      await writeS3Uri(roleS3(context, job.request.RoleArn), artifactUri, artifact, 'application/x-tar');
     } catch (error) {
       throw new TrainingFailure(
         `ClientError: Failed to upload model artifact to ${artifactUri}: ${describeError(error)}`,
@@ -186,10 +186,13 @@ async function downloadChannel(
     );
   let listing: { bucket: string; keys: string[] };
   try {
-    listing = await listPrefix(context.s3, uri);
+    listing = await listPrefix(roleS3(context, job.request.RoleArn), uri);
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchBucket')
       throw notFound(/^[a-z0-9]+:\/\/([^/]+)/.exec(uri)?.[1] ?? '');
+    if (isAccessDenied(error)) {
+      throw new TrainingFailure(`ClientError: Data download failed:Failed to list ${uri}: ${describeError(error)}`);
+    }
     throw new TrainingFailure(`ClientError: Data download failed:${describeError(error)}`);
   }
   if (listing.keys.length === 0) throw notFound(listing.bucket);
@@ -198,7 +201,7 @@ async function downloadChannel(
   for (const key of listing.keys) {
     let bytes: Buffer;
     try {
-      bytes = await getObjectBytes(context.s3, listing.bucket, key);
+      bytes = await getObjectBytes(roleS3(context, job.request.RoleArn), listing.bucket, key);
     } catch (error) {
       throw new TrainingFailure(
         `ClientError: Data download failed:Failed to download s3://${listing.bucket}/${key}: ${describeError(error)}`,
@@ -254,5 +257,11 @@ function toTrainingFailure(error: unknown): TrainingFailure {
 }
 
 function describeError(error: unknown): string {
+  if (isAccessDenied(error)) return `AccessDenied (403): ${(error as Error).message}`;
   return error instanceof Error ? error.message || error.name : String(error);
+}
+
+/** S3's 403 AccessDenied (local IAM: the job's role may not read or write that object). */
+function isAccessDenied(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AccessDenied';
 }

@@ -1,0 +1,145 @@
+// IAM of the local SageMaker (control plane and runtime): the caller from its SigV4 key, the action and resources of
+// each operation, iam:PassRole of the roles it passes, sagemaker:AddTags when it sends Tags, and the trust policy of
+// the role SageMaker is to act with.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthorizationRequest } from '../iam/authorizer';
+import { accessKeyOfRequest, principalForAccessKey, type PrincipalId } from '../iam/principals';
+import { resourceArn, type Json, type LocalSageMakerContext, type ResourceKind } from './context';
+import { SageMakerApiError } from './errors';
+
+const SAGEMAKER_SERVICE = 'sagemaker.amazonaws.com';
+
+/** The caller of a request, or the error AWS answers for a missing or unknown key. */
+export function callerOf(headers: IncomingHttpHeaders, url: string | undefined): PrincipalId {
+  const accessKey = accessKeyOfRequest(headers, url);
+  if (!accessKey) {
+    throw new SageMakerApiError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+  }
+  const principal = principalForAccessKey(accessKey);
+  if (!principal) {
+    throw new SageMakerApiError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+      400,
+    );
+  }
+  return principal;
+}
+
+/** The resource each operation is authorised on (name field → kind); list operations are on "*". */
+const RESOURCE_OF: Record<string, [ResourceKind, string] | '*' | 'ResourceArn'> = {
+  CreateTrainingJob: ['training-job', 'TrainingJobName'],
+  DescribeTrainingJob: ['training-job', 'TrainingJobName'],
+  StopTrainingJob: ['training-job', 'TrainingJobName'],
+  ListTrainingJobs: '*',
+  CreateModel: ['model', 'ModelName'],
+  DescribeModel: ['model', 'ModelName'],
+  DeleteModel: ['model', 'ModelName'],
+  ListModels: '*',
+  CreateEndpointConfig: ['endpoint-config', 'EndpointConfigName'],
+  DescribeEndpointConfig: ['endpoint-config', 'EndpointConfigName'],
+  DeleteEndpointConfig: ['endpoint-config', 'EndpointConfigName'],
+  ListEndpointConfigs: '*',
+  CreateEndpoint: ['endpoint', 'EndpointName'],
+  DescribeEndpoint: ['endpoint', 'EndpointName'],
+  DeleteEndpoint: ['endpoint', 'EndpointName'],
+  UpdateEndpoint: ['endpoint', 'EndpointName'],
+  ListEndpoints: '*',
+  AddTags: 'ResourceArn',
+  ListTags: 'ResourceArn',
+  DeleteTags: 'ResourceArn',
+};
+
+/** Every authorisation an operation needs, in the order SageMaker checks them. */
+export function controlPlaneChecks(
+  context: Pick<LocalSageMakerContext, 'region' | 'accountId'>,
+  principal: PrincipalId,
+  operation: string,
+  input: Json,
+): AuthorizationRequest[] {
+  const spec = Object.hasOwn(RESOURCE_OF, operation) ? RESOURCE_OF[operation] : undefined;
+  if (!spec) return []; // an unknown operation is answered UnknownOperationException by the router
+  const action = `sagemaker:${operation}`;
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  if (spec === '*') return [{ principal, action, resource: '*' }];
+  if (spec === 'ResourceArn') return [{ principal, action, resource: text(input.ResourceArn) || '*' }];
+  const [kind, field] = spec;
+  const resource = resourceArn(context, kind, text(input[field]));
+  const checks: AuthorizationRequest[] = [{ principal, action, resource }];
+  // CreateEndpoint / UpdateEndpoint are authorised on the endpoint and on the endpoint config it is to use.
+  if ((operation === 'CreateEndpoint' || operation === 'UpdateEndpoint') && text(input.EndpointConfigName)) {
+    checks.push({
+      principal,
+      action,
+      resource: resourceArn(context, 'endpoint-config', text(input.EndpointConfigName)),
+    });
+  }
+  const passed =
+    operation === 'CreateTrainingJob'
+      ? input.RoleArn
+      : operation === 'CreateModel'
+        ? input.ExecutionRoleArn
+        : undefined;
+  if (typeof passed === 'string' && passed) {
+    checks.push({
+      principal,
+      action: 'iam:PassRole',
+      resource: passed,
+      context: { 'iam:PassedToService': SAGEMAKER_SERVICE },
+    });
+  }
+  if (operation.startsWith('Create') && Array.isArray(input.Tags) && input.Tags.length > 0) {
+    checks.push({ principal, action: 'sagemaker:AddTags', resource });
+  }
+  return checks;
+}
+
+/**
+ * Authorises a control-plane request (throws AccessDeniedException, SageMaker's 400 JSON error), then checks that
+ * SageMaker may assume the role it is to act with (RoleArn / ExecutionRoleArn), as the real service validates.
+ */
+export async function authorizeControlPlane(
+  context: LocalSageMakerContext,
+  headers: IncomingHttpHeaders,
+  url: string | undefined,
+  operation: string,
+  input: Json,
+): Promise<void> {
+  const authorizer = context.authorizer;
+  if (!authorizer) return;
+  const principal = callerOf(headers, url);
+  for (const check of controlPlaneChecks(context, principal, operation, input)) {
+    const decision = await authorizer.authorize(check);
+    if (!decision.allowed) throw new SageMakerApiError('AccessDeniedException', decision.message, 400);
+  }
+  const role =
+    operation === 'CreateTrainingJob'
+      ? input.RoleArn
+      : operation === 'CreateModel'
+        ? input.ExecutionRoleArn
+        : undefined;
+  if (typeof role === 'string' && !(await authorizer.canAssume(role, SAGEMAKER_SERVICE))) {
+    throw new SageMakerApiError(
+      'ValidationException',
+      `Could not assume role ${role}. Please ensure that the role exists and allows principal '${SAGEMAKER_SERVICE}' to assume the role.`,
+    );
+  }
+}
+
+/** sagemaker:InvokeEndpoint on the endpoint (runtime); AccessDeniedException 403 when denied. */
+export async function authorizeInvocation(
+  context: LocalSageMakerContext,
+  headers: IncomingHttpHeaders,
+  url: string | undefined,
+  endpointName: string,
+): Promise<void> {
+  const authorizer = context.authorizer;
+  if (!authorizer) return;
+  const principal = callerOf(headers, url);
+  const decision = await authorizer.authorize({
+    principal,
+    action: 'sagemaker:InvokeEndpoint',
+    resource: resourceArn(context, 'endpoint', endpointName),
+  });
+  if (!decision.allowed) throw new SageMakerApiError('AccessDeniedException', decision.message, 403);
+}
