@@ -19,7 +19,7 @@ import {
 import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctions/api';
 import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
 import { Authorizer, type Denial } from './iam/authorizer';
-import { principal } from './iam/principals';
+import { credentialsFor, principal } from './iam/principals';
 import { loadPolicies } from './iam/template';
 
 export const LOCAL = {
@@ -121,6 +121,7 @@ export class LocalCloud {
     const sageMaker = await startLocalSageMaker({
       port: options.ports?.sageMaker,
       s3Endpoint: s3.endpoint,
+      authorizer,
       region: LOCAL.region,
       accountId: LOCAL.account,
       timing: options.sageMakerTiming,
@@ -143,7 +144,12 @@ export class LocalCloud {
     cloud.authorizer = authorizer;
     cloud.applyEnvironment();
     logger.setLogLevel(options.lambdaLogLevel ?? 'SILENT');
-    cloud.sageMakerClient = new SageMakerClient({ region: LOCAL.region, endpoint: sageMaker.endpoint });
+    // The state machine's service integrations call SageMaker as the state machine's role.
+    cloud.sageMakerClient = new SageMakerClient({
+      region: LOCAL.region,
+      endpoint: sageMaker.endpoint,
+      credentials: credentialsFor('stateMachine'),
+    });
     const substitutions = Object.fromEntries(
       Object.keys(PIPELINE_FUNCTIONS).map((name) => [
         `${name}FunctionArn`,
