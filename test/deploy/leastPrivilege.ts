@@ -677,6 +677,38 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
 
   describe('least privilege: the SageMaker execution role', () => {
     const role = () => statementsOf('SageMakerExecutionRole');
+    const grants = (action: string, key: string) =>
+      role().some(
+        (s) =>
+          s.effect === 'Allow' && s.actions.includes(action) && s.resources.some((r) => iamMatches(r, S3_OBJECT(key))),
+      );
+
+    test('reads every channel and writes every model the training jobs name, cross-validation folds included', () => {
+      for (const run of runs) {
+        const folds = Array.from({ length: run.crossValidation.folds }, (_, i) => foldLayout(run.keys.root, i + 1));
+        const channels = [
+          run.keys.trainChannel,
+          run.keys.testChannel,
+          ...folds.flatMap((f) => [f.trainChannel, f.testChannel]),
+        ];
+        const models = [
+          `${run.keys.trainingOutput}${run.names.trainingJob}/output/model.tar.gz`,
+          ...folds.map((f, i) => `${f.output}${foldTrainingJobName(run.names, i + 1)}/output/model.tar.gz`),
+        ];
+        for (const key of channels) expect({ key, read: grants('s3:GetObject', key) }).toEqual({ key, read: true });
+        for (const key of models) {
+          expect({ key, write: grants('s3:PutObject', key), read: grants('s3:GetObject', key) }).toEqual({
+            key,
+            write: true,
+            read: true,
+          });
+        }
+      }
+      expect(runs.some((run) => run.crossValidation.folds > 0)).toBe(true);
+      // Nothing else of the run: not the prepared dataset, not the evaluation.
+      expect(grants('s3:GetObject', runs[0].keys.preparedDataset)).toBe(false);
+      expect(grants('s3:GetObject', runs[0].keys.metrics)).toBe(false);
+    });
 
     test("VPC network-interface actions only with a VPC; creation only in the stage's subnets and security groups", () => {
       const vpc = role().filter((s) => s.actions.some((a) => a.startsWith('ec2:')));
