@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { listenOnLoopback } from './listen';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Authorizer } from './iam/authorizer';
+import { accessKeyOfRequest, principalForAccessKey } from './iam/principals';
 
 export interface PublishedEvent {
   id: string;
@@ -33,7 +35,51 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startLocalEventBridge(options: { port?: number } = {}): Promise<LocalEventBridge> {
+export interface LocalEventBridgeOptions {
+  port?: number;
+  /** IAM enforcement (local/iam): events:PutEvents on each entry's bus, with events:source and events:detail-type. */
+  authorizer?: Authorizer;
+  region?: string;
+  accountId?: string;
+}
+
+/** The bus ARN of an entry's EventBusName (a name or an ARN; the default bus when absent). */
+function busArn(name: string | undefined, region: string, accountId: string): string {
+  if (name?.startsWith('arn:')) return name;
+  return `arn:aws:events:${region}:${accountId}:event-bus/${name ?? 'default'}`;
+}
+
+/**
+ * IAM of a PutEvents call: every entry must be allowed (the request is refused as a whole otherwise). The entry's
+ * source and detail-type are the multivalued condition keys events:source and events:detail-type.
+ */
+async function authorizePutEvents(
+  options: LocalEventBridgeOptions & { authorizer: Authorizer },
+  request: IncomingMessage,
+  entries: Record<string, string>[],
+): Promise<{ type: string; message: string } | undefined> {
+  const accessKey = accessKeyOfRequest(request.headers, request.url);
+  if (!accessKey) return { type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
+  const principal = principalForAccessKey(accessKey);
+  if (!principal) {
+    return { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+  }
+  for (const entry of entries) {
+    const decision = await options.authorizer.authorize({
+      principal,
+      action: 'events:PutEvents',
+      resource: busArn(entry.EventBusName, options.region ?? 'us-east-1', options.accountId ?? '000000000000'),
+      context: {
+        ...(entry.Source ? { 'events:source': [entry.Source] } : {}),
+        ...(entry.DetailType ? { 'events:detail-type': [entry.DetailType] } : {}),
+      },
+    });
+    if (!decision.allowed) return { type: 'AccessDeniedException', message: decision.message };
+  }
+  return undefined;
+}
+
+export async function startLocalEventBridge(options: LocalEventBridgeOptions = {}): Promise<LocalEventBridge> {
   const events: PublishedEvent[] = [];
   const listeners: ((event: PublishedEvent) => void)[] = [];
   const server = createServer(async (request, response) => {
@@ -56,6 +102,14 @@ export async function startLocalEventBridge(options: { port?: number } = {}): Pr
         { __type: 'SerializationException', message: 'Malformed JSON' },
         'SerializationException',
       );
+    }
+    if (options.authorizer) {
+      const denied = await authorizePutEvents(
+        { ...options, authorizer: options.authorizer },
+        request,
+        body.Entries ?? [],
+      );
+      if (denied) return reply(response, 400, { __type: denied.type, message: denied.message }, denied.type);
     }
     const results = (body.Entries ?? []).map((entry) => {
       let detail: unknown;

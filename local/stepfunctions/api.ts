@@ -7,6 +7,8 @@ import type { ExecutionRecord, ExecutionStatus, LocalExecution, LocalStateMachin
 import { checkExecutionInput, checkExecutionName, StartExecutionError } from './runner';
 import { apiHistory, taskResources, type ApiHistoryEvent } from './history';
 import type { AslDefinition } from '../../statemachine/definition';
+import type { Authorizer } from '../iam/authorizer';
+import { accessKeyOfRequest, principalForAccessKey } from '../iam/principals';
 
 export interface StepFunctionsApiOptions {
   stateMachine: LocalStateMachine;
@@ -16,6 +18,8 @@ export interface StepFunctionsApiOptions {
   /** How an execution starts; LocalCloud passes its own so API-started runs get the same wiring as the others. */
   startExecution?: (input: unknown, name: string) => LocalExecution;
   port?: number;
+  /** IAM enforcement (local/iam): states:<Operation> on the state machine or execution ARN for the caller's key. */
+  authorizer?: Authorizer;
 }
 
 export interface LocalStepFunctionsApi {
@@ -47,7 +51,7 @@ const epochSeconds = (date: Date) => date.getTime() / 1000;
 export async function startStepFunctionsApi(options: StepFunctionsApiOptions): Promise<LocalStepFunctionsApi> {
   const operations = stepFunctionsOperations(options);
   const server = createServer((request, response) => {
-    handle(operations, request, response).catch((error) => {
+    handle(operations, request, response, options.authorizer).catch((error) => {
       send(response, 500, { __type: 'InternalFailure', message: String(error) });
     });
   });
@@ -65,10 +69,40 @@ export async function startStepFunctionsApi(options: StepFunctionsApiOptions): P
   };
 }
 
+/**
+ * IAM: the caller from its SigV4 key, states:<Operation> on the execution ARN (execution operations), the state
+ * machine ARN (StartExecution, DescribeStateMachine, ListExecutions) or "*" (ListStateMachines).
+ */
+async function authorize(
+  authorizer: Authorizer,
+  request: IncomingMessage,
+  operationName: string,
+  body: Body,
+): Promise<void> {
+  const accessKey = accessKeyOfRequest(request.headers, request.url);
+  if (!accessKey)
+    throw new StepFunctionsApiError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+  const principal = principalForAccessKey(accessKey);
+  if (!principal) {
+    throw new StepFunctionsApiError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
+  }
+  const arn = body.executionArn ?? body.stateMachineArn;
+  const decision = await authorizer.authorize({
+    principal,
+    action: `states:${operationName}`,
+    resource: typeof arn === 'string' && arn ? arn : '*',
+  });
+  if (!decision.allowed) throw new StepFunctionsApiError('AccessDeniedException', decision.message);
+}
+
 async function handle(
   operations: Record<string, Operation>,
   request: IncomingMessage,
   response: ServerResponse,
+  authorizer?: Authorizer,
 ): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -89,6 +123,7 @@ async function handle(
     } catch {
       throw new StepFunctionsApiError('SerializationException', 'The request body is not valid JSON');
     }
+    if (authorizer) await authorize(authorizer, request, target.slice('AWSStepFunctions.'.length), body ?? {});
     send(response, 200, operation(body ?? {}));
   } catch (error) {
     if (!(error instanceof StepFunctionsApiError)) throw error;
