@@ -20,6 +20,7 @@ import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctio
 import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
 import { Authorizer, type Denial } from './iam/authorizer';
 import { credentialsFor, principal } from './iam/principals';
+import { withInvokePermission } from './iam/lambdaInvoke';
 import { loadPolicies } from './iam/template';
 
 export const LOCAL = {
@@ -127,7 +128,7 @@ export class LocalCloud {
       timing: options.sageMakerTiming,
       logDirectory: path.join(options.directory, 'logs'),
     });
-    const eventBridge = await startLocalEventBridge();
+    const eventBridge = await startLocalEventBridge({ authorizer, region: LOCAL.region, accountId: LOCAL.account });
     const env = {
       AWS_REGION: LOCAL.region,
       AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
@@ -162,7 +163,7 @@ export class LocalCloud {
     cloud.stateMachine = new LocalStateMachine({
       definition,
       stateMachineArn,
-      lambdas: localLambdas(LOCAL.service, LOCAL.stage),
+      lambdas: withInvokePermission(localLambdas(LOCAL.service, LOCAL.stage), authorizer),
       sageMaker: cloud.sageMakerClient,
       timing: options.stepFunctionsTiming,
       onEvent: options.onEvent,
@@ -272,6 +273,7 @@ export class LocalCloud {
       roleArn: principal('stateMachine').arn,
       startExecution: (input, name) => this.startExecution(input, name),
       port,
+      authorizer: this.authorizer,
     });
     const endpoint = this.stepFunctionsApi.endpoint;
     this.env.AWS_ENDPOINT_URL_SFN = endpoint;
