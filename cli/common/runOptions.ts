@@ -119,6 +119,7 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     inputPath: 'hyperparameters.index_type',
     help: 'k-NN index (default faiss.Flat)',
     choices: INDEX_TYPES,
+    stageParams: (v) => ({ indexType: text(v) }),
   },
   {
     name: 'indexMetric',
@@ -126,6 +127,7 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     inputPath: 'hyperparameters.index_metric',
     help: 'distance of the k-NN index (default L2)',
     choices: INDEX_METRICS,
+    stageParams: (v) => ({ indexMetric: text(v) }),
   },
   {
     name: 'testFraction',

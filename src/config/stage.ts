@@ -14,6 +14,8 @@ export const STAGE_ENV = {
   predictorType: 'PREDICTOR_TYPE',
   k: 'KNN_K',
   sampleSize: 'KNN_SAMPLE_SIZE',
+  indexType: 'KNN_INDEX_TYPE',
+  indexMetric: 'KNN_INDEX_METRIC',
   testFraction: 'TEST_FRACTION',
   splitSeed: 'SPLIT_SEED',
   knnImage: 'KNN_IMAGE_URI',
@@ -67,6 +69,19 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigurationError(`Environment variable ${name} must be true or false, got "${raw}"`);
 }
 
+export const INDEX_TYPES = ['faiss.Flat', 'faiss.IVFFlat', 'faiss.IVFPQ'] as const;
+export const INDEX_METRICS = ['L2', 'INNER_PRODUCT', 'COSINE'] as const;
+
+/** `{ [hyperparameter]: value }` when the variable is set to one of `choices`, `{}` when it is unset or empty. */
+function optionalChoice(env: Env, name: string, hyperparameter: string, choices: readonly string[]) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return {};
+  if (!choices.includes(raw)) {
+    throw new ConfigurationError(`Environment variable ${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return { [hyperparameter]: raw };
+}
+
 /** Reads the stage's defaults from the Lambda environment; fails fast naming the variable that is wrong. */
 export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
   const predictorType = text(env, STAGE_ENV.predictorType, 'classifier');
@@ -84,6 +99,9 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
     hyperparameters: {
       k: String(number(env, STAGE_ENV.k, 1, positiveInteger)),
       sample_size: String(number(env, STAGE_ENV.sampleSize, 1000, positiveInteger)),
+      // Empty: the algorithm's defaults (faiss.Flat, L2), and nothing extra in the training request.
+      ...optionalChoice(env, STAGE_ENV.indexType, 'index_type', INDEX_TYPES),
+      ...optionalChoice(env, STAGE_ENV.indexMetric, 'index_metric', INDEX_METRICS),
     },
     split: {
       testFraction: number(env, STAGE_ENV.testFraction, 0.25, (n) => n > 0 && n < 1),

@@ -46,3 +46,16 @@ test('VPC subnets and security groups come together; KMS keys are optional', () 
     /subnet-/,
   );
 });
+
+test('the index type and metric are sent only when the stage sets them, and must be ones k-NN knows', () => {
+  expect(stageDefaultsFromEnv({ ...base, KNN_INDEX_TYPE: '', KNN_INDEX_METRIC: '' }).hyperparameters).toEqual({
+    k: '1',
+    sample_size: '1000',
+  });
+  expect(
+    stageDefaultsFromEnv({ ...base, KNN_INDEX_TYPE: 'faiss.IVFFlat', KNN_INDEX_METRIC: 'COSINE' }).hyperparameters,
+  ).toEqual({ k: '1', sample_size: '1000', index_type: 'faiss.IVFFlat', index_metric: 'COSINE' });
+  expect(() => stageDefaultsFromEnv({ ...base, KNN_INDEX_METRIC: 'manhattan' })).toThrow(
+    'Environment variable KNN_INDEX_METRIC must be one of L2, INNER_PRODUCT, COSINE, got "manhattan"',
+  );
+});
