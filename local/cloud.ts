@@ -17,7 +17,11 @@ import {
   type LocalExecution,
 } from './stepfunctions/runner';
 import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctions/api';
-import { functionName, janitor, localLambdas, PIPELINE_FUNCTIONS } from './functions';
+import { functionInvokers, functionName, JANITOR_FUNCTION, localLambdas, PIPELINE_FUNCTIONS } from './functions';
+import { serverlessFunctions, type FunctionLimits } from './lambda/config';
+import { LambdaInvoker } from './lambda/invoker';
+import { credentialEnvironment, functionPrincipal } from './iam/principals';
+import type { LambdaInvoke } from './stepfunctions/integrations';
 import { Authorizer, type Denial } from './iam/authorizer';
 import { credentialsFor, principal } from './iam/principals';
 import { withInvokePermission } from './iam/lambdaInvoke';
@@ -53,6 +57,16 @@ export interface LocalCloudOptions {
   /** The handlers' structured JSON logs (CloudWatch in AWS); silent by default so the CLI output stays readable. */
   lambdaLogLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /**
+   * Run each invocation isolated, as Lambda does (default): in a warm worker thread of its function with the
+   * function's memorySize (heap limit) and timeout from serverless.yml, its own environment and credentials, the 6 MB
+   * payload quotas. false runs the handlers inside this process with no limits (for a debugger).
+   */
+  lambdaIsolation?: boolean;
+  /** Start one sandbox of each function while the cloud comes up, so first invocations find them warm (default). */
+  prewarmFunctions?: boolean;
+  /** Test-only overrides of serverless.yml's limits by function key, e.g. `{ evaluate: { timeout: 1 } }`. */
+  functionLimits?: Record<string, Partial<FunctionLimits>>;
+  /**
    * IAM enforcement (local/iam): every request is authorised against the template's policies, with the principal its
    * access key names. On by default; false grants everything (for debugging).
    */
@@ -62,6 +76,11 @@ export interface LocalCloudOptions {
 export interface JanitorRun {
   executionName: string;
   result: unknown;
+}
+
+/** A function's deployed name in the local stage: knn-pipeline-local-<key>. */
+function deployedFunctionName(key: string): string {
+  return functionName(LOCAL.service, LOCAL.stage, key);
 }
 
 export const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.service}-${LOCAL.stage}`;
@@ -100,6 +119,10 @@ export class LocalCloud {
   definition!: AslDefinition;
   sageMakerClient!: SageMakerClient;
   private stepFunctionsApi?: LocalStepFunctionsApi;
+  /** The local Lambda service (undefined with lambdaIsolation false). */
+  lambda?: LambdaInvoker;
+  /** How each function (by serverless.yml key) is invoked. */
+  private invokers: Record<string, LambdaInvoke> = {};
   /** The IAM evaluator of this cloud; undefined when enforcement is off (`iam: false`). */
   authorizer?: Authorizer;
 
@@ -145,6 +168,12 @@ export class LocalCloud {
     cloud.authorizer = authorizer;
     cloud.applyEnvironment();
     logger.setLogLevel(options.lambdaLogLevel ?? 'SILENT');
+    try {
+      await cloud.startFunctions(options);
+    } catch (error) {
+      await cloud.close();
+      throw error;
+    }
     // The state machine's service integrations call SageMaker as the state machine's role.
     cloud.sageMakerClient = new SageMakerClient({
       region: LOCAL.region,
@@ -163,7 +192,7 @@ export class LocalCloud {
     cloud.stateMachine = new LocalStateMachine({
       definition,
       stateMachineArn,
-      lambdas: withInvokePermission(localLambdas(LOCAL.service, LOCAL.stage), authorizer),
+      lambdas: withInvokePermission(localLambdas(cloud.invokers, deployedFunctionName), authorizer),
       sageMaker: cloud.sageMakerClient,
       timing: options.stepFunctionsTiming,
       onEvent: options.onEvent,
@@ -173,6 +202,37 @@ export class LocalCloud {
     // The Report function reads the execution's history through the Step Functions API, as in AWS.
     await cloud.startStepFunctionsApi(options.ports?.stepFunctions);
     return cloud;
+  }
+
+  /**
+   * The local Lambda: every function of serverless.yml with its limits (and the test overrides), each invocation in a
+   * sandbox of its function with the cloud's environment and the function's own credentials, unless isolation is off.
+   */
+  private async startFunctions(options: LocalCloudOptions): Promise<void> {
+    const functions = serverlessFunctions(options.functionLimits);
+    if (options.lambdaIsolation !== false) {
+      this.lambda = new LambdaInvoker({
+        functions,
+        functionName: deployedFunctionName,
+        region: LOCAL.region,
+        account: LOCAL.account,
+        environment: () => this.env,
+        credentials: (key) => credentialEnvironment(functionPrincipal(key)),
+        logLevel: options.lambdaLogLevel,
+      });
+      await this.lambda.prepare();
+      // The pipeline's functions in the order an execution calls them, the janitor after every execution.
+      if (options.prewarmFunctions !== false)
+        void this.lambda.prewarm(['prepare', 'split', 'upload', 'evaluate', 'cleanup', 'report', 'janitor', 'promote']);
+    }
+    this.invokers = functionInvokers(functions, deployedFunctionName, this.lambda);
+  }
+
+  /** Invokes a function of serverless.yml (by key) synchronously, as the Lambda Invoke API does. */
+  invokeFunction(key: string, event: unknown): Promise<unknown> {
+    const invoke = this.invokers[key];
+    if (!invoke) throw new Error(`The local cloud has no function ${key}`);
+    return invoke(event);
   }
 
   /** Handlers read AWS_ENDPOINT_URL_* and the stage variables from the process environment, as on Lambda. */
@@ -255,7 +315,7 @@ export class LocalCloud {
     };
     let result: unknown;
     try {
-      result = await janitor(event);
+      result = await this.invokeFunction(JANITOR_FUNCTION, event);
     } catch (error) {
       result = { error: String(error) };
     }
@@ -284,6 +344,7 @@ export class LocalCloud {
   }
 
   async close(): Promise<void> {
+    await this.lambda?.stop();
     await this.stepFunctionsApi?.close();
     resetClients();
     this.sageMakerClient?.destroy();

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as SageMaker from '@aws-sdk/client-sagemaker';
 import type { Context } from 'aws-lambda';
+import { FunctionError, LambdaServiceError } from '../lambda/errors';
 import { MODELLED_SAGEMAKER_ERRORS, TaskError, optimisedSageMakerError, sdkIntegrationError } from './errors';
 
 /** What a Task runs: the state's effective input (JSON) to its result (JSON). */
 export type TaskHandler = (input: unknown) => Promise<unknown>;
-/** Any deployed handler: each declares its own event type (`never` here accepts them all). */
-type LambdaHandler = (event: never, context: never) => Promise<unknown>;
 
 export interface IntegrationContext {
   executionArn: string;
@@ -36,9 +35,9 @@ function withEpochMillis(value: unknown): unknown {
   return value;
 }
 
-/** A Lambda invocation context for in-process handlers: a fresh request id each call, 5 minutes to run. */
-export function lambdaContext(functionName: string, timeoutMs = 300_000): Context {
-  const deadline = Date.now() + timeoutMs;
+/** A Lambda invocation context for in-process handlers: a fresh request id each call, the function's limits. */
+export function lambdaContext(functionName: string, limits = { timeoutMs: 300_000, memorySize: 1024 }): Context {
+  const deadline = Date.now() + limits.timeoutMs;
   const notCallbackStyle = () => {
     throw new Error('The pipeline handlers are async: they never use the callback-style context methods');
   };
@@ -47,7 +46,7 @@ export function lambdaContext(functionName: string, timeoutMs = 300_000): Contex
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
+    memoryLimitInMB: String(limits.memorySize),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/[$LATEST]${randomUUID().replaceAll('-', '')}`,
@@ -58,21 +57,38 @@ export function lambdaContext(functionName: string, timeoutMs = 300_000): Contex
   };
 }
 
-/** Invokes a handler in-process the way Lambda does: JSON in, JSON out, errors as {errorType, errorMessage}. */
-export function lambdaTask(handler: LambdaHandler, functionName: string): TaskHandler {
+/**
+ * How a Lambda Task reaches its function: the event in, the function's JSON result out. It rejects with a
+ * FunctionError (the function failed: timeout, out of memory, or an error the handler threw, reported by the sandbox),
+ * a LambdaServiceError (Lambda refused the request), or, for in-process handlers, the error the handler threw.
+ */
+export type LambdaInvoke = (event: unknown) => Promise<unknown>;
+
+/**
+ * What Step Functions reports for a failed Lambda Task: the errorType as the error, the whole error payload
+ * ({errorType, errorMessage, trace}) as JSON for the cause; `Lambda.<Exception>` when the Lambda service refused.
+ */
+function lambdaTaskError(error: unknown): TaskError {
+  if (error instanceof LambdaServiceError) {
+    const details = `Service: AWSLambda; Status Code: ${error.statusCode}; Error Code: ${error.name}; Request ID: ${error.requestId}; Proxy: null`;
+    return new TaskError(`Lambda.${error.name}`, `${error.message} (${details})`);
+  }
+  if (error instanceof FunctionError) return new TaskError(error.payload.errorType, JSON.stringify(error.payload));
+  const e = error as Error;
+  const errorType = e?.name || 'Error';
+  return new TaskError(
+    errorType,
+    JSON.stringify({ errorType, errorMessage: e?.message ?? String(error), trace: (e?.stack ?? '').split('\n') }),
+  );
+}
+
+/** A Lambda Task: JSON in, JSON out, errors as {errorType, errorMessage, trace}, as Step Functions reports them. */
+export function lambdaTask(invoke: LambdaInvoke): TaskHandler {
   return async (input) => {
-    const context = lambdaContext(functionName);
-    // Lambda hands a handler whatever JSON the state passes; the handler's own types say what it expects.
-    const invoke = handler as (event: unknown, context: unknown) => Promise<unknown>;
     try {
-      return toStateJson(await invoke(JSON.parse(JSON.stringify(input)), context)) ?? null;
+      return toStateJson(await invoke(JSON.parse(JSON.stringify(input)))) ?? null;
     } catch (error) {
-      const e = error as Error;
-      const errorType = e?.name || 'Error';
-      throw new TaskError(
-        errorType,
-        JSON.stringify({ errorType, errorMessage: e?.message ?? String(error), trace: (e?.stack ?? '').split('\n') }),
-      );
+      throw lambdaTaskError(error);
     }
   };
 }

@@ -1,0 +1,118 @@
+/**
+ * The Lambda runtime inside a sandbox (a worker thread), bundled on its own and started by the invoker: it loads the
+ * function's bundle (the init phase), then runs one invocation at a time, as Lambda's Node.js runtime does, with a
+ * Lambda context whose getRemainingTimeInMillis counts down to the invocation's deadline.
+ */
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Context } from 'aws-lambda';
+import type { FromSandbox, FunctionErrorPayload, SandboxData, ToSandbox } from './protocol';
+
+type Handler = (event: unknown, context: Context) => unknown;
+
+const data = workerData as SandboxData;
+const port = parentPort!;
+let current: string | undefined;
+
+function send(message: FromSandbox): void {
+  port.postMessage(message);
+}
+
+/** What Lambda reports for an error the handler threw (the same shape the in-process invoker has always reported). */
+function functionError(error: unknown): FunctionErrorPayload {
+  const e = error as Error | undefined;
+  return {
+    errorType: e?.name || 'Error',
+    errorMessage: e?.message ?? String(error),
+    trace: (e?.stack ?? '').split('\n'),
+  };
+}
+
+function notCallbackStyle(): never {
+  throw new Error('The local Lambda runtime supports async handlers only: no callback-style context methods');
+}
+
+function context(requestId: string, deadline: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: data.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: data.functionArn,
+    memoryLimitInMB: String(data.memorySize),
+    awsRequestId: requestId,
+    logGroupName: data.logGroupName,
+    logStreamName: data.logStreamName,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: notCallbackStyle,
+    fail: notCallbackStyle,
+    succeed: notCallbackStyle,
+  };
+}
+
+function initError(error: unknown): FunctionErrorPayload {
+  const e = error as NodeJS.ErrnoException;
+  if (e?.code === 'MODULE_NOT_FOUND')
+    return { errorType: 'Runtime.ImportModuleError', errorMessage: `Error: ${e.message}`, trace: e.stack?.split('\n') };
+  if (e instanceof SyntaxError)
+    return {
+      errorType: 'Runtime.UserCodeSyntaxError',
+      errorMessage: `${e.name}: ${e.message}`,
+      trace: e.stack?.split('\n'),
+    };
+  return functionError(error);
+}
+
+// Like Lambda's runtime: an error nobody awaited fails the invocation in flight, and the runtime exits.
+process.on('uncaughtException', (error) => {
+  if (current) send({ type: 'error', requestId: current, error: functionError(error) });
+  process.exit(129);
+});
+process.on('unhandledRejection', (reason) => {
+  const e = reason as Error | undefined;
+  const errorMessage = e instanceof Error ? `${e.name}: ${e.message}` : String(reason);
+  if (current)
+    send({
+      type: 'error',
+      requestId: current,
+      error: { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage },
+    });
+  process.exit(128);
+});
+
+let handler: Handler;
+try {
+  const loaded = createRequire(data.handlerFile)(data.handlerFile) as Record<string, unknown>;
+  const exported = loaded[data.exportName];
+  if (typeof exported !== 'function') {
+    send({
+      type: 'initError',
+      error: {
+        errorType: 'Runtime.HandlerNotFound',
+        errorMessage: `index.${data.exportName} is undefined or not exported`,
+      },
+    });
+    process.exit(1);
+  }
+  handler = exported as Handler;
+  send({ type: 'ready' });
+} catch (error) {
+  send({ type: 'initError', error: initError(error) });
+  process.exit(1);
+}
+
+port.on('message', (message: ToSandbox) => {
+  if (message.type !== 'invoke') return;
+  const { requestId, deadline } = message;
+  current = requestId;
+  void (async () => {
+    try {
+      const result = await handler(JSON.parse(message.event), context(requestId, deadline));
+      // Lambda serialises the returned value; undefined becomes null.
+      send({ type: 'result', requestId, payload: JSON.stringify(result) ?? 'null' });
+    } catch (error) {
+      send({ type: 'error', requestId, error: functionError(error) });
+    } finally {
+      current = undefined;
+    }
+  })();
+});
