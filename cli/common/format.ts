@@ -1,8 +1,6 @@
 // Text for people: durations, dates, statuses and aligned tables, the same in npm start and knn-pipeline.
 
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-}
+export { formatDuration } from '../../local/progress';
 const STATUS_MARKS: Record<string, string> = {
   SUCCEEDED: '✔',
   FAILED: '✖',

@@ -2,7 +2,7 @@
 // GetExecutionHistory leaves out), one line per state with its duration.
 import type { LocalCloudOptions } from '../../local/cloud';
 import type { RunSummary } from '../../src/artifacts/summary';
-import { formatDuration } from '../common/format';
+import { progressPrinter as localProgressPrinter, stateKey } from '../../local/progress';
 
 type OnEvent = NonNullable<LocalCloudOptions['onEvent']>;
 type HistoryEvent = Parameters<OnEvent>[1];
@@ -53,62 +53,8 @@ function stateTimings(history: HistoryEvent[]): StateTiming[] {
   return timeline;
 }
 
-function label(event: HistoryEvent): string {
-  return event.index === undefined ? event.state!.name : `  ${event.state!.name} #${event.index + 1}`;
-}
-
-/** States inside a Map state repeat per iteration: tell the iterations apart. */
-function stateKey(event: HistoryEvent): string {
-  return event.index === undefined ? event.state!.name : `${event.state!.name}[${event.index}]`;
-}
-
-/**
- * A live progress printer: one line when a state ends (or fails), with its duration. Polling loops (the endpoint
- * wait) are folded into one line with the number of rounds, printed when the loop is left.
- */
+/** npm start's live view of one execution: the local cloud's progress printer. */
 export function progressPrinter(write: (line: string) => void): OnEvent {
-  const entered = new Map<string, number>();
-  const seen = new Set<string>();
-  let loop: { states: string[]; rounds: number; startedAt: number; endedAt: number } | undefined;
-  const flushLoop = () => {
-    if (!loop) return;
-    const label = loop.states.join(' → ');
-    write(`  ⟳ ${label} ×${loop.rounds + 1}  ${formatDuration(loop.endedAt - loop.startedAt).padStart(9)}`);
-    loop = undefined;
-  };
-  return (_execution, event) => {
-    if (!event.state?.name) {
-      if (event.type === 'ExecutionStarted') write('▶ execution started');
-      const map = (event.parentState as { name?: string } | undefined)?.name;
-      if (event.type === 'MapIterationStarted') write(`  ▸ ${map} #${(event.index ?? 0) + 1} started`);
-      if (event.type === 'MapIterationFailed')
-        write(`  ✖ ${map} #${(event.index ?? 0) + 1} failed  ${event.Error ?? ''}`);
-      return;
-    }
-    const name = stateKey(event);
-    if (event.type === 'StateEntered') {
-      entered.set(name, event.timestamp);
-      return;
-    }
-    const duration = event.timestamp - (entered.get(name) ?? event.timestamp);
-    const quiet = event.state?.type === 'Choice' || event.state?.type === 'Pass';
-    if (event.type === 'StateExited' && !quiet) {
-      if (seen.has(name)) {
-        // A state seen before: another round of a polling loop.
-        loop ??= { states: [], rounds: 0, startedAt: entered.get(name)!, endedAt: event.timestamp };
-        if (!loop.states.includes(name)) loop.states.push(name);
-        else if (name === loop.states[0]) loop.rounds += 1;
-        loop.endedAt = event.timestamp;
-        return;
-      }
-      flushLoop();
-      seen.add(name);
-      write(`  ✔ ${label(event).padEnd(22)} ${formatDuration(duration).padStart(9)}`);
-    } else if (event.type === 'StateFailed') {
-      flushLoop();
-      write(`  ✖ ${label(event).padEnd(22)} ${formatDuration(duration).padStart(9)}  ${event.Error ?? ''}`);
-    } else if (event.type === 'StateRetried') {
-      write(`  ↻ ${label(event).padEnd(22)} retry ${event.retry?.attempt ?? ''}`);
-    }
-  };
+  const print = localProgressPrinter(write);
+  return (_execution, event) => print(event);
 }
