@@ -5,7 +5,7 @@ import { pruneServingConfigs, type PruneReport } from '../src/aws/serving';
 import { cleanupTimings } from '../src/config/cleanup';
 import { lambdaHandler } from '../src/lambda/handler';
 import { prefixOfServingEndpoint } from '../src/domain/naming';
-import { promotedMessage, promotionOutcome, type Promotion, type PromotionOutcome } from '../src/domain/promotion';
+import { promotedMessage, promotionOutcome, type Promotion, type PromotionVerdict } from '../src/domain/promotion';
 import type { RunConfig } from '../src/domain/runConfig';
 import { logger } from '../src/log/logger';
 
@@ -14,16 +14,10 @@ export interface PromoteEvent {
   promotion: Promotion;
 }
 
-export interface PromoteResult {
-  outcome: PromotionOutcome;
-  /** false when the run's model did not end up serving although it should have. */
-  succeeded: boolean;
-  message: string;
-  servingEndpoint: string;
-  servingConfig?: string;
-  previousConfig?: string;
+/** The verdict as recorded in serving.json, with what pruning removed instead of what it was asked to do. */
+export type PromoteResult = Omit<PromotionVerdict, 'prune' | 'deleteRunConfig' | 'deleteStableEndpoint'> & {
   pruned?: PruneReport;
-}
+};
 
 /** Reads which config the stable endpoint really serves, does the clean-up that verdict asks for, records it. */
 export const handler = lambdaHandler(async ({ run, promotion }: PromoteEvent): Promise<PromoteResult> => {
