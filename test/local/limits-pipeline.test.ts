@@ -61,7 +61,7 @@ describe('the pipeline as the k-NN image allows it', () => {
       region: 'us-east-1',
     });
     expect(JSON.parse(train.taskScheduledEventDetails!.parameters!)).toEqual(
-      JSON.parse(JSON.stringify(run.requests.trainingJob)),
+      JSON.parse(JSON.stringify(run.requests!.trainingJob)),
     );
 
     // AWS SDK integration with Parameters.

@@ -263,7 +263,11 @@ describe('InvokeEndpoint: 6 MiB each way', () => {
     const rows = Math.ceil((LIMIT * 1.05) / bytesPerRow);
     // The request stays far below its own limit; only the answer is too large.
     expect(rows * row.length).toBeLessThan(LIMIT / 4);
-    const error = (await rejection(invoke(row.repeat(rows), verbose))) as Error & Record<string, unknown>;
+    const error = (await rejection(invoke(row.repeat(rows), verbose))) as Error & {
+      $metadata?: { httpStatusCode?: number };
+      OriginalStatusCode?: number;
+      OriginalMessage?: string;
+    };
     expect(error.name).toBe('ModelError');
     expect(error.$metadata?.httpStatusCode).toBe(424);
     expect(error.OriginalStatusCode).toBe(500);
