@@ -98,6 +98,7 @@ export class Authorizer {
     const key = JSON.stringify([request.principal, request.action, request.resource, request.context ?? {}]);
     let decision = this.cache.get(key);
     if (!decision) {
+      if (this.cache.size >= 10_000) this.cache.clear(); // decisions repeat per run; keep memory bounded
       decision = this.evaluate(request);
       this.cache.set(key, decision);
       decision.catch(() => this.cache.delete(key));
