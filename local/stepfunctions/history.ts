@@ -86,7 +86,8 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
   const closed = () => events.length > 0 && TERMINAL_TYPES.has(events[events.length - 1].type);
   for (const event of record.history) {
     if (closed()) break;
-    // Map iterations and Parallel branches are not part of this pipeline's definition.
+    // Map iterations (CrossValidate's folds) and Parallel branches are left out, unlike AWS: the history's readers
+    // (src/aws/executions.ts stateVisits) follow one open state at a time, which interleaved iterations would break.
     if (event.index !== undefined || event.type.startsWith('MapIteration') || event.type.startsWith('ParallelBranch'))
       continue;
     mapEvent(event);
