@@ -10,7 +10,8 @@ import { KnnClientError } from './errors';
 
 export { KnnClientError } from './errors';
 
-export type PredictorType = 'classifier' | 'regressor';
+import type { PredictorType } from '../../src/artifacts/predictorType';
+export type { PredictorType };
 export type IndexType = 'faiss.Flat' | 'faiss.IVFFlat' | 'faiss.IVFPQ';
 export type IndexMetric = 'L2' | 'INNER_PRODUCT' | 'COSINE';
 export type DimensionReductionType = 'sign' | 'fjlt';

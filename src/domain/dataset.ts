@@ -2,7 +2,8 @@
 import { PipelineError } from '../errors';
 import { CsvError, parse } from 'csv-parse/sync';
 
-export type PredictorType = 'classifier' | 'regressor';
+import type { PredictorType } from '../artifacts/predictorType';
+export type { PredictorType };
 
 export interface PreparedDataset {
   featureNames: string[];

@@ -14,7 +14,8 @@ import {
   type SageMakerNames,
 } from './naming';
 
-export type PredictorType = 'classifier' | 'regressor';
+import type { PredictorType } from '../artifacts/predictorType';
+export type { PredictorType };
 export type TriggerType = 'console' | 's3' | 'schedule';
 
 export const CLASSIFIER_GATE_METRICS = ['accuracy', 'macroF1', 'weightedF1', 'macroPrecision', 'macroRecall'] as const;
