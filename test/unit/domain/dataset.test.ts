@@ -340,16 +340,14 @@ describe('toLabelFirstCsv', () => {
     expect(() => toLabelFirstCsv(labels, features, rows)).toThrow(message);
   });
 
-  test('is linear: 200k rows in well under a few seconds', () => {
+  // Speed is measured by npm run bench, not here: this checks that 200k rows round-trip exactly.
+  test('round-trips 200k rows exactly', () => {
     const n = 200_000;
     const labels = Array.from({ length: n }, (_, i) => i % 3);
     const features = Array.from({ length: n }, (_, i) => [i / 7, i / 11, i / 13, i / 17]);
-    const started = Date.now();
-    const text = toLabelFirstCsv(labels, features);
-    const parsed = parseLabelFirstCsv(text);
-    expect(Date.now() - started).toBeLessThan(5000);
+    const parsed = parseLabelFirstCsv(toLabelFirstCsv(labels, features));
     expect(parsed.labels).toEqual(labels);
-    expect(parsed.features[n - 1]).toEqual(features[n - 1]);
+    expect(parsed.features).toEqual(features);
   });
 });
 
