@@ -19,6 +19,12 @@ export interface HistoryOptions {
   region: string;
   /** GetExecutionHistory's includeExecutionData: false leaves out inputs, outputs, errors and causes. */
   includeExecutionData?: boolean;
+  /**
+   * Write Map iterations as AWS does (MapStateStarted, MapIterationStarted/Succeeded/Failed with `{name, index}`, each
+   * iteration's state events, MapStateSucceeded/Failed). Off by default: src/aws/executions.ts stateVisits follows one
+   * open state at a time, and the interleaved events of concurrent iterations would leave the Map state open.
+   */
+  mapIterations?: boolean;
 }
 
 const LAMBDA_FUNCTION_ARN = /^arn:[^:]+:lambda:[^:]+:\d+:function:/;
@@ -83,14 +89,26 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
       : {};
 
   const caught = new Set<string>();
+  const caughtKey = (event: HistoryEvent) => `${event.index ?? ''}:${event.state!.name}`;
   const closed = () => events.length > 0 && TERMINAL_TYPES.has(events[events.length - 1].type);
-  for (const event of record.history) {
+  const history = record.history;
+  const consumed = new Set<number>();
+  const inIteration = (event: HistoryEvent) => event.index !== undefined || event.type.startsWith('MapIteration');
+  for (let i = 0; i < history.length; i++) {
+    const event = history[i];
     if (closed()) break;
-    // Map iterations (CrossValidate's folds) and Parallel branches are left out, unlike AWS: the history's readers
-    // (src/aws/executions.ts stateVisits) follow one open state at a time, which interleaved iterations would break.
-    if (event.index !== undefined || event.type.startsWith('MapIteration') || event.type.startsWith('ParallelBranch'))
+    if (consumed.has(i) || event.type.startsWith('ParallelBranch')) continue;
+    // Unless asked for (see HistoryOptions.mapIterations), Map iterations are left out.
+    if (inIteration(event)) {
+      if (options.mapIterations) mapIterationEvent(event);
       continue;
+    }
+    const mapState = options.mapIterations && event.state?.type === 'Map';
+    if (mapState && (event.type === 'StateExited' || event.type === 'StateFailed')) endMapState(event, i);
     mapEvent(event);
+    if (mapState && event.type === 'StateEntered') {
+      add(event.timestamp, 'MapStateStarted', { mapStateStartedEventDetails: { length: iterations(i) } });
+    }
   }
   if (record.status !== 'RUNNING' && !closed()) {
     // The interpreter can end (a stop) without logging it; the service always closes the history.
@@ -116,10 +134,10 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
         if (state?.type === 'Task') taskAttempt(event);
         return;
       case 'StateCaught':
-        caught.add(state!.name);
+        caught.add(caughtKey(event));
         return;
       case 'StateExited':
-        if (state!.type === 'Task' && !caught.delete(state!.name)) taskSucceeded(event);
+        if (!caught.delete(caughtKey(event)) && state!.type === 'Task') taskSucceeded(event);
         add(event.timestamp, `${state!.type}StateExited`, {
           stateExitedEventDetails: { name: state!.name, ...payload('output', state!.output) },
         });
@@ -148,6 +166,43 @@ export function apiHistory(record: ExecutionRecord, options: HistoryOptions): Ap
       default:
         return;
     }
+  }
+
+  /** One event of an iteration: its start or end (`{name, index}` of the Map state), or one of its states' events. */
+  function mapIterationEvent(event: HistoryEvent): void {
+    if (!event.type.startsWith('MapIteration')) return mapEvent(event);
+    const parent = (event.parentState as { name?: string } | undefined)?.name ?? '';
+    const type = event.type as 'MapIterationStarted' | 'MapIterationSucceeded' | 'MapIterationFailed';
+    const key = `${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`;
+    add(event.timestamp, type, { [key]: { name: parent, index: event.index } });
+  }
+
+  /**
+   * Before a Map state ends: the iteration events the interpreter forwarded after it (they come from the iterations'
+   * own loggers, asynchronously), then MapStateFailed or, unless a catcher took the failure, MapStateSucceeded.
+   */
+  function endMapState(event: HistoryEvent, position: number): void {
+    for (let j = position + 1; j < history.length; j++) {
+      const later = history[j];
+      if (later.type === 'StateEntered' && later.index === undefined) break; // the execution's next state
+      if (!consumed.has(j) && inIteration(later)) {
+        consumed.add(j);
+        mapIterationEvent(later);
+      }
+    }
+    if (event.type === 'StateFailed') add(event.timestamp, 'MapStateFailed');
+    else if (!caught.has(caughtKey(event))) add(event.timestamp, 'MapStateSucceeded');
+  }
+
+  /** The iterations a Map state entered at `position` started. */
+  function iterations(position: number): number {
+    let count = 0;
+    for (let j = position + 1; j < history.length; j++) {
+      const later = history[j];
+      if (later.type === 'StateEntered' && later.index === undefined) break;
+      if (later.type === 'MapIterationStarted') count++;
+    }
+    return count;
   }
 
   function taskAttempt(event: HistoryEvent): void {
