@@ -1,6 +1,7 @@
 // reportInputFromArtifacts: the report's input from the files a run already wrote, with little glue for callers.
 import { parse } from 'csv-parse/sync';
 import { parseLabelFirstCsv } from '../domain/dataset';
+import { PipelineError } from '../errors';
 import type { ManifestArtifact, MetricsArtifact, RunArtifacts, SplitArtifact, TrainingArtifact } from './artifacts';
 import type {
   ClassifiedRow,
@@ -13,8 +14,12 @@ import type {
   TrainingSummary,
 } from './types';
 
-export class ReportInputError extends Error {
-  override name = 'ReportInputError';
+/** A run artifact the report reads (metrics.json, predictions.csv) does not have the shape the pipeline writes. */
+export class ReportInputError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ReportInputError';
+  }
 }
 
 const CLASSIFIER_COLUMNS = ['true_label', 'predicted_label', 'match'];

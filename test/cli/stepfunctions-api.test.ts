@@ -2,8 +2,7 @@
  * The local Step Functions API (local/stepfunctions/api.ts) as @aws-sdk/client-sfn sees it: the operations the CLI
  * uses, the service's error names, history event shapes and paging.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
@@ -18,20 +17,18 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { s3Client } from '../../src/aws/clients';
-import { LOCAL, LocalCloud } from '../../local/cloud';
+import { LOCAL } from '../../local/cloud';
+import { startCloud, useEmulators } from '../support/emulators';
 
 const ROOT = path.resolve(__dirname, '../..');
-let dir: string;
-let cloud: LocalCloud;
+// No S3 trigger: every execution here is started through the API.
+const local = useEmulators(() => startCloud({ s3Trigger: false, sageMakerTiming: { trainingStartDelayMs: 1500 } }));
 let endpoint: string;
 let sfn: SFNClient;
 let stateMachineArn: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'knn-pipeline-sfn-api-'));
-  // No S3 trigger: every execution here is started through the API.
-  cloud = await LocalCloud.start({ directory: dir, s3Trigger: false, sageMakerTiming: { trainingStartDelayMs: 1500 } });
-  endpoint = await cloud.startStepFunctionsApi();
+  endpoint = await local.cloud.startStepFunctionsApi();
   // No endpoint given: the SDK takes AWS_ENDPOINT_URL_SFN, which the cloud set.
   sfn = new SFNClient({ region: LOCAL.region });
   stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.service}-${LOCAL.stage}`;
@@ -44,13 +41,11 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
+afterAll(() => {
   sfn?.destroy();
-  await cloud?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-const execution = (arn: string) => cloud.stateMachine.executions.get(arn)!;
+const execution = (arn: string) => local.cloud.stateMachine.executions.get(arn)!;
 const start = (name: string, input: unknown) =>
   sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
 const errorOf = (promise: Promise<unknown>) =>
@@ -77,7 +72,7 @@ async function history(
 
 test('the cloud publishes the endpoint in its environment', () => {
   expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  expect(cloud.env.AWS_ENDPOINT_URL_SFN).toBe(endpoint);
+  expect(local.cloud.env.AWS_ENDPOINT_URL_SFN).toBe(endpoint);
   expect(process.env.AWS_ENDPOINT_URL_SFN).toBe(endpoint);
 });
 

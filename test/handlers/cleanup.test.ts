@@ -8,20 +8,21 @@ import {
   SageMakerClient,
   StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
-import { handler } from '../../functions/cleanup';
+import { handler, type CleanupEvent } from '../../functions/cleanup';
 import { resetClients } from '../../src/aws/clients';
-import { resolveRunConfig } from '../../src/domain/runConfig';
-import { setStageEnv } from '../support/lambda';
-import { testStageDefaults } from '../support/stage';
+import { handlerEvent, setStageEnv } from '../support/lambda';
 
 const sagemaker = mockClient(SageMakerClient);
-const run = resolveRunConfig({}, { name: 'run-1' }, testStageDefaults());
 const missing = (what: string) => Object.assign(new Error(`Could not find ${what}`), { name: 'ValidationException' });
+
+/** The CleanUp state's event (success path): the run alone. */
+let event: CleanupEvent;
 
 beforeEach(() => {
   sagemaker.reset();
   resetClients();
   setStageEnv({ CLEANUP_POLL_MS: '1' });
+  event = handlerEvent<CleanupEvent>('cleanup');
 });
 
 test('deletes the endpoint (waiting until it is really gone), endpoint config and model of the run', async () => {
@@ -35,7 +36,7 @@ test('deletes the endpoint (waiting until it is really gone), endpoint config an
   sagemaker.on(DeleteEndpointConfigCommand).resolves({});
   sagemaker.on(DeleteModelCommand).resolves({});
 
-  const result = await handler({ run });
+  const result = await handler(event);
 
   expect(result.deleted).toEqual({
     trainingJob: 'not-running',
@@ -45,12 +46,14 @@ test('deletes the endpoint (waiting until it is really gone), endpoint config an
     model: 'deleted',
   });
   expect(sagemaker.commandCalls(DeleteEndpointCommand)[0].args[0].input).toEqual({
-    EndpointName: 'knnp-dev--run-1-endpoint',
+    EndpointName: 'knnp-dev--iris-cleanup-0001-endpoint',
   });
   expect(sagemaker.commandCalls(DeleteEndpointConfigCommand)[0].args[0].input).toEqual({
-    EndpointConfigName: 'knnp-dev--run-1-config',
+    EndpointConfigName: 'knnp-dev--iris-cleanup-0001-config',
   });
-  expect(sagemaker.commandCalls(DeleteModelCommand)[0].args[0].input).toEqual({ ModelName: 'knnp-dev--run-1-model' });
+  expect(sagemaker.commandCalls(DeleteModelCommand)[0].args[0].input).toEqual({
+    ModelName: 'knnp-dev--iris-cleanup-0001-model',
+  });
   expect(sagemaker.commandCalls(StopTrainingJobCommand)).toHaveLength(0);
 });
 
@@ -60,7 +63,7 @@ test('is idempotent: resources already gone (ValidationException) count as succe
   sagemaker.on(DeleteEndpointConfigCommand).rejects(missing('endpoint configuration'));
   sagemaker.on(DeleteModelCommand).rejects(missing('model'));
 
-  const result = await handler({ run });
+  const result = await handler(event);
 
   expect(result.deleted).toEqual({
     trainingJob: 'absent',
@@ -85,7 +88,7 @@ test('waits for a Creating endpoint to settle before deleting it, and stops a ru
   sagemaker.on(DeleteEndpointConfigCommand).resolves({});
   sagemaker.on(DeleteModelCommand).resolves({});
 
-  const result = await handler({ run });
+  const result = await handler(event);
 
   expect(result.deleted).toMatchObject({ trainingJob: 'stopped', endpoint: 'deleted' });
   expect(sagemaker.commandCalls(DescribeEndpointCommand)).toHaveLength(4);
@@ -95,7 +98,7 @@ test('gives up with a retryable error when the endpoint does not settle in time'
   setStageEnv({ CLEANUP_POLL_MS: '1', CLEANUP_SETTLE_TIMEOUT_MS: '5' });
   sagemaker.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed' });
   sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Creating' });
-  await expect(handler({ run })).rejects.toMatchObject({ name: 'CleanupIncompleteError' });
+  await expect(handler(event)).rejects.toMatchObject({ name: 'CleanupIncompleteError' });
 });
 
 test('a transient delete failure surfaces as an error so Step Functions retries the state', async () => {
@@ -104,7 +107,7 @@ test('a transient delete failure surfaces as an error so Step Functions retries 
   sagemaker
     .on(DeleteEndpointCommand)
     .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-  await expect(handler({ run })).rejects.toMatchObject({ name: 'ThrottlingException' });
+  await expect(handler(event)).rejects.toMatchObject({ name: 'ThrottlingException' });
 });
 
 test('on the failure path it explains which step failed, what happened and what to do, keeping the error name', async () => {
@@ -112,19 +115,16 @@ test('on the failure path it explains which step failed, what happened and what 
   sagemaker.on(DescribeEndpointCommand).rejects(missing('endpoint'));
   sagemaker.on(DeleteEndpointConfigCommand).rejects(missing('endpoint configuration'));
   sagemaker.on(DeleteModelCommand).rejects(missing('model'));
-  const cause = JSON.stringify({
-    TrainingJobName: 'knnp-dev--run-1',
-    TrainingJobStatus: 'Failed',
-    FailureReason: 'ClientError: k (50) must not exceed sample_size (10)',
-  });
+  // CleanUpAfterFailure's event: the run and what the Train state's Catch recorded (the training job, described).
+  const afterFailure = handlerEvent<CleanupEvent>('cleanup-after-failure');
 
-  const result = await handler({ run, failure: { Train: { Error: 'States.TaskFailed', Cause: cause } } });
+  const result = await handler(afterFailure);
 
   expect(result.failure).toEqual({
     error: 'States.TaskFailed',
     state: 'Train',
     cause: expect.stringMatching(
-      /^Train failed: training job knnp-dev--run-1 ended Failed: ClientError: k \(50\) must not exceed sample_size \(10\)\. Read the training job FailureReason.*deleted\.$/,
+      /^Train failed: training job knnp-dev--iris-cleanup-0002 ended Failed: ClientError: k \(50\) must not exceed sample_size \(10\)\. Read the training job FailureReason.*deleted\.$/,
     ),
   });
 });

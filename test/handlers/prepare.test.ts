@@ -4,17 +4,42 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { handler } from '../../functions/prepare';
 import { resetClients } from '../../src/aws/clients';
-import { body, notFound, setStageEnv } from '../support/lambda';
-import { s3Event } from '../support/stage';
+import { STAGE_ENV } from '../../src/config/stage';
+import { body, executionInput, notFound, setStageEnv } from '../support/lambda';
 
 const s3 = mockClient(S3Client);
 const IRIS = readFileSync(path.resolve(__dirname, '../../data/iris.csv'));
 const execution = { name: 'e3b0c442-98fc-4c14-9afb-f4c8996fb924' };
 
+/** events/console.json: the console's default input, every field left to the stage. */
+type ConsoleInput = Record<string, unknown>;
+/** events/s3-object-created.json: the EventBridge event of an upload to raw/ (the fields these tests change). */
+interface ObjectCreated {
+  detail: { bucket: { name: string }; object: { key: string } & Record<string, unknown> } & Record<string, unknown>;
+}
+
+let consoleInput: ConsoleInput;
+let objectCreated: ObjectCreated;
+
+/** The upload event with the object key as S3 delivered it. */
+function uploaded(key: string): ObjectCreated {
+  return {
+    ...objectCreated,
+    detail: { ...objectCreated.detail, object: { ...objectCreated.detail.object, key } },
+  };
+}
+
+/** The stage whose data bucket the upload event names (events/ uses the dev stack's CloudFormation bucket name). */
+function setUploadStageEnv(): void {
+  setStageEnv({ [STAGE_ENV.dataBucket]: objectCreated.detail.bucket.name });
+}
+
 beforeEach(() => {
   s3.reset();
   resetClients();
   setStageEnv();
+  consoleInput = executionInput<ConsoleInput>('console');
+  objectCreated = executionInput<ObjectCreated>('s3-object-created');
 });
 
 function puts() {
@@ -26,7 +51,7 @@ test('console input: validates and encodes the CSV, writes a label-first dataset
   s3.on(GetObjectCommand).resolves({ Body: body(IRIS) });
   s3.on(PutObjectCommand).resolves({});
 
-  const result = await handler({ input: { Comment: 'Insert your JSON here' }, execution });
+  const result = await handler({ input: consoleInput, execution });
 
   if (result.duplicate) throw new Error('not a duplicate');
   expect(result.run.training.hyperParameters).toEqual({
@@ -71,12 +96,13 @@ test.each([
   ['a form-encoded key (space as +)', 'raw/my+data.csv', 'raw/my data.csv'],
   ['a form-encoded plus and unicode', 'raw/a%2Bb+%C3%A9.csv', 'raw/a+b é.csv'],
 ])('S3 event with %s reads the object that was uploaded', async (_case, delivered, stored) => {
+  setUploadStageEnv();
   s3.on(HeadObjectCommand).rejects(notFound());
   s3.on(HeadObjectCommand, { Key: stored }).resolves({ ContentLength: IRIS.length });
   s3.on(GetObjectCommand, { Key: stored }).resolves({ Body: body(IRIS) });
   s3.on(PutObjectCommand).resolves({});
 
-  const result = await handler({ input: s3Event(delivered), execution });
+  const result = await handler({ input: uploaded(delivered), execution });
 
   if (result.duplicate) throw new Error('not a duplicate');
   expect(result.run.dataset.key).toBe(stored);
@@ -84,6 +110,7 @@ test.each([
 });
 
 test('a repeated delivery of the same upload ends as a duplicate without reading the data', async () => {
+  setUploadStageEnv();
   s3.on(HeadObjectCommand).resolves({ ContentLength: IRIS.length });
   s3.on(PutObjectCommand).rejects(
     Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
@@ -93,7 +120,7 @@ test('a repeated delivery of the same upload ends as a duplicate without reading
   );
   s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ executionName: 'the-first-execution' })) });
 
-  const result = await handler({ input: s3Event('raw/iris.csv'), execution });
+  const result = await handler({ input: objectCreated, execution });
 
   expect(result).toMatchObject({
     duplicate: true,
@@ -106,7 +133,9 @@ test('a repeated delivery of the same upload ends as a duplicate without reading
 
 test('a missing dataset fails naming the object and what to do', async () => {
   s3.on(HeadObjectCommand).rejects(notFound());
-  await expect(handler({ input: { dataset: { key: 'raw/nope.csv' } }, execution })).rejects.toMatchObject({
+  await expect(
+    handler({ input: { ...consoleInput, dataset: { key: 'raw/nope.csv' } }, execution }),
+  ).rejects.toMatchObject({
     name: 'DatasetNotFoundError',
     message: expect.stringContaining('s3://knn-pipeline-dev-data/raw/nope.csv does not exist'),
   });
@@ -115,7 +144,7 @@ test('a missing dataset fails naming the object and what to do', async () => {
 test('a file larger than the stage allows is refused before it is read', async () => {
   setStageEnv({ MAX_DATASET_BYTES: '1000' });
   s3.on(HeadObjectCommand).resolves({ ContentLength: 5_000_000 });
-  await expect(handler({ input: {}, execution })).rejects.toMatchObject({
+  await expect(handler({ input: consoleInput, execution })).rejects.toMatchObject({
     name: 'DatasetTooLargeError',
     message: expect.stringMatching(/raw\/iris\.csv is 5000000 bytes; this stage accepts at most 1000 bytes/),
   });
@@ -127,7 +156,7 @@ test('an invalid CSV fails at Prepare naming object, row and column, and writes 
   s3.on(HeadObjectCommand).resolves({ ContentLength: csv.length });
   s3.on(GetObjectCommand).resolves({ Body: body(csv) });
   s3.on(PutObjectCommand).resolves({});
-  await expect(handler({ input: {}, execution })).rejects.toMatchObject({
+  await expect(handler({ input: consoleInput, execution })).rejects.toMatchObject({
     name: 'DatasetError',
     message: expect.stringContaining('s3://knn-pipeline-dev-data/raw/iris.csv: row 3, column "b"'),
   });
@@ -135,7 +164,9 @@ test('an invalid CSV fails at Prepare naming object, row and column, and writes 
 });
 
 test('an invalid execution input fails before any S3 call, listing every problem', async () => {
-  await expect(handler({ input: { k: 3, split: { testFraction: 2 } }, execution })).rejects.toMatchObject({
+  await expect(
+    handler({ input: { ...consoleInput, k: 3, split: { testFraction: 2 } }, execution }),
+  ).rejects.toMatchObject({
     name: 'InputValidationError',
     message: expect.stringMatching(
       /^Invalid execution input \(2 problems\): (?=.*unknown field "k")(?=.*split\.testFraction: must be less than 1)/,

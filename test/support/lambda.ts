@@ -42,6 +42,14 @@ export function handlerEvent<T>(name: string): T {
   return JSON.parse(readFileSync(path.resolve(__dirname, '../../events/handlers', `${name}.json`), 'utf8')) as T;
 }
 
+/**
+ * An execution input fixture from events/ (what the console, `serverless invoke stepf --path` or an EventBridge rule
+ * starts the state machine with, which Prepare receives as `input`), read fresh.
+ */
+export function executionInput<T>(name: string): T {
+  return JSON.parse(readFileSync(path.resolve(__dirname, '../../events', `${name}.json`), 'utf8')) as T;
+}
+
 /** Answers GetObject and HeadObject from `objects` (key → text) like a bucket; other keys answer 404 NoSuchKey. */
 export function serveObjects(s3: S3Mock, objects: Record<string, string>): void {
   const missing = () => Object.assign(notFound(), { name: 'NoSuchKey' });

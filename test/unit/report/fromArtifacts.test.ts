@@ -9,6 +9,7 @@ import {
   type SplitArtifact,
   type TrainingArtifact,
 } from '../../../src/report';
+import { PipelineError } from '../../../src/errors';
 import { housingArtifacts, irisArtifacts } from './fixtures';
 
 // Compile-time: the artifacts as readArtifact returns them are accepted as they are (checked by `npm run typecheck`).
@@ -41,6 +42,23 @@ describe('parsePredictionsCsv', () => {
     expect(() => parsePredictionsCsv('row,a,true_label,predicted_label,match\n0,abc,x,x,true\n', 'classifier')).toThrow(
       /record 1: "abc" is not a number/,
     );
+  });
+
+  test('its error is a PipelineError named ReportInputError (the errorType Lambda reports) and keeps a cause', () => {
+    let thrown: unknown;
+    try {
+      parsePredictionsCsv('row,a,true_label,predicted_label,match\n0,1,x,x,true\n', 'regressor');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(PipelineError);
+    expect(thrown).toMatchObject({ name: 'ReportInputError' });
+    const cause = new SyntaxError('Unexpected token');
+    expect(new ReportInputError('metrics.json is not JSON', { cause })).toMatchObject({
+      name: 'ReportInputError',
+      message: 'metrics.json is not JSON',
+      cause,
+    });
   });
 });
 
