@@ -201,6 +201,10 @@ export class LocalCloud {
     if (options.s3Trigger !== false) s3.onObjectCreated((event) => cloud.onObjectCreated(event));
     // The Report function reads the execution's history through the Step Functions API, as in AWS.
     await cloud.startStepFunctionsApi(options.ports?.stepFunctions);
+    // Sandboxes take their environment when they start: only now is it complete (AWS_ENDPOINT_URL_SFN). The
+    // pipeline's functions in the order an execution calls them, the janitor after every execution.
+    if (options.prewarmFunctions !== false)
+      void cloud.lambda?.prewarm(['prepare', 'split', 'upload', 'evaluate', 'cleanup', 'report', 'janitor', 'promote']);
     return cloud;
   }
 
@@ -221,9 +225,6 @@ export class LocalCloud {
         logLevel: options.lambdaLogLevel,
       });
       await this.lambda.prepare();
-      // The pipeline's functions in the order an execution calls them, the janitor after every execution.
-      if (options.prewarmFunctions !== false)
-        void this.lambda.prewarm(['prepare', 'split', 'upload', 'evaluate', 'cleanup', 'report', 'janitor', 'promote']);
     }
     this.invokers = functionInvokers(functions, deployedFunctionName, this.lambda);
   }

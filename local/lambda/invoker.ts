@@ -75,12 +75,10 @@ class Sandbox {
       resourceLimits: heapLimits(fn.memorySize),
       // NODE_OPTIONS is not read by worker threads: its --enable-source-maps is passed on here.
       execArgv: fn.nodeOptions?.split(/\s+/).includes('--enable-source-maps') ? ['--enable-source-maps'] : [],
-      stdout: true,
-      stderr: true,
+      // The handlers' output (CloudWatch in AWS) is forwarded by Node through this process's process.stdout/stderr
+      // (whatever they are at the time: npm start --json sends it to stderr). Listening on the worker's own stdio
+      // streams instead would keep the process alive after the worker is unref'ed.
     });
-    // The handlers' output (CloudWatch in AWS) goes to whatever process.stdout/stderr are at the time of writing.
-    this.worker.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
-    this.worker.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     this.initialised = new Promise((resolve) => (this.initDone = resolve));
     this.worker.on('message', (message: FromSandbox) => {
       if (message.type === 'ready') this.ready = true;

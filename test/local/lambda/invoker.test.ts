@@ -2,6 +2,7 @@
  * The local Lambda service runs every invocation in a sandbox of its function (a worker thread with the function's
  * bundle, heap limit, timeout and environment): what Lambda enforces and reports, on test-only handlers.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { LambdaFunctionConfig } from '../../../local/lambda/config';
 import { FunctionError, LambdaServiceError, MAX_SYNC_PAYLOAD_BYTES } from '../../../local/lambda/errors';
@@ -244,4 +245,16 @@ describe('handler errors reach Step Functions as before (error = name, cause = {
 test('warm reuse: module state survives between invocations of one sandbox', async () => {
   const first = (await invoker.invoke('fixture-count-256-10', {})) as number;
   expect(await invoker.invoke('fixture-count-256-10', {})).toBe(first + 1);
+});
+
+test('an idle warm sandbox does not keep the process alive', () => {
+  const started = Date.now();
+  const child = spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'fixtures/leaveWarm.ts')], {
+    cwd: path.resolve(__dirname, '../../..'),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(child.stdout).toBe('result 1\n');
+  expect(child.status).toBe(0); // not killed by the timeout
+  expect(Date.now() - started).toBeLessThan(20_000);
 });
