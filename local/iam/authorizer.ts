@@ -68,6 +68,7 @@ export class Authorizer {
   readonly denials: Denial[] = [];
   private readonly cache = new Map<string, Promise<Decision>>();
   private readonly roleByArn = new Map<string, string>();
+  private readonly trustCache = new Map<string, Promise<boolean>>();
 
   constructor(
     readonly policies: ResolvedPolicies,
@@ -78,6 +79,29 @@ export class Authorizer {
       if (p.roleLogicalId && !policies.roles[p.roleLogicalId]) {
         throw new Error(`local IAM: the template has no role ${p.roleLogicalId} for principal ${p.id}`);
       }
+    }
+    void this.warmUp();
+  }
+
+  /**
+   * The evaluator loads each service's action data on first use (tens of milliseconds): one evaluation per service
+   * while the local cloud starts keeps that off the first real requests. Nothing is recorded or cached.
+   */
+  private async warmUp(): Promise<void> {
+    const samples: [string, string][] = [
+      ['s3:GetObject', `arn:aws:s3:::${this.policies.bucket}/warm-up`],
+      [
+        'sagemaker:CreateTrainingJob',
+        `arn:aws:sagemaker:${LOCAL_STACK.region}:${LOCAL_STACK.account}:training-job/warm-up`,
+      ],
+      ['sagemaker:AddTags', `arn:aws:sagemaker:${LOCAL_STACK.region}:${LOCAL_STACK.account}:model/warm-up`],
+      ['iam:PassRole', `arn:aws:iam::${LOCAL_STACK.account}:role/warm-up`],
+      ['lambda:InvokeFunction', `arn:aws:lambda:${LOCAL_STACK.region}:${LOCAL_STACK.account}:function:warm-up`],
+      ['states:GetExecutionHistory', `arn:aws:states:${LOCAL_STACK.region}:${LOCAL_STACK.account}:execution:w:w`],
+      ['events:PutEvents', `arn:aws:events:${LOCAL_STACK.region}:${LOCAL_STACK.account}:event-bus/default`],
+    ];
+    for (const [action, resource] of samples) {
+      await this.evaluate({ principal: 'stateMachine', action, resource }).catch(() => undefined);
     }
   }
 
@@ -178,7 +202,17 @@ export class Authorizer {
    * Whether `service` (e.g. sagemaker.amazonaws.com) may assume the role with this ARN: the role exists in the
    * template and its trust policy allows sts:AssumeRole for the service on behalf of the local account.
    */
-  async canAssume(roleArn: string, service: string): Promise<boolean> {
+  canAssume(roleArn: string, service: string): Promise<boolean> {
+    const key = `${roleArn}\n${service}`;
+    let decision = this.trustCache.get(key);
+    if (!decision) {
+      decision = this.evaluateTrust(roleArn, service);
+      this.trustCache.set(key, decision);
+    }
+    return decision;
+  }
+
+  private async evaluateTrust(roleArn: string, service: string): Promise<boolean> {
     const logicalId = this.roleByArn.get(roleArn);
     if (!logicalId) return false;
     const response = await runSimulation(

@@ -8,6 +8,10 @@ import { resourceArn, type Json, type LocalSageMakerContext, type ResourceKind }
 import { SageMakerApiError } from './errors';
 
 const SAGEMAKER_SERVICE = 'sagemaker.amazonaws.com';
+/** A role ARN; anything else is answered by the operation's own validation (no PassRole or trust check). */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+/** SageMaker resource names (1-63 alphanumerics and hyphens). */
+const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 /** The caller of a request, or the error AWS answers for a missing or unknown key. */
 export function callerOf(headers: IncomingHttpHeaders, url: string | undefined): PrincipalId {
@@ -62,8 +66,13 @@ export function controlPlaneChecks(
   const action = `sagemaker:${operation}`;
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
   if (spec === '*') return [{ principal, action, resource: '*' }];
-  if (spec === 'ResourceArn') return [{ principal, action, resource: text(input.ResourceArn) || '*' }];
+  if (spec === 'ResourceArn') {
+    const arn = text(input.ResourceArn);
+    return /^arn:aws[a-z-]*:sagemaker:/.test(arn) ? [{ principal, action, resource: arn }] : [];
+  }
   const [kind, field] = spec;
+  // A missing or malformed name is answered ValidationException by the operation's own validation.
+  if (!SAGEMAKER_NAME.test(text(input[field]))) return [];
   const resource = resourceArn(context, kind, text(input[field]));
   const checks: AuthorizationRequest[] = [{ principal, action, resource }];
   // CreateEndpoint / UpdateEndpoint are authorised on the endpoint and on the endpoint config it is to use.
@@ -80,7 +89,7 @@ export function controlPlaneChecks(
       : operation === 'CreateModel'
         ? input.ExecutionRoleArn
         : undefined;
-  if (typeof passed === 'string' && passed) {
+  if (typeof passed === 'string' && ROLE_ARN.test(passed)) {
     checks.push({
       principal,
       action: 'iam:PassRole',
@@ -108,17 +117,19 @@ export async function authorizeControlPlane(
   const authorizer = context.authorizer;
   if (!authorizer) return;
   const principal = callerOf(headers, url);
-  for (const check of controlPlaneChecks(context, principal, operation, input)) {
-    const decision = await authorizer.authorize(check);
-    if (!decision.allowed) throw new SageMakerApiError('AccessDeniedException', decision.message, 400);
-  }
+  // Evaluated together (the first denial in check order is the one answered).
+  const decisions = await Promise.all(
+    controlPlaneChecks(context, principal, operation, input).map((check) => authorizer.authorize(check)),
+  );
+  const denied = decisions.find((decision) => !decision.allowed);
+  if (denied && !denied.allowed) throw new SageMakerApiError('AccessDeniedException', denied.message, 400);
   const role =
     operation === 'CreateTrainingJob'
       ? input.RoleArn
       : operation === 'CreateModel'
         ? input.ExecutionRoleArn
         : undefined;
-  if (typeof role === 'string' && !(await authorizer.canAssume(role, SAGEMAKER_SERVICE))) {
+  if (typeof role === 'string' && ROLE_ARN.test(role) && !(await authorizer.canAssume(role, SAGEMAKER_SERVICE))) {
     throw new SageMakerApiError(
       'ValidationException',
       `Could not assume role ${role}. Please ensure that the role exists and allows principal '${SAGEMAKER_SERVICE}' to assume the role.`,

@@ -90,10 +90,13 @@ async function authorize(
     );
   }
   const arn = body.executionArn ?? body.stateMachineArn;
+  // A malformed ARN is answered InvalidArn by the operation's own validation, as the service does.
+  if (arn !== undefined && !(typeof arn === 'string' && (EXECUTION_ARN.test(arn) || STATE_MACHINE_ARN.test(arn))))
+    return;
   const decision = await authorizer.authorize({
     principal,
     action: `states:${operationName}`,
-    resource: typeof arn === 'string' && arn ? arn : '*',
+    resource: typeof arn === 'string' ? arn : '*',
   });
   if (!decision.allowed) throw new StepFunctionsApiError('AccessDeniedException', decision.message);
 }
