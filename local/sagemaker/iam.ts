@@ -9,7 +9,7 @@ import { SageMakerApiError } from './errors';
 
 const SAGEMAKER_SERVICE = 'sagemaker.amazonaws.com';
 /** A role ARN; anything else is answered by the operation's own validation (no PassRole or trust check). */
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 /** SageMaker resource names (1-63 alphanumerics and hyphens). */
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
