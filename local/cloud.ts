@@ -20,10 +20,9 @@ import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctio
 import { functionInvokers, functionName, JANITOR_FUNCTION, localLambdas, PIPELINE_FUNCTIONS } from './functions';
 import { serverlessFunctions, type FunctionLimits } from './lambda/config';
 import { LambdaInvoker } from './lambda/invoker';
-import { credentialEnvironment, functionPrincipal } from './iam/principals';
 import type { LambdaInvoke } from './stepfunctions/integrations';
 import { Authorizer, type Denial } from './iam/authorizer';
-import { credentialsFor, principal } from './iam/principals';
+import { credentialEnvironment, credentialsFor, functionPrincipal, principal } from './iam/principals';
 import { withInvokePermission } from './iam/lambdaInvoke';
 import { loadPolicies } from './iam/template';
 
