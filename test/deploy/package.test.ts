@@ -139,7 +139,13 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
       ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}'],
       {
         onlyIf: 'HasNotificationBus',
-        condition: { StringEquals: { 'events:source': 'knn-pipeline', 'events:detail-type': 'Pipeline Run Finished' } },
+        condition: {
+          'ForAllValues:StringEquals': {
+            'events:source': 'knn-pipeline',
+            'events:detail-type': 'Pipeline Run Finished',
+          },
+          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        },
       },
     ),
     dataKey,
