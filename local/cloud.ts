@@ -67,9 +67,7 @@ export interface LocalCloudOptions {
   functionLimits?: Record<string, Partial<FunctionLimits>>;
   /**
    * IAM enforcement (local/iam): every request is authorised against the template's policies, with the principal its
-   * access key names, and denials are kept in `denials`. Off by default until the janitor's PublishRunOutcome
-   * statement uses ForAllValues:StringEquals (events:source / events:detail-type are multivalued keys); then on by
-   * default, with false granting everything (for debugging).
+   * access key names, and denials are kept in `denials`. On by default; false grants everything (for debugging).
    */
   iam?: boolean;
 }
@@ -136,7 +134,7 @@ export class LocalCloud {
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
     const authorizer =
-      options.iam === true ? new Authorizer(await loadPolicies({ params: options.params })) : undefined;
+      options.iam === false ? undefined : new Authorizer(await loadPolicies({ params: options.params }));
     const s3 = await startLocalS3({
       directory: path.join(options.directory, 's3'),
       buckets: [LOCAL.bucket],

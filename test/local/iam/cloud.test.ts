@@ -7,7 +7,7 @@ import { IRIS, putRaw, stateOutput } from '../../support/localCloud';
 const local = useEmulators(() => startCloud({ s3Trigger: false, iam: true }));
 beforeAll(() => putRaw('raw/iris.csv', IRIS));
 
-test('a cross-validated serving run succeeds with every request authorised; the janitor’s notification is the one known gap', async () => {
+test('a cross-validated serving run succeeds with every request authorised, the janitor’s notification included', async () => {
   const record = await local.cloud.startExecution({
     dataset: { key: 'raw/iris.csv' },
     crossValidation: { folds: 3 },
@@ -21,11 +21,13 @@ test('a cross-validated serving run succeeds with every request authorised; the 
       promotion: { decision: 'create' },
     },
   });
-  // resources/roles/janitor.yml PublishRunOutcome: StringEquals on the multivalued events:source/events:detail-type.
-  const unexpected = local.cloud.denials.filter(
-    (d) => !(d.principal === 'function:janitor' && d.action === 'events:PutEvents'),
-  );
-  expect(unexpected).toEqual([]);
+  expect(local.cloud.denials).toEqual([]);
+  // The janitor published the outcome as its own role (events:PutEvents with its source and detail-type).
+  expect(
+    local.cloud.eventBridge.events.filter(
+      (e) => e.source === 'knn-pipeline' && (e.detail as { executionName?: string }).executionName === record.name,
+    ),
+  ).toHaveLength(1);
 }, 120_000);
 
 test('a principal’s own credentials reach only what its role allows', async () => {
