@@ -24,7 +24,7 @@ import type { LambdaInvoke } from './stepfunctions/integrations';
 import { Authorizer, type Denial } from './iam/authorizer';
 import { credentialEnvironment, credentialsFor, functionPrincipal, principal } from './iam/principals';
 import { withInvokePermission } from './iam/lambdaInvoke';
-import { loadPolicies } from './iam/template';
+import { loadPolicies, type ResolvedPolicies } from './iam/template';
 
 export const LOCAL = {
   region: 'us-east-1',
@@ -70,6 +70,12 @@ export interface LocalCloudOptions {
    * access key names, and denials are kept in `denials`. On by default; false grants everything (for debugging).
    */
   iam?: boolean;
+  /**
+   * Test-only: enforce these already-resolved policies instead of the project's template (e.g. a copy of the
+   * template loaded with `loadPolicies({ projectDir })`, or `withoutPermission(...)` of the real one). Ignored with
+   * `iam: false`.
+   */
+  policies?: ResolvedPolicies;
 }
 
 export interface JanitorRun {
@@ -134,7 +140,9 @@ export class LocalCloud {
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
     const authorizer =
-      options.iam === false ? undefined : new Authorizer(await loadPolicies({ params: options.params }));
+      options.iam === false
+        ? undefined
+        : new Authorizer(options.policies ?? (await loadPolicies({ params: options.params })));
     const s3 = await startLocalS3({
       directory: path.join(options.directory, 's3'),
       buckets: [LOCAL.bucket],

@@ -426,3 +426,51 @@ export function loadPolicies(options: LoadPoliciesOptions = {}): Promise<Resolve
   load.catch(() => inFlight.delete(file));
   return load;
 }
+
+// --- test support ---------------------------------------------------------------------------------------------------
+
+function asList(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * A copy of `policies` in which one role's identity policies no longer allow `action` (on `resource` only, when
+ * given): the action is dropped from every Allow statement that names it (and the statement with it, if it was the
+ * only one); with a resource, the statement keeps the action on its other resources. Exact strings only — no
+ * wildcard matching. Throws when no statement grants it, so a test cannot silently remove nothing.
+ */
+export function withoutPermission(
+  policies: ResolvedPolicies,
+  roleLogicalId: string,
+  action: string,
+  resource?: string,
+): ResolvedPolicies {
+  const copy = structuredClone(policies);
+  const role = copy.roles[roleLogicalId];
+  if (!role) throw new Error(`withoutPermission: the template has no role ${roleLogicalId}`);
+  let removed = false;
+  for (const policy of role.policies) {
+    policy.document.Statement = policy.document.Statement.flatMap((statement) => {
+      const actions = asList(statement.Action);
+      const resources = asList(statement.Resource);
+      if (statement.Effect !== 'Allow' || !actions.includes(action)) return [statement];
+      if (resource !== undefined && !resources.includes(resource)) return [statement];
+      removed = true;
+      const kept: Record<string, unknown>[] = [];
+      const otherActions = actions.filter((a) => a !== action);
+      if (otherActions.length > 0) kept.push({ ...statement, Action: otherActions });
+      const otherResources = resources.filter((r) => r !== resource);
+      if (resource !== undefined && otherResources.length > 0) {
+        const sid = typeof statement.Sid === 'string' ? { Sid: `${statement.Sid}Rest` } : {};
+        kept.push({ ...statement, ...sid, Action: [action], Resource: otherResources });
+      }
+      return kept;
+    });
+  }
+  if (!removed) {
+    throw new Error(
+      `withoutPermission: no Allow statement of ${roleLogicalId} grants ${action}${resource ? ` on ${resource}` : ''}`,
+    );
+  }
+  return copy;
+}
