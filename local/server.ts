@@ -43,6 +43,8 @@ export interface LocalServerOptions {
   params?: LocalCloudOptions['params'];
   sageMakerTiming?: LocalCloudOptions['sageMakerTiming'];
   stepFunctionsTiming?: LocalCloudOptions['stepFunctionsTiming'];
+  /** IAM enforcement from serverless.yml (default on); false (`--no-iam`) to debug without it. */
+  iam?: boolean;
   /** Server log: executions starting and ending, and their states; silent when left out. */
   log?: (line: string) => void;
 }
@@ -66,6 +68,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     stepFunctionsTiming: options.stepFunctionsTiming,
     ports: { s3: port(1), sageMaker: port(2), stepFunctions: port(3) },
     onEvent: log ? executionLog(log) : undefined,
+    iam: options.iam,
   });
   let control: ControlServer | undefined;
   try {
@@ -158,9 +161,11 @@ async function startControlServer(
       reply(response, 200, { ok: true, executions: cloud.stateMachine.executions.size });
     } else if (route === 'GET /_local/janitor') {
       reply(response, 200, cloud.janitorRuns);
+    } else if (route === 'GET /_local/denials') {
+      reply(response, 200, cloud.denials);
     } else {
       reply(response, 404, {
-        message: `No route ${route}; try POST /_local/schedule, GET /_local/health or GET /_local/janitor`,
+        message: `No route ${route}; try POST /_local/schedule, GET /_local/health, GET /_local/janitor or GET /_local/denials`,
       });
     }
   });
@@ -235,7 +240,15 @@ export function program(): Command {
       DEFAULT_BASE_PORT,
     )
     .option('--training-start-delay <ms>', 'slow training down (time to try `knn-pipeline stop`)', milliseconds)
-    .option('--quiet', 'do not log executions and their states');
+    .option('--no-iam', 'IAM enforcement from serverless.yml (on by default); --no-iam to debug without it')
+    .option('--quiet', 'do not log executions and their states')
+    .addHelpText(
+      'after',
+      `
+IAM enforcement from serverless.yml: every request is authorised against the role of whoever makes it (each function,
+the state machine, SageMaker) and the bucket policy, and answered AccessDenied as AWS would; GET /_local/denials on the
+control port lists the requests denied. --no-iam to debug without it.`,
+    );
 }
 
 function usage(server: LocalServer): string {
@@ -246,7 +259,8 @@ function usage(server: LocalServer): string {
     `  S3               ${e.s3}   (bucket ${server.endpoints.bucket}, files in ${server.endpoints.s3Directory})`,
     `  SageMaker        ${e.sageMaker}`,
     `  Step Functions   ${e.stepFunctions}   (${server.endpoints.stateMachineArn})`,
-    `  Control          ${e.control}   (POST /_local/schedule fires the schedule)`,
+    `  Control          ${e.control}   (POST /_local/schedule fires the schedule, GET /_local/denials)`,
+    `  IAM              ${server.cloud.authorizer ? 'enforced from serverless.yml (--no-iam to debug without it)' : 'off (--no-iam)'}`,
     `  Endpoints file   ${server.endpointsFile}`,
     '',
     'Triggers: an object put under raw/ starts a run (the EventBridge rule); the schedule fires on demand.',
@@ -271,13 +285,14 @@ async function main(argv: string[]): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = program()
     .parse(argv)
-    .opts<{ dir: string; basePort: number; trainingStartDelay?: number; quiet?: boolean }>();
+    .opts<{ dir: string; basePort: number; trainingStartDelay?: number; iam: boolean; quiet?: boolean }>();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const server = await startLocalServer({
     directory: options.dir,
     basePort: options.basePort,
     sageMakerTiming:
       options.trainingStartDelay !== undefined ? { trainingStartDelayMs: options.trainingStartDelay } : undefined,
+    iam: options.iam,
     log: options.quiet ? undefined : log,
   });
   log(usage(server));

@@ -1,7 +1,7 @@
 // The evaluation as text tables — validation rows, metrics, confusion matrix, folds, serving — for both programs.
 import { parse } from 'csv-parse/sync';
 import type { CrossValidationSummary, EvaluationMetrics, GateResult } from '../../src/artifacts/schemas';
-import type { ServingState } from '../../src/artifacts/summary';
+import type { RunDenial, ServingState } from '../../src/artifacts/summary';
 import { table } from './format';
 
 /** Rows (header first) as an aligned text table; the columns `alignRight` picks are right-aligned. */
@@ -80,4 +80,14 @@ export function renderCrossValidation(summary: Pick<CrossValidationSummary, 'per
 export function renderServing(serving: ServingState): string {
   const verdict = serving.outcome ?? (serving.decision === 'keep' ? 'kept the champion' : serving.decision);
   return `Serving: ${verdict}\n  ${serving.message ?? serving.reason}`;
+}
+
+/** The requests IAM denied: one line each with the principal, the action and the resource. */
+export function renderDenials(denials: readonly Pick<RunDenial, 'principal' | 'action' | 'resource'>[]): string {
+  const lines = denials.map((d) => `  ✖ ${d.principal}  ${d.action}  ${d.resource}`);
+  return [
+    `Denied by IAM (${denials.length} request${denials.length === 1 ? '' : 's'}: principal, action, resource)`,
+    ...lines,
+    '  The roles are in serverless.yml (resources/); --no-iam runs without enforcement to debug.',
+  ].join('\n');
 }

@@ -67,13 +67,19 @@ export interface RunReport extends Evaluation {
 
 const NOT_FOUND = 'not found';
 
-function notFound(error: unknown): boolean {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  // SageMaker reports a missing training job or endpoint as ValidationException ("Could not find …").
+/**
+ * Whether an SDK error says the resource is not there. SageMaker reports a missing endpoint as ValidationException
+ * "Could not find …", and a missing training job as ValidationException "Requested resource not found." (AWS and the
+ * local SageMaker alike), which is also the answer while Train has been entered but its CreateTrainingJob has not
+ * returned yet (`watch` asks then). Only that name with that exact message counts; other validation errors are real.
+ */
+export function notFound(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
   return (
     e.name === 'ResourceNotFound' ||
     e.name === 'NoSuchKey' ||
     e.name === 'NotFound' ||
+    (e.name === 'ValidationException' && /^Requested resource not found\.?$/.test(e.message?.trim() ?? '')) ||
     /could not find|does not exist/i.test(e.message ?? '')
   );
 }

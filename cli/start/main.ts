@@ -6,6 +6,7 @@ import { addRunOptions, hasStageParam } from '../common/runOptions';
 import { runLocal, type LocalRunOptions } from './runLocal';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
+const IAM_HELP = 'IAM enforcement from serverless.yml (on by default); --no-iam to debug without it';
 
 export function program(): Command {
   const command = new Command('npm start --')
@@ -17,11 +18,16 @@ export function program(): Command {
   return addRunOptions(command, hasStageParam)
     .option('--json', 'print one JSON summary on stdout (progress goes to stderr); exit code 1 when the run fails')
     .option('--dir <dir>', 'where the local cloud keeps its data', path.join(PROJECT_ROOT, '.local-cloud'))
+    .option('--no-iam', IAM_HELP)
     .addHelpText(
       'after',
       `
 Run options set the local stage's parameters, the way serverless.yml params set a deployed stage's; the field of the
-execution input each one stands for is in brackets. The file is uploaded under raw/ and its S3 event starts the run.`,
+execution input each one stands for is in brackets. The file is uploaded under raw/ and its S3 event starts the run.
+
+IAM enforcement from serverless.yml: every request is authorised against the role of whoever makes it (each function,
+the state machine, SageMaker) and the bucket policy; requests denied are listed before the result ("Denied by IAM")
+and in --json's denials. --no-iam to debug without it.`,
     );
 }
 

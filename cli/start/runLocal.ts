@@ -6,7 +6,13 @@ import { s3Client } from '../../src/aws/clients';
 import type { RunSummary } from '../../src/artifacts/summary';
 import { LocalCloud, LOCAL } from '../../local/cloud';
 import { formatDuration } from '../common/format';
-import { renderCrossValidation, renderMetrics, renderServing, renderValidationTable } from '../common/render';
+import {
+  renderCrossValidation,
+  renderDenials,
+  renderMetrics,
+  renderServing,
+  renderValidationTable,
+} from '../common/render';
 import { stageParams, type RunOptions } from '../common/runOptions';
 import { progressPrinter, stateTimeline } from './progress';
 import { summariseRun, type LocalRunResult } from './summary';
@@ -20,6 +26,8 @@ export interface LocalRunOptions extends Loose<RunOptions> {
   /** Where the local cloud keeps its objects, logs and exported run folders. */
   dir: string;
   json?: boolean;
+  /** IAM enforcement from serverless.yml (default on); `--no-iam` turns it off to debug without it. */
+  iam?: boolean;
 }
 
 /** Runs the pipeline on one CSV the way an upload does in AWS and returns the summary. */
@@ -29,24 +37,33 @@ export async function runLocal(options: LocalRunOptions, log: (line: string) => 
     directory: options.dir,
     params: stageParams(options as RunOptions),
     onEvent: progressPrinter(log),
+    iam: options.iam,
   });
   try {
-    const key = `${cloud.rawPrefix}${path.basename(options.data)}`;
-    const body = readFileSync(options.data);
-    log(`Local cloud up: S3 ${cloud.s3.endpoint}, SageMaker ${cloud.sageMaker.endpoint}`);
-    log(`Uploading ${options.data} to s3://${LOCAL.bucket}/${key} (the S3 Object Created event starts the pipeline)`);
-    const triggered = cloud.nextTriggeredExecution(key);
-    await s3Client().send(
-      new PutObjectCommand({ Bucket: LOCAL.bucket, Key: key, Body: body, ContentType: 'text/csv' }),
-    );
-    const execution = await triggered;
-    const record = await execution.done;
-    const result = await summariseRun(cloud, record.executionArn, stateTimeline(record.history), options.dir);
-    printResult(result, log);
-    return result.summary;
+    return await runOnCloud(cloud, options, log);
   } finally {
     await cloud.close();
   }
+}
+
+/** One run on a local cloud already started (runLocal's; tests start their own): upload, wait, summarise, print. */
+export async function runOnCloud(
+  cloud: LocalCloud,
+  options: Pick<LocalRunOptions, 'data' | 'dir'>,
+  log: (line: string) => void,
+): Promise<RunSummary> {
+  const key = `${cloud.rawPrefix}${path.basename(options.data)}`;
+  const body = readFileSync(options.data);
+  const iam = cloud.authorizer ? 'IAM enforced from serverless.yml' : 'IAM off (--no-iam)';
+  log(`Local cloud up: S3 ${cloud.s3.endpoint}, SageMaker ${cloud.sageMaker.endpoint}; ${iam}`);
+  log(`Uploading ${options.data} to s3://${LOCAL.bucket}/${key} (the S3 Object Created event starts the pipeline)`);
+  const triggered = cloud.nextTriggeredExecution(key);
+  await s3Client().send(new PutObjectCommand({ Bucket: LOCAL.bucket, Key: key, Body: body, ContentType: 'text/csv' }));
+  const execution = await triggered;
+  const record = await execution.done;
+  const result = await summariseRun(cloud, record.executionArn, stateTimeline(record.history), options.dir);
+  printResult(result, log);
+  return result.summary;
 }
 
 /** The human view of the summary: training log, validation table, metrics, serving, outcome and files. */
@@ -65,6 +82,7 @@ function printResult({ summary, run, predictions }: LocalRunResult, log: (line: 
   if (summary.crossValidation) log(`\n${renderCrossValidation(summary.crossValidation)}`);
   if (summary.metrics) log(`\n${renderMetrics(summary.metrics, summary.classes, summary.gate)}`);
   if (summary.serving) log(`\n${renderServing(summary.serving)}`);
+  if (summary.denials.length) log(`\n${renderDenials(summary.denials)}`);
   log(`\nExecution ${summary.executionName}: ${summary.status} in ${formatDuration(summary.durationMs)}`);
   if (summary.status !== 'SUCCEEDED') log(`  ${summary.error}: ${summary.cause}`);
   if (run) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { STAGE_ENV } from '../../src/config/stage';
 import { s3Client, sfnClient } from '../../src/aws/clients';
 import type { RunConfig } from '../../src/domain/runConfig';
-import type { RunSummary } from '../../src/artifacts/summary';
+import type { RunDenial, RunSummary } from '../../src/artifacts/summary';
+import type { Denial } from '../../local/iam/authorizer';
 import { LOCAL, stateMachineArn, type LocalCloud } from '../../local/cloud';
 import { describeExecution, executionHistory, runConfigFromHistory, stateOutput } from '../common/executions';
 import { artifactKeys, buildRunReport, readPredictions } from '../common/report';
@@ -71,6 +72,7 @@ export async function summariseRun(
     trainingLog: run ? cloud.sageMaker.trainingJobLog(run.names.trainingJob) : [],
     states,
     leftovers: { endpoints, endpointConfigs, models },
+    denials: distinctDenials(cloud.denials),
   };
   const sampleSize = Number(run?.training.hyperParameters.sample_size);
   if (split && sampleSize < split.train) summary.sampledTrainingRows = sampleSize;
@@ -87,4 +89,14 @@ async function exportArtifacts(run: RunConfig, dir: string): Promise<RunSummary[
   }
   artifacts.root = { s3: `s3://${run.bucket}/${run.keys.root}`, local: localRoot };
   return artifacts;
+}
+
+/** The cloud's denials for the summary, each distinct one once (a retried request is denied again the same way). */
+export function distinctDenials(denials: readonly Denial[]): RunDenial[] {
+  const seen = new Map<string, RunDenial>();
+  for (const { principalArn, action, resource, message } of denials) {
+    const key = JSON.stringify([principalArn, action, resource, message]);
+    if (!seen.has(key)) seen.set(key, { principal: principalArn, action, resource, message });
+  }
+  return [...seen.values()];
 }

@@ -30,6 +30,17 @@ const StateVisitSchema = z.strictObject({
   error: z.string().optional(),
 });
 
+/**
+ * A request the local cloud's IAM denied during the run (local/iam): who (the assumed-role session or user ARN), what,
+ * on which resource, and AWS's AccessDenied message. Each distinct denial once (retries repeat the same one).
+ */
+export const DenialSchema = z.strictObject({
+  principal: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  message: z.string(),
+});
+
 export const RunSummarySchema = z.strictObject({
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
   /** Only when the execution did not succeed. */
@@ -54,9 +65,12 @@ export const RunSummarySchema = z.strictObject({
     endpointConfigs: z.array(z.string()),
     models: z.array(z.string()),
   }),
+  /** Requests IAM denied during the run, in order; empty when none (or when enforcement is off: `--no-iam`). */
+  denials: z.array(DenialSchema),
   /** Set when sample_size is below the training rows, so the index held a sample of them. */
   sampledTrainingRows: count.optional(),
 });
 
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 export type ServingState = z.infer<typeof ServingStateSchema>;
+export type RunDenial = z.infer<typeof DenialSchema>;
