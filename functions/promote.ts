@@ -3,6 +3,7 @@ import { putJson } from '../src/aws/objects';
 import { deleteEndpointConfig, describeEndpoint } from '../src/aws/sagemaker';
 import { pruneServingConfigs, type PruneReport } from '../src/aws/serving';
 import { cleanupTimings } from '../src/config/cleanup';
+import type { Serving } from '../src/artifacts/schemas';
 import { lambdaHandler } from '../src/lambda/handler';
 import { prefixOfServingEndpoint } from '../src/domain/naming';
 import { promotedMessage, promotionOutcome, type Promotion, type PromotionVerdict } from '../src/domain/promotion';
@@ -40,10 +41,12 @@ export const handler = lambdaHandler(async ({ run, promotion }: PromoteEvent): P
     ...(pruned ? { pruned } : {}),
     message: pruned ? promotedMessage(verdict.message, pruned) : verdict.message,
   };
-  await putJson(
-    { bucket: run.bucket, key: run.keys.serving },
-    { runId: run.runId, promotion, ...result, recordedAt: new Date().toISOString() },
-  );
+  await putJson({ bucket: run.bucket, key: run.keys.serving }, {
+    runId: run.runId,
+    promotion,
+    ...result,
+    recordedAt: new Date().toISOString(),
+  } satisfies Serving);
   logger.info(result.message, { outcome: result.outcome });
   return result;
 });

@@ -12,8 +12,8 @@ export function functionArn(name: string, region = 'us-east-1', account = '00000
 
 /**
  * The state machine's Lambda Tasks, each authorised as lambda:InvokeFunction on its function for the caller (the
- * state machine role). A denial fails the Task as Step Functions reports Lambda's 403: Lambda.AccessDeniedException,
- * with Lambda's message and the AWSLambda service details as the cause.
+ * state machine role). A denial fails the Task as Step Functions reports Lambda's 403: Lambda.AWSLambdaException
+ * (so the definition's Retry on it applies, as on AWS), with Lambda's message and `Error Code: AccessDeniedException`.
  */
 export function withInvokePermission(
   lambdas: Record<string, TaskHandler>,
@@ -32,7 +32,7 @@ export function withInvokePermission(
         });
         if (!decision.allowed) {
           const details = `Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null`;
-          throw new TaskError('Lambda.AccessDeniedException', `${decision.message} (${details})`);
+          throw new TaskError('Lambda.AWSLambdaException', `${decision.message} (${details})`);
         }
         return task(input);
       },

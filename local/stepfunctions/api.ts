@@ -89,7 +89,8 @@ async function authorize(
       'The security token included in the request is invalid.',
     );
   }
-  const arn = body.executionArn ?? body.stateMachineArn;
+  // The ARN the operation acts on: a request cannot have another field authorised than the one it uses.
+  const arn = STATE_MACHINE_OPERATIONS.has(operationName) ? body.stateMachineArn : body.executionArn;
   // A malformed ARN is answered InvalidArn by the operation's own validation, as the service does.
   if (arn !== undefined && !(typeof arn === 'string' && (EXECUTION_ARN.test(arn) || STATE_MACHINE_ARN.test(arn))))
     return;
@@ -100,6 +101,8 @@ async function authorize(
   });
   if (!decision.allowed) throw new StepFunctionsApiError('AccessDeniedException', decision.message);
 }
+
+const STATE_MACHINE_OPERATIONS = new Set(['StartExecution', 'DescribeStateMachine', 'ListExecutions']);
 
 async function handle(
   operations: Record<string, Operation>,

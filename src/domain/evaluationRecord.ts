@@ -1,4 +1,5 @@
 // Evaluate's decisions as values: whether to measure the champion, the promotion verdict, metrics.json, the result.
+import type { Manifest, Metrics } from '../artifacts/schemas';
 import type { CrossValidationSummary, FoldResult } from './crossValidation';
 import { summariseCrossValidation } from './crossValidation';
 import { checkQualityGate, computeMetrics, type EvaluationMetrics, type GateResult } from './evaluation';
@@ -75,7 +76,7 @@ export function headlineOf(metrics: EvaluationMetrics): Record<string, number> {
 
 export interface EvaluationFacts {
   run: Pick<RunConfig, 'runId' | 'predictorType' | 'names'>;
-  manifest: { source: unknown; classes: string[] | null };
+  manifest: Pick<Manifest, 'source' | 'classes'>;
   testRows: number;
   invocations: number;
   metrics: EvaluationMetrics;
@@ -87,7 +88,7 @@ export interface EvaluationFacts {
 }
 
 /** metrics.json, field for field as the report and the notifications read it. */
-export function metricsRecord(facts: EvaluationFacts) {
+export function metricsRecord(facts: EvaluationFacts): Metrics {
   const { run, manifest, judgement } = facts;
   return {
     runId: run.runId,

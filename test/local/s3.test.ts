@@ -153,9 +153,8 @@ describe('local S3 (s3rver)', () => {
       // a client of our own: the helper's clients are destroyed before close, this one must stay connected
       const client = new S3Client({ endpoint: other.s3.endpoint, region: 'us-east-1', forcePathStyle: true });
       await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'v' }));
-      const started = Date.now();
+      // close() waiting for the connection would never resolve (the client is destroyed only afterwards).
       await other.s3.close();
-      expect(Date.now() - started).toBeLessThan(1000);
       client.destroy();
     });
   });

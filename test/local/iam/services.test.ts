@@ -111,9 +111,9 @@ describe('local Step Functions API, EventBridge and Lambda invocations with IAM 
     );
     await lambdas['knn-pipeline-local-prepare']({});
     const error = await rejection(lambdas['knn-pipeline-local-janitor']({}));
-    expect(error.name).toBe('Lambda.AccessDeniedException');
+    expect(error.name).toBe('Lambda.AWSLambdaException');
     expect(error.message).toMatch(
-      /is not authorized to perform: lambda:InvokeFunction on resource: "arn:aws:lambda:us-east-1:000000000000:function:knn-pipeline-local-janitor".*Status Code: 403/,
+      /is not authorized to perform: lambda:InvokeFunction on resource: "arn:aws:lambda:us-east-1:000000000000:function:knn-pipeline-local-janitor".*Status Code: 403; Error Code: AccessDeniedException/,
     );
     expect(calls).toEqual(['prepare']);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { principal } from '../../../local/iam/principals';
@@ -111,10 +111,13 @@ describe('local IAM template: intrinsics resolved for the local stage', () => {
       const first = await loadPolicies({ cacheDir, params: { rawPrefix: 'incoming/' } });
       expect(JSON.stringify(first.bucketPolicy)).toContain('arn:aws:s3:::knn-pipeline-local-data/incoming/*');
       expect(readdirSync(cacheDir)).toHaveLength(1);
-      const started = Date.now();
-      await loadPolicies({ cacheDir, params: { rawPrefix: 'incoming/', k: '7' } }); // k changes no policy
-      expect(Date.now() - started).toBeLessThan(1000);
-      expect(readdirSync(cacheDir)).toHaveLength(1);
+      const [cached] = readdirSync(cacheDir);
+      const written = statSync(path.join(cacheDir, cached)).mtimeMs;
+      const again = await loadPolicies({ cacheDir, params: { rawPrefix: 'incoming/', k: '7' } }); // k changes no policy
+      expect(again).toEqual(first);
+      // Served from the cache: the same file, not rewritten by a new serverless print.
+      expect(readdirSync(cacheDir)).toEqual([cached]);
+      expect(statSync(path.join(cacheDir, cached)).mtimeMs).toBe(written);
     } finally {
       rmSync(cacheDir, { recursive: true, force: true });
     }

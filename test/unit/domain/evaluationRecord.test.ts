@@ -54,7 +54,7 @@ test('metrics.json and the state output carry the same gate and promotion, nulls
   const judgement = judgeChampion(serving, gate(0.75, false), test4, undefined, undefined);
   const facts: EvaluationFacts = {
     run: serving,
-    manifest: { source: { uri: 's3://b/raw/x.csv' }, classes: test4.classes },
+    manifest: { source: { bucket: 'b', key: 'raw/x.csv', uri: 's3://b/raw/x.csv', size: 120 }, classes: test4.classes },
     testRows: 4,
     invocations: 1,
     metrics,
@@ -67,7 +67,7 @@ test('metrics.json and the state output carry the same gate and promotion, nulls
   expect(metricsRecord(facts)).toEqual({
     runId: 'run-5',
     predictorType: 'classifier',
-    dataset: { uri: 's3://b/raw/x.csv' },
+    dataset: { bucket: 'b', key: 'raw/x.csv', uri: 's3://b/raw/x.csv', size: 120 },
     endpoint: serving.names.endpoint,
     testRows: 4,
     invocations: 1,
