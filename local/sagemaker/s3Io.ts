@@ -30,9 +30,13 @@ export function createContainerS3Client(
   });
 }
 
-/** The S3 client a training job or endpoint uses: its role's with IAM, the shared one without. */
+/**
+ * The S3 client a training job or endpoint uses: its role's with IAM (none, for a model created without an execution
+ * role: SageMaker then has no credentials to read the model with), the shared one without IAM.
+ */
 export function roleS3(context: LocalSageMakerContext, roleArn: unknown): S3Client {
-  return context.s3ForRole && typeof roleArn === 'string' ? context.s3ForRole(roleArn) : context.s3;
+  if (!context.s3ForRole) return context.s3;
+  return context.s3ForRole(typeof roleArn === 'string' ? roleArn : '');
 }
 
 /** Keys under an S3Prefix data source, in key order, skipping "folder" markers. */
