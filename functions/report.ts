@@ -2,11 +2,14 @@ import { executionHistory, stateVisits } from '../src/aws/executions';
 import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
-// The report's modules one by one, not src/report/index.ts: its readRunArtifacts would bundle zod (~100 KB zipped).
-import type { ManifestArtifact, MetricsArtifact, SplitArtifact } from '../src/report/artifacts';
-import { reportInputFromArtifacts } from '../src/report/fromArtifacts';
-import { renderRunReport } from '../src/report/render';
-import { costFromRun } from '../src/report/usage';
+import {
+  costFromRun,
+  renderRunReport,
+  reportInputFromArtifacts,
+  type ManifestArtifact,
+  type MetricsArtifact,
+  type SplitArtifact,
+} from '../src/report';
 import { lambdaHandler } from '../src/lambda/handler';
 import { toError } from '../src/errors';
 import { logger } from '../src/log/logger';

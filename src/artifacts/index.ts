@@ -1,6 +1,5 @@
-// A run's artifacts (manifest, split, claim, metrics, serving): schemas, types, and typed S3 readers and writers.
-// Code that must not pull in the AWS SDK (e.g. the report in a browser-like test) can import ./codec and ./schemas.
+// A run's artifacts (manifest, split, claim, metrics, serving): schemas, types, and the codec that checks them.
+// Handlers use the types only (zod stays out of their bundles); the CLI decodes what it reads with the codec.
 export * from './predictorType';
 export * from './schemas';
 export * from './codec';
-export * from './store';

@@ -1,5 +1,5 @@
 // What the report reads of a run's artifacts: the fields it uses, picked from the artifact schemas in src/artifacts,
-// so the full artifacts (what readArtifact returns) fit as they are and partial ones (tests, the CLI) do too.
+// so the full artifacts (what the artifact codec decodes) fit as they are and partial ones (tests, the CLI) do too.
 import type { Manifest, Metrics, Serving, Split, TrainingResult } from '../artifacts';
 import type { CostInput, ExecutionStep, StatusTransition } from './types';
 

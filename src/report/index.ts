@@ -6,4 +6,3 @@ export { costFromRun, endpointLifetimeSeconds, type RunInstances } from './usage
 export { estimateCost, INSTANCE_PRICES, type CostEstimate, type CostLine } from './cost';
 export type * from './types';
 export type * from './artifacts';
-export { readRunArtifacts, type ReportKeys, type StoredRunArtifacts } from './load';

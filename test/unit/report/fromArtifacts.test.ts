@@ -12,7 +12,7 @@ import {
 import { PipelineError } from '../../../src/errors';
 import { housingArtifacts, irisArtifacts } from './fixtures';
 
-// Compile-time: the artifacts as readArtifact returns them are accepted as they are (checked by `npm run typecheck`).
+// Compile-time: the artifacts as the codec decodes them are accepted as they are (checked by `npm run typecheck`).
 export const manifestFits = (manifest: Manifest): ManifestArtifact => manifest;
 export const splitFits = (split: Split): SplitArtifact => split;
 export const metricsFit = (metrics: Metrics): MetricsArtifact => metrics;
