@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
+import { lambdaContextOf } from './context';
 import type { FromSandbox, FunctionErrorPayload, SandboxData, ToSandbox } from './protocol';
 
 type Handler = (event: unknown, context: Context) => unknown;
@@ -28,25 +29,8 @@ function functionError(error: unknown): FunctionErrorPayload {
   };
 }
 
-function notCallbackStyle(): never {
-  throw new Error('The local Lambda runtime supports async handlers only: no callback-style context methods');
-}
-
 function context(requestId: string, deadline: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: data.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: data.functionArn,
-    memoryLimitInMB: String(data.memorySize),
-    awsRequestId: requestId,
-    logGroupName: data.logGroupName,
-    logStreamName: data.logStreamName,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: notCallbackStyle,
-    fail: notCallbackStyle,
-    succeed: notCallbackStyle,
-  };
+  return lambdaContextOf({ ...data, requestId, deadline });
 }
 
 function initError(error: unknown): FunctionErrorPayload {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as SageMaker from '@aws-sdk/client-sagemaker';
 import type { Context } from 'aws-lambda';
+import { lambdaContextOf } from '../lambda/context';
 import { FunctionError, LambdaServiceError } from '../lambda/errors';
 import { MODELLED_SAGEMAKER_ERRORS, TaskError, optimisedSageMakerError, sdkIntegrationError } from './errors';
 
@@ -37,24 +38,15 @@ function withEpochMillis(value: unknown): unknown {
 
 /** A Lambda invocation context for in-process handlers: a fresh request id each call, the function's limits. */
 export function lambdaContext(functionName: string, limits = { timeoutMs: 300_000, memorySize: 1024 }): Context {
-  const deadline = Date.now() + limits.timeoutMs;
-  const notCallbackStyle = () => {
-    throw new Error('The pipeline handlers are async: they never use the callback-style context methods');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return lambdaContextOf({
     functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: String(limits.memorySize),
-    awsRequestId: randomUUID(),
+    functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memorySize: limits.memorySize,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/[$LATEST]${randomUUID().replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: notCallbackStyle,
-    fail: notCallbackStyle,
-    succeed: notCallbackStyle,
-  };
+    requestId: randomUUID(),
+    deadline: Date.now() + limits.timeoutMs,
+  });
 }
 
 /**
