@@ -50,6 +50,15 @@ export async function getObjectBytes(ref: ObjectRef): Promise<Uint8Array> {
   return response.Body.transformToByteArray();
 }
 
+/** The object's bytes as they arrive, for one pass over data too big to hold. */
+export async function* objectChunks(ref: ObjectRef): AsyncGenerator<Uint8Array> {
+  const response = await s3Client().send(
+    new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
+  );
+  if (!response.Body) throw new ObjectReadError(`s3://${ref.bucket}/${ref.key} has no body`);
+  yield* response.Body as AsyncIterable<Uint8Array>;
+}
+
 export async function getObjectText(ref: ObjectRef): Promise<string> {
   return new TextDecoder('utf-8').decode(await getObjectBytes(ref));
 }

@@ -76,11 +76,14 @@ export class MersenneTwister {
   }
 }
 
-/** Exactly `numpy.random.RandomState(seed).permutation(n)`. */
-export function permutation(n: number, seed: number): number[] {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, got ${n}`);
+/** Exactly `numpy.random.RandomState(seed).permutation(n)`, as 32-bit row numbers (4 bytes a row, not a JS array). */
+export function permutation(n: number, seed: number): Int32Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
+    throw new RangeError(`n must be an integer between 0 and 2**31 - 1, got ${n}`);
+  }
   const generator = new MersenneTwister(seed);
-  const values = Array.from({ length: n }, (_, i) => i);
+  const values = new Int32Array(n);
+  for (let i = 0; i < n; i++) values[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = generator.nextIntInclusive(i);
     const swapped = values[i];

@@ -27,7 +27,12 @@ export function setStageEnv(overrides: Record<string, string> = {}): void {
 /** A GetObject body as the SDK returns it (only the method our adapters use). */
 export function body(content: string | Uint8Array) {
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-  return { transformToByteArray: async () => bytes } as GetObjectCommandOutput['Body'];
+  // Read whole (transformToByteArray) or streamed in two chunks, as the SDK's stream body allows both.
+  const streamed = async function* () {
+    yield bytes.subarray(0, bytes.length >> 1);
+    yield bytes.subarray(bytes.length >> 1);
+  };
+  return { transformToByteArray: async () => bytes, [Symbol.asyncIterator]: streamed } as GetObjectCommandOutput['Body'];
 }
 
 export function notFound() {
@@ -51,7 +56,7 @@ export function executionInput<T>(name: string): T {
 }
 
 /** Answers GetObject and HeadObject from `objects` (key → text) like a bucket; other keys answer 404 NoSuchKey. */
-export function serveObjects(s3: S3Mock, objects: Record<string, string>): void {
+export function serveObjects(s3: S3Mock, objects: Record<string, string | Uint8Array>): void {
   const missing = () => Object.assign(notFound(), { name: 'NoSuchKey' });
   s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
     if (!(input.Key in objects)) throw missing();
@@ -59,11 +64,16 @@ export function serveObjects(s3: S3Mock, objects: Record<string, string>): void 
   });
   s3.on(HeadObjectCommand).callsFake((input: { Key: string }) => {
     if (!(input.Key in objects)) throw notFound();
-    return { ContentLength: Buffer.byteLength(objects[input.Key]) };
+    const content = objects[input.Key];
+    return { ContentLength: typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength };
   });
 }
 
 /** Every PutObject input so far, in call order. */
 export function putInputs(s3: S3Mock) {
-  return s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+  // Streamed writes (lib-storage) send Buffers: shown as text, like the string bodies.
+  return s3.commandCalls(PutObjectCommand).map((call) => {
+    const input = call.args[0].input;
+    return Buffer.isBuffer(input.Body) ? { ...input, Body: input.Body.toString('utf8') } : input;
+  });
 }

@@ -1,4 +1,5 @@
-import { kFold, SplitError, trainTestSplit } from '../../../src/domain/split';
+import { createHash } from 'node:crypto';
+import { foldOfRows, kFold, SplitError, trainTestRows, trainTestSplit } from '../../../src/domain/split';
 import { describeWithPython, numpyPython, runPython, sklearnPython } from './python';
 
 describe('trainTestSplit', () => {
@@ -113,5 +114,40 @@ print(json.dumps({"splits": splits, "folds": folds}))`,
   });
   test.each(KFOLD_CASES.map((c, i) => [c, i] as const))('KFold %p', (c, i) => {
     expect(kFold(c.n, c.k, c.seed)).toEqual(expected.folds[i]);
+  });
+});
+
+// Large n, compared by digest: the rows as little-endian int32, as trainTestRows and foldOfRows hold them.
+const LARGE_CASES = [
+  { n: 2_000_003, f: 0.25, seed: 0, k: 5 },
+  { n: 1_234_567, f: 0.1, seed: 4294967295, k: 3 },
+];
+const digest = (rows: Int32Array) =>
+  createHash('sha256')
+    .update(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength))
+    .digest('hex');
+
+describeWithPython(sklearnPython, 'scikit-learn', 'splits on large n against scikit-learn', (python) => {
+  const expected = runPython(
+    python,
+    `import hashlib, numpy as np
+from sklearn.model_selection import KFold, train_test_split
+h = lambda a: hashlib.sha256(np.asarray(a, dtype="<i4").tobytes()).hexdigest()
+out = []
+for c in data:
+    train, test = train_test_split(np.arange(c["n"]), test_size=c["f"], shuffle=True, random_state=c["seed"])
+    fold = np.empty(c["n"], dtype="<i4")
+    for f, (_, held) in enumerate(KFold(c["k"], shuffle=True, random_state=c["seed"]).split(np.zeros(c["n"]))):
+        fold[held] = f
+    out.append({"train": h(train), "test": h(test), "fold": h(fold)})
+print(json.dumps(out))`,
+    LARGE_CASES,
+  ) as { train: string; test: string; fold: string }[];
+
+  test.each(LARGE_CASES.map((c, i) => [c, i] as const))('train_test_split and KFold %p', (c, i) => {
+    const rows = trainTestRows(c.n, { testFraction: c.f, seed: c.seed });
+    expect({ train: digest(rows.train), test: digest(rows.test), fold: digest(foldOfRows(c.n, c.k, c.seed)) }).toEqual(
+      expected[i],
+    );
   });
 });
