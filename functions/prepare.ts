@@ -1,15 +1,7 @@
-import {
-  headObject,
-  getObjectBytes,
-  getObjectJsonEventually,
-  putIfAbsent,
-  putObject,
-  putJson,
-  type ObjectHead,
-} from '../src/aws/objects';
+import { headObject, getObjectJsonEventually, putIfAbsent, putJson, type ObjectHead } from '../src/aws/objects';
+import { writePreparedDataset } from '../src/channels/prepared';
 import type { Claim } from '../src/artifacts';
 import { stageDefaults } from '../src/config/stage';
-import { prepareDataset, toLabelFirstCsv } from '../src/domain/dataset';
 import { candidateKeys } from '../src/domain/objectKeys';
 import {
   assertDatasetSize,
@@ -66,19 +58,16 @@ export const handler = lambdaHandler(async (event: PrepareEvent): Promise<Prepar
     }
   }
 
-  const raw = await getObjectBytes({ bucket: located.dataset.bucket, key, versionId: located.dataset.versionId });
-  const prepared = prepareDataset(raw, {
-    source: located.dataset.uri,
-    labelColumn: located.labelColumn,
-    predictorType: located.predictorType,
-  });
-  const run = withFeatureDim(located, prepared.featureNames.length);
-
-  await putObject(
-    { bucket: run.bucket, key: run.keys.preparedDataset },
-    toLabelFirstCsv(prepared.labels, prepared.features),
-    'text/csv',
+  // One streaming pass: the raw object is validated as it arrives and never held whole.
+  const prepared = await writePreparedDataset(
+    { bucket: located.dataset.bucket, key, versionId: located.dataset.versionId },
+    {
+      features: { bucket: located.bucket, key: located.keys.preparedFeatures },
+      labels: { bucket: located.bucket, key: located.keys.preparedLabels },
+    },
+    { source: located.dataset.uri, labelColumn: located.labelColumn, predictorType: located.predictorType },
   );
+  const run = withFeatureDim(located, prepared.featureNames.length);
   await putJson(
     { bucket: run.bucket, key: run.keys.manifest },
     datasetManifest(run, head.size, prepared, new Date().toISOString()),

@@ -1,5 +1,6 @@
 import { executionHistory, stateVisits } from '../src/aws/executions';
 import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
+import { readPreparedLabels } from '../src/channels/prepared';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import {
@@ -13,6 +14,17 @@ import {
 import { lambdaHandler } from '../src/lambda/handler';
 import { toError } from '../src/errors';
 import { logger } from '../src/log/logger';
+
+/** The prepared rows as label-first CSV, for the report's scatter matrix. */
+async function labelFirstPreparedCsv(run: RunConfig): Promise<string> {
+  const ref = (key: string) => ({ bucket: run.bucket, key });
+  const [features, labels] = await Promise.all([
+    getObjectText(ref(run.keys.preparedFeatures)),
+    readPreparedLabels(ref(run.keys.preparedLabels)),
+  ]);
+  const lines = features.split('\n');
+  return labels.reduce((csv, label, row) => `${csv}${label},${lines[row]}\n`, '');
+}
 
 export interface ReportEvent {
   run: RunConfig;
@@ -33,7 +45,7 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
     getObjectJson<ManifestArtifact>(ref(run.keys.manifest)),
     getObjectJson<MetricsArtifact>(ref(run.keys.metrics)),
     getObjectText(ref(run.keys.predictions)),
-    getObjectText(ref(run.keys.preparedDataset)),
+    labelFirstPreparedCsv(run),
     getObjectJson<SplitArtifact>(ref(run.keys.split)),
   ]);
   // Only serving-mode runs record serving.json; without ListBucket a missing key answers 403: any failure means none.

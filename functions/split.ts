@@ -1,5 +1,5 @@
 import { getObjectJson, putJson } from '../src/aws/objects';
-import { kFold, trainTestSplit } from '../src/domain/split';
+import { foldSizes, requireRowsPerHost, splitSizes } from '../src/domain/split';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
@@ -10,24 +10,25 @@ export interface SplitEvent {
   run: RunConfig;
 }
 
+/** Decides the split (sizes and seed; the rows follow from them) and records it in split.json. */
 export const handler = lambdaHandler(
   async ({ run }: SplitEvent): Promise<{ train: number; test: number; folds: number; uri: string }> => {
     logger.appendKeys({ runId: run.runId });
     const manifest = await getObjectJson<Manifest>({ bucket: run.bucket, key: run.keys.manifest });
-    const indices = trainTestSplit(manifest.rowCount, run.split);
-    const folds =
-      run.crossValidation.folds > 0 ? kFold(manifest.rowCount, run.crossValidation.folds, run.split.seed) : undefined;
-    const split: Split = { ...run.split, rowCount: manifest.rowCount, ...indices, ...(folds ? { folds } : {}) };
+    const sizes = splitSizes(manifest.rowCount, run.split.testFraction);
+    const folds = run.crossValidation.folds > 0 ? foldSizes(manifest.rowCount, run.crossValidation.folds) : undefined;
+    requireRowsPerHost(run.training.instanceCount, sizes, folds);
+    const split: Split = { ...run.split, rowCount: manifest.rowCount, ...sizes, ...(folds ? { folds } : {}) };
     await putJson({ bucket: run.bucket, key: run.keys.split }, split);
     logger.info('Split dataset', {
-      train: indices.train.length,
-      test: indices.test.length,
+      train: sizes.trainRows,
+      test: sizes.testRows,
       folds: folds?.length ?? 0,
       ...run.split,
     });
     return {
-      train: indices.train.length,
-      test: indices.test.length,
+      train: sizes.trainRows,
+      test: sizes.testRows,
       folds: folds?.length ?? 0,
       uri: s3Uri(run.bucket, run.keys.split),
     };

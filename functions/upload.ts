@@ -1,8 +1,10 @@
-import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
-import { parseLabelFirstCsv, toLabelFirstCsv } from '../src/domain/dataset';
+import { getObjectJson } from '../src/aws/objects';
+import { preparedRows } from '../src/channels/prepared';
+import { writeChannelSet, type ChannelSpec } from '../src/channels/writer';
 import type { RunConfig } from '../src/domain/runConfig';
-import { foldLayout, foldTrainingJobName, s3Uri } from '../src/domain/naming';
+import { foldLayout, foldTrainingJobName, s3Uri, trainShardKeys } from '../src/domain/naming';
 import { trainingJobRequest } from '../src/domain/sageMakerRequests';
+import { foldOfRows, trainTestRows } from '../src/domain/split';
 import { logger } from '../src/log/logger';
 import { ArtifactMismatchError } from '../src/domain/errors';
 import type { Split } from '../src/artifacts';
@@ -30,70 +32,76 @@ export interface UploadResult {
   testUri: string;
   trainRows: number;
   testRows: number;
+  /** Objects of the train channel: one per training host when training is sharded. */
+  trainShards: number;
   folds: FoldChannels[];
 }
 
-/** Writes the k-NN input channels: headerless CSV, label first, ContentType text/csv. */
+/**
+ * Writes the k-NN input channels (headerless CSV, label first, text/csv) in one streaming pass over the prepared
+ * rows: the held-out and training rows in train_test_split's order, each fold's rows in file order (KFold's).
+ */
 export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<UploadResult> => {
   logger.appendKeys({ runId: run.runId });
-  const datasetUri = s3Uri(run.bucket, run.keys.preparedDataset);
-  const [datasetText, split] = await Promise.all([
-    getObjectText({ bucket: run.bucket, key: run.keys.preparedDataset }),
+  const [source, split] = await Promise.all([
+    preparedRows({
+      features: { bucket: run.bucket, key: run.keys.preparedFeatures },
+      labels: { bucket: run.bucket, key: run.keys.preparedLabels },
+    }),
     getObjectJson<Split>({ bucket: run.bucket, key: run.keys.split }),
   ]);
-  const dataset = parseLabelFirstCsv(datasetText, datasetUri);
-  if (dataset.labels.length !== split.rowCount) {
+  if (source.rowCount !== split.rowCount) {
     throw new ArtifactMismatchError(
-      `${datasetUri} has ${dataset.labels.length} rows but the split was made for ${split.rowCount}; run Split again`,
+      `${s3Uri(run.bucket, run.keys.preparedFeatures)} has ${source.rowCount} rows but the split was made for ${split.rowCount}; run Split again`,
     );
   }
-  await Promise.all([
-    putObject(
-      { bucket: run.bucket, key: run.keys.trainChannel },
-      toLabelFirstCsv(dataset.labels, dataset.features, split.train),
-      'text/csv',
-    ),
-    putObject(
-      { bucket: run.bucket, key: run.keys.testChannel },
-      toLabelFirstCsv(dataset.labels, dataset.features, split.test),
-      'text/csv',
-    ),
-  ]);
+  const shards = run.training.instanceCount;
+  const rows = trainTestRows(split.rowCount, split);
+  const channels: ChannelSpec[] = [
+    { name: 'test', keys: [run.keys.testChannel], rows: rows.test },
+    { name: 'train', keys: trainShardKeys(run.keys, shards), rows: rows.train },
+  ];
+  const foldCount = split.folds?.length ?? 0;
+  const foldOfRow = foldCount > 0 ? foldOfRows(split.rowCount, foldCount, split.seed) : undefined;
+  for (let fold = 0; fold < foldCount; fold++) {
+    const keys = foldLayout(run.keys.root, fold + 1);
+    channels.push(
+      { name: `fold-${fold + 1}/test`, keys: [keys.testChannel], rows: (row) => foldOfRow![row] === fold },
+      { name: `fold-${fold + 1}/train`, keys: trainShardKeys(keys, shards), rows: (row) => foldOfRow![row] !== fold },
+    );
+  }
+  const written = await writeChannelSet(run.bucket, source, channels);
+
   const folds: FoldChannels[] = [];
-  for (const [index, fold] of (split.folds ?? []).entries()) {
-    const keys = foldLayout(run.keys.root, index + 1);
-    await Promise.all([
-      putObject(
-        { bucket: run.bucket, key: keys.trainChannel },
-        toLabelFirstCsv(dataset.labels, dataset.features, fold.train),
-        'text/csv',
-      ),
-      putObject(
-        { bucket: run.bucket, key: keys.testChannel },
-        toLabelFirstCsv(dataset.labels, dataset.features, fold.test),
-        'text/csv',
-      ),
-    ]);
-    const channels = {
-      trainingJobName: foldTrainingJobName(run.names, index + 1),
+  for (let fold = 0; fold < foldCount; fold++) {
+    const keys = foldLayout(run.keys.root, fold + 1);
+    const fileChannels = {
+      trainingJobName: foldTrainingJobName(run.names, fold + 1),
       trainUri: s3Uri(run.bucket, keys.trainChannelPrefix),
       testUri: s3Uri(run.bucket, keys.testChannelPrefix),
       outputUri: s3Uri(run.bucket, keys.output),
     };
     folds.push({
-      fold: index + 1,
-      ...channels,
-      trainRows: fold.train.length,
-      testRows: fold.test.length,
-      request: trainingJobRequest(run, channels),
+      fold: fold + 1,
+      ...fileChannels,
+      trainRows: written[3 + 2 * fold].rows,
+      testRows: written[2 + 2 * fold].rows,
+      request: trainingJobRequest(run, fileChannels),
     });
   }
-  logger.info('Uploaded channels', { train: split.train.length, test: split.test.length, folds: folds.length });
+  logger.info('Uploaded channels', {
+    train: written[1].rows,
+    test: written[0].rows,
+    trainShards: shards,
+    folds: folds.length,
+    bytes: written.reduce((sum, channel) => sum + channel.bytes, 0),
+  });
   return {
-    trainUri: s3Uri(run.bucket, run.keys.trainChannel),
+    trainUri: s3Uri(run.bucket, shards === 1 ? run.keys.trainChannel : run.keys.trainChannelPrefix),
     testUri: s3Uri(run.bucket, run.keys.testChannel),
-    trainRows: split.train.length,
-    testRows: split.test.length,
+    trainRows: written[1].rows,
+    testRows: written[0].rows,
+    trainShards: shards,
     folds,
   };
 });

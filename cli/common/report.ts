@@ -193,7 +193,8 @@ export function summariseStates(visits: StateVisit[]): StateSummary[] {
 const ARTIFACTS = [
   'dataset',
   'manifest',
-  'preparedDataset',
+  'preparedFeatures',
+  'preparedLabels',
   'split',
   'trainChannel',
   'testChannel',

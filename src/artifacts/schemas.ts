@@ -5,7 +5,6 @@ import { PredictorTypeSchema } from './predictorType';
 
 const isoTime = z.iso.datetime();
 const count = z.int().nonnegative();
-const rowIndices = z.array(count);
 
 /** The dataset a run reads, as Prepare located it (run.dataset). */
 export const DatasetRefSchema = z.strictObject({
@@ -32,18 +31,21 @@ export const ManifestSchema = z.strictObject({
   preparedAt: isoTime,
 });
 
-export const SplitIndicesSchema = z.strictObject({ train: rowIndices, test: rowIndices });
+const SplitCountsSchema = z.strictObject({ trainRows: count, testRows: count });
 
-/** prepared/split.json, written by Split: row indices into the prepared dataset. */
+/**
+ * prepared/split.json, written by Split: which rows go where, as counts and a seed. The rows themselves follow from
+ * them (src/domain/split.ts): the test rows are the first testRows of numpy's RandomState(seed).permutation(rowCount),
+ * the training rows the rest, in that order (scikit-learn's train_test_split).
+ */
 export const SplitSchema = z.strictObject({
   seed: z.int(),
   testFraction: z.number().gt(0).lt(1),
   rowCount: count,
-  /** scikit-learn's train_test_split order. */
-  train: rowIndices,
-  test: rowIndices,
-  /** k-fold assignment over all rows (scikit-learn KFold order), only when cross-validation was asked for. */
-  folds: z.array(SplitIndicesSchema).optional(),
+  trainRows: count,
+  testRows: count,
+  /** KFold(shuffle=True, random_state=seed) folds, only when cross-validation was asked for. */
+  folds: z.array(SplitCountsSchema).optional(),
 });
 
 /** claim.json, written once by the first execution for an upload (conditional write): the exactly-once marker. */
@@ -185,7 +187,6 @@ export const ServingSchema = z.strictObject({
 
 export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
-export type SplitIndices = z.infer<typeof SplitIndicesSchema>;
 export type Split = z.infer<typeof SplitSchema>;
 export type Claim = z.infer<typeof ClaimSchema>;
 export type NamedClassMetrics = z.infer<typeof NamedClassMetricsSchema>;

@@ -50,13 +50,18 @@ export async function getObjectBytes(ref: ObjectRef): Promise<Uint8Array> {
   return response.Body.transformToByteArray();
 }
 
-/** The object's bytes as they arrive, for one pass over data too big to hold. */
-export async function* objectChunks(ref: ObjectRef): AsyncGenerator<Uint8Array> {
+/** An object opened for one pass: its size, and its bytes as they arrive. */
+export async function openObject(ref: ObjectRef): Promise<{ size: number; chunks: AsyncIterable<Uint8Array> }> {
   const response = await s3Client().send(
     new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
   );
   if (!response.Body) throw new ObjectReadError(`s3://${ref.bucket}/${ref.key} has no body`);
-  yield* response.Body as AsyncIterable<Uint8Array>;
+  return { size: response.ContentLength ?? 0, chunks: response.Body as AsyncIterable<Uint8Array> };
+}
+
+/** The object's bytes as they arrive, for one pass over data too big to hold. */
+export async function* objectChunks(ref: ObjectRef): AsyncGenerator<Uint8Array> {
+  yield* (await openObject(ref)).chunks;
 }
 
 export async function getObjectText(ref: ObjectRef): Promise<string> {

@@ -97,7 +97,10 @@ export function runLayout(runsPrefix: string, runId: string) {
   const root = `${runsPrefix.replace(/\/+$/, '')}/${runId}`;
   return {
     root: `${root}/`,
-    preparedDataset: `${root}/prepared/dataset.csv`,
+    /** Headerless, features only, one row per line in file order, numbers as the channels write them. */
+    preparedFeatures: `${root}/prepared/features.csv`,
+    /** Little-endian float64, one per row in file order: the class index (classifier) or the value (regressor). */
+    preparedLabels: `${root}/prepared/labels.f64`,
     manifest: `${root}/prepared/manifest.json`,
     split: `${root}/prepared/split.json`,
     claim: `${root}/claim.json`,
@@ -129,6 +132,19 @@ export function foldLayout(runRoot: string, fold: number) {
     testChannelPrefix: `${channels}/test/`,
     output: `${root}/output/cv/fold-${fold}/`,
   };
+}
+
+/**
+ * The objects of a train channel cut into `shards` (ShardedByS3Key gives each training host its share of the
+ * objects): the channel's usual single object when there is one shard.
+ */
+export function trainShardKeys(layout: { trainChannel: string; trainChannelPrefix: string }, shards: number): string[] {
+  if (shards === 1) return [layout.trainChannel];
+  const digits = String(shards).length;
+  return Array.from(
+    { length: shards },
+    (_, s) => `${layout.trainChannelPrefix}train-${String(s + 1).padStart(digits, '0')}-of-${shards}.csv`,
+  );
 }
 
 export function s3Uri(bucket: string, key: string): string {

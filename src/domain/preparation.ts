@@ -1,6 +1,5 @@
 // Prepare's decisions as values: where the dataset is, whether it may be read, and the run and manifest it yields.
 import type { Claim, Manifest } from '../artifacts';
-import type { PreparedDataset } from './dataset';
 import { DatasetNotFoundError, DatasetTooLargeError } from './errors';
 import { s3Uri } from './naming';
 import type { RunConfig } from './runConfig';
@@ -56,16 +55,26 @@ export function withFeatureDim(run: RunConfig, featureCount: number): RunConfig 
   return { ...finalRun, requests: sageMakerRequests(finalRun) };
 }
 
-/** Rows per class name, or null for a regressor. */
-export function classCounts(prepared: Pick<PreparedDataset, 'classes' | 'labels'>): Record<string, number> | null {
-  return prepared.classes
-    ? Object.fromEntries(
-        prepared.classes.map((name, index) => [name, prepared.labels.filter((label) => label === index).length]),
-      )
-    : null;
+/** What Prepare learnt of the data: the reader's summary (or a whole PreparedDataset, for small data). */
+export interface PreparedFacts {
+  featureNames: string[];
+  labelColumn: string;
+  classes: string[] | null;
+  /** Class index (classifier) or value (regressor) of each row. */
+  labels: ArrayLike<number>;
+  rowCount: number;
+  warnings: string[];
 }
 
-export function datasetManifest(run: RunConfig, size: number, prepared: PreparedDataset, preparedAt: string): Manifest {
+/** Rows per class name, or null for a regressor. */
+export function classCounts(prepared: Pick<PreparedFacts, 'classes' | 'labels'>): Record<string, number> | null {
+  if (!prepared.classes) return null;
+  const counts = new Array<number>(prepared.classes.length).fill(0);
+  for (let row = 0; row < prepared.labels.length; row++) counts[prepared.labels[row]]++;
+  return Object.fromEntries(prepared.classes.map((name, index) => [name, counts[index]]));
+}
+
+export function datasetManifest(run: RunConfig, size: number, prepared: PreparedFacts, preparedAt: string): Manifest {
   return {
     runId: run.runId,
     source: { ...run.dataset, size },

@@ -12,12 +12,19 @@ export interface TrainingChannels {
   outputUri: string;
 }
 
-function channel(name: 'train' | 'test', uri: string) {
+/** Sharded: each training host reads its own share of the channel's objects (one shard object per host). */
+function channel(name: 'train' | 'test', uri: string, sharded = false) {
   return {
     ChannelName: name,
     ContentType: 'text/csv',
     CompressionType: 'None',
-    DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri, S3DataDistributionType: 'FullyReplicated' } },
+    DataSource: {
+      S3DataSource: {
+        S3DataType: 'S3Prefix',
+        S3Uri: uri,
+        S3DataDistributionType: sharded ? 'ShardedByS3Key' : 'FullyReplicated',
+      },
+    },
   };
 }
 
@@ -35,7 +42,11 @@ export function trainingJobRequest(run: RunConfig, channels: TrainingChannels): 
     RoleArn: training.roleArn,
     AlgorithmSpecification: { TrainingImage: training.image, TrainingInputMode: 'Pipe' },
     HyperParameters: training.hyperParameters,
-    InputDataConfig: [channel('train', channels.trainUri), channel('test', channels.testUri)],
+    // The test channel stays whole on every host: it only scores the model.
+    InputDataConfig: [
+      channel('train', channels.trainUri, training.instanceCount > 1),
+      channel('test', channels.testUri),
+    ],
     OutputDataConfig: {
       S3OutputPath: channels.outputUri,
       ...(security.trainingOutputKmsKeyId ? { KmsKeyId: security.trainingOutputKmsKeyId } : {}),

@@ -22,11 +22,8 @@ export type MetricsArtifact = Pick<Metrics, 'runId' | 'predictorType' | 'metrics
     promotion?: Pick<Metrics['promotion'], 'decision' | 'reason'> | null;
   };
 
-/** prepared/split.json, or just the counts as the Split state returns them. */
-export type SplitArtifact = Pick<Split, 'seed' | 'testFraction'> & {
-  train: Split['train'] | number;
-  test: Split['test'] | number;
-};
+/** prepared/split.json, as far as the report reads it. */
+export type SplitArtifact = Pick<Split, 'seed' | 'testFraction' | 'trainRows' | 'testRows'>;
 
 /** serving.json as far as the report reads it: shown as text, so any outcome string fits (Serving's do). */
 export type ServingArtifact = Partial<Record<keyof Pick<Serving, 'outcome' | 'message'>, string>>;

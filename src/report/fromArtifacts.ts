@@ -100,15 +100,11 @@ function featureRowsFrom(manifest: ManifestArtifact, outcome: Outcome, preparedD
   return { origin: 'test rows', points };
 }
 
-function countOf(rows: number[] | number): number {
-  return Array.isArray(rows) ? rows.length : rows;
-}
-
 function splitFrom(split: SplitArtifact | null | undefined): SplitSummary | null {
   if (!split) return null;
   return {
-    trainRows: countOf(split.train),
-    testRows: countOf(split.test),
+    trainRows: split.trainRows,
+    testRows: split.testRows,
     seed: split.seed,
     testFraction: split.testFraction,
   };

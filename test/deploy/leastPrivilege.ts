@@ -706,7 +706,7 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       }
       expect(runs.some((run) => run.crossValidation.folds > 0)).toBe(true);
       // Nothing else of the run: not the prepared dataset, not the evaluation.
-      expect(grants('s3:GetObject', runs[0].keys.preparedDataset)).toBe(false);
+      expect(grants('s3:GetObject', runs[0].keys.preparedFeatures)).toBe(false);
       expect(grants('s3:GetObject', runs[0].keys.metrics)).toBe(false);
     });
 

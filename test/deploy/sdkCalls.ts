@@ -31,6 +31,22 @@ export interface HandlerAnalysis {
 
 const SDK_PACKAGE = /^@aws-sdk\/client-[a-z0-9-]+$/;
 
+/**
+ * SDK libraries that send commands themselves: what each constructed class may send. lib-storage's Upload sends one
+ * PutObject below one part, else a multipart upload that it aborts when a part fails.
+ */
+const SDK_LIBRARIES: Record<string, Record<string, SdkCommand[]>> = {
+  '@aws-sdk/lib-storage': {
+    Upload: [
+      'PutObjectCommand',
+      'CreateMultipartUploadCommand',
+      'UploadPartCommand',
+      'CompleteMultipartUploadCommand',
+      'AbortMultipartUploadCommand',
+    ].map((command) => ({ pkg: '@aws-sdk/client-s3', command })),
+  },
+};
+
 export function analyseHandler(name: string): HandlerAnalysis {
   const result = buildSync({
     entryPoints: [join(PROJECT_DIR, 'functions', `${name}.ts`)],
@@ -55,7 +71,7 @@ export function analyseHandler(name: string): HandlerAnalysis {
   const imported = new Map<string, { pkg: string; name: string }>();
   for (const match of code.matchAll(/^import\s+([^;]*?)\s+from\s+"([^"]+)";/gms)) {
     const [, clause, pkg] = match;
-    if (!SDK_PACKAGE.test(pkg)) continue;
+    if (!SDK_PACKAGE.test(pkg) && !(pkg in SDK_LIBRARIES)) continue;
     const named = /^\{([^}]*)\}$/s.exec(clause.trim());
     if (!named)
       throw new Error(
@@ -78,6 +94,18 @@ export function analyseHandler(name: string): HandlerAnalysis {
     // esbuild keeps an external import clause whole, even the names tree shaking left unused.
     if (uses.length - 1 === 0) continue;
     if (importedName.endsWith('Client')) continue; // clients only carry the calls; commands are what they send
+    const library = SDK_LIBRARIES[pkg];
+    if (library) {
+      const sends = library[importedName];
+      const constructedHere = [...code.matchAll(new RegExp(`new\\s+${local}\\s*\\(`, 'g'))].length;
+      if (!sends || constructedHere !== uses.length - 1) {
+        throw new Error(
+          `functions/${name}.ts: ${pkg} "${importedName}" is not a class this analysis knows the calls of`,
+        );
+      }
+      for (const command of sends) commands.set(`${command.pkg}:${command.command}`, command);
+      continue;
+    }
     if (!importedName.endsWith('Command')) {
       throw new Error(
         `functions/${name}.ts: ${pkg} export "${importedName}" is neither a client nor a command (aggregated clients cannot be analysed)`,
@@ -109,6 +137,11 @@ const S3_ACTIONS: Record<string, { actions: string[]; why?: string }> = {
     why: 'HeadObject of a key that may not exist must answer 404, not 403',
   },
   PutObjectCommand: { actions: ['s3:PutObject'] },
+  // A multipart upload is authorised as PutObject, part by part; only aborting it is an action of its own.
+  CreateMultipartUploadCommand: { actions: ['s3:PutObject'] },
+  UploadPartCommand: { actions: ['s3:PutObject'] },
+  CompleteMultipartUploadCommand: { actions: ['s3:PutObject'] },
+  AbortMultipartUploadCommand: { actions: ['s3:AbortMultipartUpload'] },
   ListObjectsV2Command: { actions: ['s3:ListBucket'] },
   DeleteObjectCommand: { actions: ['s3:DeleteObject'] },
   CopyObjectCommand: { actions: ['s3:GetObject', 's3:PutObject'] },

@@ -46,7 +46,7 @@ function puts() {
   return s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
 }
 
-test('console input: validates and encodes the CSV, writes a label-first dataset and a manifest under the run prefix', async () => {
+test('console input: validates and encodes the CSV, writes its features, labels and a manifest under the run prefix', async () => {
   s3.on(HeadObjectCommand).resolves({ ContentLength: IRIS.length, ETag: '"abc"', VersionId: 'v1' });
   s3.on(GetObjectCommand).resolves({ Body: body(IRIS) });
   s3.on(PutObjectCommand).resolves({});
@@ -70,16 +70,21 @@ test('console input: validates and encodes the CSV, writes a label-first dataset
   const written = puts();
   expect(written.map((p) => p.Key)).toEqual([
     `runs/${execution.name}/claim.json`,
-    `runs/${execution.name}/prepared/dataset.csv`,
+    `runs/${execution.name}/prepared/features.csv`,
+    `runs/${execution.name}/prepared/labels.f64`,
     `runs/${execution.name}/prepared/manifest.json`,
   ]);
   expect(written.every((p) => !String(p.Key).startsWith('raw/'))).toBe(true);
   expect(written[0].IfNoneMatch).toBe('*');
-  const dataset = String(written[1].Body).trim().split('\n');
-  expect(dataset).toHaveLength(150);
-  expect(dataset[0]).toBe('0,5.1,3.5,1.4,0.2');
-  expect(dataset[149]).toBe('2,5.9,3,5.1,1.8');
-  const manifest = JSON.parse(String(written[2].Body));
+  const features = String(written[1].Body).trim().split('\n');
+  expect(features).toHaveLength(150);
+  expect(features[0]).toBe('5.1,3.5,1.4,0.2');
+  expect(features[149]).toBe('5.9,3,5.1,1.8');
+  const labelBytes = written[2].Body as Uint8Array;
+  const labels = new Float64Array(labelBytes.slice().buffer);
+  expect([labels.length, labels[0], labels[50], labels[149]]).toEqual([150, 0, 1, 2]);
+  expect(written[2].ContentType).toBe('application/octet-stream');
+  const manifest = JSON.parse(String(written[3].Body));
   expect(manifest).toMatchObject({
     featureNames: ['Sepal.Length', 'Sepal.Width', 'Petal.Length', 'Petal.Width'],
     classes: ['setosa', 'versicolor', 'virginica'],

@@ -33,7 +33,7 @@ beforeEach(() => {
   s3.on(PutObjectCommand).resolves({});
 });
 
-test('reads the manifest and writes split.json: scikit-learn train/test order and 3 folds, seed 0', async () => {
+test('reads the manifest and writes split.json: the sizes of the train/test split and of 3 folds, seed 0', async () => {
   serveObjects(s3, { [`${ROOT}/prepared/manifest.json`]: JSON.stringify(manifest) });
 
   const result = await handler(event);
@@ -51,17 +51,17 @@ test('reads the manifest and writes split.json: scikit-learn train/test order an
   });
   const text = String(put.Body);
   const written = JSON.parse(text);
-  // Indices as scikit-learn gives them: train_test_split(test_size=0.25, random_state=0), KFold(3, shuffle=True).
+  // Sizes as scikit-learn gives them: train_test_split(test_size=0.25) holds out ceil(2.5) rows, KFold(3) 4/3/3.
   expect(written).toEqual({
     seed: 0,
     testFraction: 0.25,
     rowCount: 10,
-    train: [9, 1, 6, 7, 3, 0, 5],
-    test: [2, 8, 4],
+    trainRows: 7,
+    testRows: 3,
     folds: [
-      { train: [0, 1, 3, 5, 6, 7], test: [2, 4, 8, 9] },
-      { train: [0, 2, 3, 4, 5, 8, 9], test: [1, 6, 7] },
-      { train: [1, 2, 4, 6, 7, 8, 9], test: [0, 3, 5] },
+      { trainRows: 6, testRows: 4 },
+      { trainRows: 7, testRows: 3 },
+      { trainRows: 7, testRows: 3 },
     ],
   });
   expect(text).toBe(`${JSON.stringify(written, null, 2)}\n`);
@@ -76,7 +76,7 @@ test('without cross-validation split.json has no folds and the result counts non
 
   expect(result).toEqual({ train: 7, test: 3, folds: 0, uri: `s3://${BUCKET}/${ROOT}/prepared/split.json` });
   const written = JSON.parse(String(putInputs(s3)[0].Body));
-  expect(Object.keys(written).sort()).toEqual(['rowCount', 'seed', 'test', 'testFraction', 'train']);
+  expect(Object.keys(written).sort()).toEqual(['rowCount', 'seed', 'testFraction', 'testRows', 'trainRows']);
 });
 
 test('the seed and test fraction of the run decide the split', async () => {
@@ -105,4 +105,26 @@ test('a dataset too small to split (one row) fails naming the row count, and wri
     message: 'at least 2 rows are needed to split, got 1',
   });
   expect(putInputs(s3)).toHaveLength(0);
+});
+
+test('sharded training with more hosts than training rows is refused before anything is written', async () => {
+  serveObjects(s3, { [`${ROOT}/prepared/manifest.json`]: JSON.stringify(manifest) });
+  event.run.training = { ...event.run.training, instanceCount: 7 };
+
+  await expect(handler(event)).rejects.toMatchObject({
+    name: 'SplitError',
+    message:
+      'training.instanceCount is 7 but a fold has 6 training rows: each host needs at least one row of its own. Use fewer instances.',
+  });
+  expect(putInputs(s3)).toHaveLength(0);
+});
+
+test('more folds than rows is refused naming both counts', async () => {
+  serveObjects(s3, { [`${ROOT}/prepared/manifest.json`]: JSON.stringify({ ...manifest, rowCount: 2 }) });
+  event.run.split = { testFraction: 0.5, seed: 0 };
+
+  await expect(handler(event)).rejects.toMatchObject({
+    name: 'SplitError',
+    message: 'cannot split 2 rows into 3 folds: each fold needs a row',
+  });
 });

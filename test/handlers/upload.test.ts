@@ -9,17 +9,20 @@ const s3 = mockClient(S3Client);
 const BUCKET = 'knn-pipeline-dev-data';
 const ROOT = 'runs/iris-upload-0001';
 const JOB = 'knnp-dev--iris-upload-0001';
-/** prepared/dataset.csv: headerless, label first, rows 0-5. */
-const DATASET = '0,5.1,3.5\n0,4.9,3\n1,7,3.2\n1,6.4,3.2\n2,6.3,3.3\n2,5.8,2.7\n';
+/** prepared/features.csv and labels.f64 of six rows (label first: 0,5.1,3.5 / 0,4.9,3 / 1,7,3.2 / …). */
+const FEATURES = '5.1,3.5\n4.9,3\n7,3.2\n6.4,3.2\n6.3,3.3\n5.8,2.7\n';
+const labelBytes = (labels: number[]) => new Uint8Array(Float64Array.from(labels).buffer);
+const LABELS = labelBytes([0, 0, 1, 1, 2, 2]);
+/** scikit-learn: train_test_split(range(6), test_size=0.25, random_state=0) = [1, 3, 0, 4], [5, 2]; KFold(2). */
 const split: Split = {
   testFraction: 0.25,
   seed: 0,
   rowCount: 6,
-  train: [5, 1, 3, 0],
-  test: [2, 4],
+  trainRows: 4,
+  testRows: 2,
   folds: [
-    { train: [0, 1, 2], test: [3, 4, 5] },
-    { train: [3, 4, 5], test: [0, 1, 2] },
+    { trainRows: 3, testRows: 3 },
+    { trainRows: 3, testRows: 3 },
   ],
 };
 
@@ -33,9 +36,10 @@ beforeEach(() => {
   s3.on(PutObjectCommand).resolves({});
 });
 
-function stored(splitFile: Split = split, dataset = DATASET): void {
+function stored(splitFile: Split = split, features = FEATURES, labels = LABELS): void {
   serveObjects(s3, {
-    [`${ROOT}/prepared/dataset.csv`]: dataset,
+    [`${ROOT}/prepared/features.csv`]: features,
+    [`${ROOT}/prepared/labels.f64`]: labels,
     [`${ROOT}/prepared/split.json`]: JSON.stringify(splitFile),
   });
 }
@@ -65,23 +69,29 @@ test('writes the train and test channels and each fold’s channels as label-fir
 
   const result = await handler(event);
 
-  expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toEqual([
-    { Bucket: BUCKET, Key: `${ROOT}/prepared/dataset.csv` },
-    { Bucket: BUCKET, Key: `${ROOT}/prepared/split.json` },
-  ]);
-  expect(putInputs(s3)).toEqual([
-    csv(`${ROOT}/input/train/train.csv`, '2,5.8,2.7\n0,4.9,3\n1,6.4,3.2\n0,5.1,3.5\n'),
-    csv(`${ROOT}/input/test/test.csv`, '1,7,3.2\n2,6.3,3.3\n'),
-    csv(`${ROOT}/input/cv/fold-1/train/train.csv`, '0,5.1,3.5\n0,4.9,3\n1,7,3.2\n'),
-    csv(`${ROOT}/input/cv/fold-1/test/test.csv`, '1,6.4,3.2\n2,6.3,3.3\n2,5.8,2.7\n'),
-    csv(`${ROOT}/input/cv/fold-2/train/train.csv`, '1,6.4,3.2\n2,6.3,3.3\n2,5.8,2.7\n'),
-    csv(`${ROOT}/input/cv/fold-2/test/test.csv`, '0,5.1,3.5\n0,4.9,3\n1,7,3.2\n'),
-  ]);
+  expect(
+    s3
+      .commandCalls(GetObjectCommand)
+      .map((call) => call.args[0].input.Key)
+      .sort(),
+  ).toEqual([`${ROOT}/prepared/features.csv`, `${ROOT}/prepared/labels.f64`, `${ROOT}/prepared/split.json`]);
+  const byKey = (a: { Key?: string }, b: { Key?: string }) => a.Key!.localeCompare(b.Key!);
+  expect(putInputs(s3).sort(byKey)).toEqual(
+    [
+      csv(`${ROOT}/input/train/train.csv`, '0,4.9,3\n1,6.4,3.2\n0,5.1,3.5\n2,6.3,3.3\n'),
+      csv(`${ROOT}/input/test/test.csv`, '2,5.8,2.7\n1,7,3.2\n'),
+      csv(`${ROOT}/input/cv/fold-1/train/train.csv`, '0,5.1,3.5\n1,6.4,3.2\n2,6.3,3.3\n'),
+      csv(`${ROOT}/input/cv/fold-1/test/test.csv`, '0,4.9,3\n1,7,3.2\n2,5.8,2.7\n'),
+      csv(`${ROOT}/input/cv/fold-2/train/train.csv`, '0,4.9,3\n1,7,3.2\n2,5.8,2.7\n'),
+      csv(`${ROOT}/input/cv/fold-2/test/test.csv`, '0,5.1,3.5\n1,6.4,3.2\n2,6.3,3.3\n'),
+    ].sort(byKey),
+  );
   expect(result).toEqual({
     trainUri: `s3://${BUCKET}/${ROOT}/input/train/train.csv`,
     testUri: `s3://${BUCKET}/${ROOT}/input/test/test.csv`,
     trainRows: 4,
     testRows: 2,
+    trainShards: 1,
     folds: [1, 2].map((fold) => ({
       fold,
       trainingJobName: `${JOB}--f${fold}`,
@@ -101,7 +111,7 @@ test('without folds in split.json only the two channels are written and no fold 
 
   const result = await handler(event);
 
-  expect(putInputs(s3).map((put) => put.Key)).toEqual([`${ROOT}/input/train/train.csv`, `${ROOT}/input/test/test.csv`]);
+  expect(putInputs(s3).map((put) => put.Key)).toEqual([`${ROOT}/input/test/test.csv`, `${ROOT}/input/train/train.csv`]);
   expect(result.folds).toEqual([]);
 });
 
@@ -109,14 +119,39 @@ test('a split made for another row count is refused before anything is written',
   stored({ ...split, rowCount: 7 });
 
   await expect(handler(event)).rejects.toThrow(
-    `s3://${BUCKET}/${ROOT}/prepared/dataset.csv has 6 rows but the split was made for 7; run Split again`,
+    `s3://${BUCKET}/${ROOT}/prepared/features.csv has 6 rows but the split was made for 7; run Split again`,
   );
   expect(putInputs(s3)).toHaveLength(0);
 });
 
 test('a missing split.json fails with S3 NoSuchKey and writes nothing', async () => {
-  serveObjects(s3, { [`${ROOT}/prepared/dataset.csv`]: DATASET });
+  serveObjects(s3, { [`${ROOT}/prepared/features.csv`]: FEATURES, [`${ROOT}/prepared/labels.f64`]: LABELS });
 
   await expect(handler(event)).rejects.toMatchObject({ name: 'NoSuchKey' });
   expect(putInputs(s3)).toHaveLength(0);
+});
+
+test('features with a row more than the labels are refused, and no channel is left behind', async () => {
+  stored(split, `${FEATURES}1,2\n`);
+
+  await expect(handler(event)).rejects.toMatchObject({
+    name: 'ArtifactMismatchError',
+    message: `s3://${BUCKET}/${ROOT}/prepared/features.csv has more rows than the 6 labels; run Prepare again`,
+  });
+  expect(putInputs(s3)).toHaveLength(0);
+});
+
+test('with two training instances the train channel is two shards, read ShardedByS3Key', async () => {
+  const { folds: _folds, ...withoutFolds } = split;
+  stored(withoutFolds);
+  event.run.training = { ...event.run.training, instanceCount: 2 };
+
+  const result = await handler(event);
+
+  expect(putInputs(s3).map((put) => [put.Key, put.Body])).toEqual([
+    [`${ROOT}/input/test/test.csv`, '2,5.8,2.7\n1,7,3.2\n'],
+    [`${ROOT}/input/train/train-1-of-2.csv`, '0,4.9,3\n1,6.4,3.2\n'],
+    [`${ROOT}/input/train/train-2-of-2.csv`, '0,5.1,3.5\n2,6.3,3.3\n'],
+  ]);
+  expect(result).toMatchObject({ trainUri: `s3://${BUCKET}/${ROOT}/input/train/`, trainRows: 4, trainShards: 2 });
 });

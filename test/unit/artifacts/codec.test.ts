@@ -11,13 +11,11 @@ import {
   type Manifest,
   type Promotion,
   type PruneReport,
-  type SplitIndices,
 } from '../../../src/artifacts';
 import type { PruneReport as DomainPruneReport } from '../../../src/aws/serving';
 import type { CrossValidationSummary as DomainCrossValidationSummary } from '../../../src/domain/crossValidation';
 import type { EvaluationMetrics as DomainMetrics, GateResult as DomainGate } from '../../../src/domain/evaluation';
 import type { Promotion as DomainPromotion } from '../../../src/domain/promotion';
-import type { SplitIndices as DomainSplitIndices } from '../../../src/domain/split';
 import { PipelineError } from '../../../src/errors';
 import { exampleArtifacts } from './examples';
 
@@ -27,7 +25,6 @@ export const gateFits = (gate: DomainGate): GateResult => gate;
 export const promotionFits = (promotion: DomainPromotion): Promotion => promotion;
 export const crossValidationFits = (summary: DomainCrossValidationSummary): CrossValidationSummary => summary;
 export const pruneReportFits = (report: DomainPruneReport): PruneReport => report;
-export const splitIndicesFit = (indices: DomainSplitIndices): SplitIndices => indices;
 
 const WHERE = 's3://knn-pipeline-dev-data/runs/run-1/x.json';
 
@@ -92,11 +89,14 @@ test('the metrics of a classifier must be complete: a missing confusion matrix i
   expect(problemsOf(() => parseArtifact('metrics', broken, WHERE)).message).toMatch(/^metrics artifact .* metrics: /);
 });
 
-test('a split with a fractional row index or a test fraction of 1 is refused', () => {
+test('a split with a fractional row count or a test fraction of 1 is refused', () => {
   const split = exampleArtifacts().split;
-  expect(problemsOf(() => parseArtifact('split', { ...split, testFraction: 1, train: [0.5] }, WHERE)).problems).toEqual(
-    ['testFraction: Too big: expected number to be <1', 'train.0: Invalid input: expected int, received number'],
-  );
+  expect(
+    problemsOf(() => parseArtifact('split', { ...split, testFraction: 1, trainRows: 0.5 }, WHERE)).problems,
+  ).toEqual([
+    'testFraction: Too big: expected number to be <1',
+    'trainRows: Invalid input: expected int, received number',
+  ]);
 });
 
 test('text that is not JSON is reported as such, naming the artifact, with the parser error as cause', () => {

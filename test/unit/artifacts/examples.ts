@@ -6,7 +6,7 @@ import { summariseCrossValidation } from '../../../src/domain/crossValidation';
 import { prepareDataset, toLabelFirstCsv } from '../../../src/domain/dataset';
 import { checkQualityGate, computeMetrics, predictionsCsv } from '../../../src/domain/evaluation';
 import { decidePromotion } from '../../../src/domain/promotion';
-import { kFold, trainTestSplit } from '../../../src/domain/split';
+import { foldSizes, trainTestSplit } from '../../../src/domain/split';
 
 const IRIS = readFileSync(path.resolve(__dirname, '../../../data/iris.csv'), 'utf8');
 const AT = '2026-11-29T17:00:00.000Z';
@@ -72,7 +72,13 @@ export function exampleArtifacts(): { [N in ArtifactName]: Artifact<N> } {
       warnings: prepared.warnings,
       preparedAt: AT,
     },
-    split: { ...split, rowCount: prepared.rowCount, ...indices, folds: kFold(prepared.rowCount, 2, 0) },
+    split: {
+      ...split,
+      rowCount: prepared.rowCount,
+      trainRows: indices.train.length,
+      testRows: indices.test.length,
+      folds: foldSizes(prepared.rowCount, 2),
+    },
     claim: { executionName: 'run-1', dataset, claimedAt: AT },
     metrics: {
       runId: 'run-1',

@@ -1,3 +1,4 @@
+import { trainShardKeys } from '../../../src/domain/naming';
 import { resolveRunConfig } from '../../../src/domain/runConfig';
 import { sageMakerRequests } from '../../../src/domain/sageMakerRequests';
 import { testStageDefaults } from '../../support/stage';
@@ -96,4 +97,28 @@ test('optional VPC and KMS settings appear only when configured', () => {
   expect(requests.model).toMatchObject({ VpcConfig: { Subnets: ['subnet-0a1b'], SecurityGroupIds: ['sg-0c2d'] } });
   expect(requests.endpointConfig).toMatchObject({ KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint' });
   expect(requests.servingEndpointConfig).toMatchObject({ KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint' });
+});
+
+test('with several training instances the train channel is sharded by S3 key; the test channel stays whole', () => {
+  const run = resolveRunConfig(
+    { hyperparameters: { k: 3 }, training: { instanceCount: 3 } },
+    { name: 'run-8' },
+    testStageDefaults(),
+  );
+  const { trainingJob } = sageMakerRequests(run);
+  const distribution = (trainingJob.InputDataConfig as { DataSource: { S3DataSource: Record<string, string> } }[]).map(
+    (channel) => channel.DataSource.S3DataSource.S3DataDistributionType,
+  );
+  expect(distribution).toEqual(['ShardedByS3Key', 'FullyReplicated']);
+  expect(trainingJob.ResourceConfig).toMatchObject({ InstanceCount: 3 });
+});
+
+test('the train shards are named by position under the train channel prefix; one shard keeps train.csv', () => {
+  const layout = { trainChannel: 'runs/r/input/train/train.csv', trainChannelPrefix: 'runs/r/input/train/' };
+  expect(trainShardKeys(layout, 1)).toEqual(['runs/r/input/train/train.csv']);
+  expect(trainShardKeys(layout, 2)).toEqual([
+    'runs/r/input/train/train-1-of-2.csv',
+    'runs/r/input/train/train-2-of-2.csv',
+  ]);
+  expect(trainShardKeys(layout, 10)[0]).toBe('runs/r/input/train/train-01-of-10.csv');
 });

@@ -31,14 +31,16 @@ export function runArtifacts({
 }: FixtureOptions): RunArtifacts {
   const source = `s3://knn-pipeline-data/raw/${runId}.csv`;
   const prepared = prepareDataset(csv, { source, labelColumn, predictorType });
+  const rows = trainTestSplit(prepared.rowCount, { seed: 0, testFraction: 0.25 });
   const split = {
     seed: 0,
     testFraction: 0.25,
     rowCount: prepared.rowCount,
-    ...trainTestSplit(prepared.rowCount, { seed: 0, testFraction: 0.25 }),
+    trainRows: rows.train.length,
+    testRows: rows.test.length,
   };
-  const truth = split.test.map((row) => prepared.labels[row]);
-  const features = split.test.map((row) => prepared.features[row]);
+  const truth = rows.test.map((row) => prepared.labels[row]);
+  const features = rows.test.map((row) => prepared.features[row]);
   const classCount = prepared.classes?.length ?? 0;
   const predicted = truth.map((label, index) => {
     if (index % missEvery !== missEvery - 1) return label;

@@ -99,7 +99,7 @@ describe('reportInputFromArtifacts', () => {
     const { preparedDatasetCsv: _dataset, ...artifacts } = irisArtifacts();
     const input = reportInputFromArtifacts({
       ...artifacts,
-      split: { seed: 3, testFraction: 0.2, train: 120, test: 30 },
+      split: { seed: 3, testFraction: 0.2, trainRows: 120, testRows: 30 },
     });
     expect(input.featureRows.origin).toBe('test rows');
     expect(input.featureRows.points).toHaveLength(38);
