@@ -1,10 +1,10 @@
 import { getObjectJson } from '../src/aws/objects';
 import { preparedRows } from '../src/channels/prepared';
-import { writeChannelSet, type ChannelSpec } from '../src/channels/writer';
+import { splitChannels } from '../src/channels/splitChannels';
+import { writeChannelSet } from '../src/channels/writer';
 import type { RunConfig } from '../src/domain/runConfig';
 import { foldLayout, foldTrainingJobName, s3Uri, trainShardKeys } from '../src/domain/naming';
 import { trainingJobRequest } from '../src/domain/sageMakerRequests';
-import { foldOfRows, trainTestRows } from '../src/domain/split';
 import { logger } from '../src/log/logger';
 import { ArtifactMismatchError } from '../src/domain/errors';
 import type { Split } from '../src/artifacts';
@@ -56,25 +56,17 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
     );
   }
   const shards = run.training.instanceCount;
-  const rows = trainTestRows(split.rowCount, split);
-  const channels: ChannelSpec[] = [
-    { name: 'test', keys: [run.keys.testChannel], rows: rows.test },
-    { name: 'train', keys: trainShardKeys(run.keys, shards), rows: rows.train },
-  ];
   const foldCount = split.folds?.length ?? 0;
-  const foldOfRow = foldCount > 0 ? foldOfRows(split.rowCount, foldCount, split.seed) : undefined;
-  for (let fold = 0; fold < foldCount; fold++) {
-    const keys = foldLayout(run.keys.root, fold + 1);
-    channels.push(
-      { name: `fold-${fold + 1}/test`, keys: [keys.testChannel], rows: (row) => foldOfRow![row] === fold },
-      { name: `fold-${fold + 1}/train`, keys: trainShardKeys(keys, shards), rows: (row) => foldOfRow![row] !== fold },
-    );
-  }
+  const foldKeys = Array.from({ length: foldCount }, (_, index) => foldLayout(run.keys.root, index + 1));
+  const channels = splitChannels(split, {
+    test: run.keys.testChannel,
+    train: trainShardKeys(run.keys, shards),
+    folds: foldKeys.map((keys) => ({ test: keys.testChannel, train: trainShardKeys(keys, shards) })),
+  });
   const written = await writeChannelSet(run.bucket, source, channels);
 
   const folds: FoldChannels[] = [];
-  for (let fold = 0; fold < foldCount; fold++) {
-    const keys = foldLayout(run.keys.root, fold + 1);
+  for (const [fold, keys] of foldKeys.entries()) {
     const fileChannels = {
       trainingJobName: foldTrainingJobName(run.names, fold + 1),
       trainUri: s3Uri(run.bucket, keys.trainChannelPrefix),
