@@ -61,8 +61,9 @@ test('Upload runs out of memory at 128 MB: Runtime.ExitError, FAILED after Clean
   await withEmulators(
     startCloud({ s3Trigger: false, functionLimits: { upload: { memorySize: 128 } } }),
     async ({ cloud }) => {
-      // ~8.6 MB of CSV: Prepare (1024 MB) validates it, Upload's parsed rows outgrow a 128 MB function's heap.
-      await putRaw('raw/big.csv', syntheticCsv(500_000));
+      // ~35 MB of CSV: Prepare (1024 MB) streams it; Upload puts up to 48 MB of rows in order in memory at a time,
+      // sized for its 1024 MB, which outgrows a 128 MB function's heap.
+      await putRaw('raw/big.csv', syntheticCsv(2_000_000));
       const record = await cloud.startExecution({ dataset: { key: 'raw/big.csv' } }).done;
       expect(record.status).toBe('FAILED');
       expect(record.error).toBe('Runtime.ExitError');
