@@ -136,7 +136,7 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
         threshold: number(env, STAGE_ENV.regressorGateThreshold, 0),
       },
     },
-    maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 256 * 1024 * 1024, positiveInteger),
+    maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 2 * 1024 * 1024 * 1024, positiveInteger),
     security: securityFromEnv(env),
     // An EventBridge bus for run-outcome events; empty turns notifications off.
     notificationBus: env[STAGE_ENV.notificationBus] ?? 'default',

@@ -36,7 +36,8 @@ export function assertDatasetSize(run: RunConfig, size: number, maxBytes: number
   if (size > maxBytes) {
     throw new DatasetTooLargeError(
       `Dataset ${run.dataset.uri} is ${size} bytes; this stage accepts at most ${maxBytes} bytes (MAX_DATASET_BYTES). ` +
-        'Sample the file or raise the limit together with the prepare function memory.',
+        'Sample the file, or raise the limit together with the prepare and upload functions (memory, timeout, and ' +
+        "upload's ephemeral storage): see docs/data-path.md.",
     );
   }
 }

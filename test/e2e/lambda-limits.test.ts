@@ -21,14 +21,14 @@ test('the functions run with their serverless.yml limits (overridden where the t
     startCloud({ s3Trigger: false, functionLimits: { evaluate: { timeout: 1 } } }),
     async ({ cloud }) => {
       const functions = cloud.lambda!.functions;
-      expect(functions.prepare).toMatchObject({ memorySize: 1024, timeout: 300 });
+      expect(functions.prepare).toMatchObject({ memorySize: 1769, timeout: 900 });
       expect(functions.split).toMatchObject({ memorySize: 512, timeout: 60 });
       expect(functions.evaluate).toMatchObject({ memorySize: 1024, timeout: 1 });
       expect(functions.cleanup).toMatchObject({ memorySize: 256, timeout: 300 });
       const env = cloud.lambda!.environment(functions.upload, 'stream');
       expect(env).toMatchObject({
         AWS_LAMBDA_FUNCTION_NAME: 'knn-pipeline-local-upload',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769',
         AWS_ACCESS_KEY_ID: credentialsFor('function:upload').accessKeyId,
         AWS_SESSION_TOKEN: credentialsFor('function:upload').sessionToken,
         AWS_ENDPOINT_URL_S3: cloud.s3.endpoint,
@@ -61,8 +61,8 @@ test('Upload runs out of memory at 128 MB: Runtime.ExitError, FAILED after Clean
   await withEmulators(
     startCloud({ s3Trigger: false, functionLimits: { upload: { memorySize: 128 } } }),
     async ({ cloud }) => {
-      // ~35 MB of CSV: Prepare (1024 MB) streams it; Upload puts up to 48 MB of rows in order in memory at a time,
-      // sized for its 1024 MB, which outgrows a 128 MB function's heap.
+      // ~35 MB of CSV: Prepare (1769 MB) streams it; Upload puts up to 48 MB of rows in order in memory at a time,
+      // sized for its 1769 MB, which outgrows a 128 MB function's heap.
       await putRaw('raw/big.csv', syntheticCsv(2_000_000));
       const record = await cloud.startExecution({ dataset: { key: 'raw/big.csv' } }).done;
       expect(record.status).toBe('FAILED');
