@@ -15,4 +15,13 @@ export { type KnnModel, packModelArtifact, unpackModelArtifact } from './model';
 export { type Prediction, predict } from './predict';
 export { pythonFloatRepr, pythonJsonFloat } from './pythonFloat';
 export { sampleRows } from './sampling';
-export { type TrainingInput, type TrainingResult, trainKnn } from './train';
+export {
+  type HostChannels,
+  type KnnTrainingSession,
+  type TrainingInput,
+  type TrainingResult,
+  perWorkerSampleSizes,
+  startKnnTraining,
+  trainKnn,
+} from './train';
+export { type ChannelRows, LabelFirstCsvParser, parseChannelText } from './channelParser';

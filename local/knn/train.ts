@@ -10,10 +10,17 @@
  * - `dimension_reduction_type=sign` is a seeded random sign projection (dimensionReduction.ts); `fjlt` is rejected.
  * - Classifier labels must be class indices (integers ≥ 0): the test score counts classes 0 … max label.
  * - A `test` channel, when given, must hold at least one row.
+ * - Several hosts (ResourceConfig.InstanceCount > 1): AWS's "How the k-NN Algorithm Works" (Step 1: Sample) says each
+ *   of the N workers samples sample_size / N points from the data it received and the model holds the union
+ *   ("1,000 data points, sample_size 100, 2 instances: each worker would sample 50 points. A total set of 100 data
+ *   points would be collected."). Locally host h (0-based) samples ⌊sample_size / N⌋ rows, plus one for the first
+ *   sample_size mod N hosts, seeded `seed + h`, from its own rows; the merged index holds host 1's sample, then host
+ *   2's, …. How the real container rounds an uneven share, seeds its workers and orders the merge is not documented.
+ * - Channels are read as streams into typed arrays (channelParser.ts): a channel larger than a string may be is fine.
  */
 
-import { parseLabelFirstCsv } from '../../src/domain/dataset';
 import { classificationMetrics, float32Repr, regressionMetrics } from '../../src/domain/metrics';
+import { type ChannelRows, LabelFirstCsvParser } from './channelParser';
 import { type SignProjection, projectRows } from './dimensionReduction';
 import { KnnClientError } from './errors';
 import { formatHyperparameters, type KnnHyperparameters, parseHyperparameters } from './hyperparameters';
@@ -21,6 +28,8 @@ import type { KnnModel } from './model';
 import { predict } from './predict';
 import { pythonFloatRepr } from './pythonFloat';
 import { sampleRows } from './sampling';
+
+export type { ChannelRows } from './channelParser';
 
 export interface TrainingResult {
   model: KnnModel;
@@ -41,57 +50,125 @@ export interface TrainingInput {
   now?: () => Date;
 }
 
+/** What the hosts of a training job read: the train rows each host received, and the test channel. */
+export interface HostChannels {
+  /** One entry per host (algo-1, algo-2, …): the train rows that host received (the same rows when replicated). */
+  hosts: ChannelRows[];
+  test?: ChannelRows;
+  /** Seeds sampling (host h: seed + h) and the sign projection (default 0). */
+  seed?: number;
+}
+
 // The container logs through Python's logging with a thread id; a fixed one keeps local logs stable.
 const LOG_THREAD_ID = '140285487171328';
 const HOST = 'algo-1';
 const PQ_CODEBOOK_CENTROIDS = 256;
 // classCount² confusion-matrix cells are allocated when scoring; beyond this the local scorer refuses.
 const MAX_SCORED_CLASSES = 2048;
+/** Test rows predicted per batch when scoring, so a large test channel never becomes one query matrix. */
+const SCORING_BATCH_ROWS = 65_536;
 
-interface Channel {
-  name: 'train' | 'test';
-  labels: number[];
-  features: number[][];
+/**
+ * A training job of the local k-NN container, in the container's order: the hyperparameters are validated first
+ * (`startKnnTraining` throws their ClientError), the channels are then read into `channelParser`s as they download,
+ * and `train` samples, builds the index and scores the test channel.
+ */
+export interface KnnTrainingSession {
+  readonly hyperparameters: KnnHyperparameters;
+  /** The container's log lines so far. */
+  readonly log: string[];
+  /** A reader for one channel (or one host's share of it); `end()` gives its rows or the ClientError. */
+  channelParser(channel: 'train' | 'test', host?: { index: number; count: number }): LabelFirstCsvParser;
+  train(channels: HostChannels): TrainingResult;
 }
 
-export function trainKnn(input: TrainingInput): TrainingResult {
-  const now = input.now ?? (() => new Date());
+export function startKnnTraining(
+  hyperparameterStrings: Record<string, string>,
+  now: () => Date = () => new Date(),
+): KnnTrainingSession {
   const log: string[] = [];
   const info = (message: string): void => {
     log.push(`[${formatLogTime(now())} INFO ${LOG_THREAD_ID}] ${message}`);
   };
-
-  const hyperparameters = parseHyperparameters(input.hyperparameters);
+  const hyperparameters = parseHyperparameters(hyperparameterStrings);
   info(`Final configuration: ${pythonDictRepr(formatHyperparameters(hyperparameters))}`);
   if (hyperparameters.dimensionReductionType === 'fjlt') {
     throw new KnnClientError(
       'dimension_reduction_type "fjlt" is not implemented by the local emulator (AWS supports it); use "sign" or no dimension reduction locally.',
     );
   }
+  return {
+    hyperparameters,
+    log,
+    channelParser: (channel, host) =>
+      new LabelFirstCsvParser({
+        source: host && host.count > 1 ? `channel "${channel}" (algo-${host.index + 1})` : `channel "${channel}"`,
+        channel,
+        featureDim: hyperparameters.featureDim,
+        classifier: hyperparameters.predictorType === 'classifier',
+      }),
+    train: (channels) => trainOnHosts(hyperparameters, channels, info, log),
+  };
+}
 
-  const train = readChannel('train', input.train, hyperparameters);
-  const test = input.test === undefined ? undefined : readChannel('test', input.test, hyperparameters);
+/** A single-host training job on channels held as text. */
+export function trainKnn(input: TrainingInput): TrainingResult {
+  const session = startKnnTraining(input.hyperparameters, input.now);
+  const read = (channel: 'train' | 'test', text: string): ChannelRows => {
+    const parser = session.channelParser(channel);
+    parser.write(text);
+    return parser.end();
+  };
+  const train = read('train', input.train);
+  const test = input.test === undefined ? undefined : read('test', input.test);
+  return session.train({ hosts: [train], test, seed: input.seed });
+}
+
+/** ⌊sampleSize / hosts⌋ per host, the remainder to the first hosts: the shares add up to sample_size. */
+export function perWorkerSampleSizes(sampleSize: number, hosts: number): number[] {
+  const base = Math.floor(sampleSize / hosts);
+  return Array.from({ length: hosts }, (_, host) => base + (host < sampleSize % hosts ? 1 : 0));
+}
+
+function trainOnHosts(
+  hyperparameters: KnnHyperparameters,
+  channels: HostChannels,
+  info: (message: string) => void,
+  log: string[],
+): TrainingResult {
+  const { hosts, test } = channels;
+  if (hosts.length === 0) throw new RangeError('a training job has at least one host');
   if (hyperparameters.k > hyperparameters.sampleSize) {
     throw new KnnClientError(
       `k (${hyperparameters.k}) must not be greater than sample_size (${hyperparameters.sampleSize}): the index would hold fewer points than the neighbours each prediction asks for.`,
     );
   }
-
-  info(
-    `Using per-worker sample size = ${hyperparameters.sampleSize} (Available virtual memory = n/a (local emulator), GPU free memory = n/a, number of workers = 1). ` +
-      'If an out-of-memory error occurs, choose a larger instance type, decrease sample_size or use dimension reduction.',
-  );
-  const seed = input.seed ?? 0;
-  const sampled = sampleRows(train.labels.length, hyperparameters.sampleSize, seed);
-  info(`Read ${train.labels.length} rows from channel "train"; sampled ${sampled.length} of them into the index.`);
-  checkIndexPreconditions(hyperparameters, sampled.length);
+  const seed = channels.seed ?? 0;
+  const shares = perWorkerSampleSizes(hyperparameters.sampleSize, hosts.length);
+  const samples = hosts.map((rows, host) => {
+    info(
+      `Using per-worker sample size = ${shares[host]} (Available virtual memory = n/a (local emulator), GPU free memory = n/a, number of workers = ${hosts.length}). ` +
+        'If an out-of-memory error occurs, choose a larger instance type, decrease sample_size or use dimension reduction.',
+    );
+    const sampled = sampleRows(rows.count, shares[host], seed + host);
+    const where = hosts.length > 1 ? ` on algo-${host + 1}` : '';
+    info(`Read ${rows.count} rows from channel "train"${where}; sampled ${sampled.length} of them into the index.`);
+    return sampled;
+  });
+  const sampledCount = samples.reduce((sum, sampled) => sum + sampled.length, 0);
+  if (sampledCount === 0) throw new KnnClientError('channel "train" has no rows.');
+  checkIndexPreconditions(hyperparameters, sampledCount);
 
   const featureDim = hyperparameters.featureDim;
-  let points: Float32Array = new Float32Array(sampled.length * featureDim);
-  const labels = new Float32Array(sampled.length);
-  sampled.forEach((row, i) => {
-    points.set(train.features[row], i * featureDim);
-    labels[i] = train.labels[row];
+  let points: Float32Array = new Float32Array(sampledCount * featureDim);
+  const labels = new Float32Array(sampledCount);
+  let next = 0;
+  samples.forEach((sampled, host) => {
+    for (const row of sampled) {
+      hosts[host].copyFeatures(row, points, next * featureDim);
+      labels[next] = hosts[host].label(row);
+      next++;
+    }
   });
   let dimensionReduction: SignProjection | undefined;
   if (hyperparameters.dimensionReductionType === 'sign') {
@@ -101,7 +178,7 @@ export function trainKnn(input: TrainingInput): TrainingResult {
       inputDim: featureDim,
       targetDim: hyperparameters.dimensionReductionTarget!,
     };
-    points = projectRows(points, sampled.length, dimensionReduction);
+    points = projectRows(points, sampledCount, dimensionReduction);
     info(
       `Reduced dimension ${featureDim} -> ${dimensionReduction.targetDim} with a random sign projection (seed ${seed}).`,
     );
@@ -115,7 +192,7 @@ export function trainKnn(input: TrainingInput): TrainingResult {
     k: hyperparameters.k,
     points,
     labels,
-    count: sampled.length,
+    count: sampledCount,
   };
   if (dimensionReduction) model.dimensionReduction = dimensionReduction;
   info(
@@ -128,65 +205,35 @@ export function trainKnn(input: TrainingInput): TrainingResult {
 
   const finalMetrics: TrainingResult['finalMetrics'] = [];
   if (test) {
-    const queries = new Float32Array(test.labels.length * featureDim);
-    test.features.forEach((row, i) => queries.set(row, i * featureDim));
-    const predicted = predict(model, { data: queries, count: test.labels.length }).map((p) => p.predicted_label);
+    const truth = test.labelRange(0, test.count);
+    const predicted = new Float64Array(test.count);
+    for (let start = 0; start < test.count; start += SCORING_BATCH_ROWS) {
+      const end = Math.min(test.count, start + SCORING_BATCH_ROWS);
+      const batch = predict(model, { data: test.featureRange(start, end), count: end - start });
+      batch.forEach((prediction, i) => (predicted[start + i] = prediction.predicted_label));
+    }
     const score = (name: string, valueText: string, value: number): void => {
       info(`#test_score (${HOST}) : ('${name}', ${valueText})`);
       finalMetrics.push({ MetricName: `test:${name}`, Value: value });
     };
     if (hyperparameters.predictorType === 'classifier') {
-      const classCount = 1 + Math.max(largest(train.labels), largest(test.labels));
+      const largestTrainLabel = hosts.reduce((largest, rows) => Math.max(largest, rows.maxLabel), -Infinity);
+      const classCount = 1 + Math.max(largestTrainLabel, test.maxLabel);
       if (classCount > MAX_SCORED_CLASSES) {
         throw new KnnClientError(
           `the local emulator scores classifiers with labels 0 to ${MAX_SCORED_CLASSES - 1}; the largest label is ${classCount - 1}.`,
         );
       }
-      const metrics = classificationMetrics(test.labels, predicted, classCount);
+      const metrics = classificationMetrics(truth, predicted, classCount);
       score('accuracy', pythonFloatRepr(metrics.accuracy), metrics.accuracy);
       const macroF1Text = float32Repr(metrics.macroF1);
       score('macro_f_1.000', macroF1Text, Number(macroF1Text));
     } else {
-      const { mse } = regressionMetrics(test.labels, predicted);
+      const { mse } = regressionMetrics(truth, predicted);
       score('mse', pythonFloatRepr(mse), mse);
     }
   }
   return { model, log, finalMetrics };
-}
-
-function readChannel(name: Channel['name'], text: string, hyperparameters: KnnHyperparameters): Channel {
-  let parsed: { labels: number[]; features: number[][] };
-  try {
-    parsed = parseLabelFirstCsv(text, `channel "${name}"`);
-  } catch (error) {
-    throw new KnnClientError(
-      `Unable to read the training data (text/csv, label first, no header): ${(error as Error).message}`,
-      [],
-      {
-        cause: error,
-      },
-    );
-  }
-  const { labels, features } = parsed;
-  if (labels.length === 0) throw new KnnClientError(`channel "${name}" has no rows.`);
-  features.forEach((row, i) => {
-    if (row.length !== hyperparameters.featureDim) {
-      throw new KnnClientError(
-        `feature_dim hyperparameter is ${hyperparameters.featureDim} but channel "${name}" row ${i + 1} has ${row.length} features (columns after the label).`,
-      );
-    }
-  });
-  labels.forEach((label, i) => {
-    if (!Number.isFinite(label)) {
-      throw new KnnClientError(`channel "${name}" row ${i + 1} has label ${label}; labels must be finite numbers.`);
-    }
-    if (hyperparameters.predictorType === 'classifier' && !(Number.isInteger(label) && label >= 0)) {
-      throw new KnnClientError(
-        `predictor_type is classifier but channel "${name}" row ${i + 1} has label ${label}; classifier labels must be class indices (integers 0, 1, 2, …).`,
-      );
-    }
-  });
-  return { name, labels, features };
 }
 
 function checkIndexPreconditions(hyperparameters: KnnHyperparameters, sampledCount: number): void {
@@ -205,12 +252,6 @@ function checkIndexPreconditions(hyperparameters: KnnHyperparameters, sampledCou
       `index_type faiss.IVFPQ needs at least ${PQ_CODEBOOK_CENTROIDS} sampled points to train its product-quantizer codebooks, got ${sampledCount} (use faiss.Flat or more data).`,
     );
   }
-}
-
-function largest(values: readonly number[]): number {
-  let result = -Infinity;
-  for (const value of values) if (value > result) result = value;
-  return result;
 }
 
 /** `MM/DD/YYYY HH:MM:SS` in UTC, the container's log clock. */
