@@ -52,7 +52,10 @@ export interface TrainingInput {
 
 /** What the hosts of a training job read: the train rows each host received, and the test channel. */
 export interface HostChannels {
-  /** One entry per host (algo-1, algo-2, …): the train rows that host received (the same rows when replicated). */
+  /**
+   * One entry per host (algo-1, algo-2, …): the train rows that host received (the same rows when replicated). Handed
+   * over: train() empties the array once it has sampled, so the rows can be collected before the index is built.
+   */
   hosts: ChannelRows[];
   test?: ChannelRows;
   /** Seeds sampling (host h: seed + h) and the sign projection (default 0). */
@@ -170,6 +173,8 @@ function trainOnHosts(
       next++;
     }
   });
+  const largestTrainLabel = hosts.reduce((largest, rows) => Math.max(largest, rows.maxLabel), -Infinity);
+  hosts.length = 0; // the channel rows are no longer needed: only the sample goes into the index
   let dimensionReduction: SignProjection | undefined;
   if (hyperparameters.dimensionReductionType === 'sign') {
     dimensionReduction = {
@@ -217,7 +222,6 @@ function trainOnHosts(
       finalMetrics.push({ MetricName: `test:${name}`, Value: value });
     };
     if (hyperparameters.predictorType === 'classifier') {
-      const largestTrainLabel = hosts.reduce((largest, rows) => Math.max(largest, rows.maxLabel), -Infinity);
       const classCount = 1 + Math.max(largestTrainLabel, test.maxLabel);
       if (classCount > MAX_SCORED_CLASSES) {
         throw new KnnClientError(

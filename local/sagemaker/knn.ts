@@ -3,7 +3,10 @@ import { InferenceInputError, KnnClientError } from '../knn/errors';
 import { formatInferenceResponse, parseAcceptHeader, parseInferenceRequest } from '../knn/inference';
 import { type KnnModel, packModelArtifact, unpackModelArtifact } from '../knn/model';
 import { predictAsync } from '../knn/predict';
-import { trainKnn } from '../knn/train';
+import type { ChannelRows } from '../knn/channelParser';
+import { startKnnTraining } from '../knn/train';
+
+export type { ChannelRows } from '../knn/channelParser';
 
 export interface KnnTrainingOutput {
   model: unknown;
@@ -11,19 +14,29 @@ export interface KnnTrainingOutput {
   finalMetrics: { MetricName: string; Value: number }[];
 }
 
+/** Reads one channel (or one host's share of it) as its objects stream in. */
+export interface ChannelReader {
+  write(chunk: Uint8Array): void;
+  /** The end of one object: its last line ends there. */
+  endObject(): void;
+  end(): ChannelRows;
+}
+
+/** A training job inside the container: hyperparameters validated, channels read, then trained. */
+export interface KnnTraining {
+  channelReader(channel: 'train' | 'test', host?: { index: number; count: number }): ChannelReader;
+  /** `hosts`: the train rows each host received. The array is emptied once sampled, so the rows can be collected. */
+  train(input: { hosts: ChannelRows[]; test?: ChannelRows; seed: number }): KnnTrainingOutput;
+}
+
 export const knnAlgorithm = {
-  train(input: {
-    hyperparameters: Record<string, string>;
-    train: Buffer;
-    test?: Buffer;
-    seed: number;
-  }): KnnTrainingOutput {
-    return trainKnn({
-      hyperparameters: input.hyperparameters,
-      train: input.train.toString('utf8'),
-      test: input.test?.toString('utf8'),
-      seed: input.seed,
-    });
+  /** Validates the hyperparameters (KnnClientError) and returns the job's channel readers and trainer. */
+  startTraining(hyperparameters: Record<string, string>): KnnTraining {
+    const session = startKnnTraining(hyperparameters);
+    return {
+      channelReader: (channel, host) => session.channelParser(channel, host),
+      train: (input) => session.train(input),
+    };
   },
 
   packModel(model: unknown): Promise<Buffer> {

@@ -1,4 +1,7 @@
 // S3 access of the emulated training and inference containers.
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { LocalSageMakerContext } from './context';
 import { parseS3Uri } from './validation';
@@ -72,13 +75,34 @@ export async function writeS3Uri(s3: S3Client, uri: string, body: Buffer, conten
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }
 
-/** Joins CSV files as one stream of lines: a file without a final newline must not merge into the next file's row. */
-export function concatenateLines(parts: Buffer[]): Buffer {
-  const pieces: Buffer[] = [];
-  for (const part of parts) {
-    if (part.length === 0) continue;
-    pieces.push(part);
-    if (part[part.length - 1] !== 0x0a) pieces.push(Buffer.from('\n'));
+/**
+ * An object's bytes as they arrive (decompressed with `gunzip`), never the whole object at once. Breaking out of the
+ * loop closes the download. A gzip error has zlib's `Z_…` code.
+ */
+export async function* objectChunks(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: { gunzip?: boolean } = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const body = response.Body as Readable | undefined;
+  if (!body) return;
+  if (!options.gunzip) {
+    try {
+      for await (const chunk of body) yield chunk as Buffer;
+    } finally {
+      body.destroy();
+    }
+    return;
   }
-  return Buffer.concat(pieces);
+  const gunzip = createGunzip();
+  const piping = pipeline(body, gunzip).catch(() => undefined); // errors surface from the gunzip side below
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } finally {
+    body.destroy();
+    gunzip.destroy();
+    await piping;
+  }
 }

@@ -1,8 +1,8 @@
 // The emulated k-NN training container: download channels, train, upload model.tar.gz, report status.
-import { gunzipSync } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Json, LocalSageMakerContext, TrainingJobRecord } from './context';
-import { knnAlgorithm } from './knn';
-import { concatenateLines, getObjectBytes, listPrefix, roleS3, writeS3Uri } from './s3Io';
+import { type ChannelReader, type ChannelRows, knnAlgorithm, type KnnTraining } from './knn';
+import { listPrefix, objectChunks, roleS3, writeS3Uri } from './s3Io';
 import { TrainingJobLog } from './trainingLog';
 
 const MAX_FAILURE_REASON = 1024;
@@ -77,8 +77,19 @@ async function runTrainingJob(
       throw new TrainingFailure(job.injectedFailure);
     }
     const channels = resolveChannels(job.request);
-    const train = await downloadChannel(context, job, channels.train, log);
-    const test = channels.test ? await downloadChannel(context, job, channels.test, log) : undefined;
+    const hostCount = instanceCount(job.request);
+    const train = await listChannel(context, job, channels.train);
+    const test = channels.test ? await listChannel(context, job, channels.test) : undefined;
+    const hyperparameters = (job.request.HyperParameters as Record<string, string> | undefined) ?? {};
+    const training = runAlgorithm(() => knnAlgorithm.startTraining(hyperparameters));
+    const trainRows = await readTrainChannel(context, job, training, train, hostCount, log, stillRunning);
+    if (!trainRows) return;
+    let testRows: ChannelRows | undefined;
+    if (test) {
+      const share = [{ host: 0, keys: test.keys }];
+      testRows = (await readChannel(context, job, training, test, share, 1, log, stillRunning))?.[0];
+      if (!testRows) return;
+    }
     await pause();
     if (!stillRunning()) return;
 
@@ -86,9 +97,9 @@ async function runTrainingJob(
     await pause();
     if (!stillRunning()) return;
     const seed = trainingSeed(channels.train, context.defaultSeed);
-    const hyperparameters = (job.request.HyperParameters as Record<string, string> | undefined) ?? {};
     log.info(`Training with hyperparameters ${JSON.stringify(hyperparameters)} (seed ${seed})`);
-    const result = runAlgorithm(() => knnAlgorithm.train({ hyperparameters, train, test, seed }));
+    // The host rows are handed over: train() lets go of them once sampled, before it builds the index.
+    const result = runAlgorithm(() => training.train({ hosts: trainRows, test: testRows, seed }));
     log.algorithm(result.log);
     if (!stillRunning()) return;
 
@@ -172,12 +183,25 @@ function checkChannelFormat(channel: Json): void {
   }
 }
 
-async function downloadChannel(
+interface ChannelListing {
+  channel: Json;
+  name: string;
+  uri: string;
+  bucket: string;
+  keys: string[];
+}
+
+function instanceCount(request: Json): number {
+  const count = (request.ResourceConfig as Json | undefined)?.InstanceCount;
+  return typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 1;
+}
+
+/** The channel's objects, in S3 key order; a prefix without objects fails the job as SageMaker's download does. */
+async function listChannel(
   context: LocalSageMakerContext,
   job: TrainingJobRecord,
   channel: Json,
-  log: TrainingJobLog,
-): Promise<Buffer> {
+): Promise<ChannelListing> {
   const name = channel.ChannelName as string;
   const uri = ((channel.DataSource as Json).S3DataSource as Json).S3Uri as string;
   const notFound = (bucket: string) =>
@@ -196,34 +220,110 @@ async function downloadChannel(
     throw new TrainingFailure(`ClientError: Data download failed:${describeError(error)}`);
   }
   if (listing.keys.length === 0) throw notFound(listing.bucket);
-
-  const parts: Buffer[] = [];
-  for (const key of listing.keys) {
-    let bytes: Buffer;
-    try {
-      bytes = await getObjectBytes(roleS3(context, job.request.RoleArn), listing.bucket, key);
-    } catch (error) {
-      throw new TrainingFailure(
-        `ClientError: Data download failed:Failed to download s3://${listing.bucket}/${key}: ${describeError(error)}`,
-      );
-    }
-    parts.push(channel.CompressionType === 'Gzip' ? gunzipChannelObject(name, listing.bucket, key, bytes) : bytes);
-  }
-  const data = concatenateLines(parts);
-  log.info(
-    `Downloading channel ${name} (${data.length} bytes) from ${uri} (${listing.keys.length} object${listing.keys.length === 1 ? '' : 's'})`,
-  );
-  return data;
+  return { channel, name, uri, bucket: listing.bucket, keys: listing.keys };
 }
 
-function gunzipChannelObject(channel: string, bucket: string, key: string, bytes: Buffer): Buffer {
+/**
+ * The objects each host of the job receives. FullyReplicated: every object on every host. ShardedByS3Key: AWS says
+ * only that "each instance gets approximately 1/n of the number of S3 objects" (API_S3DataSource); locally the objects,
+ * in S3 key order, are dealt round-robin — object i to host (i mod n) — so n shards written as n objects give one
+ * shard per host, in key order.
+ */
+export function shareObjects(keys: readonly string[], hosts: number, sharded: boolean): string[][] {
+  if (!sharded || hosts === 1) return [keys.slice()];
+  const shares = Array.from({ length: hosts }, () => [] as string[]);
+  keys.forEach((key, i) => shares[i % hosts].push(key));
+  return shares;
+}
+
+/** The train channel as each host received it (one entry per host); undefined when the job stopped meanwhile. */
+async function readTrainChannel(
+  context: LocalSageMakerContext,
+  job: TrainingJobRecord,
+  training: KnnTraining,
+  listing: ChannelListing,
+  hostCount: number,
+  log: TrainingJobLog,
+  stillRunning: () => boolean,
+): Promise<ChannelRows[] | undefined> {
+  const source = (listing.channel.DataSource as Json).S3DataSource as Json;
+  const sharded = source.S3DataDistributionType === 'ShardedByS3Key';
+  const shares = shareObjects(listing.keys, hostCount, sharded).map((keys, host) => ({ host, keys }));
+  const rows = await readChannel(context, job, training, listing, shares, hostCount, log, stillRunning);
+  // Replicated: every host received the same rows (one copy in memory).
+  return rows && (rows.length === hostCount ? rows : Array.from({ length: hostCount }, () => rows[0]));
+}
+
+async function readChannel(
+  context: LocalSageMakerContext,
+  job: TrainingJobRecord,
+  training: KnnTraining,
+  listing: ChannelListing,
+  shares: { host: number; keys: string[] }[],
+  hostCount: number,
+  log: TrainingJobLog,
+  stillRunning: () => boolean,
+): Promise<ChannelRows[] | undefined> {
+  const { name, uri, bucket } = listing;
+  const s3 = roleS3(context, job.request.RoleArn);
+  const gzip = listing.channel.CompressionType === 'Gzip';
+  const result: ChannelRows[] = [];
+  for (const { host, keys } of shares) {
+    const reader = runAlgorithm(() =>
+      training.channelReader(
+        name === 'test' ? 'test' : 'train',
+        shares.length > 1 ? { index: host, count: hostCount } : undefined,
+      ),
+    );
+    for (const key of keys) {
+      const complete = await readObject(s3, bucket, key, name, gzip, reader, stillRunning);
+      if (!complete) return undefined;
+    }
+    const rows = runAlgorithm(() => reader.end());
+    const objects = `${keys.length} object${keys.length === 1 ? '' : 's'}`;
+    if (shares.length > 1) {
+      const shown = keys.slice(0, 10).map((key) => `s3://${bucket}/${key}`);
+      if (keys.length > shown.length) shown.push(`… (${keys.length - shown.length} more)`);
+      log.info(
+        `Downloading channel ${name} (${rows.bytes} bytes) from ${uri} for algo-${host + 1} of ${hostCount} (ShardedByS3Key: ${objects}${shown.length > 0 ? `: ${shown.join(', ')}` : ''})`,
+      );
+    } else {
+      log.info(`Downloading channel ${name} (${rows.bytes} bytes) from ${uri} (${objects})`);
+    }
+    result.push(rows);
+  }
+  return result;
+}
+
+/** Streams one object into the channel reader; false when the job stopped meanwhile. */
+async function readObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  channel: string,
+  gzip: boolean,
+  reader: ChannelReader,
+  stillRunning: () => boolean,
+): Promise<boolean> {
+  const chunks = objectChunks(s3, bucket, key, { gunzip: gzip });
   try {
-    return gunzipSync(bytes);
-  } catch {
+    for await (const chunk of chunks) {
+      if (!stillRunning()) return false;
+      runAlgorithm(() => reader.write(chunk));
+    }
+  } catch (error) {
+    if (error instanceof TrainingFailure) throw error;
+    if ((error as { code?: string }).code?.startsWith('Z_')) {
+      throw new TrainingFailure(
+        `ClientError: Channel '${channel}' has CompressionType Gzip but s3://${bucket}/${key} is not gzip data.`,
+      );
+    }
     throw new TrainingFailure(
-      `ClientError: Channel '${channel}' has CompressionType Gzip but s3://${bucket}/${key} is not gzip data.`,
+      `ClientError: Data download failed:Failed to download s3://${bucket}/${key}: ${describeError(error)}`,
     );
   }
+  reader.endObject();
+  return true;
 }
 
 function trainingSeed(trainChannel: Json, defaultSeed: number): number {
