@@ -8,6 +8,10 @@ export interface LocalSageMakerTiming {
   endpointCreateDelayMs: number;
   endpointDeleteDelayMs: number;
   stopDelayMs: number;
+  /** Delay before a transform job starts reading its input (InProgress meanwhile). */
+  transformStartDelayMs: number;
+  /** How long a serverless endpoint's container may take to answer (AWS: 1 minute). */
+  serverlessInvocationTimeoutMs: number;
 }
 
 export const DEFAULT_TIMING: LocalSageMakerTiming = {
@@ -15,6 +19,8 @@ export const DEFAULT_TIMING: LocalSageMakerTiming = {
   endpointCreateDelayMs: 150,
   endpointDeleteDelayMs: 100,
   stopDelayMs: 100,
+  transformStartDelayMs: 100,
+  serverlessInvocationTimeoutMs: 60_000,
 };
 
 export type Json = Record<string, unknown>;
@@ -79,10 +85,18 @@ export interface EndpointRecord {
   deployedVariants?: DeployedVariant[];
 }
 
+export interface ServerlessConfig {
+  MemorySizeInMB: number;
+  MaxConcurrency: number;
+  ProvisionedConcurrency?: number;
+}
+
 export interface DeployedVariant {
   variantName: string;
   weight: number;
   instanceCount: number;
+  /** Set for a serverless variant (no instances): its limits apply to InvokeEndpoint. */
+  serverless?: ServerlessConfig;
   image: string;
   model: unknown;
   featureDim: number;
@@ -96,6 +110,8 @@ export class ResourceStore {
   readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
   readonly endpoints = new Map<string, EndpointRecord>();
   readonly tagsByArn = new Map<string, Tag[]>();
+  /** Invocations being answered, per serverless endpoint variant (its MaxConcurrency). */
+  readonly invocationsInFlight = new Map<string, number>();
 }
 
 export class Scheduler {

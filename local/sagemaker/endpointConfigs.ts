@@ -7,6 +7,9 @@ import { findModel } from './models';
 import { mergeTags } from './tags';
 import { PATTERNS, validateName, Violations } from './validation';
 
+/** The memory sizes a serverless variant may have (1 GB steps), from the Serverless Inference guide. */
+export const SERVERLESS_MEMORY_SIZES = [1024, 2048, 3072, 4096, 5120, 6144];
+
 function validateVariant(v: Violations, variant: unknown, path: string): void {
   if (!v.struct(variant, path, true)) return;
   v.string(variant.VariantName, `${path}.variantName`, {
@@ -16,10 +19,68 @@ function validateVariant(v: Violations, variant: unknown, path: string): void {
   });
   v.string(variant.ModelName, `${path}.modelName`, { required: true, max: 63, pattern: PATTERNS.modelName });
   const serverless = v.struct(variant.ServerlessConfig, `${path}.serverlessConfig`);
+  if (serverless) {
+    const config = variant.ServerlessConfig as Json;
+    const configPath = `${path}.serverlessConfig`;
+    v.integer(config.MemorySizeInMB, `${configPath}.memorySizeInMB`, { required: true, min: 1024, max: 6144 });
+    v.integer(config.MaxConcurrency, `${configPath}.maxConcurrency`, { required: true, min: 1, max: 200 });
+    v.integer(config.ProvisionedConcurrency, `${configPath}.provisionedConcurrency`, { min: 1, max: 200 });
+  }
   v.instanceType(variant.InstanceType, `${path}.instanceType`, !serverless);
   v.integer(variant.InitialInstanceCount, `${path}.initialInstanceCount`, { required: !serverless, min: 1 });
   v.number(variant.InitialVariantWeight, `${path}.initialVariantWeight`, { min: 0 });
   v.integer(variant.VolumeSizeInGB, `${path}.volumeSizeInGB`, { min: 1, max: 512 });
+}
+
+/** A variant is serverless when it has a ServerlessConfig (and then no instances). */
+export function isServerlessVariant(variant: Json): boolean {
+  return typeof variant.ServerlessConfig === 'object' && variant.ServerlessConfig !== null;
+}
+
+/**
+ * What the shape constraints cannot say about serverless variants (wording ours; AWS documents the rules, not the
+ * texts): either a ServerlessConfig or instances, never both; memory in 1 GB steps; provisioned concurrency at most
+ * the maximum concurrency; and the Serverless Inference feature exclusions that an endpoint config can show —
+ * multiple production variants, data capture, VPC configuration.
+ */
+function checkServerlessVariants(request: Json): void {
+  const variants = request.ProductionVariants as Json[];
+  for (const variant of variants) {
+    if (!isServerlessVariant(variant)) continue;
+    const name = String(variant.VariantName);
+    const config = variant.ServerlessConfig as Json;
+    if (variant.InstanceType !== undefined || variant.InitialInstanceCount !== undefined) {
+      throw validationException(
+        `Invalid ProductionVariant "${name}": a serverless variant (ServerlessConfig) cannot specify InstanceType or InitialInstanceCount.`,
+      );
+    }
+    const memory = config.MemorySizeInMB as number;
+    if (!SERVERLESS_MEMORY_SIZES.includes(memory)) {
+      throw validationException(
+        `Invalid MemorySizeInMB ${memory} for ProductionVariant "${name}": MemorySizeInMB must be one of ${SERVERLESS_MEMORY_SIZES.join(', ')}.`,
+      );
+    }
+    const provisioned = config.ProvisionedConcurrency as number | undefined;
+    if (provisioned !== undefined && provisioned > (config.MaxConcurrency as number)) {
+      throw validationException(
+        `Invalid ProvisionedConcurrency ${provisioned} for ProductionVariant "${name}": ProvisionedConcurrency must be less than or equal to MaxConcurrency (${String(config.MaxConcurrency)}).`,
+      );
+    }
+  }
+  if (!variants.some(isServerlessVariant)) return;
+  if (variants.length > 1) {
+    throw validationException(
+      'Serverless Inference does not support multiple production variants: a serverless endpoint configuration has exactly one ProductionVariant.',
+    );
+  }
+  for (const [member, feature] of [
+    ['DataCaptureConfig', 'data capture'],
+    ['VpcConfig', 'VPC configuration'],
+  ] as const) {
+    if (request[member] !== undefined && request[member] !== null) {
+      throw validationException(`Serverless Inference does not support ${feature} (${member}).`);
+    }
+  }
 }
 
 export function createEndpointConfig(context: LocalSageMakerContext, request: Json): Json {
@@ -38,6 +99,7 @@ export function createEndpointConfig(context: LocalSageMakerContext, request: Js
   v.tags(request.Tags);
   v.throwIfAny();
 
+  checkServerlessVariants(request);
   const variants = request.ProductionVariants as Json[];
   const variantNames = variants.map((variant) => variant.VariantName as string);
   const duplicate = variantNames.find((name, index) => variantNames.indexOf(name) !== index);

@@ -1,7 +1,7 @@
 // CreateEndpoint / DescribeEndpoint / DeleteEndpoint / ListEndpoints and the emulated model deployment.
-import type { DeployedVariant, EndpointRecord, Json, LocalSageMakerContext } from './context';
+import type { DeployedVariant, EndpointRecord, Json, LocalSageMakerContext, ServerlessConfig } from './context';
 import { epochSeconds, resourceArn } from './context';
-import { endpointConfigNotFound, findEndpointConfig } from './endpointConfigs';
+import { endpointConfigNotFound, findEndpointConfig, isServerlessVariant } from './endpointConfigs';
 import { validationException } from './errors';
 import { knnAlgorithm } from './knn';
 import { listResources } from './listing';
@@ -30,6 +30,7 @@ interface VariantPlan {
   modelName: string;
   /** The model as it was at CreateEndpoint time; undefined if it did not exist. */
   model?: Json;
+  serverless?: ServerlessConfig;
 }
 
 export function createEndpoint(context: LocalSageMakerContext, request: Json): Json {
@@ -62,6 +63,7 @@ export function createEndpoint(context: LocalSageMakerContext, request: Json): J
     injectedFailure: context.faults.takeEndpointFailure(),
   };
   const plans = variantPlans(context, endpoint.config);
+  refuseServerlessExclusions(plans);
   context.store.endpoints.set(name.toLowerCase(), endpoint);
   mergeTags(context, arn, request.Tags);
   context.scheduler.after(
@@ -83,7 +85,31 @@ function variantPlans(context: LocalSageMakerContext, config: Json): VariantPlan
     instanceCount: (variant.InitialInstanceCount as number | undefined) ?? 1,
     modelName: variant.ModelName as string,
     model: structuredClone(findModel(context, variant.ModelName as string)?.request),
+    ...(isServerlessVariant(variant)
+      ? { serverless: structuredClone(variant.ServerlessConfig) as ServerlessConfig }
+      : {}),
   }));
+}
+
+/**
+ * Serverless Inference's feature exclusions that show on the model (Serverless Inference guide, "Feature
+ * exclusions"): VPC configuration and network isolation. Refused when the endpoint is created or updated (wording
+ * ours).
+ */
+function refuseServerlessExclusions(plans: VariantPlan[]): void {
+  for (const plan of plans) {
+    if (!plan.serverless || !plan.model) continue;
+    if (plan.model.VpcConfig !== undefined && plan.model.VpcConfig !== null) {
+      throw validationException(
+        `Serverless Inference does not support VPC configuration: model "${plan.modelName}" of ProductionVariant "${plan.variantName}" has a VpcConfig.`,
+      );
+    }
+    if (plan.model.EnableNetworkIsolation === true) {
+      throw validationException(
+        `Serverless Inference does not support network isolation: model "${plan.modelName}" of ProductionVariant "${plan.variantName}" has EnableNetworkIsolation.`,
+      );
+    }
+  }
 }
 
 /**
@@ -106,7 +132,17 @@ export function updateEndpoint(context: LocalSageMakerContext, request: Json): J
   const config = findEndpointConfig(context, request.EndpointConfigName as string);
   if (!config) throw endpointConfigNotFound(context, request.EndpointConfigName as string);
   const newConfig = structuredClone(config.request);
+  // "You cannot convert your instance-based, real-time endpoint to a serverless endpoint. If you try to update your
+  // real-time endpoint to serverless, you receive a ValidationError message. You can convert a serverless endpoint to
+  // real-time, but once you make the update, you cannot roll it back to serverless." (Serverless Inference guide)
+  const servesOnInstances = (endpoint.config.ProductionVariants as Json[]).some((v) => !isServerlessVariant(v));
+  if (servesOnInstances && (newConfig.ProductionVariants as Json[]).some(isServerlessVariant)) {
+    throw validationException(
+      `Cannot update endpoint "${endpoint.arn}" to serverless endpoint configuration "${config.arn}": an instance-based (real-time) endpoint cannot be converted to a serverless endpoint.`,
+    );
+  }
   const plans = variantPlans(context, newConfig);
+  refuseServerlessExclusions(plans);
   const injectedFailure = context.faults.takeEndpointUpdateFailure();
   endpoint.status = 'Updating';
   endpoint.lastModifiedTime = new Date();
@@ -189,7 +225,8 @@ async function loadVariant(context: LocalSageMakerContext, plan: VariantPlan): P
   return {
     variantName: plan.variantName,
     weight: plan.weight,
-    instanceCount: plan.instanceCount,
+    instanceCount: plan.serverless ? 0 : plan.instanceCount,
+    ...(plan.serverless ? { serverless: plan.serverless } : {}),
     image: (container.Image as string | undefined) ?? '',
     model,
     featureDim: knnAlgorithm.featureDim(model),
@@ -229,8 +266,9 @@ export function describeEndpoint(context: LocalSageMakerContext, request: Json):
             ],
             CurrentWeight: variant.weight,
             DesiredWeight: variant.weight,
-            CurrentInstanceCount: variant.instanceCount,
-            DesiredInstanceCount: variant.instanceCount,
+            ...(variant.serverless
+              ? { CurrentServerlessConfig: variant.serverless, DesiredServerlessConfig: variant.serverless }
+              : { CurrentInstanceCount: variant.instanceCount, DesiredInstanceCount: variant.instanceCount }),
           })),
         }
       : {}),

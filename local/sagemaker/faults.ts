@@ -27,6 +27,11 @@ export interface FaultInjector {
   failNextEndpointUpdates(reason: string, count?: number): void;
   /** Every call of `operation` waits `ms` before being served (until clear()). */
   delay(operation: string, ms: number): void;
+  /**
+   * The model container takes `ms` longer to answer every request (endpoint invocations and transform-job batches)
+   * until clear(): the time counts against a serverless endpoint's 60 s.
+   */
+  slowModel(ms: number): void;
   clear(): void;
 }
 
@@ -42,6 +47,7 @@ export class FaultInjectorImpl implements FaultInjector {
   private trainingJobFailures: string[] = [];
   private endpointFailures: string[] = [];
   private endpointUpdateFailures: string[] = [];
+  private modelLatency = 0;
 
   inject(fault: InjectedFault): void {
     this.faults.push({ ...fault, remaining: fault.times ?? 1 });
@@ -63,7 +69,17 @@ export class FaultInjectorImpl implements FaultInjector {
     this.delays.set(operation, ms);
   }
 
+  slowModel(ms: number): void {
+    this.modelLatency = ms;
+  }
+
+  /** The extra time the model container takes per request (slowModel). */
+  get modelLatencyMs(): number {
+    return this.modelLatency;
+  }
+
   clear(): void {
+    this.modelLatency = 0;
     this.faults = [];
     this.delays.clear();
     this.trainingJobFailures = [];

@@ -79,6 +79,7 @@ async function handleInvocation(
   endpointName: string,
 ): Promise<void> {
   const { body, length } = await readBody(request, MAX_INVOCATION_PAYLOAD_BYTES);
+  const requestId = randomUUID();
   try {
     await authorizeInvocation(context, request.headers, request.url, endpointName);
     const invocation = {
@@ -88,6 +89,7 @@ async function handleInvocation(
       contentType: headerValue(request, 'content-type'),
       accept: headerValue(request, 'accept'),
       targetVariant: headerValue(request, 'x-amzn-sagemaker-target-variant'),
+      requestId,
     };
     await delay(context.faults.delayFor('InvokeEndpoint'));
     const fault = context.faults.takeFault('InvokeEndpoint', {
@@ -102,7 +104,7 @@ async function handleInvocation(
       'Content-Type': result.contentType,
       'Content-Length': result.body.length,
       'x-Amzn-Invoked-Production-Variant': result.variantName,
-      'x-amzn-RequestId': randomUUID(),
+      'x-amzn-RequestId': requestId,
     });
     response.end(result.body);
   } catch (error) {
@@ -113,6 +115,7 @@ async function handleInvocation(
       { Message: apiError.message, message: apiError.message, ...apiError.extraBody },
       apiError.errorName,
       'application/json',
+      requestId,
     );
   }
 }
@@ -155,12 +158,13 @@ function sendJson(
   body: unknown,
   errorName?: string,
   contentType = 'application/x-amz-json-1.1',
+  requestId = randomUUID(),
 ): void {
   const payload = Buffer.from(JSON.stringify(body));
   response.writeHead(statusCode, {
     'Content-Type': contentType,
     'Content-Length': payload.length,
-    'x-amzn-RequestId': randomUUID(),
+    'x-amzn-RequestId': requestId,
     ...(errorName ? { 'x-amzn-ErrorType': errorName } : {}),
   });
   response.end(payload);
