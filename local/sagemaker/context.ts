@@ -54,6 +54,25 @@ export interface TrainingJobRecord {
   log: string[];
 }
 
+export type TransformJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+
+export interface TransformJobRecord {
+  name: string;
+  arn: string;
+  request: Json;
+  /** The model's CreateModel request as it was at CreateTransformJob time. */
+  model: Json;
+  status: TransformJobStatus;
+  creationTime: Date;
+  lastModifiedTime: Date;
+  transformStartTime?: Date;
+  transformEndTime?: Date;
+  failureReason?: string;
+  /** Set by failNextTransformJobs: the job fails with this reason instead of running. */
+  injectedFailure?: string;
+  log: string[];
+}
+
 export interface ModelRecord {
   name: string;
   arn: string;
@@ -106,6 +125,7 @@ export interface DeployedVariant {
 /** Resource maps are keyed by lower-cased name: names map to lower-cased ARNs, so uniqueness is case-insensitive. */
 export class ResourceStore {
   readonly trainingJobs = new Map<string, TrainingJobRecord>();
+  readonly transformJobs = new Map<string, TransformJobRecord>();
   readonly models = new Map<string, ModelRecord>();
   readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
   readonly endpoints = new Map<string, EndpointRecord>();
@@ -161,7 +181,7 @@ export interface LocalSageMakerContext {
   defaultSeed: number;
 }
 
-export type ResourceKind = 'training-job' | 'model' | 'endpoint-config' | 'endpoint';
+export type ResourceKind = 'training-job' | 'transform-job' | 'model' | 'endpoint-config' | 'endpoint';
 
 export function resourceArn(
   context: Pick<LocalSageMakerContext, 'region' | 'accountId'>,

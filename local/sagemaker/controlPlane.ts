@@ -11,6 +11,7 @@ import { SageMakerApiError } from './errors';
 import { createModel, deleteModel, describeModel, listModels } from './models';
 import { addTags, deleteTags, listTags } from './tags';
 import { createTrainingJob, describeTrainingJob, listTrainingJobs, stopTrainingJob } from './trainingJobs';
+import { createTransformJob, describeTransformJob, listTransformJobs, stopTransformJob } from './transformJobs';
 
 type Operation = (context: LocalSageMakerContext, request: Json) => Json;
 
@@ -19,6 +20,10 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeTrainingJob: describeTrainingJob,
   StopTrainingJob: stopTrainingJob,
   ListTrainingJobs: listTrainingJobs,
+  CreateTransformJob: createTransformJob,
+  DescribeTransformJob: describeTransformJob,
+  StopTransformJob: stopTransformJob,
+  ListTransformJobs: listTransformJobs,
   CreateModel: createModel,
   DescribeModel: describeModel,
   DeleteModel: deleteModel,

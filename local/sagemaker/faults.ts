@@ -21,6 +21,8 @@ export interface FaultInjector {
   inject(fault: InjectedFault): void;
   /** The next `count` (default 1) created training jobs end Failed with this FailureReason. */
   failNextTrainingJobs(reason: string, count?: number): void;
+  /** The next `count` (default 1) created transform jobs end Failed with this FailureReason. */
+  failNextTransformJobs(reason: string, count?: number): void;
   /** The next `count` (default 1) created endpoints end Failed with this FailureReason. */
   failNextEndpoints(reason: string, count?: number): void;
   /** The next `count` (default 1) UpdateEndpoint calls fail to deploy: the endpoint rolls back to its old config. */
@@ -45,6 +47,7 @@ export class FaultInjectorImpl implements FaultInjector {
   private faults: (InjectedFault & { remaining: number })[] = [];
   private readonly delays = new Map<string, number>();
   private trainingJobFailures: string[] = [];
+  private transformJobFailures: string[] = [];
   private endpointFailures: string[] = [];
   private endpointUpdateFailures: string[] = [];
   private modelLatency = 0;
@@ -55,6 +58,10 @@ export class FaultInjectorImpl implements FaultInjector {
 
   failNextTrainingJobs(reason: string, count = 1): void {
     for (let i = 0; i < count; i++) this.trainingJobFailures.push(reason);
+  }
+
+  failNextTransformJobs(reason: string, count = 1): void {
+    for (let i = 0; i < count; i++) this.transformJobFailures.push(reason);
   }
 
   failNextEndpoints(reason: string, count = 1): void {
@@ -83,6 +90,7 @@ export class FaultInjectorImpl implements FaultInjector {
     this.faults = [];
     this.delays.clear();
     this.trainingJobFailures = [];
+    this.transformJobFailures = [];
     this.endpointFailures = [];
     this.endpointUpdateFailures = [];
   }
@@ -106,6 +114,10 @@ export class FaultInjectorImpl implements FaultInjector {
 
   takeTrainingJobFailure(): string | undefined {
     return this.trainingJobFailures.shift();
+  }
+
+  takeTransformJobFailure(): string | undefined {
+    return this.transformJobFailures.shift();
   }
 
   takeEndpointFailure(): string | undefined {

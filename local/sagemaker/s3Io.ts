@@ -2,7 +2,16 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import type { LocalSageMakerContext } from './context';
 import { parseS3Uri } from './validation';
 
@@ -104,5 +113,98 @@ export async function* objectChunks(
     body.destroy();
     gunzip.destroy();
     await piping;
+  }
+}
+
+/** S3's smallest part (but the last); parts are uploaded at this size so at most one part is held in memory. */
+const PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * An object written as a stream and published later: parts are uploaded as they fill (multipart upload), and the
+ * object only appears at `publish()` — never as a partial object; `discard()` aborts instead. An object smaller than
+ * one part is kept in memory and put whole at `publish()`.
+ */
+export class PendingObject {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private uploadId?: string;
+  private readonly parts: { ETag?: string; PartNumber: number }[] = [];
+  private closed = false;
+  bytes = 0;
+
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+    readonly key: string,
+    private readonly contentType?: string,
+  ) {}
+
+  async write(data: Buffer | string): Promise<void> {
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.bytes += chunk.length;
+    if (this.buffered >= PART_BYTES) await this.uploadPart(PART_BYTES);
+  }
+
+  /** No more data: the last part is uploaded now (a multipart upload), the object still is not visible. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.uploadId && this.buffered > 0) await this.uploadPart(this.buffered);
+  }
+
+  async publish(): Promise<void> {
+    await this.close();
+    if (!this.uploadId) {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          Body: Buffer.concat(this.chunks),
+          ContentType: this.contentType,
+        }),
+      );
+      this.chunks = [];
+      return;
+    }
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: this.key,
+        UploadId: this.uploadId,
+        MultipartUpload: { Parts: this.parts },
+      }),
+    );
+  }
+
+  /** Drops what was written; an unfinished multipart upload is aborted (best effort: the role may not be allowed). */
+  async discard(): Promise<void> {
+    this.closed = true;
+    this.chunks = [];
+    if (!this.uploadId) return;
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }))
+      .catch(() => undefined);
+  }
+
+  private async uploadPart(size: number): Promise<void> {
+    const all = Buffer.concat(this.chunks);
+    const part = all.subarray(0, size);
+    const rest = all.subarray(size);
+    this.chunks = rest.length > 0 ? [Buffer.from(rest)] : [];
+    this.buffered = rest.length;
+    if (!this.uploadId) {
+      const created = await this.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType }),
+      );
+      this.uploadId = created.UploadId;
+    }
+    const PartNumber = this.parts.length + 1;
+    const uploaded = await this.s3.send(
+      new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: part }),
+    );
+    this.parts.push({ ETag: uploaded.ETag, PartNumber });
   }
 }

@@ -41,7 +41,15 @@ export interface LocalSageMaker {
   endpoint: string;
   close(): Promise<void>;
   trainingJobLog(name: string): string[];
-  listResources(): { trainingJobs: string[]; models: string[]; endpointConfigs: string[]; endpoints: string[] };
+  /** A transform job's data log (`<time>:[sagemaker logs]: <bucket>/<key>: …`). */
+  transformJobLog(name: string): string[];
+  listResources(): {
+    trainingJobs: string[];
+    transformJobs: string[];
+    models: string[];
+    endpointConfigs: string[];
+    endpoints: string[];
+  };
   faults: FaultInjector;
 }
 
@@ -87,8 +95,10 @@ export async function startLocalSageMaker(options: LocalSageMakerOptions): Promi
     endpoint: `http://127.0.0.1:${port}`,
     faults: context.faults,
     trainingJobLog: (name) => [...(context.store.trainingJobs.get(name.toLowerCase())?.log ?? [])],
+    transformJobLog: (name) => [...(context.store.transformJobs.get(name.toLowerCase())?.log ?? [])],
     listResources: () => ({
       trainingJobs: [...context.store.trainingJobs.values()].map((job) => job.name),
+      transformJobs: [...context.store.transformJobs.values()].map((job) => job.name),
       models: [...context.store.models.values()].map((model) => model.name),
       endpointConfigs: [...context.store.endpointConfigs.values()].map((config) => config.name),
       endpoints: [...context.store.endpoints.values()].map((endpoint) => endpoint.name),

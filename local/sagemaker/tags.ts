@@ -18,11 +18,15 @@ export function mergeTags(context: LocalSageMakerContext, arn: string, tags: unk
 }
 
 function knownArns(context: LocalSageMakerContext): Set<string> {
-  const { trainingJobs, models, endpointConfigs, endpoints } = context.store;
+  const { trainingJobs, transformJobs, models, endpointConfigs, endpoints } = context.store;
   return new Set(
-    [...trainingJobs.values(), ...models.values(), ...endpointConfigs.values(), ...endpoints.values()].map(
-      (r) => r.arn,
-    ),
+    [
+      ...trainingJobs.values(),
+      ...transformJobs.values(),
+      ...models.values(),
+      ...endpointConfigs.values(),
+      ...endpoints.values(),
+    ].map((r) => r.arn),
   );
 }
 

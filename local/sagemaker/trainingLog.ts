@@ -51,3 +51,40 @@ export class TrainingJobLog {
     }
   }
 }
+
+/**
+ * A transform job's log, in the format of its data log on CloudWatch (`/aws/sagemaker/TransformJobs`, stream
+ * `<job>/<instance>/data-log`): `2019-10-08T14:43:45.016:[sagemaker logs]: <bucket>/<key>: ClientError: 400`.
+ */
+export class TransformJobLog {
+  private readonly filePath?: string;
+
+  constructor(
+    private readonly lines: string[],
+    jobName: string,
+    logDirectory?: string,
+  ) {
+    if (logDirectory) {
+      const directory = join(logDirectory, 'TransformJobs');
+      mkdirSync(directory, { recursive: true });
+      this.filePath = join(directory, `${jobName}.log`);
+    }
+  }
+
+  info(message: string): void {
+    const line = `${new Date().toISOString().replace(/Z$/, '')}:[sagemaker logs]: ${message}`;
+    this.lines.push(line);
+    if (this.filePath) {
+      try {
+        appendFileSync(this.filePath, `${line}\n`);
+      } catch {
+        // the in-memory log stays authoritative when the file can't be written
+      }
+    }
+  }
+
+  /** A line about one input object, prefixed with `<bucket>/<key>: ` as SageMaker prefixes them. */
+  object(bucket: string, key: string, message: string): void {
+    for (const line of message.split('\n')) this.info(`${bucket}/${key}: ${line}`);
+  }
+}
