@@ -15,6 +15,8 @@ export interface IntegrationContext {
   syncPollMs: number;
   /** Called with the training job name so an aborted execution can stop it, as Step Functions does. */
   onTrainingJobStarted: (name: string) => void;
+  /** The same for a transform job started with createTransformJob.sync. */
+  onTransformJobStarted?: (name: string) => void;
   signal: AbortSignal;
 }
 
@@ -101,6 +103,8 @@ type OptimisedCall = (sageMaker: SageMaker.SageMakerClient, request: unknown) =>
 const OPTIMISED_SAGEMAKER: Record<string, OptimisedCall> = {
   createTrainingJob: (sm, p) =>
     sm.send(new SageMaker.CreateTrainingJobCommand(p as SageMaker.CreateTrainingJobRequest)),
+  createTransformJob: (sm, p) =>
+    sm.send(new SageMaker.CreateTransformJobCommand(p as SageMaker.CreateTransformJobRequest)),
   createModel: (sm, p) => sm.send(new SageMaker.CreateModelCommand(p as SageMaker.CreateModelInput)),
   createEndpointConfig: (sm, p) =>
     sm.send(new SageMaker.CreateEndpointConfigCommand(p as SageMaker.CreateEndpointConfigInput)),
@@ -111,15 +115,44 @@ const OPTIMISED_SAGEMAKER: Record<string, OptimisedCall> = {
 /** Any SageMaker command class, for the SDK integration that picks one by the action's name. */
 type CommandClass = new (input: unknown) => Parameters<SageMaker.SageMakerClient['send']>[0];
 
-/** arn:aws:states:::sagemaker:<action>[.sync] — request/response, or run-a-job for training. */
+/** The jobs `.sync` runs to completion: how to name, describe and read the status of each. */
+const SYNC_JOBS: Record<
+  string,
+  {
+    nameField: 'TrainingJobName' | 'TransformJobName';
+    describe: (sm: SageMaker.SageMakerClient, name: string) => Promise<Record<string, unknown>>;
+    statusField: string;
+    started: (ctx: IntegrationContext, name: string) => void;
+  }
+> = {
+  createTrainingJob: {
+    nameField: 'TrainingJobName',
+    describe: async (sm, name) => ({
+      ...(await sm.send(new SageMaker.DescribeTrainingJobCommand({ TrainingJobName: name }))),
+    }),
+    statusField: 'TrainingJobStatus',
+    started: (ctx, name) => ctx.onTrainingJobStarted(name),
+  },
+  createTransformJob: {
+    nameField: 'TransformJobName',
+    describe: async (sm, name) => ({
+      ...(await sm.send(new SageMaker.DescribeTransformJobCommand({ TransformJobName: name }))),
+    }),
+    statusField: 'TransformJobStatus',
+    started: (ctx, name) => ctx.onTransformJobStarted?.(name),
+  },
+};
+
+/** arn:aws:states:::sagemaker:<action>[.sync] — request/response, or run-a-job for training and transform jobs. */
 function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationContext): TaskHandler {
   const call = OPTIMISED_SAGEMAKER[action];
   if (!call) throw new Error(`Local Step Functions does not implement arn:aws:states:::sagemaker:${action}`);
-  if (sync && action !== 'createTrainingJob')
-    throw new Error(`Local Step Functions implements .sync only for createTrainingJob`);
+  const job = SYNC_JOBS[action];
+  if (sync && !job)
+    throw new Error(`Local Step Functions implements .sync only for ${Object.keys(SYNC_JOBS).join(' and ')}`);
   return async (parameters) => {
-    const request: { TrainingJobName?: string; Tags?: SageMaker.Tag[] } = { ...(parameters as object) };
-    if (action === 'createTrainingJob') {
+    const request: { Tags?: SageMaker.Tag[] } & Record<string, unknown> = { ...(parameters as object) };
+    if (job) {
       // Step Functions tags the jobs it starts so they can be traced back to the execution.
       request.Tags = [
         ...(request.Tags ?? []),
@@ -133,23 +166,24 @@ function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationC
     } catch (error) {
       throw optimisedSageMakerError(error);
     }
-    if (!sync) return withEpochMillis(response);
-    const trainingJobName = request.TrainingJobName!; // SageMaker has just accepted the request, so it has one
-    ctx.onTrainingJobStarted(trainingJobName);
+    if (!sync || !job) return withEpochMillis(response);
+    const jobName = request[job.nameField] as string; // SageMaker has just accepted the request, so it has one
+    job.started(ctx, jobName);
     for (;;) {
       await sleep(ctx.syncPollMs, ctx.signal);
-      let job;
+      let described;
       try {
-        job = await ctx.sageMaker.send(new SageMaker.DescribeTrainingJobCommand({ TrainingJobName: trainingJobName }));
+        described = await job.describe(ctx.sageMaker, jobName);
       } catch (error) {
         throw optimisedSageMakerError(error);
       }
       const output = withEpochMillis({
-        ...job,
+        ...described,
         Tags: Object.fromEntries(request.Tags!.map((t) => [t.Key, t.Value])),
       });
-      if (job.TrainingJobStatus === 'Completed') return output;
-      if (job.TrainingJobStatus === 'Failed' || job.TrainingJobStatus === 'Stopped') {
+      const status = described[job.statusField];
+      if (status === 'Completed') return output;
+      if (status === 'Failed' || status === 'Stopped') {
         throw new TaskError('States.TaskFailed', JSON.stringify(output));
       }
     }
