@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
   CreateTrainingJobCommand,
+  CreateTransformJobCommand,
   DescribeEndpointCommand,
+  DescribeTransformJobCommand,
   DescribeTrainingJobCommand,
   type DescribeTrainingJobCommandOutput,
   SageMakerClient,
@@ -237,6 +239,64 @@ describe('local SageMaker with IAM enforcement', () => {
     const error = await rejection(invoke('function:report'));
     expect(error.name).toBe('AccessDeniedException');
     expect(error.message).toMatch(/sagemaker:InvokeEndpoint on resource: .*endpoint\/knnp-local--run1-endpoint/);
+  });
+
+  it('runs a transform job as the model’s execution role: input and output where the role may read and write', async () => {
+    const user = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: credentialsFor('user'),
+    });
+    clients.push(user);
+    for (const key of ['runs/run1/input/test/test.csv', 'raw/test.csv']) {
+      await user.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '0,0,0,0\n10,10,10,10\n' }));
+    }
+    const transform = async (name: string, input: string, output: string) => {
+      await control('user').send(
+        new CreateTransformJobCommand({
+          TransformJobName: name,
+          ModelName: 'knnp-local--run1-model', // created with the SageMaker execution role (previous test)
+          TransformInput: {
+            DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/${input}` } },
+            ContentType: 'text/csv',
+            SplitType: 'Line',
+          },
+          TransformOutput: { S3OutputPath: `s3://${BUCKET}/${output}`, Accept: 'application/jsonlines' },
+          TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
+        }),
+      );
+      return (
+        await pollUntil(
+          () => control('user').send(new DescribeTransformJobCommand({ TransformJobName: name })),
+          (j) => String(j.TransformJobStatus),
+          (j) => ['Completed', 'Failed', 'Stopped'].includes(String(j.TransformJobStatus)),
+        )
+      ).final;
+    };
+
+    expect(
+      (await transform('knnp-local--run1-t1', 'runs/run1/input/test/', 'runs/run1/output/t1')).TransformJobStatus,
+    ).toBe('Completed');
+    const written = await user.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/run1/output/t1/test.csv.out' }));
+    expect(written.ContentLength).toBeGreaterThan(0);
+
+    const unreadable = await transform('knnp-local--run1-t2', 'raw/', 'runs/run1/output/t2');
+    expect(unreadable.TransformJobStatus).toBe('Failed');
+    expect(unreadable.FailureReason).toMatch(
+      /^ClientError: Failed to list the input s3:\/\/knn-pipeline-local-data\/raw\/: AccessDenied/,
+    );
+
+    const unwritable = await transform('knnp-local--run1-t3', 'runs/run1/input/test/', 'runs/run1/evaluation/t3');
+    expect(unwritable.TransformJobStatus).toBe('Failed');
+    expect(unwritable.FailureReason).toMatch(
+      /^ClientError: Failed to upload the output to s3:\/\/knn-pipeline-local-data\/runs\/run1\/evaluation\/t3\/test\.csv\.out: AccessDenied/,
+    );
+    expect(authorizer.denials.at(-1)).toMatchObject({
+      principal: 'sageMaker',
+      action: 's3:PutObject',
+      resource: `arn:aws:s3:::${BUCKET}/runs/run1/evaluation/t3/test.csv.out`,
+    });
   });
 
   it('refuses requests signed with a key it never issued', async () => {
