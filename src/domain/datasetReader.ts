@@ -11,9 +11,10 @@
 // - A line without a quote character is one record: its cells split at commas and trimmed like csv-parse trims
 //   (String.prototype.trim's white space); a line that is only white space is skipped. The common case, plain
 //   decimals, is read from the bytes without making a string per cell.
-// - From a line with a quote character on, the lines go to csv-parse itself, told which line it starts at, until
-//   the quotes are balanced at a line end (and at least MIN_QUOTED_BYTES went through it): quoted fields may span
-//   lines, and its errors and their line numbers are its own.
+// - A row whose quotes only enclose whole cells on one line is read the same way. From any other line with a
+//   quote character on, the lines go to csv-parse itself, told which line it starts at, until the quotes are
+//   balanced at a line end (and at least 64 KiB went through it): quoted fields may span lines, and its
+//   errors and their line numbers are its own.
 import { isUtf8 } from 'node:buffer';
 import { CsvError, Parser } from 'csv-parse';
 import type { PredictorType } from '../artifacts/predictorType';
@@ -316,8 +317,11 @@ const DEL = 0x7f;
 
 /** A decimal with at most this many significant digits reads back from its double as the same digits. */
 const EXACT_DIGITS = 15;
-/** A quoted stretch goes on through csv-parse until this much went through it, so a new parser pays off. */
-const MIN_QUOTED_BYTES = 1 << 18;
+/**
+ * A quoted stretch goes on through csv-parse until this much went through it, so that a new parser pays off. No
+ * result depends on it: tests set it to 0 so that stretches end at every line end outside quotes.
+ */
+export const quotedStretchTuning = { minBytes: 1 << 16 };
 const QUOTED_FLUSH_BYTES = 1 << 16;
 const OUTPUT_BYTES = 1 << 16;
 const LABELS_MATCHED_AS_BYTES = 16;
@@ -478,6 +482,9 @@ class RowReader {
   private lines(data: Buffer, start: number, end: number): void {
     let p = start;
     while (p < end) {
+      const quoted = this.quoted;
+      // A line end outside quotes, once enough went through csv-parse: the rows may go on without it.
+      if (quoted !== null && quoted.parity === 0 && quoted.bytes >= quotedStretchTuning.minBytes) this.endQuoted(false);
       if (this.quoted === null && this.columnNames !== null) {
         const next = this.plainRow(data, p, end);
         if (next !== -1) {
@@ -512,9 +519,10 @@ class RowReader {
   /**
    * The common row, read straight from the bytes: the right number of fields, plain decimals (an optional "-",
    * an integer part without leading zeros, an optional fraction, at most 15 significant digits, not below 1e-6),
-   * an ASCII label without quotes, spaces or tabs around cells. Writes String(Number(cell)) without computing it:
-   * such a decimal reads back from its double as the same digits, so it is the decimal without the fraction's
-   * trailing zeros ("0" for zero). Returns where the next line starts, or -1 (nothing done) for any other row.
+   * an ASCII label, spaces or tabs around cells, any cell possibly in quotes without quotes or line ends inside
+   * (what csv-parse reads as the text between the quotes). Writes String(Number(cell)) without computing it: such a
+   * decimal reads back from its double as the same digits, so it is the decimal without the fraction's trailing
+   * zeros ("0" for zero). Returns where the next line starts, or -1 (nothing done) for any other row.
    */
   private plainRow(data: Buffer, start: number, end: number): number {
     if (this.outLength + (end - start) > this.out.length) this.growOutput(end - start);
@@ -529,11 +537,23 @@ class RowReader {
     let labelEnd = 0;
     for (let column = 0; ; column++) {
       while (c === SPACE || c === TAB) c = data[++p];
+      const quoted = c === QUOTE;
+      if (quoted) {
+        c = data[++p];
+        while (c === SPACE || c === TAB) c = data[++p];
+      }
       if (column === labelIndex) {
         labelStart = p;
-        while (c !== COMMA && c !== LF && c !== CR) {
-          if (c === QUOTE || c >= DEL || (c < SPACE && c !== TAB)) return -1;
-          c = data[++p];
+        if (quoted) {
+          while (c !== QUOTE) {
+            if (c >= DEL || (c < SPACE && c !== TAB)) return -1;
+            c = data[++p];
+          }
+        } else {
+          while (c !== COMMA && c !== LF && c !== CR) {
+            if (c === QUOTE || c >= DEL || (c < SPACE && c !== TAB)) return -1;
+            c = data[++p];
+          }
         }
         labelEnd = p;
         while (labelEnd > labelStart && (data[labelEnd - 1] === SPACE || data[labelEnd - 1] === TAB)) labelEnd--;
@@ -587,6 +607,13 @@ class RowReader {
           out[o++] = ZERO;
         }
         while (c === SPACE || c === TAB) c = data[++p];
+        if (quoted !== (c === QUOTE)) return -1;
+      }
+      if (quoted) {
+        // A quote right after the closing one is an escaped quote; anything but white space, a comma or the line
+        // end after it is an error csv-parse reports.
+        c = data[++p];
+        while (c === SPACE || c === TAB) c = data[++p];
       }
       if (column === lastColumn) break;
       if (c !== COMMA) return -1;
@@ -608,8 +635,11 @@ class RowReader {
 
   /** Any line, by the general rules; `terminated` is false for a last line without a line end. */
   private anyLine(data: Buffer, start: number, end: number, line: number, terminated: boolean): void {
-    if (this.quoted !== null && this.continueQuoted(data, start, end, line, terminated)) return;
     const quotes = countByte(data, QUOTE, start, end);
+    if (this.quoted !== null) {
+      this.feedQuoted(data, start, end, line, terminated, quotes);
+      return;
+    }
     if (quotes > 0) {
       this.quoted = {
         parser: csvParserStartingAt(line),
@@ -628,18 +658,6 @@ class RowReader {
     const cells = text.split(',');
     for (let i = 0; i < cells.length; i++) cells[i] = cells[i].trim();
     this.record(cells, line);
-  }
-
-  /** Feeds a line to the quoted stretch, or ends the stretch before it (false) if the line can go on without it. */
-  private continueQuoted(data: Buffer, start: number, end: number, line: number, terminated: boolean): boolean {
-    const quoted = this.quoted!;
-    const quotes = countByte(data, QUOTE, start, end);
-    if (quotes === 0 && quoted.parity === 0 && quoted.bytes >= MIN_QUOTED_BYTES) {
-      this.endQuoted(false);
-      return false;
-    }
-    this.feedQuoted(data, start, end, line, terminated, quotes);
-    return true;
   }
 
   private feedQuoted(

@@ -10,6 +10,7 @@ import {
   prepareDataset,
   type PreparedSummary,
 } from '../../../src/domain/dataset';
+import { quotedStretchTuning } from '../../../src/domain/datasetReader';
 import { kFold, trainTestSplit } from '../../../src/domain/split';
 import { prepareDataset as prepareInMemory } from './support/inMemoryDataset';
 
@@ -248,7 +249,24 @@ const ODD_NUMBERS = [
 const TEXT_LABELS = ['setosa', 'versicolor', 'virginica', 'a', 'b', 'B', 'Äpfel', 'zebra crossing', '\u{1F600}', 'é'];
 const NUMERIC_LABELS = ['1', '2', '10', '1.0', '-3', '0.5', '2.50', '1e2', '0'];
 const SPACES = ['', '', '', ' ', '  ', '\t', ' \t', '\u00a0', '\u3000', '\u000b', '\u000c', '\ufeff'];
-const BLANK_LINES = ['', '', ' ', '\t', '  \t ', '\u00a0', '\u2003 ', '\u000c'];
+// Quotes that csv-parse reads in its own way or rejects.
+const QUOTE_TROUBLE = [
+  '"a"b',
+  'a"b',
+  '"open',
+  '"x" y',
+  '"1""2"',
+  '"5.1" x',
+  '"1"2',
+  '""',
+  ' "" ',
+  '"a,b"',
+  '"5x',
+  '"7',
+  '"1 2"',
+  ' "3" ',
+];
+const BLANK_LINES = ['', '', ' ', '\t', '  \t ', '\u00a0', '\u2003 ', '\u000c', '\u000b'];
 
 function csvQuote(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
@@ -257,7 +275,8 @@ function csvQuote(text: string): string {
 function decorate(random: Random, cell: string): string {
   let text = cell;
   if (chance(random, 0.15)) text = pick(random, SPACES) + text + pick(random, SPACES);
-  if (chance(random, 0.06)) text = csvQuote(text);
+  if (chance(random, 0.08)) text = csvQuote(text);
+  if (chance(random, 0.05)) text = pick(random, [' ', '\t', '']) + text + pick(random, [' ', '  ', '\t', '']);
   return text;
 }
 
@@ -288,8 +307,9 @@ function randomCsv(random: Random): { text: string; labelColumn: string; predict
     });
     if (dirty && chance(random, 0.04)) cells.pop();
     if (dirty && chance(random, 0.04)) cells.push('9');
-    if (dirty && chance(random, 0.03))
-      cells[int(random, cells.length)] = pick(random, ['"a"b', 'a"b', '"open', '"x" y']);
+    if (dirty && chance(random, 0.05)) {
+      cells[int(random, cells.length)] = pick(random, QUOTE_TROUBLE);
+    }
     if (dirty && chance(random, 0.02)) cells[int(random, cells.length)] = csvQuote(`multi\n\nline ${i}`);
     lines.push(cells.join(','));
   }
@@ -363,7 +383,18 @@ function expectSame(actual: Outcome, expected: Outcome, context: () => string): 
   });
 }
 
-describe('DatasetReader against the in-memory reader it replaced (seeded fuzz)', () => {
+describe.each([
+  ['', quotedStretchTuning.minBytes],
+  [', quoted stretches as short as can be', 0],
+])('DatasetReader against the in-memory reader it replaced (seeded fuzz%s)', (_, minBytes) => {
+  const defaultMinBytes = quotedStretchTuning.minBytes;
+  beforeAll(() => {
+    quotedStretchTuning.minBytes = minBytes;
+  });
+  afterAll(() => {
+    quotedStretchTuning.minBytes = defaultMinBytes;
+  });
+
   test('random CSVs, whole and chunked at random', () => {
     const random = generator(13);
     let failures = 0;
@@ -403,6 +434,32 @@ describe('DatasetReader against the in-memory reader it replaced (seeded fuzz)',
           expected,
           () => `case ${n}, cut ${cut}: ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`,
         );
+      }
+    }
+  });
+
+  test('a quote never closed: the row is the first line with more than white space after the last record', () => {
+    const random = generator(31);
+    for (let n = 0; n < 400; n++) {
+      const lines = ['x,label'];
+      const row = () =>
+        `${pick(random, PLAIN_NUMBERS)},${chance(random, 0.3) ? csvQuote(pick(random, TEXT_LABELS)) : 'a'}`;
+      for (let i = int(random, 6); i > 0; i--) lines.push(chance(random, 0.2) ? pick(random, BLANK_LINES) : row());
+      // A record over many lines: csv-parse only reports where records end.
+      if (chance(random, 0.15))
+        lines.push(`1,${csvQuote(Array.from({ length: 60 + int(random, 100) }, (_, i) => `l${i}`).join('\n'))}`);
+      for (let i = int(random, 3); i > 0; i--) lines.push(chance(random, 0.2) ? pick(random, BLANK_LINES) : row());
+      for (let i = int(random, 4); i > 0; i--) lines.push(pick(random, BLANK_LINES));
+      lines.push(pick(random, ['1,"open', '"', '2, "b', ' "x,', '"a""b']));
+      for (let i = chance(random, 0.1) ? 200 : int(random, 5); i > 0; i--) {
+        lines.push(chance(random, 0.5) ? pick(random, BLANK_LINES) : row());
+      }
+      const text = lines.join(pick(random, ['\n', '\r\n', '\r'])) + pick(random, ['', '\n']);
+      const bytes = new TextEncoder().encode(text);
+      const expected = oracle(bytes, 'label', 'classifier');
+      expect(expected.ok).toBe(false);
+      for (const kind of ['whole', 'random'] as const) {
+        expectSame(read(chunked(bytes, kind, random), 'label', 'classifier'), expected, () => JSON.stringify(text));
       }
     }
   });
