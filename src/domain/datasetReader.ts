@@ -325,6 +325,7 @@ export const quotedStretchTuning = { minBytes: 1 << 16 };
 const QUOTED_FLUSH_BYTES = 1 << 16;
 const OUTPUT_BYTES = 1 << 16;
 const LABELS_MATCHED_AS_BYTES = 16;
+const LABEL_BLOCK_LENGTH = 1 << 16;
 /** csv-parse keeps the last few bytes it was given until more come (3: the longest white space in UTF-8). */
 const PARSER_LOOKAHEAD_LINES = 16;
 
@@ -380,7 +381,9 @@ class RowReader {
   private lastColumn = -1;
 
   /** Regressor: label values. Classifier: ids in order of first appearance, remapped to sorted classes at the end. */
-  private labels = new Float64Array(1024);
+  private labelBlocks: Float64Array[] = [];
+  private labelBlock = new Float64Array(1024);
+  private labelBlockLength = 0;
   private rowCount = 0;
   private readonly labelIdByText = new Map<string, number>();
   private readonly labelTexts: string[] = [];
@@ -450,12 +453,16 @@ class RowReader {
     return this.summary();
   }
 
-  /** The prepared rows written since the last call. */
+  /**
+   * The prepared rows written since the last call. Made of strings of at most 64 KiB: V8 makes those in its young
+   * generation, larger ones cost a garbage collection each.
+   */
   takeText(): string {
-    if (this.outLength === 0) return '';
-    const text = this.out.toString('latin1', 0, this.outLength);
+    let text = '';
+    for (let at = 0; at < this.outLength; at += OUTPUT_BYTES) {
+      text += this.out.toString('latin1', at, Math.min(this.outLength, at + OUTPUT_BYTES));
+    }
     this.outLength = 0;
-    if (this.out.length > 16 * OUTPUT_BYTES) this.out = Buffer.allocUnsafe(OUTPUT_BYTES);
     return text;
   }
 
@@ -840,13 +847,30 @@ class RowReader {
     return id;
   }
 
+  /** Labels go to blocks (up to 512 KiB each), so that no growing array is ever copied while rows come in. */
   private pushLabel(value: number): void {
-    if (this.rowCount === this.labels.length) {
-      const grown = new Float64Array(2 * this.labels.length);
-      grown.set(this.labels);
-      this.labels = grown;
+    if (this.labelBlockLength === this.labelBlock.length) {
+      this.labelBlocks.push(this.labelBlock);
+      this.labelBlock = new Float64Array(Math.min(LABEL_BLOCK_LENGTH, 2 * this.labelBlock.length));
+      this.labelBlockLength = 0;
     }
-    this.labels[this.rowCount++] = value;
+    this.labelBlock[this.labelBlockLength++] = value;
+    this.rowCount++;
+  }
+
+  /** The labels in one array of exactly rowCount, the blocks let go. */
+  private takeLabels(): Float64Array {
+    const labels = new Float64Array(this.rowCount);
+    let at = 0;
+    for (const block of this.labelBlocks) {
+      labels.set(block, at);
+      at += block.length;
+    }
+    labels.set(this.labelBlock.subarray(0, this.labelBlockLength), at);
+    this.labelBlocks = [];
+    this.labelBlock = new Float64Array(0);
+    this.labelBlockLength = 0;
+    return labels;
   }
 
   private growOutput(extra: number): void {
@@ -871,10 +895,9 @@ class RowReader {
       predictorType: this.predictorType,
       rowCount: this.rowCount,
     };
-    const labels = this.labels.slice(0, this.rowCount);
     if (this.regressor) {
       this.problems.throwIfAny();
-      return { ...base, classes: null, labels, classCounts: null, warnings: [] };
+      return { ...base, classes: null, labels: this.takeLabels(), classCounts: null, warnings: [] };
     }
     const { classes, classOfId } = orderClasses(this.labelTexts);
     if (classes.length === 1) {
@@ -884,10 +907,12 @@ class RowReader {
       });
     }
     this.problems.throwIfAny();
+    const labels = this.takeLabels();
     const rowsPerClass = new Array<number>(classes.length).fill(0);
     for (let i = 0; i < labels.length; i++) {
-      labels[i] = classOfId[labels[i] | 0];
-      rowsPerClass[labels[i]]++;
+      const label = classOfId[labels[i] | 0];
+      labels[i] = label;
+      rowsPerClass[label]++;
     }
     return {
       ...base,
