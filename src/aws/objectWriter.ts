@@ -45,12 +45,15 @@ export class ObjectWriter {
     return this.written;
   }
 
-  /** Appends text; resolves once the writer can take more (backpressure), rejects if the upload failed. */
-  async write(text: string): Promise<void> {
+  /**
+   * Appends text or bytes (the writer keeps the bytes: do not change them afterwards); resolves once the writer can
+   * take more (backpressure), rejects if the upload failed.
+   */
+  async write(data: string | Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    if (text.length === 0) return;
-    this.written += Buffer.byteLength(text);
-    if (!this.body.write(text)) await Promise.race([once(this.body, 'drain'), this.done]);
+    if (data.length === 0) return;
+    this.written += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (!this.body.write(data)) await Promise.race([once(this.body, 'drain'), this.done]);
     if (this.failure !== undefined) throw this.failure;
   }
 

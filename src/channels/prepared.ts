@@ -54,22 +54,16 @@ export async function readPreparedLabels(ref: ObjectRef): Promise<Float64Array> 
   return new Float64Array(bytes.slice().buffer);
 }
 
-/** Rows batched as they stream in; each row one line without its line end. */
-async function* lineBatches(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
-  const decoder = new TextDecoder('utf-8');
-  let carry = '';
+/** Whole rows as they stream in: each block ends at a line end (a last row without one gets it). */
+async function* rowBlocks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of chunks) {
-    const text = carry + decoder.decode(chunk, { stream: true });
-    const end = text.lastIndexOf('\n');
-    if (end === -1) {
-      carry = text;
-      continue;
-    }
-    carry = text.slice(end + 1);
-    yield text.slice(0, end).split('\n');
+    const bytes = carry.length === 0 ? Buffer.from(chunk) : Buffer.concat([carry, chunk]);
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    carry = bytes.subarray(end);
+    if (end > 0) yield bytes.subarray(0, end);
   }
-  const rest = carry + decoder.decode();
-  if (rest !== '') yield [rest];
+  if (carry.length > 0) yield Buffer.concat([carry, Buffer.from('\n')]);
 }
 
 /**
@@ -79,13 +73,40 @@ async function* lineBatches(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<s
 export async function preparedRows(prepared: PreparedRefs): Promise<ChannelSource> {
   const uri = `s3://${prepared.features.bucket}/${prepared.features.key}`;
   const [labels, features] = await Promise.all([readPreparedLabels(prepared.labels), openObject(prepared.features)]);
-  async function* lines(): AsyncGenerator<string[]> {
+  // Class indices repeat: their text is made once.
+  const labelTexts = new Map<number, Buffer>();
+  const labelText = (label: number) => {
+    let text = labelTexts.get(label);
+    if (text === undefined) {
+      text = Buffer.from(`${label},`);
+      if (labelTexts.size < 1024) labelTexts.set(label, text);
+    }
+    return text;
+  };
+  async function* blocks(): AsyncGenerator<Buffer> {
     let row = 0;
-    for await (const batch of lineBatches(features.chunks)) {
-      if (row + batch.length > labels.length) {
-        throw new ArtifactMismatchError(`${uri} has more rows than the ${labels.length} labels; run Prepare again`);
+    for await (const block of rowBlocks(features.chunks)) {
+      const texts: Buffer[] = [];
+      let size = block.length;
+      for (let at = 0; at < block.length; at = block.indexOf(0x0a, at) + 1) {
+        if (row + texts.length >= labels.length) {
+          throw new ArtifactMismatchError(`${uri} has more rows than the ${labels.length} labels; run Prepare again`);
+        }
+        const text = labelText(labels[row + texts.length]);
+        texts.push(text);
+        size += text.length;
       }
-      yield batch.map((line) => `${labels[row++]},${line}`);
+      const out = Buffer.allocUnsafe(size);
+      let written = 0;
+      let at = 0;
+      for (const text of texts) {
+        const end = block.indexOf(0x0a, at) + 1;
+        written += text.copy(out, written);
+        written += block.copy(out, written, at, end);
+        at = end;
+      }
+      row += texts.length;
+      yield out;
     }
     if (row !== labels.length) {
       throw new ArtifactMismatchError(
@@ -93,5 +114,5 @@ export async function preparedRows(prepared: PreparedRefs): Promise<ChannelSourc
       );
     }
   }
-  return { rowCount: labels.length, lines: lines(), bytes: features.size + labels.length * 4 };
+  return { rowCount: labels.length, blocks: blocks(), bytes: features.size + labels.length * 4 };
 }

@@ -22,17 +22,17 @@ afterAll(() => {
 
 const rowText = (row: number) => `${row % 3},${row}.5,${(row * 7) % 11}`;
 
-/** The rows in batches of uneven size, as a stream would bring them. */
+/** The rows in blocks of uneven size, as a stream would bring them. */
 function source(rowCount: number, extraRows = 0): ChannelSource {
-  async function* lines() {
+  async function* blocks() {
     let row = 0;
     for (let size = 1; row < rowCount + extraRows; size = ((size * 3) % 17) + 1) {
-      const batch: string[] = [];
-      for (let k = 0; k < size && row < rowCount + extraRows; k++) batch.push(rowText(row++));
-      yield batch;
+      let block = '';
+      for (let k = 0; k < size && row < rowCount + extraRows; k++) block += `${rowText(row++)}\n`;
+      yield Buffer.from(block);
     }
   }
-  return { rowCount, lines: lines(), bytes: rowCount * 12 };
+  return { rowCount, blocks: blocks(), bytes: rowCount * 12 };
 }
 
 async function text(key: string): Promise<string> {
@@ -123,4 +123,16 @@ test('a source with fewer rows than announced fails', async () => {
     ]),
   ).rejects.toThrow('the source has 10 rows, expected 12');
   expect(await keys('under/')).toEqual([]);
+});
+
+test('a block that ends inside a row is refused', async () => {
+  async function* blocks() {
+    yield Buffer.from('1,2\n3,');
+  }
+  await expect(
+    writeChannelSet(BUCKET, { rowCount: 2, blocks: blocks(), bytes: 6 }, [
+      { name: 'all', keys: ['cut/all.csv'], rows: (row) => row >= 0 },
+    ]),
+  ).rejects.toThrow('row 2 of the source does not end with a line break');
+  expect(await keys('cut/')).toEqual([]);
 });
