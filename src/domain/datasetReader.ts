@@ -526,10 +526,11 @@ class RowReader {
   /**
    * The common row, read straight from the bytes: the right number of fields, plain decimals (an optional "-",
    * an integer part without leading zeros, an optional fraction, at most 15 significant digits, not below 1e-6),
-   * an ASCII label, spaces or tabs around cells, any cell possibly in quotes without quotes or line ends inside
-   * (what csv-parse reads as the text between the quotes). Writes String(Number(cell)) without computing it: such a
-   * decimal reads back from its double as the same digits, so it is the decimal without the fraction's trailing
-   * zeros ("0" for zero). Returns where the next line starts, or -1 (nothing done) for any other row.
+   * a label without control characters, spaces or tabs around cells, any cell possibly in quotes without quotes or
+   * line ends inside (what csv-parse reads as the text between the quotes). Writes String(Number(cell)) without
+   * computing it: such a decimal reads back from its double as the same digits, so it is the decimal without the
+   * fraction's trailing zeros ("0" for zero). Returns where the next line starts, or -1 (nothing done) for any
+   * other row.
    */
   private plainRow(data: Buffer, start: number, end: number): number {
     if (this.outLength + (end - start) > this.out.length) this.growOutput(end - start);
@@ -542,6 +543,7 @@ class RowReader {
     let c = data[p];
     let labelStart = 0;
     let labelEnd = 0;
+    let labelIsAscii = true;
     for (let column = 0; ; column++) {
       while (c === SPACE || c === TAB) c = data[++p];
       const quoted = c === QUOTE;
@@ -553,12 +555,14 @@ class RowReader {
         labelStart = p;
         if (quoted) {
           while (c !== QUOTE) {
-            if (c >= DEL || (c < SPACE && c !== TAB)) return -1;
+            if (c > DEL) labelIsAscii = false;
+            else if (c === DEL || (c < SPACE && c !== TAB)) return -1;
             c = data[++p];
           }
         } else {
           while (c !== COMMA && c !== LF && c !== CR) {
-            if (c === QUOTE || c >= DEL || (c < SPACE && c !== TAB)) return -1;
+            if (c > DEL) labelIsAscii = false;
+            else if (c === QUOTE || c === DEL || (c < SPACE && c !== TAB)) return -1;
             c = data[++p];
           }
         }
@@ -629,10 +633,13 @@ class RowReader {
     if (c !== LF && c !== CR) return -1;
     let label: number;
     if (this.regressor) {
-      const value = parseFiniteNumber(data.toString('latin1', labelStart, labelEnd));
+      const value = labelIsAscii ? parseFiniteNumber(data.toString('latin1', labelStart, labelEnd)) : undefined;
       if (value === undefined) return -1;
       label = value;
-    } else label = this.plainLabelId(data, labelStart, labelEnd);
+    } else {
+      label = this.plainLabelId(data, labelStart, labelEnd, labelIsAscii);
+      if (label === -1) return -1;
+    }
     out[o++] = LF;
     if (this.problems.isEmpty) this.outLength = o;
     this.pushLabel(label);
@@ -828,8 +835,11 @@ class RowReader {
     return id;
   }
 
-  /** labelId for the ASCII label bytes [start, end): the first few classes are matched without making a string. */
-  private plainLabelId(data: Buffer, start: number, end: number): number {
+  /**
+   * labelId for the label bytes [start, end), spaces and tabs trimmed; -1 if the label is only white space. The
+   * first few labels are matched as bytes, without making a string.
+   */
+  private plainLabelId(data: Buffer, start: number, end: number, isAscii: boolean): number {
     const length = end - start;
     const known = this.labelBytes;
     for (let k = 0; k < known.length; k++) {
@@ -839,7 +849,10 @@ class RowReader {
       while (j < length && bytes[j] === data[start + j]) j++;
       if (j === length) return this.labelBytesId[k];
     }
-    const id = this.labelId(data.toString('latin1', start, end));
+    // Other white space, such as a no-break space, is trimmed like csv-parse and the in-memory reader trimmed it.
+    const text = isAscii ? data.toString('latin1', start, end) : data.toString('utf8', start, end).trim();
+    if (text === '') return -1;
+    const id = this.labelId(text);
     if (known.length < LABELS_MATCHED_AS_BYTES) {
       known.push(Buffer.from(data.subarray(start, end)));
       this.labelBytesId.push(id);
@@ -932,9 +945,10 @@ function firstLineEnd(data: Buffer, start: number, end: number): number {
   return -1;
 }
 
+/** (A loop: indexOf would look on past `end` to the end of the chunk, for every line.) */
 function countByte(data: Buffer, byte: number, start: number, end: number): number {
   let count = 0;
-  for (let at = data.indexOf(byte, start); at !== -1 && at < end; at = data.indexOf(byte, at + 1)) count++;
+  for (let p = start; p < end; p++) if (data[p] === byte) count++;
   return count;
 }
 
