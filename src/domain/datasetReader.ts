@@ -311,8 +311,11 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const MINUS = 0x2d;
 const DOT = 0x2e;
+const PLUS = 0x2b;
 const ZERO = 0x30;
 const NINE = 0x39;
+const UPPER_E = 0x45;
+const LOWER_E = 0x65;
 const DEL = 0x7f;
 
 /** A decimal with at most this many significant digits reads back from its double as the same digits. */
@@ -533,8 +536,7 @@ class RowReader {
    * other row.
    */
   private plainRow(data: Buffer, start: number, end: number): number {
-    if (this.outLength + (end - start) > this.out.length) this.growOutput(end - start);
-    const out = this.out;
+    let out = this.outLength + (end - start) > this.out.length ? this.growOutput(end - start) : this.out;
     const rowStart = this.outLength;
     const labelIndex = this.labelIndex;
     const lastColumn = this.lastColumn;
@@ -572,50 +574,70 @@ class RowReader {
       } else {
         if (o !== rowStart) out[o++] = COMMA;
         const cellStart = o;
-        if (c === MINUS) {
-          out[o++] = c;
-          c = data[++p];
-        }
-        let integerDigits = 0;
-        if (c === ZERO) {
-          out[o++] = c;
-          c = data[++p];
-          if (c >= ZERO && c <= NINE) return -1;
-        } else if (c > ZERO && c <= NINE) {
-          do {
+        const cellInput = p;
+        let written = false;
+        plain: {
+          if (c === MINUS) {
             out[o++] = c;
-            integerDigits++;
             c = data[++p];
-          } while (c >= ZERO && c <= NINE);
-          if (integerDigits > EXACT_DIGITS) return -1;
-        } else return -1;
-        let isZero = integerDigits === 0;
-        if (c === DOT) {
-          const dot = o;
-          out[o++] = c;
-          c = data[++p];
-          if (!(c >= ZERO && c <= NINE)) return -1;
-          let significantEnd = dot;
-          let firstSignificant = -1;
-          do {
-            out[o++] = c;
-            if (c !== ZERO) {
-              significantEnd = o;
-              if (firstSignificant === -1) firstSignificant = o - 1;
-            }
-            c = data[++p];
-          } while (c >= ZERO && c <= NINE);
-          o = significantEnd;
-          if (significantEnd !== dot) {
-            if (!isZero) {
-              if (integerDigits + (significantEnd - dot - 1) > EXACT_DIGITS) return -1;
-            } else if (firstSignificant - dot > 6 || significantEnd - firstSignificant > EXACT_DIGITS) return -1;
-            isZero = false;
           }
+          let integerDigits = 0;
+          if (c === ZERO) {
+            out[o++] = c;
+            c = data[++p];
+            if (c >= ZERO && c <= NINE) break plain;
+          } else if (c > ZERO && c <= NINE) {
+            do {
+              out[o++] = c;
+              integerDigits++;
+              c = data[++p];
+            } while (c >= ZERO && c <= NINE);
+            if (integerDigits > EXACT_DIGITS) break plain;
+          } else break plain;
+          let isZero = integerDigits === 0;
+          if (c === DOT) {
+            const dot = o;
+            out[o++] = c;
+            c = data[++p];
+            if (!(c >= ZERO && c <= NINE)) break plain;
+            let significantEnd = dot;
+            let firstSignificant = -1;
+            do {
+              out[o++] = c;
+              if (c !== ZERO) {
+                significantEnd = o;
+                if (firstSignificant === -1) firstSignificant = o - 1;
+              }
+              c = data[++p];
+            } while (c >= ZERO && c <= NINE);
+            o = significantEnd;
+            if (significantEnd !== dot) {
+              if (!isZero) {
+                if (integerDigits + (significantEnd - dot - 1) > EXACT_DIGITS) break plain;
+              } else if (firstSignificant - dot > 6 || significantEnd - firstSignificant > EXACT_DIGITS) break plain;
+              isZero = false;
+            }
+          }
+          if (c === LOWER_E || c === UPPER_E) break plain;
+          if (isZero) {
+            o = cellStart;
+            out[o++] = ZERO;
+          }
+          written = true;
         }
-        if (isZero) {
+        if (!written) {
+          // Any other decimal (an exponent, more digits, a leading zero or "+", ".5", "5."): String(Number(cell)).
+          p = cellInput;
+          c = data[p];
+          while ((c >= ZERO && c <= NINE) || c === DOT || c === MINUS || c === PLUS || c === LOWER_E || c === UPPER_E) {
+            c = data[++p];
+          }
+          const value = parseFiniteNumber(data.toString('latin1', cellInput, p));
+          if (value === undefined) return -1;
+          const text = String(value);
+          if (cellStart + text.length + (end - p) > out.length) out = this.growOutput(end - p + text.length, cellStart);
           o = cellStart;
-          out[o++] = ZERO;
+          for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
         }
         while (c === SPACE || c === TAB) c = data[++p];
         if (quoted !== (c === QUOTE)) return -1;
@@ -886,10 +908,12 @@ class RowReader {
     return labels;
   }
 
-  private growOutput(extra: number): void {
-    const grown = Buffer.allocUnsafe(Math.max(2 * this.out.length, this.outLength + extra));
-    this.out.copy(grown, 0, 0, this.outLength);
+  /** Room for `extra` more bytes after the first `keep` (the output so far, by default), which stay. */
+  private growOutput(extra: number, keep = this.outLength): Buffer {
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.out.length, keep + extra));
+    this.out.copy(grown, 0, 0, keep);
     this.out = grown;
+    return grown;
   }
 
   private writeText(text: string): void {
