@@ -12,19 +12,38 @@ export function logPrefix(date: Date, level = 'INFO'): string {
   return `[${day} ${time} ${level} ${THREAD_ID}]`;
 }
 
-export class TrainingJobLog {
+/** A job's log lines, kept in memory and mirrored to `<logDirectory>/<folder>/<job>.log` when there is one. */
+abstract class JobLog {
   private readonly filePath?: string;
 
   constructor(
     private readonly lines: string[],
+    folder: string,
     jobName: string,
     logDirectory?: string,
   ) {
     if (logDirectory) {
-      const directory = join(logDirectory, 'TrainingJobs');
+      const directory = join(logDirectory, folder);
       mkdirSync(directory, { recursive: true });
       this.filePath = join(directory, `${jobName}.log`);
     }
+  }
+
+  protected append(line: string): void {
+    this.lines.push(line);
+    if (this.filePath) {
+      try {
+        appendFileSync(this.filePath, `${line}\n`);
+      } catch {
+        // the in-memory log stays authoritative when the file can't be written
+      }
+    }
+  }
+}
+
+export class TrainingJobLog extends JobLog {
+  constructor(lines: string[], jobName: string, logDirectory?: string) {
+    super(lines, 'TrainingJobs', jobName, logDirectory);
   }
 
   info(message: string): void {
@@ -39,48 +58,19 @@ export class TrainingJobLog {
   algorithm(lines: readonly string[]): void {
     for (const line of lines) this.append(PREFIXED_LINE.test(line) ? line : `${logPrefix(new Date())} ${line}`);
   }
-
-  private append(line: string): void {
-    this.lines.push(line);
-    if (this.filePath) {
-      try {
-        appendFileSync(this.filePath, `${line}\n`);
-      } catch {
-        // the in-memory log stays authoritative when the file can't be written
-      }
-    }
-  }
 }
 
 /**
  * A transform job's log, in the format of its data log on CloudWatch (`/aws/sagemaker/TransformJobs`, stream
  * `<job>/<instance>/data-log`): `2019-10-08T14:43:45.016:[sagemaker logs]: <bucket>/<key>: ClientError: 400`.
  */
-export class TransformJobLog {
-  private readonly filePath?: string;
-
-  constructor(
-    private readonly lines: string[],
-    jobName: string,
-    logDirectory?: string,
-  ) {
-    if (logDirectory) {
-      const directory = join(logDirectory, 'TransformJobs');
-      mkdirSync(directory, { recursive: true });
-      this.filePath = join(directory, `${jobName}.log`);
-    }
+export class TransformJobLog extends JobLog {
+  constructor(lines: string[], jobName: string, logDirectory?: string) {
+    super(lines, 'TransformJobs', jobName, logDirectory);
   }
 
   info(message: string): void {
-    const line = `${new Date().toISOString().replace(/Z$/, '')}:[sagemaker logs]: ${message}`;
-    this.lines.push(line);
-    if (this.filePath) {
-      try {
-        appendFileSync(this.filePath, `${line}\n`);
-      } catch {
-        // the in-memory log stays authoritative when the file can't be written
-      }
-    }
+    this.append(`${new Date().toISOString().replace(/Z$/, '')}:[sagemaker logs]: ${message}`);
   }
 
   /** A line about one input object, prefixed with `<bucket>/<key>: ` as SageMaker prefixes them. */

@@ -14,6 +14,7 @@ import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-
 import { LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import { startLocalS3, type LocalS3 } from '../../local/s3';
 import { startLocalSageMaker, type LocalSageMaker, type LocalSageMakerOptions } from '../../local/sagemaker';
+import { resetClients } from '../../src/aws/clients';
 
 const REGION = 'us-east-1';
 
@@ -182,4 +183,19 @@ async function starting<T extends object>(
     await teardown.run().catch(() => undefined); // the start error is the one worth reporting
     throw error;
   }
+}
+
+/**
+ * Points the product's SDK clients (src/aws/clients.ts) at the local S3 that `useEmulators` starts, for the tests of
+ * the enclosing describe (or file), and back afterwards.
+ */
+export function useLocalS3ForProductCode(running: RunningS3): void {
+  beforeAll(() => {
+    process.env.AWS_ENDPOINT_URL_S3 = running.s3.endpoint;
+    resetClients();
+  });
+  afterAll(() => {
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    resetClients();
+  });
 }

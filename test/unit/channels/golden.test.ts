@@ -8,13 +8,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Split } from '../../../src/artifacts';
-import { resetClients } from '../../../src/aws/clients';
 import { preparedRows, writePreparedDataset } from '../../../src/channels/prepared';
 import { splitChannels } from '../../../src/channels/splitChannels';
 import { writeChannelSet } from '../../../src/channels/writer';
 import type { PredictorType } from '../../../src/domain/dataset';
 import { foldSizes, splitSizes } from '../../../src/domain/split';
-import { startS3, useEmulators } from '../../support/emulators';
+import { startS3, useEmulators, useLocalS3ForProductCode } from '../../support/emulators';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BUCKET = 'golden';
@@ -41,14 +40,7 @@ const golden = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/channels/g
 >;
 
 const local = useEmulators(() => startS3({ buckets: [BUCKET] }));
-beforeAll(() => {
-  process.env.AWS_ENDPOINT_URL_S3 = local.s3.endpoint;
-  resetClients();
-});
-afterAll(() => {
-  delete process.env.AWS_ENDPOINT_URL_S3;
-  resetClients();
-});
+useLocalS3ForProductCode(local);
 
 const sha = async (key: string) => {
   const response = await local.s3Client().send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));

@@ -2,23 +2,15 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { resetClients } from '../../../src/aws/clients';
 import { shardBounds } from '../../../src/channels/plan';
 import { writeChannelSet, type ChannelSource, type ChannelSpec } from '../../../src/channels/writer';
 import { permutation } from '../../../src/domain/random';
-import { startS3, useEmulators } from '../../support/emulators';
+import { startS3, useEmulators, useLocalS3ForProductCode } from '../../support/emulators';
 
 const BUCKET = 'channels';
 const local = useEmulators(() => startS3({ buckets: [BUCKET] }));
 
-beforeAll(() => {
-  process.env.AWS_ENDPOINT_URL_S3 = local.s3.endpoint;
-  resetClients();
-});
-afterAll(() => {
-  delete process.env.AWS_ENDPOINT_URL_S3;
-  resetClients();
-});
+useLocalS3ForProductCode(local);
 
 const rowText = (row: number) => `${row % 3},${row}.5,${(row * 7) % 11}`;
 
