@@ -6,7 +6,9 @@ import {
   DescribeEndpointConfigCommand,
   ListEndpointConfigsCommand,
   DescribeTrainingJobCommand,
+  DescribeTransformJobCommand,
   StopTrainingJobCommand,
+  StopTransformJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sageMakerClient, sageMakerRuntimeClient } from './clients';
@@ -91,6 +93,16 @@ export async function describeTrainingJobStatus(trainingJobName: string): Promis
   }
 }
 
+export async function describeTransformJobStatus(transformJobName: string): Promise<string | undefined> {
+  try {
+    const job = await sageMakerClient().send(new DescribeTransformJobCommand({ TransformJobName: transformJobName }));
+    return job.TransformJobStatus;
+  } catch (error) {
+    if (isMissingResource(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Runs a delete and reports whether something was deleted; already gone counts as success. */
 async function deleteIfPresent(send: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -112,6 +124,18 @@ export const deleteModel = (name: string) =>
 export async function stopTrainingJob(name: string): Promise<boolean> {
   try {
     return await deleteIfPresent(() => sageMakerClient().send(new StopTrainingJobCommand({ TrainingJobName: name })));
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    if (e.name === 'ValidationException' && /in status (Completed|Failed|Stopped|Stopping)/.test(e.message ?? ''))
+      return false;
+    throw error;
+  }
+}
+
+/** Stops a running transform job; one that ended meanwhile needs no stopping. */
+export async function stopTransformJob(name: string): Promise<boolean> {
+  try {
+    return await deleteIfPresent(() => sageMakerClient().send(new StopTransformJobCommand({ TransformJobName: name })));
   } catch (error) {
     const e = error as { name?: string; message?: string };
     if (e.name === 'ValidationException' && /in status (Completed|Failed|Stopped|Stopping)/.test(e.message ?? ''))

@@ -79,8 +79,10 @@ const runConfigs = sageMaker('endpoint-config', '*-config');
 const servingConfigs = sageMaker('endpoint-config', '*-serve');
 const models = sageMaker('model', '*-model');
 const trainingJobs = sageMaker('training-job');
+const transformJobs = sageMaker('transform-job', '*-batch');
 const cleanupStatements = [
   statement(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [trainingJobs]),
+  statement(['sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob'], [transformJobs]),
   statement(['sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint'], [runEndpoints]),
   statement(['sagemaker:DescribeEndpoint'], [servingEndpoint]),
   statement(['sagemaker:DeleteEndpointConfig'], [runConfigs, servingConfigs]),
@@ -256,16 +258,34 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
     ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:ListTags'],
     [trainingJobs],
   ),
+  statement(
+    [
+      'sagemaker:CreateTransformJob',
+      'sagemaker:DescribeTransformJob',
+      'sagemaker:StopTransformJob',
+      'sagemaker:ListTags',
+    ],
+    [transformJobs],
+  ),
   statement(['sagemaker:CreateModel'], [models]),
   statement(['sagemaker:CreateEndpointConfig'], [runConfigs, servingConfigs]),
   statement(['sagemaker:CreateEndpoint'], [runEndpoints, servingEndpoint, runConfigs, servingConfigs]),
   statement(['sagemaker:UpdateEndpoint'], [servingEndpoint, servingConfigs]),
   statement(['sagemaker:DescribeEndpoint'], [runEndpoints, servingEndpoint]),
-  statement(['sagemaker:AddTags'], [trainingJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint]),
+  statement(
+    ['sagemaker:AddTags'],
+    [trainingJobs, transformJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint],
+  ),
   statement(
     ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
     [
       'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule',
+    ],
+  ),
+  statement(
+    ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
+    [
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTransformJobsRule',
     ],
   ),
   statement(['iam:PassRole'], ['GetAtt:SageMakerExecutionRole.Arn'], {
