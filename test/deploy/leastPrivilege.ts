@@ -194,7 +194,7 @@ export function sampleRuns(): RunConfig[] {
     [{ serve: true }, 'Nightly Retrain — größer/besser ✓ '.repeat(3)],
     [{ serve: true, evaluation: { mode: 'batchTransform' } }, 'b'],
     [{ serve: true, evaluation: { mode: 'batchTransform' } }, 'Batch Scoring (large) — ünïcode ✓ '.repeat(3)],
-    [{ evaluation: { mode: 'serverless' } }, 'serverless-3f1c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e'],
+    [{ serve: false, evaluation: { mode: 'serverless' } }, 'serverless-3f1c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e'],
     [s3Event('raw/iris.csv'), 'exec-s3'],
     [s3Event('raw/a/very/deep/path/Über Data (final) v2.csv'), 'exec-s3-2'],
     [{ 'detail-type': 'Scheduled Event', source: 'aws.events', id: 's1' }, 'scheduled-2026-11-28'],
