@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sageMakerClient, sageMakerRuntimeClient } from './clients';
+import { retrying } from '../domain/concurrency';
 import type { EndpointState } from '../domain/promotion';
 
 /** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
@@ -144,19 +145,30 @@ export async function stopTransformJob(name: string): Promise<boolean> {
   }
 }
 
+/**
+ * A serverless endpoint answers ModelNotReadyException (429) while it starts a container after an idle spell (a cold
+ * start): retried for about a minute, beyond the SDK's own few quick retries.
+ */
+export const MODEL_NOT_READY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+
 export async function invokeEndpoint(
   endpointName: string,
   body: string,
   contentType: string,
   accept = 'application/json',
 ): Promise<string> {
-  const response = await sageMakerRuntimeClient().send(
-    new InvokeEndpointCommand({
-      EndpointName: endpointName,
-      Body: new TextEncoder().encode(body),
-      ContentType: contentType,
-      Accept: accept,
-    }),
+  const response = await retrying(
+    () =>
+      sageMakerRuntimeClient().send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          Body: new TextEncoder().encode(body),
+          ContentType: contentType,
+          Accept: accept,
+        }),
+      ),
+    (error) => (error as { name?: string })?.name === 'ModelNotReadyException',
+    MODEL_NOT_READY_DELAYS_MS,
   );
   return new TextDecoder().decode(response.Body);
 }

@@ -15,7 +15,9 @@ import {
 } from './naming';
 
 import type { PredictorType } from '../artifacts/predictorType';
-export type { PredictorType };
+import { EVALUATION_MODES, type EvaluationMode } from '../artifacts/evaluationMode';
+export type { PredictorType, EvaluationMode };
+export { EVALUATION_MODES };
 export type TriggerType = 'console' | 's3' | 'schedule';
 
 export const CLASSIFIER_GATE_METRICS = ['accuracy', 'macroF1', 'weightedF1', 'macroPrecision', 'macroRecall'] as const;
@@ -27,12 +29,6 @@ export const MAX_FOLDS = 20;
 export const CROSS_VALIDATION_CONCURRENCY = 2;
 export const LOWER_IS_BETTER = new Set<string>(['mse', 'rmse', 'mae']);
 
-/**
- * How the model is scored on the test rows: a real-time `endpoint` (the default), a `serverless` endpoint (pay per
- * request, no instance) or a `batchTransform` job (no endpoint at all). docs/modes.md compares them.
- */
-export const EVALUATION_MODES = ['endpoint', 'batchTransform', 'serverless'] as const;
-export type EvaluationMode = (typeof EVALUATION_MODES)[number];
 /** ServerlessConfig.MemorySizeInMB: 1 to 6 GB in 1 GB steps. */
 export const SERVERLESS_MEMORY_SIZES = [1024, 2048, 3072, 4096, 5120, 6144] as const;
 /** ServerlessConfig.MaxConcurrency: 1 to 200 concurrent invocations. */
