@@ -13,6 +13,7 @@ import {
 } from '../../cli/common/runOptions';
 import { program as npmStart } from '../../cli/start/main';
 import { buildProgram } from '../../cli/knn-pipeline/program';
+import { runLocal } from '../../cli/start/runLocal';
 
 function parse(...args: string[]): RunOptions {
   const command = addRunOptions(new Command('t').exitOverride()).configureOutput({ writeErr: () => undefined });
@@ -164,4 +165,12 @@ test('both programs show the same run options with the same help; npm start thos
     expect(npmHelp.some((line) => line.startsWith(flag))).toBe(true);
   }
   expect(startHelp.find((line) => line.startsWith('--k'))).toMatch(/\[hyperparameters\.k\]$/);
+});
+
+test('npm start refuses options its stage would refuse, before the local cloud starts (serverless with --serve)', async () => {
+  const dir = '/nonexistent/never-created';
+  const options = npmStart().parse(['--evaluation-mode', 'serverless', '--serve', '--dir', dir], { from: 'user' });
+  await expect(runLocal({ ...options.opts(), data: 'x.csv', dir }, () => undefined)).rejects.toThrow(
+    /^EVALUATION_MODE=serverless with SERVE=true: a serverless endpoint cannot be combined with serving mode/,
+  );
 });

@@ -770,6 +770,21 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         }
       }
       expect(runs.some((run) => run.crossValidation.folds > 0)).toBe(true);
+      // A batch transform reads what its request names and writes its output where Evaluate reads it.
+      const transforms = runs.filter((run) => run.requests?.transformJob);
+      expect(transforms.length).toBeGreaterThan(0);
+      for (const run of transforms) {
+        const request = run.requests!.transformJob as {
+          TransformInput: { DataSource: { S3DataSource: { S3Uri: string } } };
+          TransformOutput: { S3OutputPath: string };
+        };
+        const input = request.TransformInput.DataSource.S3DataSource.S3Uri.replace(`s3://${run.bucket}/`, '');
+        expect(run.keys.testChannel.startsWith(input)).toBe(true);
+        expect(grants('s3:GetObject', run.keys.testChannel)).toBe(true);
+        const output = `${request.TransformOutput.S3OutputPath.replace(`s3://${run.bucket}/`, '')}test.csv.out`;
+        expect(output).toBe(run.keys.transformResult);
+        expect({ key: output, write: grants('s3:PutObject', output) }).toEqual({ key: output, write: true });
+      }
       // Nothing else of the run: not the prepared dataset, not the evaluation.
       expect(grants('s3:GetObject', runs[0].keys.preparedFeatures)).toBe(false);
       expect(grants('s3:GetObject', runs[0].keys.metrics)).toBe(false);

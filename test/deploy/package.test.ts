@@ -188,7 +188,13 @@ const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
   statement(['ecr:GetAuthorizationToken'], ['*']),
   statement(['cloudwatch:PutMetricData'], ['*'], {
     condition: {
-      StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'] },
+      StringEquals: {
+        'cloudwatch:namespace': [
+          '/aws/sagemaker/TrainingJobs',
+          '/aws/sagemaker/Endpoints',
+          '/aws/sagemaker/TransformJobs',
+        ],
+      },
     },
   }),
   dataKey,
