@@ -10,7 +10,7 @@ export interface SageMakerRequests {
   model: Record<string, unknown>;
   /** Evaluation mode endpoint: an instance-based endpoint config (CreateEndpointConfig). */
   endpointConfig?: Record<string, unknown>;
-  /** Evaluation mode serverless: the same config name with a ServerlessConfig variant (CreateServerlessEndpointConfig). */
+  /** Evaluation mode serverless: the same config name, a ServerlessConfig variant (CreateServerlessEndpointConfig). */
   serverlessEndpointConfig?: Record<string, unknown>;
   /** Evaluation modes endpoint and serverless (CreateEndpoint). */
   endpoint?: Record<string, unknown>;

@@ -96,6 +96,7 @@ export const RESOURCE_TYPES: Record<string, string[]> = {
   'logs:PutLogEvents': ['log-stream'],
   'logs:PutResourcePolicy': [],
   'logs:UpdateLogDelivery': [],
+  's3:AbortMultipartUpload': ['object'],
   's3:GetObject': ['object'],
   's3:GetObjectVersion': ['object'],
   's3:ListBucket': ['bucket'],

@@ -71,6 +71,8 @@ const logs = (name: FunctionName) =>
   statement(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt:${cap(name)}LogGroup.Arn`]);
 const dataKey = statement(['kms:Decrypt', 'kms:GenerateDataKey'], ['Ref:DataKmsKeyArn'], { onlyIf: 'HasDataKmsKey' });
 const readWriteRuns = statement(['s3:GetObject', 's3:PutObject'], [s3('/runs/*')]);
+// Streamed writes (multipart, src/aws/objectWriter.ts) abort their upload when they fail.
+const abortRunUploads = statement(['s3:AbortMultipartUpload'], [s3('/runs/*')]);
 const listBucket = statement(['s3:ListBucket'], [s3()]);
 // The kinds of SageMaker names (src/domain/naming.ts): <p>--<runId>-endpoint for runs, <p>--serving for the stable one.
 const runEndpoints = sageMaker('endpoint', '*-endpoint');
@@ -96,14 +98,16 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     logs('prepare'),
     statement(['s3:GetObject', 's3:GetObjectVersion'], [s3('/raw/*')]),
     readWriteRuns,
+    abortRunUploads,
     listBucket,
     dataKey,
   ],
   split: [logs('split'), readWriteRuns, dataKey],
-  upload: [logs('upload'), readWriteRuns, dataKey],
+  upload: [logs('upload'), readWriteRuns, abortRunUploads, dataKey],
   evaluate: [
     logs('evaluate'),
     readWriteRuns,
+    abortRunUploads,
     statement(['sagemaker:InvokeEndpoint'], [runEndpoints, servingEndpoint]),
     statement(['sagemaker:DescribeEndpoint'], [servingEndpoint]),
     dataKey,

@@ -11,6 +11,9 @@ import { float32Repr } from '../../src/domain/metrics';
 import type { ExecutionRecord, HistoryEvent, LocalExecution } from '../../local/stepfunctions/runner';
 import type { LocalCloud } from '../../local/cloud';
 import { startCloud, useEmulators, withEmulators } from '../support/emulators';
+import { buildRunReport } from '../../cli/common/report';
+import { describeExecution, executionHistory } from '../../cli/common/executions';
+import { localCloudTarget } from '../../cli/start/summary';
 import {
   expectNoResourcesLeft,
   getBytes,
@@ -103,6 +106,14 @@ describe('each evaluation mode on Iris', () => {
           TransformInput: { ContentType: 'text/csv', SplitType: 'Line' },
           TransformOutput: { Accept: 'application/jsonlines', AssembleWith: 'Line' },
         });
+        // `knn-pipeline show` / `watch` report the transform job (there is no endpoint to report).
+        const target = localCloudTarget(local.cloud);
+        const report = await buildRunReport(
+          target,
+          await describeExecution(target, record.executionArn),
+          await executionHistory(target, record.executionArn),
+        );
+        expect(report.sageMaker?.transformJob).toEqual({ name: run.names.transformJob, status: 'Completed' });
         const output = (await getBytes(run.keys.transformResult)).toString().trim().split('\n');
         expect(output).toHaveLength(38);
         expect(JSON.parse(output[0])).toHaveProperty('predicted_label');
