@@ -1,16 +1,20 @@
 import type { Manifest } from '../src/artifacts';
-import { getObjectJson, getObjectText, putJson, putObject } from '../src/aws/objects';
+import { ObjectWriter } from '../src/aws/objectWriter';
+import { getObjectJson, objectChunks, putJson, type ObjectRef } from '../src/aws/objects';
 import { describeEndpoint, invokeEndpoint } from '../src/aws/sagemaker';
-import { mapWithConcurrency } from '../src/domain/concurrency';
 import type { CrossValidationSummary, FoldResult } from '../src/domain/crossValidation';
 import {
+  ENDPOINT_BATCH_LIMITS,
   MAX_CONCURRENT_INVOCATIONS,
   checkQualityGate,
-  computeMetrics,
+  evaluateBatches,
+  invocationPlan,
   parsePredictions,
-  parseTestChannel,
-  planBatches,
-  predictionsCsv,
+  scoreBatches,
+  testBatches,
+  transformOutputBatches,
+  type BatchLimits,
+  type EvaluationPass,
   type GateResult,
 } from '../src/domain/evaluation';
 import {
@@ -48,80 +52,105 @@ export interface EvaluateResult {
   predictionsUri: string;
 }
 
+/**
+ * Scores the run's model on the test channel, streamed in batches (never the whole channel in memory): through its
+ * endpoint (real-time or serverless), or from its batch transform output read in lockstep with the channel. Metrics
+ * accumulate as the batches come and predictions.csv is written as a stream; in serving mode the champion behind
+ * the stable endpoint is scored on the same rows, in a second pass.
+ */
 export const handler = lambdaHandler(
   async ({ run, training, crossValidation }: EvaluateEvent): Promise<EvaluateResult> => {
-    logger.appendKeys({ runId: run.runId });
-    const [testText, manifest] = await Promise.all([
-      getObjectText({ bucket: run.bucket, key: run.keys.testChannel }),
-      getObjectJson<Manifest>({ bucket: run.bucket, key: run.keys.manifest }),
-    ]);
-    const test = parseTestChannel(testText, s3Uri(run.bucket, run.keys.testChannel));
-    const batches = planBatches(test.featureLines);
-    const predictWith = async (endpointName: string) =>
-      (
-        await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) =>
+    logger.appendKeys({ runId: run.runId, evaluationMode: run.evaluation.mode });
+    const manifest = await getObjectJson<Manifest>({ bucket: run.bucket, key: run.keys.manifest });
+    const test: ObjectRef = { bucket: run.bucket, key: run.keys.testChannel };
+    const testSource = s3Uri(run.bucket, run.keys.testChannel);
+    const scoring = {
+      predictorType: run.predictorType,
+      classes: manifest.classes,
+      featureNames: manifest.featureNames,
+    };
+
+    /** One pass over the test channel through an endpoint, `concurrency` requests of at most `limits` at a time. */
+    const endpointPass = (
+      endpointName: string,
+      plan: { limits: BatchLimits; concurrency: number },
+      write?: (text: string) => Promise<void>,
+    ): Promise<EvaluationPass> =>
+      evaluateBatches(
+        scoreBatches(testBatches(objectChunks(test), testSource, plan.limits), plan.concurrency, async (batch) =>
           parsePredictions(
             await invokeEndpoint(endpointName, batch.body, 'text/csv', 'application/json'),
             batch.rowCount,
           ),
-        )
-      ).flat();
-    const predicted = await predictWith(run.names.endpoint);
-
-    const metrics = computeMetrics(run.predictorType, test.labels, predicted, manifest.classes);
-    const gate = checkQualityGate(run.qualityGate, metricsRecordOf(metrics));
-
-    // Serving mode: a fresh evaluation of the model behind the stable endpoint on the same test rows.
-    const stable = needsChampion(run, gate) ? await describeEndpoint(run.serve.endpointName) : undefined;
-    const championPredicted = canMeasureChampion(stable) ? await predictWith(run.serve.endpointName) : undefined;
-    const judgement = judgeChampion(
-      run,
-      gate,
-      { labels: test.labels, classes: manifest.classes },
-      stable,
-      championPredicted,
-    );
-    const folds = crossValidationSummary(run, crossValidation);
-    if (folds) logger.info(folds.message, { highSpread: folds.highSpread });
-
-    const facts: EvaluationFacts = {
-      run,
-      manifest,
-      testRows: test.labels.length,
-      invocations: batches.length,
-      metrics,
-      gate,
-      crossValidation: folds,
-      judgement,
-      training,
-      evaluatedAt: new Date().toISOString(),
-    };
-    await Promise.all([
-      putJson({ bucket: run.bucket, key: run.keys.metrics }, metricsRecord(facts)),
-      putObject(
-        { bucket: run.bucket, key: run.keys.predictions },
-        predictionsCsv(
-          run.predictorType,
-          manifest.featureNames,
-          test.featureLines,
-          test.labels,
-          predicted,
-          manifest.classes,
         ),
-        'text/csv',
-      ),
-    ]);
-    const result = evaluationResult(facts, {
-      metricsUri: s3Uri(run.bucket, run.keys.metrics),
-      predictionsUri: s3Uri(run.bucket, run.keys.predictions),
-    });
-    logger.info('Evaluated endpoint', {
-      testRows: result.testRows,
-      invocations: result.invocations,
-      ...result.headline,
-      gatePassed: gate.passed,
-      promotion: judgement.promotion.decision,
-    });
-    return result;
+        { ...scoring, write },
+      );
+
+    const predictions = new ObjectWriter(
+      { bucket: run.bucket, key: run.keys.predictions },
+      { contentType: 'text/csv' },
+    );
+    try {
+      const write = (text: string) => predictions.write(text);
+      const candidate =
+        run.evaluation.mode === 'batchTransform'
+          ? await evaluateBatches(
+              transformOutputBatches(
+                objectChunks(test),
+                objectChunks({ bucket: run.bucket, key: run.keys.transformResult }),
+                { test: testSource, output: s3Uri(run.bucket, run.keys.transformResult) },
+              ),
+              { ...scoring, write },
+            )
+          : await endpointPass(run.names.endpoint, invocationPlan(run.evaluation), write);
+      const gate = checkQualityGate(run.qualityGate, metricsRecordOf(candidate.metrics));
+
+      // Serving mode: a fresh evaluation of the model behind the stable endpoint on the same test rows. The stable
+      // endpoint is always instance-based and already running, so it is invoked in batches in every evaluation
+      // mode (a batch transform of the champion would start instances for minutes, for what the endpoint answers).
+      const stable = needsChampion(run, gate) ? await describeEndpoint(run.serve.endpointName) : undefined;
+      const champion = canMeasureChampion(stable)
+        ? await endpointPass(run.serve.endpointName, {
+            limits: ENDPOINT_BATCH_LIMITS,
+            concurrency: MAX_CONCURRENT_INVOCATIONS,
+          })
+        : undefined;
+      const judgement = judgeChampion(run, gate, stable, champion?.metrics);
+      const folds = crossValidationSummary(run, crossValidation);
+      if (folds) logger.info(folds.message, { highSpread: folds.highSpread });
+
+      const facts: EvaluationFacts = {
+        run,
+        manifest,
+        testRows: candidate.rows,
+        // InvokeEndpoint calls for this run's model; a batch transform scored it without any.
+        invocations: run.evaluation.mode === 'batchTransform' ? 0 : candidate.batches,
+        metrics: candidate.metrics,
+        gate,
+        crossValidation: folds,
+        judgement,
+        training,
+        evaluatedAt: new Date().toISOString(),
+      };
+      // predictions.csv first: a metrics.json always has its validation table next to it.
+      await predictions.close();
+      await putJson({ bucket: run.bucket, key: run.keys.metrics }, metricsRecord(facts));
+      const result = evaluationResult(facts, {
+        metricsUri: s3Uri(run.bucket, run.keys.metrics),
+        predictionsUri: s3Uri(run.bucket, run.keys.predictions),
+      });
+      logger.info('Evaluated the model', {
+        testRows: result.testRows,
+        invocations: result.invocations,
+        ...result.headline,
+        gatePassed: gate.passed,
+        promotion: judgement.promotion.decision,
+      });
+      return result;
+    } catch (error) {
+      // Nothing half-written: the multipart upload of predictions.csv is aborted.
+      await predictions.abort();
+      throw error;
+    }
   },
 );

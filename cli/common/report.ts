@@ -1,6 +1,10 @@
 // Everything known about one run: the execution, its states, its SageMaker resources, its evaluation and artifacts.
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  DescribeTrainingJobCommand,
+  DescribeTransformJobCommand,
+} from '@aws-sdk/client-sagemaker';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { decodeArtifact } from '../../src/artifacts/codec';
 import type { CrossValidationSummary, EvaluationMetrics, GateResult } from '../../src/artifacts/schemas';
@@ -58,7 +62,14 @@ export interface RunReport extends Evaluation {
   error: string | null;
   cause: string | null;
   runId: string | null;
-  sageMaker: { trainingJob: ResourceStatus; model: string; endpointConfig: string; endpoint: ResourceStatus } | null;
+  sageMaker: {
+    trainingJob: ResourceStatus;
+    model: string;
+    endpointConfig: string;
+    endpoint: ResourceStatus;
+    /** Evaluation mode batchTransform: the run's transform job. */
+    transformJob?: ResourceStatus;
+  } | null;
   states: StateSummary[];
   /** The run's prefix in the bucket; every artifact but the dataset is under it. */
   artifactRoot: { s3: string; local?: string } | null;
@@ -88,6 +99,20 @@ export async function trainingJobStatus(target: Target, name: string): Promise<R
   try {
     const job = await target.sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
     return { name, status: job.TrainingJobStatus ?? 'Unknown', detail: job.FailureReason ?? job.SecondaryStatus };
+  } catch (error) {
+    if (notFound(error)) return { name, status: NOT_FOUND };
+    throw error;
+  }
+}
+
+export async function transformJobStatus(target: Target, name: string): Promise<ResourceStatus> {
+  try {
+    const job = await target.sageMaker.send(new DescribeTransformJobCommand({ TransformJobName: name }));
+    return {
+      name,
+      status: job.TransformJobStatus ?? 'Unknown',
+      ...(job.FailureReason ? { detail: job.FailureReason } : {}),
+    };
   } catch (error) {
     if (notFound(error)) return { name, status: NOT_FOUND };
     throw error;
@@ -243,11 +268,19 @@ export async function buildRunReport(target: Target, execution: Execution, event
 }
 
 async function sageMakerStatus(target: Target, run: RunConfig): Promise<NonNullable<RunReport['sageMaker']>> {
-  const [trainingJob, endpoint] = await Promise.all([
+  const batchTransform = run.evaluation?.mode === 'batchTransform';
+  const [trainingJob, endpoint, transformJob] = await Promise.all([
     trainingJobStatus(target, run.names.trainingJob),
     endpointStatus(target, run.names.endpoint),
+    batchTransform ? transformJobStatus(target, run.names.transformJob) : undefined,
   ]);
-  return { trainingJob, model: run.names.model, endpointConfig: run.names.endpointConfig, endpoint };
+  return {
+    trainingJob,
+    model: run.names.model,
+    endpointConfig: run.names.endpointConfig,
+    endpoint,
+    ...(transformJob ? { transformJob } : {}),
+  };
 }
 
 async function existingArtifacts(target: Target, run: RunConfig): Promise<RunReport['artifacts']> {

@@ -4,9 +4,13 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { STAGE_ENV } from '../../src/config/stage';
 import {
   CLASSIFIER_GATE_METRICS,
+  EVALUATION_MODES,
   MAX_FOLDS,
   REGRESSOR_GATE_METRICS,
+  SERVERLESS_MAX_CONCURRENCY,
+  SERVERLESS_MEMORY_SIZES,
   type ConsoleInput,
+  type EvaluationMode,
   type PredictorType,
 } from '../../src/domain/runConfig';
 
@@ -35,6 +39,11 @@ export interface RunOptions {
   seed?: number;
   folds?: number;
   serve?: boolean;
+  evaluationMode?: EvaluationMode;
+  serverlessMemory?: number;
+  serverlessConcurrency?: number;
+  transformInstanceType?: string;
+  transformInstanceCount?: number;
   gateMetric?: GateMetric;
   gateThreshold?: number;
 }
@@ -54,6 +63,19 @@ function fraction(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1 (exclusive)');
   return n;
+}
+
+function memorySize(value: string): number {
+  const n = Number(value);
+  if (!(SERVERLESS_MEMORY_SIZES as readonly number[]).includes(n))
+    throw new InvalidArgumentError(`must be one of ${SERVERLESS_MEMORY_SIZES.join(', ')} (MB)`);
+  return n;
+}
+
+function instanceType(value: string): string {
+  if (!/^ml\.[a-z0-9-]+\.[a-z0-9]+$/.test(value))
+    throw new InvalidArgumentError('expected an instance type like ml.m5.large');
+  return value;
 }
 
 function finite(value: string): number {
@@ -159,6 +181,46 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     inputPath: 'serve',
     help: 'serving mode: promote the model to the stable endpoint if it passes the gate and beats the current one',
     stageParams: (v) => ({ serve: text(v) }),
+  },
+  {
+    name: 'evaluationMode',
+    flags: '--evaluation-mode <mode>',
+    inputPath: 'evaluation.mode',
+    help: 'how the test rows are scored: endpoint (real-time, default), serverless (pay per request) or batchTransform (a transform job, no endpoint)',
+    choices: EVALUATION_MODES,
+    stageParams: (v) => ({ evaluationMode: text(v) }),
+  },
+  {
+    name: 'serverlessMemory',
+    flags: '--serverless-memory <MB>',
+    inputPath: 'evaluation.serverless.memorySizeInMB',
+    help: `serverless endpoint memory, ${SERVERLESS_MEMORY_SIZES[0]}-${SERVERLESS_MEMORY_SIZES.at(-1)} MB in 1024 MB steps (stage default 2048)`,
+    parse: memorySize,
+    stageParams: (v) => ({ serverlessMemorySizeInMB: text(v) }),
+  },
+  {
+    name: 'serverlessConcurrency',
+    flags: '--serverless-concurrency <n>',
+    inputPath: 'evaluation.serverless.maxConcurrency',
+    help: `serverless endpoint max concurrent invocations, 1-${SERVERLESS_MAX_CONCURRENCY} (stage default 4)`,
+    parse: integer('serverless concurrency', 1, SERVERLESS_MAX_CONCURRENCY),
+    stageParams: (v) => ({ serverlessMaxConcurrency: text(v) }),
+  },
+  {
+    name: 'transformInstanceType',
+    flags: '--transform-instance-type <type>',
+    inputPath: 'evaluation.transform.instanceType',
+    help: 'batch transform instance type (default: the hosting instance type)',
+    parse: instanceType,
+    stageParams: (v) => ({ transformInstanceType: text(v) }),
+  },
+  {
+    name: 'transformInstanceCount',
+    flags: '--transform-instance-count <n>',
+    inputPath: 'evaluation.transform.instanceCount',
+    help: 'batch transform instances (default: the hosting instance count)',
+    parse: integer('transform instance count', 1, 100),
+    stageParams: (v) => ({ transformInstanceCount: text(v) }),
   },
   {
     name: 'gateMetric',

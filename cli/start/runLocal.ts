@@ -4,7 +4,8 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../src/aws/clients';
 import type { RunSummary } from '../../src/artifacts/summary';
-import { LocalCloud, LOCAL } from '../../local/cloud';
+import { LocalCloud, LOCAL, localEnvironment } from '../../local/cloud';
+import { stageDefaultsFromEnv } from '../../src/config/stage';
 import { formatDuration } from '../common/format';
 import {
   renderCrossValidation,
@@ -32,10 +33,14 @@ export interface LocalRunOptions extends Loose<RunOptions> {
 
 /** Runs the pipeline on one CSV the way an upload does in AWS and returns the summary. */
 export async function runLocal(options: LocalRunOptions, log: (line: string) => void): Promise<RunSummary> {
+  const params = stageParams(options as RunOptions);
+  // Options the deployed functions would refuse as stage parameters (e.g. a serverless endpoint with --serve) are
+  // refused here, naming the variable and why, before anything starts.
+  stageDefaultsFromEnv(localEnvironment(params));
   mkdirSync(options.dir, { recursive: true });
   const cloud = await LocalCloud.start({
     directory: options.dir,
-    params: stageParams(options as RunOptions),
+    params,
     onEvent: progressPrinter(log),
     iam: options.iam,
   });

@@ -2,6 +2,7 @@
 // Objects are strict, so a field written but not described here fails at write time instead of drifting silently.
 import { z } from 'zod';
 import { PredictorTypeSchema } from './predictorType';
+import { EVALUATION_MODES } from './evaluationMode';
 
 const isoTime = z.iso.datetime();
 const count = z.int().nonnegative();
@@ -144,13 +145,21 @@ export const TrainingResultSchema = z.object({
   BillableTimeInSeconds: z.number().optional(),
 });
 
+export const EvaluationModeSchema = z.enum(EVALUATION_MODES);
+
 /** evaluation/metrics.json, written by Evaluate. */
 export const MetricsSchema = z.strictObject({
   runId: z.string(),
   predictorType: PredictorTypeSchema,
   dataset: ManifestSchema.shape.source,
-  endpoint: z.string(),
+  /** The endpoint scored (a real-time or serverless one); null when a batch transform job scored the test rows. */
+  endpoint: z.string().nullable(),
+  /** How the test rows were scored (absent in runs from before evaluation modes: a real-time endpoint). */
+  evaluationMode: EvaluationModeSchema.optional(),
+  /** The batch transform job that scored the test rows (evaluation mode batchTransform). */
+  transformJob: z.string().optional(),
   testRows: count,
+  /** InvokeEndpoint calls for this run's model (0 with a batch transform). */
   invocations: count,
   classes: z.array(z.string()).nullable(),
   metrics: EvaluationMetricsSchema,

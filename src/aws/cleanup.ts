@@ -8,12 +8,16 @@ import {
   describeEndpointStatus,
   modelsOfEndpointConfig,
   describeTrainingJobStatus,
+  describeTransformJobStatus,
   stopTrainingJob,
+  stopTransformJob,
 } from './sagemaker';
 
 export interface CleanupReport {
   trainingJob: 'stopped' | 'not-running' | 'absent';
   foldTrainingJobsStopped: number;
+  /** Evaluation mode batchTransform only: the run's transform job, stopped (and Stopped) if it was still running. */
+  transformJob?: 'stopped' | 'not-running' | 'absent';
   endpoint: 'deleted' | 'absent';
   endpointConfig: 'deleted' | 'absent';
   model: 'deleted' | 'absent' | 'serving';
@@ -35,6 +39,8 @@ export interface CleanupOptions {
   pollMs: number;
   /** How many cross-validation fold jobs the run may have started. */
   crossValidationFolds?: number;
+  /** Evaluation mode batchTransform: the run's transform job (it bills until it has stopped). */
+  transformJob?: string;
   /** Serving mode: the stable endpoint, whose current model must survive, and the config this run made for it. */
   servingEndpoint?: string;
   servingConfig?: string;
@@ -56,6 +62,10 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
     ),
   );
 
+  const transformJob = options.transformJob
+    ? await stopTransformJobCompletely(options.transformJob, options)
+    : undefined;
+
   const endpoint = await deleteEndpointCompletely(names.endpoint, options);
   const endpointConfig = (await deleteEndpointConfig(names.endpointConfig)) ? 'deleted' : 'absent';
   // In serving mode the run's model may be what the stable endpoint serves now: that one stays.
@@ -68,6 +78,7 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
   return {
     trainingJob,
     foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length,
+    ...(transformJob ? { transformJob } : {}),
     endpoint,
     endpointConfig,
     model,
@@ -102,6 +113,31 @@ export async function deleteEndpointCompletely(
     await sleep(options.pollMs);
   }
   return 'deleted';
+}
+
+/** Transform job states in which it still runs (and bills). */
+const RUNNING_TRANSFORM = new Set(['InProgress', 'Stopping']);
+
+/**
+ * Stops the run's transform job if it still runs and waits until it has Stopped: it bills until then, and the model
+ * it uses is deleted next.
+ */
+export async function stopTransformJobCompletely(
+  transformJobName: string,
+  options: CleanupOptions,
+): Promise<NonNullable<CleanupReport['transformJob']>> {
+  const sleep = options.sleep ?? defaultSleep;
+  const deadline = Date.now() + options.settleTimeoutMs;
+  let status = await describeTransformJobStatus(transformJobName);
+  if (status === undefined) return 'absent';
+  if (!RUNNING_TRANSFORM.has(status)) return 'not-running';
+  const stopped = status === 'InProgress' ? await stopTransformJob(transformJobName) : true;
+  while ((status = await describeTransformJobStatus(transformJobName)) !== undefined && RUNNING_TRANSFORM.has(status)) {
+    if (Date.now() >= deadline)
+      throw new CleanupIncompleteError(`Transform job ${transformJobName} is still ${status} after the stop request`);
+    await sleep(options.pollMs);
+  }
+  return stopped ? 'stopped' : 'not-running';
 }
 
 async function stopIfRunning(trainingJobName: string): Promise<CleanupReport['trainingJob']> {

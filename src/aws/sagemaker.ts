@@ -6,10 +6,13 @@ import {
   DescribeEndpointConfigCommand,
   ListEndpointConfigsCommand,
   DescribeTrainingJobCommand,
+  DescribeTransformJobCommand,
   StopTrainingJobCommand,
+  StopTransformJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sageMakerClient, sageMakerRuntimeClient } from './clients';
+import { retrying } from '../domain/concurrency';
 import type { EndpointState } from '../domain/promotion';
 
 /** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
@@ -91,6 +94,16 @@ export async function describeTrainingJobStatus(trainingJobName: string): Promis
   }
 }
 
+export async function describeTransformJobStatus(transformJobName: string): Promise<string | undefined> {
+  try {
+    const job = await sageMakerClient().send(new DescribeTransformJobCommand({ TransformJobName: transformJobName }));
+    return job.TransformJobStatus;
+  } catch (error) {
+    if (isMissingResource(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Runs a delete and reports whether something was deleted; already gone counts as success. */
 async function deleteIfPresent(send: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -120,19 +133,42 @@ export async function stopTrainingJob(name: string): Promise<boolean> {
   }
 }
 
+/** Stops a running transform job; one that ended meanwhile needs no stopping. */
+export async function stopTransformJob(name: string): Promise<boolean> {
+  try {
+    return await deleteIfPresent(() => sageMakerClient().send(new StopTransformJobCommand({ TransformJobName: name })));
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    if (e.name === 'ValidationException' && /in status (Completed|Failed|Stopped|Stopping)/.test(e.message ?? ''))
+      return false;
+    throw error;
+  }
+}
+
+/**
+ * A serverless endpoint answers ModelNotReadyException (429) while it starts a container after an idle spell (a cold
+ * start): retried for about a minute, beyond the SDK's own few quick retries.
+ */
+export const MODEL_NOT_READY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+
 export async function invokeEndpoint(
   endpointName: string,
   body: string,
   contentType: string,
   accept = 'application/json',
 ): Promise<string> {
-  const response = await sageMakerRuntimeClient().send(
-    new InvokeEndpointCommand({
-      EndpointName: endpointName,
-      Body: new TextEncoder().encode(body),
-      ContentType: contentType,
-      Accept: accept,
-    }),
+  const response = await retrying(
+    () =>
+      sageMakerRuntimeClient().send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          Body: new TextEncoder().encode(body),
+          ContentType: contentType,
+          Accept: accept,
+        }),
+      ),
+    (error) => (error as { name?: string })?.name === 'ModelNotReadyException',
+    MODEL_NOT_READY_DELAYS_MS,
   );
   return new TextDecoder().decode(response.Body);
 }

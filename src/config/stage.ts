@@ -1,7 +1,18 @@
 import { ConfigurationError } from '../errors';
 import { memoiseOnEnv, type Env } from './env';
 import type { SecuritySettings } from '../domain/sageMakerTypes';
-import { MAX_FOLDS, MAX_TRAINING_RUNTIME_SECONDS, type PredictorType, type StageDefaults } from '../domain/runConfig';
+import {
+  EVALUATION_MODES,
+  MAX_FOLDS,
+  MAX_TRAINING_RUNTIME_SECONDS,
+  SERVERLESS_MAX_CONCURRENCY,
+  SERVERLESS_MEMORY_SIZES,
+  SERVERLESS_WITH_SERVE,
+  SERVERLESS_WITH_VPC,
+  type EvaluationMode,
+  type PredictorType,
+  type StageDefaults,
+} from '../domain/runConfig';
 
 /** Environment variable names shared by serverless.yml, the handlers and the local cloud. */
 export const STAGE_ENV = {
@@ -28,6 +39,11 @@ export const STAGE_ENV = {
   hostingInstanceCount: 'HOSTING_INSTANCE_COUNT',
   endpointMaxWaitSeconds: 'ENDPOINT_MAX_WAIT_SECONDS',
   endpointPollSeconds: 'ENDPOINT_POLL_SECONDS',
+  evaluationMode: 'EVALUATION_MODE',
+  serverlessMemorySizeInMB: 'SERVERLESS_MEMORY_MB',
+  serverlessMaxConcurrency: 'SERVERLESS_MAX_CONCURRENCY',
+  transformInstanceType: 'TRANSFORM_INSTANCE_TYPE',
+  transformInstanceCount: 'TRANSFORM_INSTANCE_COUNT',
   classifierGateMetric: 'GATE_METRIC_CLASSIFIER',
   classifierGateThreshold: 'GATE_THRESHOLD_CLASSIFIER',
   regressorGateMetric: 'GATE_METRIC_REGRESSOR',
@@ -82,12 +98,52 @@ function optionalChoice(env: Env, name: string, hyperparameter: string, choices:
   return { [hyperparameter]: raw };
 }
 
+/** The evaluation mode and its settings; empty transform settings mean the hosting instance type and count. */
+function evaluationFromEnv(env: Env, serve: boolean, security: StageDefaults['security']): StageDefaults['evaluation'] {
+  const mode = text(env, STAGE_ENV.evaluationMode, 'endpoint');
+  if (!(EVALUATION_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigurationError(
+      `Environment variable ${STAGE_ENV.evaluationMode} must be one of ${EVALUATION_MODES.join(', ')}, got "${mode}"`,
+    );
+  }
+  if (mode === 'serverless' && serve)
+    throw new ConfigurationError(
+      `${STAGE_ENV.evaluationMode}=serverless with ${STAGE_ENV.serve}=true: ${SERVERLESS_WITH_SERVE}`,
+    );
+  if (mode === 'serverless' && security.vpc)
+    throw new ConfigurationError(`${STAGE_ENV.evaluationMode}=serverless: ${SERVERLESS_WITH_VPC}`);
+  const transformType = env[STAGE_ENV.transformInstanceType] || undefined;
+  const transformCount = env[STAGE_ENV.transformInstanceCount]
+    ? number(env, STAGE_ENV.transformInstanceCount, 1, positiveInteger)
+    : undefined;
+  return {
+    mode: mode as EvaluationMode,
+    serverless: {
+      memorySizeInMB: number(env, STAGE_ENV.serverlessMemorySizeInMB, 2048, (n) =>
+        (SERVERLESS_MEMORY_SIZES as readonly number[]).includes(n),
+      ),
+      maxConcurrency: number(
+        env,
+        STAGE_ENV.serverlessMaxConcurrency,
+        4,
+        (n) => positiveInteger(n) && n <= SERVERLESS_MAX_CONCURRENCY,
+      ),
+    },
+    transform: {
+      ...(transformType ? { instanceType: transformType } : {}),
+      ...(transformCount ? { instanceCount: transformCount } : {}),
+    },
+  };
+}
+
 /** Reads the stage's defaults from the Lambda environment; fails fast naming the variable that is wrong. */
 export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
   const predictorType = text(env, STAGE_ENV.predictorType, 'classifier');
   if (predictorType !== 'classifier' && predictorType !== 'regressor') {
     throw new ConfigurationError(`Environment variable ${STAGE_ENV.predictorType} must be classifier or regressor`);
   }
+  const serve = bool(env, STAGE_ENV.serve, false);
+  const security = securityFromEnv(env);
   return {
     dataBucket: text(env, STAGE_ENV.dataBucket),
     rawPrefix: text(env, STAGE_ENV.rawPrefix, 'raw/'),
@@ -126,6 +182,7 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       maxWaitSeconds: number(env, STAGE_ENV.endpointMaxWaitSeconds, 3600, positiveInteger),
       pollSeconds: number(env, STAGE_ENV.endpointPollSeconds, 30, positiveInteger),
     },
+    evaluation: evaluationFromEnv(env, serve, security),
     qualityGate: {
       classifier: {
         metric: text(env, STAGE_ENV.classifierGateMetric, 'accuracy'),
@@ -137,11 +194,11 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       },
     },
     maxDatasetBytes: number(env, STAGE_ENV.maxDatasetBytes, 2 * 1024 * 1024 * 1024, positiveInteger),
-    security: securityFromEnv(env),
+    security,
     // An EventBridge bus for run-outcome events; empty turns notifications off.
     notificationBus: env[STAGE_ENV.notificationBus] ?? 'default',
     serve: {
-      enabled: bool(env, STAGE_ENV.serve, false),
+      enabled: serve,
       keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),
     },
     crossValidationFolds: number(

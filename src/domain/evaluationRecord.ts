@@ -2,7 +2,7 @@
 import type { Manifest, Metrics } from '../artifacts/schemas';
 import type { CrossValidationSummary, FoldResult } from './crossValidation';
 import { summariseCrossValidation } from './crossValidation';
-import { checkQualityGate, computeMetrics, type EvaluationMetrics, type GateResult } from './evaluation';
+import { checkQualityGate, type EvaluationMetrics, type GateResult } from './evaluation';
 import { decidePromotion, type EndpointState, type Promotion } from './promotion';
 import type { RunConfig } from './runConfig';
 
@@ -31,18 +31,14 @@ export interface ChampionJudgement {
 
 /**
  * Compares this run's model with the champion (the model behind the stable endpoint), measured freshly on the same
- * test rows when its predictions are given, and decides the promotion.
+ * test rows when its metrics are given, and decides the promotion.
  */
 export function judgeChampion(
-  run: Pick<RunConfig, 'predictorType' | 'qualityGate' | 'serve'>,
+  run: Pick<RunConfig, 'qualityGate' | 'serve'>,
   gate: GateResult,
-  test: { labels: number[]; classes: string[] | null },
   stable: EndpointState | undefined,
-  championPredicted: number[] | undefined,
+  championMetrics: EvaluationMetrics | undefined,
 ): ChampionJudgement {
-  const championMetrics = championPredicted
-    ? computeMetrics(run.predictorType, test.labels, championPredicted, test.classes)
-    : undefined;
   const championGate = championMetrics
     ? checkQualityGate(run.qualityGate, metricsRecordOf(championMetrics))
     : undefined;
@@ -75,7 +71,7 @@ export function headlineOf(metrics: EvaluationMetrics): Record<string, number> {
 }
 
 export interface EvaluationFacts {
-  run: Pick<RunConfig, 'runId' | 'predictorType' | 'names'>;
+  run: Pick<RunConfig, 'runId' | 'predictorType' | 'names' | 'evaluation'>;
   manifest: Pick<Manifest, 'source' | 'classes'>;
   testRows: number;
   invocations: number;
@@ -94,7 +90,10 @@ export function metricsRecord(facts: EvaluationFacts): Metrics {
     runId: run.runId,
     predictorType: run.predictorType,
     dataset: manifest.source,
-    endpoint: run.names.endpoint,
+    // The endpoint scored; a batch transform has none, its job is named instead.
+    endpoint: run.evaluation.mode === 'batchTransform' ? null : run.names.endpoint,
+    evaluationMode: run.evaluation.mode,
+    ...(run.evaluation.mode === 'batchTransform' ? { transformJob: run.names.transformJob } : {}),
     testRows: facts.testRows,
     invocations: facts.invocations,
     classes: manifest.classes,

@@ -20,12 +20,16 @@ const ADVICE: Record<string, string> = {
   CreateModel: 'Check the model artifact exists and the SageMaker execution role can read it; then start a new run.',
   CreateEndpointConfig:
     'Check the hosting instance type and count are available in this region and within your quotas.',
+  CreateServerlessEndpointConfig:
+    'Check evaluation.serverless (memory 1024-6144 MB in 1024 MB steps, max concurrency 1-200) and your serverless concurrency quota.',
+  Transform:
+    'Read the transform job FailureReason: "ClientError" means the test channel or the request was rejected (fix it and start a new run); capacity errors can be retried. Check the transform instance type is available for batch transform in this region.',
   CreateEndpoint: 'Check the endpoint FailureReason; instance capacity or quota problems can be retried later.',
   DescribeEndpoint: 'The endpoint status could not be read; check the state machine role and retry.',
   WaitForEndpoint:
     'The endpoint did not become InService in time; raise ENDPOINT_MAX_WAIT_SECONDS or check its events.',
   Evaluate:
-    'The endpoint rejected or failed on the test rows (ModelError) or the evaluation could not be written; check the test channel and the endpoint logs.',
+    'The endpoint rejected or failed on the test rows (ModelError), the transform output did not match the test channel, or the evaluation could not be written; check the test channel and the endpoint or transform job logs.',
 };
 
 function parseJson(text: string | undefined): Record<string, unknown> | undefined {
@@ -46,6 +50,13 @@ function whatHappened(failure: CaughtFailure): string {
     if (typeof cause.TrainingJobStatus === 'string') {
       const reason = cause.FailureReason ? `: ${cause.FailureReason}` : '';
       return `training job ${cause.TrainingJobName ?? ''} ended ${cause.TrainingJobStatus}${reason}`.replace('  ', ' ');
+    }
+    if (typeof cause.TransformJobStatus === 'string') {
+      const reason = cause.FailureReason ? `: ${cause.FailureReason}` : '';
+      return `transform job ${cause.TransformJobName ?? ''} ended ${cause.TransformJobStatus}${reason}`.replace(
+        '  ',
+        ' ',
+      );
     }
     if (typeof cause.EndpointStatus === 'string') {
       const reason = cause.FailureReason ? `: ${cause.FailureReason}` : '';

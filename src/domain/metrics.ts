@@ -44,75 +44,165 @@ export function classificationMetrics(
   yPred: ArrayLike<number>,
   classCount?: number,
 ): ClassificationMetrics {
-  requireSameNonZeroLength(yTrue, yPred);
-  const classes = classCount ?? inferClassCount(yTrue, yPred);
-  if (!Number.isInteger(classes) || classes < 1) {
-    throw new MetricsError(`classCount must be a positive integer, got ${classes}`);
-  }
-  const confusionMatrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  const support = new Array<number>(classes).fill(0);
-  let correct = 0;
-  for (let i = 0; i < yTrue.length; i++) {
-    const truth = yTrue[i];
-    if (!isClassIndex(truth, classes)) {
-      throw new MetricsError(`yTrue[${i}] = ${truth} is not a class index in [0, ${classes})`);
-    }
-    support[truth]++;
-    const predicted = yPred[i];
-    if (!isClassIndex(predicted, classes)) continue;
-    confusionMatrix[truth][predicted]++;
-    if (predicted === truth) correct++;
-  }
-
-  const perClass: ClassMetrics[] = [];
-  for (let label = 0; label < classes; label++) {
-    const truePositives = confusionMatrix[label][label];
-    let predictedCount = 0;
-    for (let row = 0; row < classes; row++) predictedCount += confusionMatrix[row][label];
-    perClass.push({
-      label,
-      precision: safeDivide(truePositives, predictedCount),
-      recall: safeDivide(truePositives, support[label]),
-      // sklearn >= 1.3 computes F1 from counts; equal to 2PR/(P+R), and 0 when there is no true positive.
-      f1: safeDivide(2 * truePositives, support[label] + predictedCount),
-      support: support[label],
-    });
-  }
-
-  return {
-    accuracy: correct / yTrue.length,
-    macroPrecision: mean(perClass.map((c) => c.precision)),
-    macroRecall: mean(perClass.map((c) => c.recall)),
-    macroF1: mean(perClass.map((c) => c.f1)),
-    weightedPrecision: supportWeightedMean(perClass, (c) => c.precision),
-    weightedRecall: supportWeightedMean(perClass, (c) => c.recall),
-    weightedF1: supportWeightedMean(perClass, (c) => c.f1),
-    perClass,
-    confusionMatrix,
-  };
+  requireSameLength(yTrue, yPred);
+  const accumulator = new ClassificationAccumulator(classCount);
+  accumulator.add(yTrue, yPred);
+  return accumulator.result();
 }
 
 /** sklearn's mean_squared_error, mean_absolute_error and r2_score (R² = 1 if SS_tot = 0 and perfect, else 0). */
 export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): RegressionMetrics {
-  requireSameNonZeroLength(yTrue, yPred);
-  const n = yTrue.length;
-  let sumTrue = 0;
-  let squaredErrorSum = 0;
-  let absoluteErrorSum = 0;
-  for (let i = 0; i < n; i++) {
-    const error = yTrue[i] - yPred[i];
-    sumTrue += yTrue[i];
-    squaredErrorSum += error * error;
-    absoluteErrorSum += Math.abs(error);
+  requireSameLength(yTrue, yPred);
+  const accumulator = new RegressionAccumulator();
+  accumulator.add(yTrue, yPred);
+  return accumulator.result();
+}
+
+/** Scores that take predictions batch by batch, in row order, and give exactly the whole-array result. */
+export interface MetricsAccumulator<M> {
+  /** Rows added so far. */
+  readonly rows: number;
+  add(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): void;
+  result(): M;
+}
+
+/**
+ * classificationMetrics over batches: O(C²) state, a confusion matrix and per-class supports, whatever the number of
+ * rows. Without a class count the matrix grows with the largest integer label seen, as the whole-array inference does.
+ */
+export class ClassificationAccumulator implements MetricsAccumulator<ClassificationMetrics> {
+  private counts: number[][] = [];
+  private support: number[] = [];
+  private correct = 0;
+  private seen = 0;
+
+  constructor(private readonly classCount?: number) {
+    if (classCount !== undefined && (!Number.isInteger(classCount) || classCount < 1)) {
+      throw new MetricsError(`classCount must be a positive integer, got ${classCount}`);
+    }
   }
-  const meanTrue = sumTrue / n;
-  let totalSquares = 0;
-  for (let i = 0; i < n; i++) totalSquares += (yTrue[i] - meanTrue) ** 2;
-  const mse = squaredErrorSum / n;
-  let r2: number;
-  if (totalSquares !== 0) r2 = 1 - squaredErrorSum / totalSquares;
-  else r2 = squaredErrorSum === 0 ? 1 : 0;
-  return { mse, rmse: Math.sqrt(mse), mae: absoluteErrorSum / n, r2 };
+
+  get rows(): number {
+    return this.seen;
+  }
+
+  add(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): void {
+    requireSameLength(yTrue, yPred);
+    const known = this.classCount;
+    for (let i = 0; i < yTrue.length; i++) {
+      const truth = yTrue[i];
+      // With the count known, a true label must lie below it; inferred, any non-negative integer extends it.
+      if (known !== undefined ? !isClassIndex(truth, known) : !isClassIndex(truth, Infinity)) {
+        throw new MetricsError(
+          `yTrue[${this.seen + i}] = ${truth} is not a class index in [0, ${known ?? this.inferredCount(yTrue, yPred)})`,
+        );
+      }
+      this.grow(truth);
+      this.support[truth]++;
+      const predicted = yPred[i];
+      if (!isClassIndex(predicted, known ?? Infinity)) continue;
+      this.grow(predicted);
+      this.counts[truth][predicted]++;
+      if (predicted === truth) this.correct++;
+    }
+    this.seen += yTrue.length;
+  }
+
+  result(): ClassificationMetrics {
+    if (this.seen === 0) throw new MetricsError('cannot score an empty set of predictions');
+    const classes = this.classCount ?? this.support.length;
+    if (classes < 1) throw new MetricsError(`classCount must be a positive integer, got ${classes}`);
+    this.grow(classes - 1);
+    const confusionMatrix = Array.from({ length: classes }, (_, row) => this.counts[row].slice(0, classes));
+    const support = this.support.slice(0, classes);
+
+    const perClass: ClassMetrics[] = [];
+    for (let label = 0; label < classes; label++) {
+      const truePositives = confusionMatrix[label][label];
+      let predictedCount = 0;
+      for (let row = 0; row < classes; row++) predictedCount += confusionMatrix[row][label];
+      perClass.push({
+        label,
+        precision: safeDivide(truePositives, predictedCount),
+        recall: safeDivide(truePositives, support[label]),
+        // sklearn >= 1.3 computes F1 from counts; equal to 2PR/(P+R), and 0 when there is no true positive.
+        f1: safeDivide(2 * truePositives, support[label] + predictedCount),
+        support: support[label],
+      });
+    }
+
+    return {
+      accuracy: this.correct / this.seen,
+      macroPrecision: mean(perClass.map((c) => c.precision)),
+      macroRecall: mean(perClass.map((c) => c.recall)),
+      macroF1: mean(perClass.map((c) => c.f1)),
+      weightedPrecision: supportWeightedMean(perClass, (c) => c.precision),
+      weightedRecall: supportWeightedMean(perClass, (c) => c.recall),
+      weightedF1: supportWeightedMean(perClass, (c) => c.f1),
+      perClass,
+      confusionMatrix,
+    };
+  }
+
+  /** Makes room for class index `label` (square matrix, supports). */
+  private grow(label: number): void {
+    const size = label + 1;
+    if (this.support.length >= size) return;
+    for (const row of this.counts) while (row.length < size) row.push(0);
+    while (this.counts.length < size) this.counts.push(new Array<number>(size).fill(0));
+    while (this.support.length < size) this.support.push(0);
+  }
+
+  /** The class count the whole-array function would report in its error message: everything seen so far included. */
+  private inferredCount(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+    return Math.max(this.support.length, inferClassCount(yTrue, yPred));
+  }
+}
+
+/**
+ * regressionMetrics over batches. The sums run in row order, as the whole-array loop runs them, so the result is the
+ * same to the last bit; R² needs the mean before its second pass, so the true values are kept (8 bytes a row).
+ */
+export class RegressionAccumulator implements MetricsAccumulator<RegressionMetrics> {
+  private truth = new Float64Array(1024);
+  private seen = 0;
+  private sumTrue = 0;
+  private squaredErrorSum = 0;
+  private absoluteErrorSum = 0;
+
+  get rows(): number {
+    return this.seen;
+  }
+
+  add(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): void {
+    requireSameLength(yTrue, yPred);
+    if (this.seen + yTrue.length > this.truth.length) {
+      const grown = new Float64Array(Math.max(this.truth.length * 2, this.seen + yTrue.length));
+      grown.set(this.truth.subarray(0, this.seen));
+      this.truth = grown;
+    }
+    for (let i = 0; i < yTrue.length; i++) {
+      const error = yTrue[i] - yPred[i];
+      this.truth[this.seen + i] = yTrue[i];
+      this.sumTrue += yTrue[i];
+      this.squaredErrorSum += error * error;
+      this.absoluteErrorSum += Math.abs(error);
+    }
+    this.seen += yTrue.length;
+  }
+
+  result(): RegressionMetrics {
+    const n = this.seen;
+    if (n === 0) throw new MetricsError('cannot score an empty set of predictions');
+    const meanTrue = this.sumTrue / n;
+    let totalSquares = 0;
+    for (let i = 0; i < n; i++) totalSquares += (this.truth[i] - meanTrue) ** 2;
+    const mse = this.squaredErrorSum / n;
+    let r2: number;
+    if (totalSquares !== 0) r2 = 1 - this.squaredErrorSum / totalSquares;
+    else r2 = this.squaredErrorSum === 0 ? 1 : 0;
+    return { mse, rmse: Math.sqrt(mse), mae: this.absoluteErrorSum / n, r2 };
+  }
 }
 
 /** Shortest decimal that reads back as the same float32, formatted like numpy's str(np.float32(value)). */
@@ -212,11 +302,10 @@ function isClassIndex(value: number, classCount: number): boolean {
   return Number.isInteger(value) && value >= 0 && value < classCount;
 }
 
-function requireSameNonZeroLength(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): void {
+function requireSameLength(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): void {
   if (yTrue.length !== yPred.length) {
     throw new MetricsError(`yTrue has ${yTrue.length} values but yPred has ${yPred.length}`);
   }
-  if (yTrue.length === 0) throw new MetricsError('cannot score an empty set of predictions');
 }
 
 function safeDivide(numerator: number, denominator: number): number {

@@ -22,6 +22,8 @@ export interface SageMakerNames {
   model: string;
   endpointConfig: string;
   endpoint: string;
+  /** The batch transform job of evaluation mode batchTransform (`-batch`: `-transform` would not fit 63 characters). */
+  transformJob: string;
 }
 
 export function shortHash(text: string, length = 8): string {
@@ -89,7 +91,13 @@ export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
     throw new InvalidNameError(`Run id "${runId}" must be 1-${RUN_ID_MAX} letters, digits or single hyphens`);
   }
   const base = `${prefix}${NAME_SEPARATOR}${runId}`;
-  return { trainingJob: base, model: `${base}-model`, endpointConfig: `${base}-config`, endpoint: `${base}-endpoint` };
+  return {
+    trainingJob: base,
+    model: `${base}-model`,
+    endpointConfig: `${base}-config`,
+    endpoint: `${base}-endpoint`,
+    transformJob: `${base}-batch`,
+  };
 }
 
 /** Where everything of one run lives in the data bucket. */
@@ -109,6 +117,10 @@ export function runLayout(runsPrefix: string, runId: string) {
     testChannelPrefix: `${root}/input/test/`,
     testChannel: `${root}/input/test/test.csv`,
     trainingOutput: `${root}/output/`,
+    /** Where the batch transform job writes (under output/, which the SageMaker role may write). */
+    transformOutput: `${root}/output/transform/`,
+    /** The transform job's output for the test channel: `<input object name>.out`, one JSON line per test row. */
+    transformResult: `${root}/output/transform/test.csv.out`,
     metrics: `${root}/evaluation/metrics.json`,
     predictions: `${root}/evaluation/predictions.csv`,
     report: `${root}/evaluation/report.html`,

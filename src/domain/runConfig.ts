@@ -15,7 +15,9 @@ import {
 } from './naming';
 
 import type { PredictorType } from '../artifacts/predictorType';
-export type { PredictorType };
+import { EVALUATION_MODES, type EvaluationMode } from '../artifacts/evaluationMode';
+export type { PredictorType, EvaluationMode };
+export { EVALUATION_MODES };
 export type TriggerType = 'console' | 's3' | 'schedule';
 
 export const CLASSIFIER_GATE_METRICS = ['accuracy', 'macroF1', 'weightedF1', 'macroPrecision', 'macroRecall'] as const;
@@ -26,6 +28,11 @@ export const MAX_FOLDS = 20;
 /** Fold training jobs run at most this many at a time (the Map state's MaxConcurrency). */
 export const CROSS_VALIDATION_CONCURRENCY = 2;
 export const LOWER_IS_BETTER = new Set<string>(['mse', 'rmse', 'mae']);
+
+/** ServerlessConfig.MemorySizeInMB: 1 to 6 GB in 1 GB steps. */
+export const SERVERLESS_MEMORY_SIZES = [1024, 2048, 3072, 4096, 5120, 6144] as const;
+/** ServerlessConfig.MaxConcurrency: 1 to 200 concurrent invocations. */
+export const SERVERLESS_MAX_CONCURRENCY = 200;
 
 /** Settings of a deployed stage (serverless.yml params → Lambda environment); every run starts from these. */
 export interface StageDefaults {
@@ -51,6 +58,12 @@ export interface StageDefaults {
     maxRuntimeInSeconds: number;
   };
   hosting: { instanceType: string; instanceCount: number; maxWaitSeconds: number; pollSeconds: number };
+  /** The evaluation mode and its settings; a transform without its own instance type or count uses hosting's. */
+  evaluation: {
+    mode: EvaluationMode;
+    serverless: ServerlessSettings;
+    transform: { instanceType?: string; instanceCount?: number };
+  };
   qualityGate: { classifier: QualityGate; regressor: QualityGate };
   maxDatasetBytes: number;
   security: SecuritySettings;
@@ -61,6 +74,17 @@ export interface QualityGate {
   metric: string;
   threshold: number;
 }
+
+export interface ServerlessSettings {
+  memorySizeInMB: number;
+  maxConcurrency: number;
+}
+
+/** The run's evaluation mode with the settings that mode uses (and only those). */
+export type EvaluationConfig =
+  | { mode: 'endpoint' }
+  | { mode: 'serverless'; serverless: ServerlessSettings }
+  | { mode: 'batchTransform'; transform: { instanceType: string; instanceCount: number } };
 
 /** Everything one execution needs, decided once by Prepare and carried through the state machine as `$.run`. */
 export interface RunConfig {
@@ -76,6 +100,7 @@ export interface RunConfig {
   uris: { trainChannel: string; testChannel: string; trainingOutput: string; root: string };
   training: StageDefaults['training'] & { hyperParameters: Record<string, string> };
   hosting: { instanceType: string; instanceCount: number; maxWaitPolls: number; pollSeconds: number };
+  evaluation: EvaluationConfig;
   qualityGate: QualityGate & { direction: 'min' | 'max' };
   crossValidation: { folds: number; maxConcurrency: number };
   serve: ServeConfig;
@@ -166,6 +191,25 @@ const consoleInputSchema = z.strictObject({
     })
     .optional(),
   serve: z.boolean().optional(),
+  evaluation: z
+    .strictObject({
+      mode: z.enum(EVALUATION_MODES).optional(),
+      serverless: z
+        .strictObject({
+          memorySizeInMB: z
+            .number()
+            .refine((n) => (SERVERLESS_MEMORY_SIZES as readonly number[]).includes(n), {
+              message: `must be one of ${SERVERLESS_MEMORY_SIZES.join(', ')} (MB)`,
+            })
+            .optional(),
+          maxConcurrency: positiveInt(SERVERLESS_MAX_CONCURRENCY).optional(),
+        })
+        .optional(),
+      transform: z
+        .strictObject({ instanceType: instanceType.optional(), instanceCount: positiveInt(100).optional() })
+        .optional(),
+    })
+    .optional(),
   crossValidation: z
     .strictObject({ folds: z.number().int().min(2, 'at least 2 folds').max(MAX_FOLDS, `at most ${MAX_FOLDS} folds`) })
     .optional(),
@@ -309,6 +353,13 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
   }
   hyperParameters.predictor_type = predictorType;
 
+  const serve = options.serve ?? defaults.serve.enabled;
+  const hosting = {
+    instanceType: options.hosting?.instanceType ?? defaults.hosting.instanceType,
+    instanceCount: options.hosting?.instanceCount ?? defaults.hosting.instanceCount,
+  };
+  const evaluation = resolveEvaluation(options.evaluation, defaults, hosting, serve, problems);
+
   if (problems.length > 0) throw new InputValidationError(problems);
   if (runId.length > RUN_ID_MAX) throw new InvalidNameError(`internal: run id ${runId} too long`);
 
@@ -337,11 +388,11 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     },
     training: { ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters },
     hosting: {
-      instanceType: options.hosting?.instanceType ?? defaults.hosting.instanceType,
-      instanceCount: options.hosting?.instanceCount ?? defaults.hosting.instanceCount,
+      ...hosting,
       pollSeconds,
       maxWaitPolls: Math.max(1, Math.ceil(defaults.hosting.maxWaitSeconds / pollSeconds)),
     },
+    evaluation,
     qualityGate: {
       metric: gateMetric,
       threshold: options.qualityGate?.threshold ?? gateDefaults.threshold,
@@ -353,13 +404,64 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     },
     security: defaults.security,
     serve: {
-      enabled: options.serve ?? defaults.serve.enabled,
+      enabled: serve,
       endpointName: servingEndpointName(defaults.namePrefix),
       endpointConfigName: servingConfigName(names),
       keep: defaults.serve.keep,
       maxWaitPolls: Math.max(1, Math.ceil(defaults.hosting.maxWaitSeconds / pollSeconds)),
     },
   };
+}
+
+/** Why serverless evaluation and serving mode do not go together (docs/modes.md). */
+export const SERVERLESS_WITH_SERVE =
+  'a serverless endpoint cannot be combined with serving mode: the stable endpoint stays instance-based (an instance ' +
+  'endpoint cannot be updated to a serverless config), and a serverless endpoint needs a model without network ' +
+  'isolation, which the stable endpoint would then serve; use "endpoint" or "batchTransform" with serve';
+/** Why serverless evaluation and a VPC do not go together. */
+export const SERVERLESS_WITH_VPC =
+  'a serverless endpoint cannot run in a VPC, and this stage runs its models in one (params vpcSubnetIds, ' +
+  'vpcSecurityGroupIds); use "endpoint" or "batchTransform"';
+
+/**
+ * The run's evaluation mode and the settings of that mode: the input's over the stage's, a transform's instances
+ * defaulting to hosting's. Settings for another mode than the run's, and the combinations SageMaker cannot run, are
+ * added to `problems`.
+ */
+function resolveEvaluation(
+  input: ConsoleInput['evaluation'],
+  defaults: StageDefaults,
+  hosting: { instanceType: string; instanceCount: number },
+  serve: boolean,
+  problems: string[],
+): EvaluationConfig {
+  const mode = input?.mode ?? defaults.evaluation.mode;
+  for (const [field, owner] of [
+    ['serverless', 'serverless'],
+    ['transform', 'batchTransform'],
+  ] as const) {
+    if (input?.[field] !== undefined && mode !== owner)
+      problems.push(
+        `evaluation.${field}: applies only to evaluation.mode "${owner}", and this run's mode is "${mode}"`,
+      );
+  }
+  if (mode === 'serverless') {
+    if (serve) problems.push(`evaluation.mode: ${SERVERLESS_WITH_SERVE}`);
+    if (defaults.security.vpc) problems.push(`evaluation.mode: ${SERVERLESS_WITH_VPC}`);
+  }
+  if (mode === 'serverless')
+    return { mode, serverless: { ...defaults.evaluation.serverless, ...stripUndefined(input?.serverless ?? {}) } };
+  if (mode === 'batchTransform') {
+    const transform = { ...defaults.evaluation.transform, ...stripUndefined(input?.transform ?? {}) };
+    return {
+      mode,
+      transform: {
+        instanceType: transform.instanceType ?? hosting.instanceType,
+        instanceCount: transform.instanceCount ?? hosting.instanceCount,
+      },
+    };
+  }
+  return { mode };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

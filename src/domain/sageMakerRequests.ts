@@ -1,3 +1,4 @@
+import { s3Uri } from './naming';
 import type { RunConfig } from './runConfig';
 import type { SageMakerRequests, SecuritySettings } from './sageMakerTypes';
 
@@ -64,6 +65,11 @@ export function trainingJobRequest(run: RunConfig, channels: TrainingChannels): 
   };
 }
 
+/** Batch transform: the largest request body sent to the container (SageMaker's default, and InvokeEndpoint's 6 MB). */
+export const TRANSFORM_MAX_PAYLOAD_MB = 6;
+/** The label is the test channel's first column; the model must see only the features. */
+export const TRANSFORM_INPUT_FILTER = '$[1:]';
+
 function endpointConfigRequest(run: RunConfig, name: string): Record<string, unknown> {
   return {
     EndpointConfigName: name,
@@ -81,9 +87,88 @@ function endpointConfigRequest(run: RunConfig, name: string): Record<string, unk
   };
 }
 
+/**
+ * Evaluation mode serverless: the run's endpoint config with a ServerlessConfig variant and no instance fields
+ * (SageMaker rejects InstanceType/InitialInstanceCount next to ServerlessConfig).
+ */
+function serverlessEndpointConfigRequest(
+  run: RunConfig,
+  serverless: { memorySizeInMB: number; maxConcurrency: number },
+): Record<string, unknown> {
+  return {
+    EndpointConfigName: run.names.endpointConfig,
+    ProductionVariants: [
+      {
+        VariantName: 'AllTraffic',
+        ModelName: run.names.model,
+        ServerlessConfig: { MemorySizeInMB: serverless.memorySizeInMB, MaxConcurrency: serverless.maxConcurrency },
+      },
+    ],
+    ...(run.security.endpointKmsKeyId ? { KmsKeyId: run.security.endpointKmsKeyId } : {}),
+    Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
+  };
+}
+
+/**
+ * Evaluation mode batchTransform: the run's model over the test channel. The channel is label-first CSV, one row per
+ * line: SplitType Line with MultiRecord batches of at most 6 MB, the label column filtered out ($[1:]) so the model
+ * sees only the features, and the k-NN answers as JSON Lines assembled one line per row (k-NN has no CSV output, so
+ * the label cannot be joined back: Evaluate reads the output in lockstep with the channel). No output KMS key: the
+ * output is read by Evaluate, which may only use the data bucket's key; the instance volume uses the endpoint key.
+ */
+export function transformJobRequest(
+  run: RunConfig,
+  transform: { instanceType: string; instanceCount: number },
+): Record<string, unknown> {
+  return {
+    TransformJobName: run.names.transformJob,
+    ModelName: run.names.model,
+    BatchStrategy: 'MultiRecord',
+    MaxPayloadInMB: TRANSFORM_MAX_PAYLOAD_MB,
+    TransformInput: {
+      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: run.uris.testChannel } },
+      ContentType: 'text/csv',
+      CompressionType: 'None',
+      SplitType: 'Line',
+    },
+    TransformOutput: {
+      S3OutputPath: s3Uri(run.bucket, run.keys.transformOutput),
+      Accept: 'application/jsonlines',
+      AssembleWith: 'Line',
+    },
+    TransformResources: {
+      InstanceType: transform.instanceType,
+      InstanceCount: transform.instanceCount,
+      ...(run.security.endpointKmsKeyId ? { VolumeKmsKeyId: run.security.endpointKmsKeyId } : {}),
+    },
+    DataProcessing: { InputFilter: TRANSFORM_INPUT_FILTER, JoinSource: 'None' },
+    Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
+  };
+}
+
+/** The requests of the run's evaluation mode: an endpoint (instance or serverless) or a transform job. */
+function evaluationRequests(run: RunConfig): Partial<SageMakerRequests> {
+  const endpoint = {
+    EndpointName: run.names.endpoint,
+    EndpointConfigName: run.names.endpointConfig,
+    Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
+  };
+  const evaluation = run.evaluation;
+  switch (evaluation.mode) {
+    case 'batchTransform':
+      return { transformJob: transformJobRequest(run, evaluation.transform) };
+    case 'serverless':
+      return { serverlessEndpointConfig: serverlessEndpointConfigRequest(run, evaluation.serverless), endpoint };
+    default:
+      return { endpointConfig: endpointConfigRequest(run, run.names.endpointConfig), endpoint };
+  }
+}
+
 /** Every request of the run; needs the final hyperparameters (feature_dim comes from the data). */
 export function sageMakerRequests(run: RunConfig): SageMakerRequests {
   const job = run.names.trainingJob;
+  // Serverless endpoints support neither network isolation nor a VPC (a VPC stage cannot choose serverless).
+  const isolated = run.evaluation.mode !== 'serverless';
   return {
     trainingJob: trainingJobRequest(run, {
       trainingJobName: job,
@@ -99,16 +184,11 @@ export function sageMakerRequests(run: RunConfig): SageMakerRequests {
         Image: run.training.image,
         ModelDataUrl: `${run.uris.trainingOutput}${job}/output/model.tar.gz`,
       },
-      EnableNetworkIsolation: true,
-      ...vpcConfig(run.security),
+      EnableNetworkIsolation: isolated,
+      ...(isolated ? vpcConfig(run.security) : {}),
       Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
     },
-    endpointConfig: endpointConfigRequest(run, run.names.endpointConfig),
-    endpoint: {
-      EndpointName: run.names.endpoint,
-      EndpointConfigName: run.names.endpointConfig,
-      Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
-    },
+    ...evaluationRequests(run),
     servingEndpointConfig: endpointConfigRequest(run, run.serve.endpointConfigName),
   };
 }

@@ -8,8 +8,14 @@
 export interface SageMakerRequests {
   trainingJob: Record<string, unknown>;
   model: Record<string, unknown>;
-  endpointConfig: Record<string, unknown>;
-  endpoint: Record<string, unknown>;
+  /** Evaluation mode endpoint: an instance-based endpoint config (CreateEndpointConfig). */
+  endpointConfig?: Record<string, unknown>;
+  /** Evaluation mode serverless: the same config name, a ServerlessConfig variant (CreateServerlessEndpointConfig). */
+  serverlessEndpointConfig?: Record<string, unknown>;
+  /** Evaluation modes endpoint and serverless (CreateEndpoint). */
+  endpoint?: Record<string, unknown>;
+  /** Evaluation mode batchTransform (Transform, createTransformJob.sync). */
+  transformJob?: Record<string, unknown>;
   servingEndpointConfig: Record<string, unknown>;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../../cli/common/runOptions';
 import { program as npmStart } from '../../cli/start/main';
 import { buildProgram } from '../../cli/knn-pipeline/program';
+import { runLocal } from '../../cli/start/runLocal';
 
 function parse(...args: string[]): RunOptions {
   const command = addRunOptions(new Command('t').exitOverride()).configureOutput({ writeErr: () => undefined });
@@ -30,6 +31,11 @@ const CASES: [string[], string, unknown][] = [
   [['--seed', '7'], 'split.seed', 7],
   [['--folds', '3'], 'crossValidation.folds', 3],
   [['--serve'], 'serve', true],
+  [['--evaluation-mode', 'batchTransform'], 'evaluation.mode', 'batchTransform'],
+  [['--serverless-memory', '3072'], 'evaluation.serverless.memorySizeInMB', 3072],
+  [['--serverless-concurrency', '8'], 'evaluation.serverless.maxConcurrency', 8],
+  [['--transform-instance-type', 'ml.c5.xlarge'], 'evaluation.transform.instanceType', 'ml.c5.xlarge'],
+  [['--transform-instance-count', '2'], 'evaluation.transform.instanceCount', 2],
   [['--gate-metric', 'macroF1'], 'qualityGate.metric', 'macroF1'],
   [['--gate-threshold', '0.7'], 'qualityGate.threshold', 0.7],
 ];
@@ -59,6 +65,11 @@ test('all options together make one nested console input; no options, none', () 
     split: { testFraction: 0.2, seed: 7 },
     crossValidation: { folds: 3 },
     serve: true,
+    evaluation: {
+      mode: 'batchTransform',
+      serverless: { memorySizeInMB: 3072, maxConcurrency: 8 },
+      transform: { instanceType: 'ml.c5.xlarge', instanceCount: 2 },
+    },
     qualityGate: { metric: 'macroF1', threshold: 0.7 },
   });
   expect(hasRunOptions(parse())).toBe(false);
@@ -76,6 +87,13 @@ test('values are checked as the execution input schema checks them', () => {
     ['--gate-metric', 'f1'],
     ['--gate-threshold', 'high'],
     ['--index-type', 'faiss.HNSW'],
+    ['--evaluation-mode', 'async'],
+    ['--serverless-memory', '1500'],
+    ['--serverless-memory', '8192'],
+    ['--serverless-concurrency', '0'],
+    ['--serverless-concurrency', '201'],
+    ['--transform-instance-type', 'm5.large'],
+    ['--transform-instance-count', '0'],
   ]) {
     expect(() => parse(...args)).toThrow();
   }
@@ -99,6 +117,28 @@ test('npm start passes the options as the local stage parameters; the gate goes 
   expect(stageParams(parse('--index-type', 'faiss.IVFFlat', '--index-metric', 'COSINE'))).toEqual({
     indexType: 'faiss.IVFFlat',
     indexMetric: 'COSINE',
+  });
+  expect(
+    stageParams(
+      parse(
+        '--evaluation-mode',
+        'serverless',
+        '--serverless-memory',
+        '1024',
+        '--serverless-concurrency',
+        '2',
+        '--transform-instance-type',
+        'ml.c5.xlarge',
+        '--transform-instance-count',
+        '3',
+      ),
+    ),
+  ).toEqual({
+    evaluationMode: 'serverless',
+    serverlessMemorySizeInMB: '1024',
+    serverlessMaxConcurrency: '2',
+    transformInstanceType: 'ml.c5.xlarge',
+    transformInstanceCount: '3',
   });
 });
 
@@ -125,4 +165,12 @@ test('both programs show the same run options with the same help; npm start thos
     expect(npmHelp.some((line) => line.startsWith(flag))).toBe(true);
   }
   expect(startHelp.find((line) => line.startsWith('--k'))).toMatch(/\[hyperparameters\.k\]$/);
+});
+
+test('npm start refuses options its stage would refuse, before the local cloud starts (serverless with --serve)', async () => {
+  const dir = '/nonexistent/never-created';
+  const options = npmStart().parse(['--evaluation-mode', 'serverless', '--serve', '--dir', dir], { from: 'user' });
+  await expect(runLocal({ ...options.opts(), data: 'x.csv', dir }, () => undefined)).rejects.toThrow(
+    /^EVALUATION_MODE=serverless with SERVE=true: a serverless endpoint cannot be combined with serving mode/,
+  );
 });

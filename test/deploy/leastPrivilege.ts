@@ -49,6 +49,8 @@ const S3_OBJECT = (key: string) => `arn:\${AWS::Partition}:s3:::\${DataBucket}/$
 const S3_BUCKET = 'arn:${AWS::Partition}:s3:::${DataBucket}';
 const SYNC_RULE =
   'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule';
+const TRANSFORM_SYNC_RULE =
+  'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTransformJobsRule';
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 /**
@@ -94,26 +96,30 @@ export const RESOURCE_TYPES: Record<string, string[]> = {
   'logs:PutLogEvents': ['log-stream'],
   'logs:PutResourcePolicy': [],
   'logs:UpdateLogDelivery': [],
+  's3:AbortMultipartUpload': ['object'],
   's3:GetObject': ['object'],
   's3:GetObjectVersion': ['object'],
   's3:ListBucket': ['bucket'],
   's3:PutObject': ['object'],
   'states:GetExecutionHistory': ['execution'],
-  'sagemaker:AddTags': ['endpoint', 'endpoint-config', 'model', 'training-job'],
+  'sagemaker:AddTags': ['endpoint', 'endpoint-config', 'model', 'training-job', 'transform-job'],
   'sagemaker:CreateEndpoint': ['endpoint', 'endpoint-config'],
   'sagemaker:CreateEndpointConfig': ['endpoint-config'],
   'sagemaker:CreateModel': ['model'],
   'sagemaker:CreateTrainingJob': ['training-job'],
+  'sagemaker:CreateTransformJob': ['transform-job'],
   'sagemaker:DeleteEndpoint': ['endpoint'],
   'sagemaker:DeleteEndpointConfig': ['endpoint-config'],
   'sagemaker:DeleteModel': ['model'],
   'sagemaker:DescribeEndpoint': ['endpoint'],
   'sagemaker:DescribeEndpointConfig': ['endpoint-config'],
   'sagemaker:DescribeTrainingJob': ['training-job'],
+  'sagemaker:DescribeTransformJob': ['transform-job'],
   'sagemaker:InvokeEndpoint': ['endpoint'],
   'sagemaker:ListEndpointConfigs': [],
-  'sagemaker:ListTags': ['endpoint', 'endpoint-config', 'model', 'training-job'],
+  'sagemaker:ListTags': ['endpoint', 'endpoint-config', 'model', 'training-job', 'transform-job'],
   'sagemaker:StopTrainingJob': ['training-job'],
+  'sagemaker:StopTransformJob': ['transform-job'],
   'sagemaker:UpdateEndpoint': ['endpoint', 'endpoint-config'],
   'states:StartExecution': ['statemachine'],
 };
@@ -178,19 +184,25 @@ const s3Event = (key: string) => ({
   },
 });
 
-/** Runs from every trigger, with short, long, odd and unicode names, cross-validation and serving on. */
+/**
+ * Runs from every trigger, with short, long, odd and unicode names, cross-validation, every evaluation mode, and
+ * serving on (except with a serverless endpoint, which serving mode refuses).
+ */
 export function sampleRuns(): RunConfig[] {
   const inputs: [unknown, string][] = [
     [{ serve: true, crossValidation: { folds: MAX_FOLDS } }, 'run-1'],
     [{ serve: true, crossValidation: { folds: 2 } }, '7f9c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e11'],
     [{ serve: true }, 'Nightly Retrain — größer/besser ✓ '.repeat(3)],
+    [{ serve: true, evaluation: { mode: 'batchTransform' } }, 'b'],
+    [{ serve: true, evaluation: { mode: 'batchTransform' } }, 'Batch Scoring (large) — ünïcode ✓ '.repeat(3)],
+    [{ serve: false, evaluation: { mode: 'serverless' } }, 'serverless-3f1c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e'],
     [s3Event('raw/iris.csv'), 'exec-s3'],
     [s3Event('raw/a/very/deep/path/Über Data (final) v2.csv'), 'exec-s3-2'],
     [{ 'detail-type': 'Scheduled Event', source: 'aws.events', id: 's1' }, 'scheduled-2026-11-28'],
   ];
   return inputs.map(([input, name]) => {
     const run = resolveRunConfig(input, { name }, stageDefaults());
-    run.serve.enabled = true;
+    run.serve.enabled = run.evaluation.mode !== 'serverless';
     run.crossValidation.folds = Math.max(run.crossValidation.folds, 2);
     run.training.hyperParameters.feature_dim = '4';
     run.requests = sageMakerRequests(run);
@@ -200,13 +212,20 @@ export function sampleRuns(): RunConfig[] {
 
 /** Every SageMaker name a run can produce, by IAM resource kind (src/domain/naming.ts). */
 export function namesByKind(runs: RunConfig[]): Record<string, string[]> {
-  const byKind: Record<string, string[]> = { 'training-job': [], model: [], 'endpoint-config': [], endpoint: [] };
+  const byKind: Record<string, string[]> = {
+    'training-job': [],
+    'transform-job': [],
+    model: [],
+    'endpoint-config': [],
+    endpoint: [],
+  };
   for (const run of runs) {
     const names: SageMakerNames = run.names;
     byKind['training-job'].push(
       names.trainingJob,
       ...Array.from({ length: MAX_FOLDS }, (_, i) => foldTrainingJobName(names, i + 1)),
     );
+    byKind['transform-job'].push(names.transformJob);
     byKind.model.push(names.model);
     byKind['endpoint-config'].push(names.endpointConfig, run.serve.endpointConfigName);
     byKind.endpoint.push(names.endpoint, run.serve.endpointName);
@@ -251,21 +270,30 @@ function resolveTemplate(template: unknown, input: unknown, context: Record<stri
 
 const sageMakerResourceOf: Record<string, string> = {
   TrainingJobName: 'training-job',
+  TransformJobName: 'transform-job',
   ModelName: 'model',
   EndpointConfigName: 'endpoint-config',
   EndpointName: 'endpoint',
 };
 
+/**
+ * The request a Task passes on (its InputPath or Parameters resolved), or undefined when its InputPath names a request
+ * this run does not carry: the request of another evaluation mode, on a branch the run never takes.
+ */
+function taskRequest(state: AslState & { Type: 'Task' }, input: unknown): unknown {
+  if (state.InputPath) return resolvePath(input, state.InputPath, {});
+  return state.Parameters ? resolveTemplate(state.Parameters, input, {}) : input;
+}
+
 /** What one Task state calls, for the input it receives. */
 function taskCalls(stateName: string, state: AslState & { Type: 'Task' }, input: unknown): Call[] {
   // The SageMaker request the state sends (its Parameters or InputPath resolved); SageMaker names are read as text.
-  const request = (
-    state.InputPath
-      ? resolvePath(input, state.InputPath, {})
-      : state.Parameters
-        ? resolveTemplate(state.Parameters, input, {})
-        : input
-  ) as { Tags?: unknown[]; RoleArn?: string; ExecutionRoleArn?: string; [field: string]: unknown };
+  const request = taskRequest(state, input) as {
+    Tags?: unknown[];
+    RoleArn?: string;
+    ExecutionRoleArn?: string;
+    [field: string]: unknown;
+  };
   const resource = state.Resource;
   const call = (action: string, arn: string): Call => ({ action, resource: arn, state: stateName });
   const named = (kind: string, name: unknown) => SM(kind, String(name).toLowerCase());
@@ -290,6 +318,18 @@ function taskCalls(stateName: string, state: AslState & { Type: 'Task' }, input:
           ...tagged(job),
           ...passRole(request.RoleArn),
           ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((a) => call(a, SYNC_RULE)),
+        ];
+      }
+      case 'createTransformJob.sync': {
+        // As training: create, follow (Describe + ListTags), stop on abort, the managed rule; no role is passed (the
+        // job runs the model, with the model's execution role).
+        const job = named('transform-job', request.TransformJobName);
+        return [
+          ...['CreateTransformJob', 'DescribeTransformJob', 'StopTransformJob', 'ListTags'].map((a) =>
+            call(`sagemaker:${a}`, job),
+          ),
+          ...tagged(job),
+          ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((a) => call(a, TRANSFORM_SYNC_RULE)),
         ];
       }
       case 'createModel': {
@@ -346,7 +386,8 @@ export function definitionCalls(definition: AslDefinition, run: RunConfig): Call
   const calls: Call[] = [];
   const visit = (states: Record<string, AslState>, stateInput: unknown) => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') calls.push(...taskCalls(name, state, stateInput));
+      if (state.Type === 'Task' && taskRequest(state, stateInput) !== undefined)
+        calls.push(...taskCalls(name, state, stateInput));
       if (state.Type === 'Map') {
         const processor = (state.ItemProcessor ?? state.Iterator)!;
         const items = resolvePath(stateInput, (state.ItemsPath as string | undefined) ?? '$', {}) as unknown[];
@@ -595,6 +636,23 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       expect(calls.some((c) => c.state === 'TrainFold' && c.resource.endsWith('-f2'))).toBe(true);
     });
 
+    test('the sample runs take every Task of the definition: each evaluation mode is covered', () => {
+      const tasks: string[] = [];
+      const walk = (states: Record<string, AslState>) => {
+        for (const [name, state] of Object.entries(states)) {
+          if (state.Type === 'Task') tasks.push(name);
+          if (state.Type === 'Map') walk((state.ItemProcessor ?? state.Iterator)!.States);
+        }
+      };
+      walk(definition.States);
+      expect(sortedUnique(calls.map((c) => c.state))).toEqual(sortedUnique(tasks));
+      expect(sortedUnique(runs.map((run) => run.evaluation.mode))).toEqual([
+        'batchTransform',
+        'endpoint',
+        'serverless',
+      ]);
+    });
+
     test('the SageMaker, Lambda, events and PassRole actions granted are exactly the ones the definition needs', () => {
       expect(sortedUnique(derivedStatements().flatMap((s) => s.actions))).toEqual(
         sortedUnique(calls.map((c) => c.action)),
@@ -631,11 +689,19 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
             for (const r of s.resources)
               expect({ action, r }).toEqual({
                 action,
-                r: expect.stringMatching(new RegExp(`:(training-job|model|endpoint-config|endpoint)/${PREFIX}-`)),
+                r: expect.stringMatching(
+                  new RegExp(`:(training-job|transform-job|model|endpoint-config|endpoint)/${PREFIX}-`),
+                ),
               });
           }
           if (action.startsWith('events:'))
-            expect({ action, resources: s.resources }).toEqual({ action, resources: [SYNC_RULE] });
+            expect({
+              action,
+              managedRule: s.resources.length === 1 && [SYNC_RULE, TRANSFORM_SYNC_RULE].includes(s.resources[0]),
+            }).toEqual({
+              action,
+              managedRule: true,
+            });
         }
       }
       const passRole = role().filter((s) => s.actions.includes('iam:PassRole'));
@@ -705,6 +771,21 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
         }
       }
       expect(runs.some((run) => run.crossValidation.folds > 0)).toBe(true);
+      // A batch transform reads what its request names and writes its output where Evaluate reads it.
+      const transforms = runs.filter((run) => run.requests?.transformJob);
+      expect(transforms.length).toBeGreaterThan(0);
+      for (const run of transforms) {
+        const request = run.requests!.transformJob as {
+          TransformInput: { DataSource: { S3DataSource: { S3Uri: string } } };
+          TransformOutput: { S3OutputPath: string };
+        };
+        const input = request.TransformInput.DataSource.S3DataSource.S3Uri.replace(`s3://${run.bucket}/`, '');
+        expect(run.keys.testChannel.startsWith(input)).toBe(true);
+        expect(grants('s3:GetObject', run.keys.testChannel)).toBe(true);
+        const output = `${request.TransformOutput.S3OutputPath.replace(`s3://${run.bucket}/`, '')}test.csv.out`;
+        expect(output).toBe(run.keys.transformResult);
+        expect({ key: output, write: grants('s3:PutObject', output) }).toEqual({ key: output, write: true });
+      }
       // Nothing else of the run: not the prepared dataset, not the evaluation.
       expect(grants('s3:GetObject', runs[0].keys.preparedFeatures)).toBe(false);
       expect(grants('s3:GetObject', runs[0].keys.metrics)).toBe(false);

@@ -71,6 +71,8 @@ const logs = (name: FunctionName) =>
   statement(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt:${cap(name)}LogGroup.Arn`]);
 const dataKey = statement(['kms:Decrypt', 'kms:GenerateDataKey'], ['Ref:DataKmsKeyArn'], { onlyIf: 'HasDataKmsKey' });
 const readWriteRuns = statement(['s3:GetObject', 's3:PutObject'], [s3('/runs/*')]);
+// Streamed writes (multipart, src/aws/objectWriter.ts) abort their upload when they fail.
+const abortRunUploads = statement(['s3:AbortMultipartUpload'], [s3('/runs/*')]);
 const listBucket = statement(['s3:ListBucket'], [s3()]);
 // The kinds of SageMaker names (src/domain/naming.ts): <p>--<runId>-endpoint for runs, <p>--serving for the stable one.
 const runEndpoints = sageMaker('endpoint', '*-endpoint');
@@ -79,8 +81,10 @@ const runConfigs = sageMaker('endpoint-config', '*-config');
 const servingConfigs = sageMaker('endpoint-config', '*-serve');
 const models = sageMaker('model', '*-model');
 const trainingJobs = sageMaker('training-job');
+const transformJobs = sageMaker('transform-job', '*-batch');
 const cleanupStatements = [
   statement(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [trainingJobs]),
+  statement(['sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob'], [transformJobs]),
   statement(['sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint'], [runEndpoints]),
   statement(['sagemaker:DescribeEndpoint'], [servingEndpoint]),
   statement(['sagemaker:DeleteEndpointConfig'], [runConfigs, servingConfigs]),
@@ -94,14 +98,16 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     logs('prepare'),
     statement(['s3:GetObject', 's3:GetObjectVersion'], [s3('/raw/*')]),
     readWriteRuns,
+    abortRunUploads,
     listBucket,
     dataKey,
   ],
   split: [logs('split'), readWriteRuns, dataKey],
-  upload: [logs('upload'), readWriteRuns, dataKey],
+  upload: [logs('upload'), readWriteRuns, abortRunUploads, dataKey],
   evaluate: [
     logs('evaluate'),
     readWriteRuns,
+    abortRunUploads,
     statement(['sagemaker:InvokeEndpoint'], [runEndpoints, servingEndpoint]),
     statement(['sagemaker:DescribeEndpoint'], [servingEndpoint]),
     dataKey,
@@ -186,7 +192,13 @@ const EXPECTED_SAGEMAKER_ROLE_STATEMENTS = [
   statement(['ecr:GetAuthorizationToken'], ['*']),
   statement(['cloudwatch:PutMetricData'], ['*'], {
     condition: {
-      StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'] },
+      StringEquals: {
+        'cloudwatch:namespace': [
+          '/aws/sagemaker/TrainingJobs',
+          '/aws/sagemaker/Endpoints',
+          '/aws/sagemaker/TransformJobs',
+        ],
+      },
     },
   }),
   dataKey,
@@ -256,16 +268,34 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
     ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:ListTags'],
     [trainingJobs],
   ),
+  statement(
+    [
+      'sagemaker:CreateTransformJob',
+      'sagemaker:DescribeTransformJob',
+      'sagemaker:StopTransformJob',
+      'sagemaker:ListTags',
+    ],
+    [transformJobs],
+  ),
   statement(['sagemaker:CreateModel'], [models]),
   statement(['sagemaker:CreateEndpointConfig'], [runConfigs, servingConfigs]),
   statement(['sagemaker:CreateEndpoint'], [runEndpoints, servingEndpoint, runConfigs, servingConfigs]),
   statement(['sagemaker:UpdateEndpoint'], [servingEndpoint, servingConfigs]),
   statement(['sagemaker:DescribeEndpoint'], [runEndpoints, servingEndpoint]),
-  statement(['sagemaker:AddTags'], [trainingJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint]),
+  statement(
+    ['sagemaker:AddTags'],
+    [trainingJobs, transformJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint],
+  ),
   statement(
     ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
     [
       'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule',
+    ],
+  ),
+  statement(
+    ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
+    [
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTransformJobsRule',
     ],
   ),
   statement(['iam:PassRole'], ['GetAtt:SageMakerExecutionRole.Arn'], {

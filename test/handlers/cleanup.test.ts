@@ -5,8 +5,10 @@ import {
   DeleteModelCommand,
   DescribeEndpointCommand,
   DescribeTrainingJobCommand,
+  DescribeTransformJobCommand,
   SageMakerClient,
   StopTrainingJobCommand,
+  StopTransformJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { handler, type CleanupEvent } from '../../functions/cleanup';
 import { resetClients } from '../../src/aws/clients';
@@ -126,5 +128,80 @@ test('on the failure path it explains which step failed, what happened and what 
     cause: expect.stringMatching(
       /^Train failed: training job knnp-dev--iris-cleanup-0002 ended Failed: ClientError: k \(50\) must not exceed sample_size \(10\)\. Read the training job FailureReason.*deleted\.$/,
     ),
+  });
+});
+
+describe('evaluation mode batchTransform: the run’s transform job', () => {
+  /** CleanUpAfterFailure's event for a batchTransform run whose Transform state failed (the job, described). */
+  let transformRun: CleanupEvent;
+  beforeEach(() => {
+    transformRun = handlerEvent<CleanupEvent>('cleanup-after-transform-failure');
+    setStageEnv({ CLEANUP_POLL_MS: '1', CLEANUP_SETTLE_TIMEOUT_MS: '60000' });
+    sagemaker.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed' });
+    sagemaker.on(DescribeEndpointCommand).rejects(missing('endpoint'));
+    sagemaker.on(DeleteEndpointConfigCommand).rejects(missing('endpoint configuration'));
+    sagemaker.on(DeleteModelCommand).resolves({});
+  });
+
+  test('a running transform job is stopped, and the model is deleted only once the job has Stopped', async () => {
+    sagemaker
+      .on(DescribeTransformJobCommand)
+      .resolvesOnce({ TransformJobStatus: 'InProgress' })
+      .resolvesOnce({ TransformJobStatus: 'Stopping' })
+      .resolvesOnce({ TransformJobStatus: 'Stopping' })
+      .resolves({ TransformJobStatus: 'Stopped' });
+    sagemaker.on(StopTransformJobCommand).resolves({});
+
+    const { deleted } = await handler({ run: transformRun.run });
+
+    expect(deleted).toEqual({
+      trainingJob: 'not-running',
+      foldTrainingJobsStopped: 0,
+      transformJob: 'stopped',
+      endpoint: 'absent',
+      endpointConfig: 'absent',
+      model: 'deleted',
+    });
+    expect(sagemaker.commandCalls(StopTransformJobCommand).map((c) => c.args[0].input)).toEqual([
+      { TransformJobName: 'knnp-dev--iris-cleanup-0003-batch' },
+    ]);
+    expect(sagemaker.commandCalls(DescribeTransformJobCommand)).toHaveLength(4);
+    const order = sagemaker.calls().map((call) => (call.args[0] as object).constructor.name);
+    expect(order.indexOf('DeleteModelCommand')).toBeGreaterThan(order.lastIndexOf('DescribeTransformJobCommand'));
+  });
+
+  test('a job that already ended is left alone; the Transform failure is explained from the job’s FailureReason', async () => {
+    sagemaker.on(DescribeTransformJobCommand).resolves({ TransformJobStatus: 'Failed' });
+
+    const result = await handler(transformRun);
+
+    expect(result.deleted).toMatchObject({ transformJob: 'not-running', model: 'deleted' });
+    expect(sagemaker.commandCalls(StopTransformJobCommand)).toHaveLength(0);
+    expect(result.failure).toEqual({
+      error: 'States.TaskFailed',
+      state: 'Transform',
+      cause: expect.stringMatching(
+        /^Transform failed: transform job knnp-dev--iris-cleanup-0003-batch ended Failed: ClientError: See job logs for more information\. Read the transform job FailureReason.*deleted\.$/,
+      ),
+    });
+  });
+
+  test('a transform job that never started is absent; one that does not stop in time fails the state for a retry', async () => {
+    sagemaker.on(DescribeTransformJobCommand).rejects(missing('transform job'));
+    expect((await handler(transformRun)).deleted).toMatchObject({ transformJob: 'absent' });
+
+    setStageEnv({ CLEANUP_POLL_MS: '1', CLEANUP_SETTLE_TIMEOUT_MS: '5' });
+    sagemaker.on(DescribeTransformJobCommand).resolves({ TransformJobStatus: 'Stopping' });
+    await expect(handler(transformRun)).rejects.toMatchObject({
+      name: 'CleanupIncompleteError',
+      message: 'Transform job knnp-dev--iris-cleanup-0003-batch is still Stopping after the stop request',
+    });
+  });
+
+  test('runs of the other evaluation modes never look for a transform job', async () => {
+    sagemaker.on(DescribeTransformJobCommand).rejects(new Error('must not be called'));
+    const { deleted } = await handler(event);
+    expect(deleted).not.toHaveProperty('transformJob');
+    expect(sagemaker.commandCalls(DescribeTransformJobCommand)).toHaveLength(0);
   });
 });

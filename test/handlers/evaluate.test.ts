@@ -1,5 +1,6 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import {
   InvokeEndpointCommand,
   SageMakerRuntimeClient,
@@ -7,10 +8,11 @@ import {
 } from '@aws-sdk/client-sagemaker-runtime';
 import { handler, type EvaluateEvent } from '../../functions/evaluate';
 import { resetClients } from '../../src/aws/clients';
-import { body, handlerEvent, setStageEnv } from '../support/lambda';
+import { body, handlerEvent, putInputs, serveObjects, setStageEnv } from '../support/lambda';
 
 const s3 = mockClient(S3Client);
 const runtime = mockClient(SageMakerRuntimeClient);
+const sagemaker = mockClient(SageMakerClient);
 /** The run's two-feature dataset (x, y; cat/dog), four test rows. */
 const manifest = { featureNames: ['x', 'y'], classes: ['cat', 'dog'], rowCount: 4 };
 const testChannel = '0,1,1\n1,5,5\n1,6,5\n0,1,2\n';
@@ -25,6 +27,7 @@ function answer(json: string): Pick<InvokeEndpointCommandOutput, 'Body'> {
 beforeEach(() => {
   s3.reset();
   runtime.reset();
+  sagemaker.reset();
   resetClients();
   setStageEnv();
   event = handlerEvent<EvaluateEvent>('evaluate');
@@ -87,4 +90,124 @@ test('an answer with the wrong number of predictions is refused, never half-scor
   runtime.on(InvokeEndpointCommand).resolves(answer('{"predictions":[{"predicted_label":0.0}]}'));
   await expect(handler(event)).rejects.toThrow('Endpoint returned 1 predictions for 4 rows');
   expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+});
+
+describe('evaluation mode batchTransform: the transform output, read in lockstep with the test channel', () => {
+  let batch: EvaluateEvent;
+  beforeEach(() => {
+    batch = handlerEvent<EvaluateEvent>('evaluate-batch-transform');
+    s3.reset();
+    s3.on(PutObjectCommand).resolves({});
+  });
+  const serve = (output: string) =>
+    serveObjects(s3, {
+      [batch.run.keys.testChannel]: testChannel,
+      [batch.run.keys.manifest]: JSON.stringify(manifest),
+      [batch.run.keys.transformResult]: output,
+    });
+
+  test('scores from <output>/test.csv.out without any endpoint call, and says so in metrics.json', async () => {
+    serve('{"predicted_label": 0.0}\n{"predicted_label": 1.0}\n{"predicted_label": 1.0}\n{"predicted_label": 1.0}\n');
+
+    const result = await handler(batch);
+
+    expect(runtime.calls()).toHaveLength(0);
+    expect(result).toMatchObject({ testRows: 4, invocations: 0, headline: { accuracy: 0.75 } });
+    const written = Object.fromEntries(putInputs(s3).map((input) => [input.Key, String(input.Body)]));
+    const metrics = JSON.parse(written['runs/pets-evaluate-0002/evaluation/metrics.json']);
+    expect(metrics).toMatchObject({
+      endpoint: null,
+      evaluationMode: 'batchTransform',
+      transformJob: 'knnp-dev--pets-evaluate-0002-batch',
+      invocations: 0,
+      testRows: 4,
+    });
+    expect(metrics.metrics.confusionMatrix).toEqual([
+      [1, 1],
+      [0, 2],
+    ]);
+    expect(written['runs/pets-evaluate-0002/evaluation/predictions.csv']).toBe(
+      'row,x,y,true_label,predicted_label,match\n0,1,1,cat,cat,true\n1,5,5,dog,dog,true\n2,6,5,dog,dog,true\n3,1,2,cat,dog,false\n',
+    );
+    // Read from where the transform job wrote (its S3OutputPath + test.csv.out).
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toContain(
+      'runs/pets-evaluate-0002/output/transform/test.csv.out',
+    );
+  });
+
+  test('an output with another number of predictions than rows fails the evaluation, and nothing is written', async () => {
+    serve('{"predicted_label": 0.0}\n{"predicted_label": 1.0}\n');
+    await expect(handler(batch)).rejects.toMatchObject({
+      name: 'EvaluationError',
+      message: expect.stringMatching(/test\.csv\.out has 2 predictions but .*test\.csv has at least 4 rows/),
+    });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  test('serving mode: the champion behind the stable endpoint is scored on the same rows through that endpoint', async () => {
+    batch.run.serve.enabled = true;
+    serve('{"predicted_label": 0.0}\n{"predicted_label": 1.0}\n{"predicted_label": 1.0}\n{"predicted_label": 0.0}\n');
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'knnp-dev--old-serve' });
+    runtime
+      .on(InvokeEndpointCommand)
+      .resolves(
+        answer(
+          '{"predictions":[{"predicted_label":0.0},{"predicted_label":1.0},{"predicted_label":0.0},{"predicted_label":0.0}]}',
+        ),
+      );
+    batch.run.qualityGate.threshold = 0.5;
+
+    const result = await handler(batch);
+
+    // The candidate (transform output): 4 of 4 right; the champion (stable endpoint): 3 of 4.
+    expect(result.headline).toMatchObject({ accuracy: 1 });
+    expect(result.promotion).toMatchObject({ decision: 'promote', candidate: 1, champion: 0.75 });
+    const calls = runtime.commandCalls(InvokeEndpointCommand);
+    expect(calls.map((c) => c.args[0].input.EndpointName)).toEqual(['knnp-dev--serving']);
+    expect(new TextDecoder().decode(calls[0].args[0].input.Body as Uint8Array)).toBe('1,1\n5,5\n6,5\n1,2\n');
+    // The invocations count the run's own model only: the transform job made none.
+    expect(result.invocations).toBe(0);
+  });
+});
+
+describe('evaluation mode serverless: requests under 4 MB, at most MaxConcurrency at a time', () => {
+  test('a large test set goes in several requests, never more in flight than the endpoint’s MaxConcurrency', async () => {
+    const serverless = handlerEvent<EvaluateEvent>('evaluate-serverless');
+    if (serverless.run.evaluation.mode !== 'serverless') throw new Error('fixture is not serverless');
+    serverless.run.evaluation.serverless.maxConcurrency = 2;
+    const rows = 100_000;
+    const channel = Array.from({ length: rows }, (_, i) => `${i % 2},${i % 7},${i % 5}`).join('\n') + '\n';
+    s3.reset();
+    s3.on(PutObjectCommand).resolves({});
+    serveObjects(s3, {
+      [serverless.run.keys.testChannel]: channel,
+      [serverless.run.keys.manifest]: JSON.stringify(manifest),
+    });
+    let inFlight = 0;
+    let peak = 0;
+    const sizes: number[] = [];
+    runtime.on(InvokeEndpointCommand).callsFake(async (input: { Body: Uint8Array }) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      sizes.push(input.Body.byteLength);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      const count = new TextDecoder().decode(input.Body).split('\n').length - 1;
+      return answer(`{"predictions":[${Array(count).fill('{"predicted_label":1.0}').join(',')}]}`);
+    });
+
+    const result = await handler(serverless);
+
+    expect(result.testRows).toBe(rows);
+    expect(result.invocations).toBe(sizes.length);
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThan(4_000_000);
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(new Set(runtime.commandCalls(InvokeEndpointCommand).map((c) => c.args[0].input.EndpointName))).toEqual(
+      new Set(['knnp-dev--pets-evaluate-0003-endpoint']),
+    );
+    expect(result.headline.accuracy).toBe(0.5);
+  });
 });

@@ -7,8 +7,10 @@ import {
   DeleteModelCommand,
   DescribeEndpointCommand,
   DescribeTrainingJobCommand,
+  DescribeTransformJobCommand,
   SageMakerClient,
   StopTrainingJobCommand,
+  StopTransformJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { handler, type ExecutionStatusChange } from '../../functions/janitor';
@@ -225,4 +227,32 @@ test('SageMaker refusing a delete fails the invocation before anything is announ
 
   await expect(handler(event)).rejects.toMatchObject({ name: 'AccessDeniedException' });
   expect(eventBridge.calls()).toHaveLength(0);
+});
+
+test('a batchTransform execution stopped mid-transform: the janitor stops the transform job and waits for it', async () => {
+  event.detail.status = 'ABORTED';
+  event.detail.input = JSON.stringify({ evaluation: { mode: 'batchTransform' } });
+  serveObjects(s3, {
+    [`${ROOT}/claim.json`]: JSON.stringify({ ...exampleArtifacts().claim, executionName: 'iris-janitor-0001' }),
+  });
+  sagemaker.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed' });
+  sagemaker
+    .on(DescribeTransformJobCommand)
+    .resolvesOnce({ TransformJobStatus: 'InProgress' })
+    .resolvesOnce({ TransformJobStatus: 'Stopping' })
+    .resolves({ TransformJobStatus: 'Stopped' });
+  sagemaker.on(StopTransformJobCommand).resolves({});
+  sagemaker.on(DescribeEndpointCommand).rejects(missing('endpoint'));
+  sagemaker.on(DeleteEndpointConfigCommand).rejects(missing('endpoint configuration'));
+  sagemaker.on(DeleteModelCommand).resolves({});
+
+  const result = await handler(event);
+
+  expect(result).toMatchObject({
+    cleaned: true,
+    deleted: { transformJob: 'stopped', endpoint: 'absent', endpointConfig: 'absent', model: 'deleted' },
+  });
+  expect(inputs(StopTransformJobCommand)).toEqual([{ TransformJobName: `${JOB}-batch` }]);
+  expect(inputs(DescribeTransformJobCommand)).toHaveLength(3);
+  expect(published()).toMatchObject({ runId: 'iris-janitor-0001', status: 'ABORTED' });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import aslValidator from 'asl-validator';
 import { forEachState, loadDefinition, type AslState } from '../../statemachine/definition';
+import { MAX_TRAINING_RUNTIME_SECONDS } from '../../src/domain/runConfig';
 
 const FILE = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
@@ -117,4 +118,53 @@ test('training uses the native .sync integration and the endpoint wait loop is b
     'EndpointFailed',
     'EndpointNotReadyInTime',
   ]);
+});
+
+test('after CreateModel a Choice on the evaluation mode: endpoint (default), serverless, batch transform', () => {
+  expect(states.CreateModel.Next).toBe('EvaluationMode');
+  expect(states.EvaluationMode).toMatchObject({
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.run.evaluation.mode', StringEquals: 'batchTransform', Next: 'Transform' },
+      { Variable: '$.run.evaluation.mode', StringEquals: 'serverless', Next: 'CreateServerlessEndpointConfig' },
+    ],
+    Default: 'CreateEndpointConfig',
+  });
+  // The instance endpoint path is unchanged.
+  expect(states.CreateEndpointConfig.Next).toBe('CreateEndpoint');
+  // Serverless: its own config request, then the same endpoint and InService wait as an instance endpoint.
+  expect(states.CreateServerlessEndpointConfig).toMatchObject({
+    Type: 'Task',
+    Resource: 'arn:aws:states:::sagemaker:createEndpointConfig',
+    InputPath: '$.run.requests.serverlessEndpointConfig',
+    Next: 'CreateEndpoint',
+  });
+  expect(reachable('CreateServerlessEndpointConfig').has('IsEndpointInService')).toBe(true);
+});
+
+test('batchTransform: the native createTransformJob.sync straight to Evaluate, with no endpoint state on the way', () => {
+  const transform = states.Transform;
+  expect(transform).toMatchObject({
+    Type: 'Task',
+    Resource: 'arn:aws:states:::sagemaker:createTransformJob.sync',
+    InputPath: '$.run.requests.transformJob',
+    ResultPath: '$.transform',
+    Next: 'Evaluate',
+  });
+  expect(transform.Catch).toEqual([
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.failure.Transform', Next: 'CleanUpAfterFailure' },
+  ]);
+  // Within the run's time budget: a training job may run 4 h (MAX_TRAINING_RUNTIME_SECONDS) of the execution's 6 h;
+  // the transform gets at most 1 h of the rest, as the endpoint wait does (ENDPOINT_MAX_WAIT_SECONDS default).
+  expect(transform.TimeoutSeconds).toBe(3600);
+  expect(MAX_TRAINING_RUNTIME_SECONDS + transform.TimeoutSeconds!).toBeLessThan(definition.TimeoutSeconds!);
+  const endpointStates = [
+    'CreateEndpointConfig',
+    'CreateServerlessEndpointConfig',
+    'CreateEndpoint',
+    'DescribeEndpoint',
+  ];
+  const path = reachable('Transform', new Set(['Evaluate', 'CleanUpAfterFailure']));
+  expect([...path].filter((name) => endpointStates.includes(name))).toEqual([]);
+  expect(reachable('Transform').has('Evaluate')).toBe(true);
 });

@@ -42,15 +42,23 @@ export function renderReport(report: RunReport, predictions: string | undefined,
   if (why) overview.push([report.status === 'ABORTED' ? 'Stopped' : 'Error', why]);
   if (report.runId) overview.push(['Run id', report.runId]);
   if (report.sageMaker) {
-    const { trainingJob, endpoint } = report.sageMaker;
+    const { trainingJob, endpoint, transformJob } = report.sageMaker;
     overview.push([
       'Training job',
       `${trainingJob.name}   ${trainingJob.status}${trainingJob.detail && trainingJob.detail !== trainingJob.status ? ` · ${trainingJob.detail}` : ''}`,
     ]);
-    overview.push([
-      'Endpoint',
-      `${endpoint.name}   ${endpoint.status === 'not found' ? 'none (deleted or never created)' : endpoint.status}`,
-    ]);
+    if (transformJob) {
+      // Evaluation mode batchTransform: the transform job scored the test rows; there is no endpoint.
+      overview.push([
+        'Transform job',
+        `${transformJob.name}   ${transformJob.status === 'not found' ? 'none (never created)' : transformJob.status}${transformJob.detail ? ` · ${transformJob.detail}` : ''}`,
+      ]);
+    } else {
+      overview.push([
+        'Endpoint',
+        `${endpoint.name}   ${endpoint.status === 'not found' ? 'none (deleted or never created)' : endpoint.status}`,
+      ]);
+    }
   }
   sections.push(overview.map(([label, value]) => `${label.padEnd(13)}${value}`).join('\n'));
   sections.push(`States\n${table(['STATE', 'TYPE', 'RESULT', 'VISITS', 'TIME'], report.states.map(stateRow), [3, 4])}`);

@@ -22,6 +22,7 @@ import {
   headline,
   readEvaluation,
   trainingJobStatus,
+  transformJobStatus,
   type ResourceStatus,
   type RunReport,
 } from '../../common/report';
@@ -176,10 +177,11 @@ function stateLine(visit: StateVisit): string {
   return `  ${mark} ${visit.name.padEnd(22)} ${took.padStart(9)}${why}`;
 }
 
-/** Reports the run's training job and endpoint whenever their SageMaker status changes. */
+/** Reports the run's training job and endpoint (or transform job) whenever their SageMaker status changes. */
 class ResourceWatcher {
   private training?: ResourceStatus;
   private endpoint?: ResourceStatus;
+  private transform?: ResourceStatus;
 
   constructor(
     private readonly target: Target,
@@ -196,6 +198,14 @@ class ResourceWatcher {
         await trainingJobStatus(this.target, run.names.trainingJob),
       );
     }
+    const transformSettled = this.transform && FINAL_TRAINING_STATUSES.has(this.transform.status);
+    if (entered('Transform') && (!transformSettled || finished)) {
+      this.transform = this.report(
+        'transform job',
+        this.transform,
+        await transformJobStatus(this.target, run.names.transformJob),
+      );
+    }
     const endpointGone = this.endpoint?.status === 'not found';
     if (entered('CreateEndpoint') && !endpointGone) {
       this.endpoint = this.report('endpoint', this.endpoint, await endpointStatus(this.target, run.names.endpoint));
@@ -203,7 +213,7 @@ class ResourceWatcher {
   }
 
   private report(kind: string, before: ResourceStatus | undefined, now: ResourceStatus): ResourceStatus | undefined {
-    const changed = before?.status !== now.status || (kind === 'training job' && before?.detail !== now.detail);
+    const changed = before?.status !== now.status || (kind !== 'endpoint' && before?.detail !== now.detail);
     const unseen = !before && now.status === 'not found';
     if (changed && !unseen) {
       const status = before && now.status === 'not found' ? 'deleted' : now.status;

@@ -59,3 +59,51 @@ test('the index type and metric are sent only when the stage sets them, and must
     'Environment variable KNN_INDEX_METRIC must be one of L2, INNER_PRODUCT, COSINE, got "manhattan"',
   );
 });
+
+test('the evaluation mode and its settings: endpoint by default, a transform on the hosting instances unless set', () => {
+  expect(stageDefaultsFromEnv(base).evaluation).toEqual({
+    mode: 'endpoint',
+    serverless: { memorySizeInMB: 2048, maxConcurrency: 4 },
+    transform: {},
+  });
+  expect(
+    stageDefaultsFromEnv({
+      ...base,
+      EVALUATION_MODE: 'batchTransform',
+      SERVERLESS_MEMORY_MB: '6144',
+      SERVERLESS_MAX_CONCURRENCY: '200',
+      TRANSFORM_INSTANCE_TYPE: 'ml.c5.xlarge',
+      TRANSFORM_INSTANCE_COUNT: '2',
+    }).evaluation,
+  ).toEqual({
+    mode: 'batchTransform',
+    serverless: { memorySizeInMB: 6144, maxConcurrency: 200 },
+    transform: { instanceType: 'ml.c5.xlarge', instanceCount: 2 },
+  });
+  // Empty params (serverless.yml's defaults for the transform) mean "not set".
+  expect(
+    stageDefaultsFromEnv({ ...base, TRANSFORM_INSTANCE_TYPE: '', TRANSFORM_INSTANCE_COUNT: '' }).evaluation.transform,
+  ).toEqual({});
+});
+
+test('invalid evaluation settings, and serverless with serve or a VPC, are refused naming the variables', () => {
+  expect(() => stageDefaultsFromEnv({ ...base, EVALUATION_MODE: 'async' })).toThrow(
+    'Environment variable EVALUATION_MODE must be one of endpoint, batchTransform, serverless, got "async"',
+  );
+  expect(() => stageDefaultsFromEnv({ ...base, SERVERLESS_MEMORY_MB: '1500' })).toThrow(/SERVERLESS_MEMORY_MB/);
+  expect(() => stageDefaultsFromEnv({ ...base, SERVERLESS_MAX_CONCURRENCY: '201' })).toThrow(
+    /SERVERLESS_MAX_CONCURRENCY/,
+  );
+  expect(() => stageDefaultsFromEnv({ ...base, TRANSFORM_INSTANCE_COUNT: '0' })).toThrow(/TRANSFORM_INSTANCE_COUNT/);
+  expect(() => stageDefaultsFromEnv({ ...base, EVALUATION_MODE: 'serverless', SERVE: 'true' })).toThrow(
+    /^EVALUATION_MODE=serverless with SERVE=true: a serverless endpoint cannot be combined with serving mode/,
+  );
+  expect(() =>
+    stageDefaultsFromEnv({
+      ...base,
+      EVALUATION_MODE: 'serverless',
+      VPC_SUBNET_IDS: 'subnet-0a',
+      VPC_SECURITY_GROUP_IDS: 'sg-01',
+    }),
+  ).toThrow(/^EVALUATION_MODE=serverless: a serverless endpoint cannot run in a VPC/);
+});

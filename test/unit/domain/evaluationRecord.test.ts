@@ -12,6 +12,7 @@ import {
 import { computeMetrics } from '../../../src/domain/evaluation';
 import { resolveRunConfig } from '../../../src/domain/runConfig';
 import { testStageDefaults } from '../../support/stage';
+import { MetricsSchema } from '../../../src/artifacts';
 
 const serving = resolveRunConfig({ serve: true }, { name: 'run-5' }, testStageDefaults());
 const labels = [0, 1, 1, 0];
@@ -36,22 +37,23 @@ test('the champion is asked about only in serving mode after the gate passed, an
 
 test('a champion measured on the same rows decides by the gate metric: worse keeps it, equal promotes', () => {
   const stable = { status: 'InService', configName: 'knnp-dev--old-serve' };
-  const worse = judgeChampion(serving, gate(1), test4, stable, [0, 1, 0, 0]);
+  const measured = (predicted: number[]) => computeMetrics('classifier', labels, predicted, test4.classes);
+  const worse = judgeChampion(serving, gate(1), stable, measured([0, 1, 0, 0]));
   expect(worse.championMetrics).toMatchObject({ accuracy: 0.75 });
   expect(worse.promotion).toMatchObject({ decision: 'promote', champion: 0.75, previousConfig: 'knnp-dev--old-serve' });
-  const better = judgeChampion(serving, gate(0.75), test4, stable, labels);
+  const better = judgeChampion(serving, gate(0.75), stable, measured(labels));
   expect(better.promotion).toMatchObject({ decision: 'keep', candidate: 0.75, champion: 1 });
 });
 
 test('without a stable endpoint the first model creates it; unmeasured champions are kept', () => {
-  const first = judgeChampion(serving, gate(1), test4, undefined, undefined);
+  const first = judgeChampion(serving, gate(1), undefined, undefined);
   expect(first).toEqual({ promotion: expect.objectContaining({ decision: 'create', champion: null }) });
-  expect(judgeChampion(serving, gate(1), test4, { status: 'Updating' }, undefined).promotion.decision).toBe('keep');
+  expect(judgeChampion(serving, gate(1), { status: 'Updating' }, undefined).promotion.decision).toBe('keep');
 });
 
 test('metrics.json and the state output carry the same gate and promotion, nulls where nothing ran', () => {
   const metrics = computeMetrics('classifier', labels, [0, 1, 1, 1], test4.classes);
-  const judgement = judgeChampion(serving, gate(0.75, false), test4, undefined, undefined);
+  const judgement = judgeChampion(serving, gate(0.75, false), undefined, undefined);
   const facts: EvaluationFacts = {
     run: serving,
     manifest: { source: { bucket: 'b', key: 'raw/x.csv', uri: 's3://b/raw/x.csv', size: 120 }, classes: test4.classes },
@@ -69,6 +71,7 @@ test('metrics.json and the state output carry the same gate and promotion, nulls
     predictorType: 'classifier',
     dataset: { bucket: 'b', key: 'raw/x.csv', uri: 's3://b/raw/x.csv', size: 120 },
     endpoint: serving.names.endpoint,
+    evaluationMode: 'endpoint',
     testRows: 4,
     invocations: 1,
     classes: ['cat', 'dog'],
@@ -91,6 +94,30 @@ test('metrics.json and the state output carry the same gate and promotion, nulls
     predictionsUri: 's3://p',
   });
   expect('crossValidation' in result).toBe(false);
+});
+
+test('with a batch transform metrics.json names the transform job, not an endpoint', () => {
+  const batch = resolveRunConfig({ evaluation: { mode: 'batchTransform' } }, { name: 'run-6' }, testStageDefaults());
+  const metrics = computeMetrics('classifier', labels, labels, test4.classes);
+  const record = metricsRecord({
+    run: batch,
+    manifest: { source: { bucket: 'b', key: 'raw/x.csv', uri: 's3://b/raw/x.csv', size: 120 }, classes: test4.classes },
+    testRows: 4,
+    invocations: 0,
+    metrics,
+    gate: gate(1),
+    crossValidation: undefined,
+    judgement: judgeChampion(batch, gate(1), undefined, undefined),
+    training: undefined,
+    evaluatedAt: '2026-01-01T00:00:00.000Z',
+  });
+  expect(record).toMatchObject({
+    endpoint: null,
+    evaluationMode: 'batchTransform',
+    transformJob: 'knnp-dev--run-6-batch',
+    invocations: 0,
+  });
+  expect(MetricsSchema.safeParse(record).success).toBe(true);
 });
 
 test('the headline is accuracy and macro F1 for a classifier, the errors for a regressor', () => {

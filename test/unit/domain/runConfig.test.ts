@@ -168,3 +168,115 @@ test('a schedule event retrains on the configured dataset key', () => {
   expect(run.trigger).toEqual({ type: 'schedule', executionName: execution.name, eventId: 'abc' });
   expect(run.dataset.key).toBe('raw/iris.csv');
 });
+
+describe('evaluation mode', () => {
+  const withMode = (mode: string, extra: Record<string, unknown> = {}) =>
+    resolveRunConfig({ evaluation: { mode, ...extra } }, execution, defaults).evaluation;
+
+  test('a real-time endpoint by default; serverless and batch transform carry only their own settings', () => {
+    expect(resolveRunConfig({}, execution, defaults).evaluation).toEqual({ mode: 'endpoint' });
+    expect(withMode('serverless')).toEqual({
+      mode: 'serverless',
+      serverless: { memorySizeInMB: 2048, maxConcurrency: 4 },
+    });
+    expect(withMode('serverless', { serverless: { memorySizeInMB: 6144 } })).toEqual({
+      mode: 'serverless',
+      serverless: { memorySizeInMB: 6144, maxConcurrency: 4 },
+    });
+    // A transform job defaults to the run's hosting instances, the run's own hosting overrides included.
+    expect(withMode('batchTransform')).toEqual({
+      mode: 'batchTransform',
+      transform: { instanceType: 'ml.m5.large', instanceCount: 1 },
+    });
+    expect(
+      resolveRunConfig(
+        { hosting: { instanceType: 'ml.c5.xlarge', instanceCount: 2 }, evaluation: { mode: 'batchTransform' } },
+        execution,
+        defaults,
+      ).evaluation,
+    ).toEqual({ mode: 'batchTransform', transform: { instanceType: 'ml.c5.xlarge', instanceCount: 2 } });
+    expect(withMode('batchTransform', { transform: { instanceCount: 3 } })).toEqual({
+      mode: 'batchTransform',
+      transform: { instanceType: 'ml.m5.large', instanceCount: 3 },
+    });
+  });
+
+  test('the stage chooses the default mode and settings', () => {
+    const stage = testStageDefaults({
+      evaluation: {
+        mode: 'batchTransform',
+        serverless: { memorySizeInMB: 1024, maxConcurrency: 1 },
+        transform: { instanceType: 'ml.m5.xlarge' },
+      },
+    });
+    expect(resolveRunConfig({}, execution, stage).evaluation).toEqual({
+      mode: 'batchTransform',
+      transform: { instanceType: 'ml.m5.xlarge', instanceCount: 1 },
+    });
+    expect(resolveRunConfig({ evaluation: { mode: 'serverless' } }, execution, stage).evaluation).toEqual({
+      mode: 'serverless',
+      serverless: { memorySizeInMB: 1024, maxConcurrency: 1 },
+    });
+  });
+
+  test('invalid settings are named by field', () => {
+    const problems = problemsOf(() =>
+      resolveRunConfig(
+        {
+          evaluation: {
+            mode: 'serverless',
+            serverless: { memorySizeInMB: 1536, maxConcurrency: 500 },
+            transform: { instanceType: 'm5' },
+          },
+        },
+        execution,
+        defaults,
+      ),
+    );
+    expect(problems).toEqual([
+      'evaluation.serverless.memorySizeInMB: must be one of 1024, 2048, 3072, 4096, 5120, 6144 (MB)',
+      expect.stringMatching(/^evaluation\.serverless\.maxConcurrency: /),
+      'evaluation.transform.instanceType: expected an instance type like ml.m5.large',
+    ]);
+    expect(problemsOf(() => withMode('async'))[0]).toMatch(/^evaluation\.mode: /);
+    expect(problemsOf(() => resolveRunConfig({ evaluation: { batch: true } }, execution, defaults))[0]).toBe(
+      'evaluation: unknown field "batch"',
+    );
+  });
+
+  test("settings of another mode than the run's are refused, not silently ignored", () => {
+    expect(
+      problemsOf(() => resolveRunConfig({ evaluation: { serverless: { maxConcurrency: 2 } } }, execution, defaults)),
+    ).toEqual([
+      'evaluation.serverless: applies only to evaluation.mode "serverless", and this run\'s mode is "endpoint"',
+    ]);
+    expect(problemsOf(() => withMode('serverless', { transform: { instanceCount: 2 } }))).toEqual([
+      'evaluation.transform: applies only to evaluation.mode "batchTransform", and this run\'s mode is "serverless"',
+    ]);
+  });
+
+  test('serverless is refused with serving mode (the stable endpoint stays instance-based) and in a VPC stage', () => {
+    const withServe = problemsOf(() =>
+      resolveRunConfig({ serve: true, evaluation: { mode: 'serverless' } }, execution, defaults),
+    );
+    expect(withServe).toEqual([expect.stringMatching(/^evaluation\.mode: a serverless endpoint cannot be combined/)]);
+    expect(withServe[0]).toMatch(/an instance endpoint cannot be updated to a serverless config/);
+    expect(withServe[0]).toMatch(/use "endpoint" or "batchTransform" with serve/);
+    // The stage's serve counts as much as the input's.
+    const servingStage = testStageDefaults({ serve: { enabled: true, keep: 2 } });
+    expect(problemsOf(() => resolveRunConfig({ evaluation: { mode: 'serverless' } }, execution, servingStage))).toEqual(
+      withServe,
+    );
+    expect(resolveRunConfig({ evaluation: { mode: 'batchTransform' } }, execution, servingStage).serve.enabled).toBe(
+      true,
+    );
+
+    const vpcStage = testStageDefaults({ security: { vpc: { subnets: ['subnet-0a'], securityGroupIds: ['sg-0b'] } } });
+    expect(problemsOf(() => resolveRunConfig({ evaluation: { mode: 'serverless' } }, execution, vpcStage))).toEqual([
+      expect.stringMatching(/^evaluation\.mode: a serverless endpoint cannot run in a VPC/),
+    ]);
+    expect(resolveRunConfig({ evaluation: { mode: 'batchTransform' } }, execution, vpcStage).evaluation.mode).toBe(
+      'batchTransform',
+    );
+  });
+});

@@ -122,3 +122,109 @@ test('the train shards are named by position under the train channel prefix; one
   ]);
   expect(trainShardKeys(layout, 10)[0]).toBe('runs/r/input/train/train-01-of-10.csv');
 });
+
+function requestsIn(evaluation: Record<string, unknown>, security = {}) {
+  const run = resolveRunConfig({ evaluation }, { name: 'run-7' }, testStageDefaults({ security }));
+  run.training.hyperParameters.feature_dim = '4';
+  return sageMakerRequests(run);
+}
+
+test('each evaluation mode carries the requests of its own branch only', () => {
+  expect(Object.keys(requestsIn({ mode: 'endpoint' })).sort()).toEqual([
+    'endpoint',
+    'endpointConfig',
+    'model',
+    'servingEndpointConfig',
+    'trainingJob',
+  ]);
+  expect(Object.keys(requestsIn({ mode: 'serverless' })).sort()).toEqual([
+    'endpoint',
+    'model',
+    'serverlessEndpointConfig',
+    'servingEndpointConfig',
+    'trainingJob',
+  ]);
+  expect(Object.keys(requestsIn({ mode: 'batchTransform' })).sort()).toEqual([
+    'model',
+    'servingEndpointConfig',
+    'trainingJob',
+    'transformJob',
+  ]);
+});
+
+test('serverless: the run’s endpoint config with a ServerlessConfig variant and no instance fields; a model without network isolation', () => {
+  const requests = requestsIn(
+    { mode: 'serverless', serverless: { memorySizeInMB: 3072, maxConcurrency: 8 } },
+    { endpointKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint' },
+  );
+  expect(requests.serverlessEndpointConfig).toEqual({
+    EndpointConfigName: 'knnp-dev--run-7-config',
+    ProductionVariants: [
+      {
+        VariantName: 'AllTraffic',
+        ModelName: 'knnp-dev--run-7-model',
+        ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 8 },
+      },
+    ],
+    KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint',
+    Tags: [{ Key: 'knn-pipeline:run-id', Value: 'run-7' }],
+  });
+  expect(requests.endpoint).toMatchObject({
+    EndpointName: 'knnp-dev--run-7-endpoint',
+    EndpointConfigName: 'knnp-dev--run-7-config',
+  });
+  // Serverless endpoints support neither network isolation nor a VPC.
+  expect(requests.model).toMatchObject({ EnableNetworkIsolation: false });
+  expect(requests.model).not.toHaveProperty('VpcConfig');
+  // The serving config stays instance-based (serverless and serve are refused together anyway).
+  expect(requests.servingEndpointConfig).toMatchObject({
+    ProductionVariants: [{ InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+  });
+});
+
+test('batchTransform: the test channel as line-split CSV without its label column, JSON Lines out, no endpoint', () => {
+  const requests = requestsIn({
+    mode: 'batchTransform',
+    transform: { instanceType: 'ml.c5.xlarge', instanceCount: 2 },
+  });
+  expect(requests.transformJob).toEqual({
+    TransformJobName: 'knnp-dev--run-7-batch',
+    ModelName: 'knnp-dev--run-7-model',
+    BatchStrategy: 'MultiRecord',
+    MaxPayloadInMB: 6,
+    TransformInput: {
+      DataSource: {
+        S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://knn-pipeline-dev-data/runs/run-7/input/test/' },
+      },
+      ContentType: 'text/csv',
+      CompressionType: 'None',
+      SplitType: 'Line',
+    },
+    TransformOutput: {
+      S3OutputPath: 's3://knn-pipeline-dev-data/runs/run-7/output/transform/',
+      Accept: 'application/jsonlines',
+      AssembleWith: 'Line',
+    },
+    TransformResources: { InstanceType: 'ml.c5.xlarge', InstanceCount: 2 },
+    DataProcessing: { InputFilter: '$[1:]', JoinSource: 'None' },
+    Tags: [{ Key: 'knn-pipeline:run-id', Value: 'run-7' }],
+  });
+  expect(requests.model).toMatchObject({ EnableNetworkIsolation: true });
+});
+
+test('batchTransform in a VPC with KMS keys: the model keeps the VPC, the instance volume uses the endpoint key', () => {
+  const requests = requestsIn(
+    { mode: 'batchTransform' },
+    {
+      vpc: { subnets: ['subnet-0a1b'], securityGroupIds: ['sg-0c2d'] },
+      trainingOutputKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/output',
+      endpointKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint',
+    },
+  );
+  expect(requests.model).toMatchObject({ EnableNetworkIsolation: true, VpcConfig: { Subnets: ['subnet-0a1b'] } });
+  expect(requests.transformJob).toMatchObject({
+    TransformResources: { VolumeKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/endpoint' },
+  });
+  // The output stays under the bucket's own encryption: Evaluate reads it with the data key only.
+  expect(requests.transformJob!.TransformOutput).not.toHaveProperty('KmsKeyId');
+});

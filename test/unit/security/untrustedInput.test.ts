@@ -162,9 +162,15 @@ function expectContained(run: RunConfig): void {
     expect(name).toBe(name.toLowerCase());
   }
 
-  // The SageMaker requests read and write only under the run's prefix.
+  // The SageMaker requests of every evaluation mode read and write only under the run's prefix.
   run.training.hyperParameters.feature_dim = '4';
-  const requests = sageMakerRequests(run);
+  const evaluations: RunConfig['evaluation'][] = [
+    { mode: 'endpoint' },
+    { mode: 'serverless', serverless: { memorySizeInMB: 2048, maxConcurrency: 4 } },
+    { mode: 'batchTransform', transform: { instanceType: 'ml.m5.large', instanceCount: 1 } },
+  ];
+  const requests = evaluations.map((evaluation) => sageMakerRequests({ ...run, evaluation }));
+  expect(requests[2].transformJob).toMatchObject({ TransformJobName: run.names.transformJob });
   const uris = JSON.stringify(requests).match(/s3:\/\/[^"]*/g) ?? [];
   expect(uris.length).toBeGreaterThan(0);
   for (const uri of uris)
