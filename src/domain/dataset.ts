@@ -12,7 +12,7 @@ import { DatasetReader, type PrepareDatasetOptions, type PreparedSummary, readDa
 
 import type { PredictorType } from '../artifacts/predictorType';
 export type { PredictorType };
-export { DatasetError, DatasetReader, readDatasetText };
+export { DatasetError, DatasetReader };
 export type { DatasetProblem, PrepareDatasetOptions, PreparedSummary };
 
 export interface PreparedDataset {
