@@ -50,9 +50,9 @@ const ZIP_LIMIT_BYTES = 500 * 1024;
 const PACKAGE_TIMEOUT_MS = 180_000;
 
 const FUNCTIONS = {
-  prepare: { memory: 1024, timeout: 300 },
+  prepare: { memory: 1769, timeout: 900 },
   split: { memory: 512, timeout: 60 },
-  upload: { memory: 1024, timeout: 300 },
+  upload: { memory: 1769, timeout: 900 },
   evaluate: { memory: 1024, timeout: 900 },
   promote: { memory: 256, timeout: 300 },
   report: { memory: 1024, timeout: 300 },
@@ -439,6 +439,13 @@ describe('functions', () => {
     expect(Properties.Timeout).toBe(FUNCTIONS[name].timeout);
     expect(Properties.Handler).toBe(`functions/${name}.handler`);
     expect(Properties.FunctionName).toBe(`${SERVICE}-${STAGE}-${name}`);
+  });
+
+  test("only Upload asks for more than Lambda's 512 MB of /tmp: its shuffle keeps buckets of rows there", () => {
+    const ephemeral = Object.fromEntries(
+      FUNCTION_NAMES.map((name) => [name, fn(name).Properties.EphemeralStorage?.Size ?? 512]),
+    );
+    expect(ephemeral).toEqual({ ...Object.fromEntries(FUNCTION_NAMES.map((name) => [name, 512])), upload: 4096 });
   });
 
   test('no other Lambda function exists (no custom-resource helpers)', () => {

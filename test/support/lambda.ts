@@ -32,7 +32,10 @@ export function body(content: string | Uint8Array) {
     yield bytes.subarray(0, bytes.length >> 1);
     yield bytes.subarray(bytes.length >> 1);
   };
-  return { transformToByteArray: async () => bytes, [Symbol.asyncIterator]: streamed } as GetObjectCommandOutput['Body'];
+  return {
+    transformToByteArray: async () => bytes,
+    [Symbol.asyncIterator]: streamed,
+  } as GetObjectCommandOutput['Body'];
 }
 
 export function notFound() {

@@ -22,7 +22,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     hosting: { instanceType: 'ml.m5.large', instanceCount: 1, maxWaitSeconds: 3600, pollSeconds: 30 },
     evaluation: { mode: 'endpoint', serverless: { memorySizeInMB: 2048, maxConcurrency: 4 }, transform: {} },
     qualityGate: { classifier: { metric: 'accuracy', threshold: 0.9 }, regressor: { metric: 'r2', threshold: 0 } },
-    maxDatasetBytes: 256 * 1024 * 1024,
+    maxDatasetBytes: 2 * 1024 * 1024 * 1024,
     crossValidationFolds: 0,
     serve: { enabled: false, keep: 2 },
     security: {},
