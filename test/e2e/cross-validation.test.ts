@@ -32,8 +32,18 @@ test('five fold training jobs run (at most two at a time), then the final model 
 });
 
 test('fold assignment is scikit-learn KFold(5, shuffle=True, random_state=seed) and reported per fold with mean ± std', () => {
-  const split = JSON.parse(readFileSync(path.join(summary.artifacts.root.local!, 'prepared/split.json'), 'utf8'));
-  expect(split.folds).toEqual(kFold(150, 5, 0));
+  const root = summary.artifacts.root.local!;
+  const split = JSON.parse(readFileSync(path.join(root, 'prepared/split.json'), 'utf8'));
+  expect(split.folds).toEqual(Array.from({ length: 5 }, () => ({ trainRows: 120, testRows: 30 })));
+  // Each fold's channels hold exactly KFold's rows, in file order.
+  const features = readFileSync(path.join(root, 'prepared/features.csv'), 'utf8').trimEnd().split('\n');
+  const labels = new Float64Array(Uint8Array.from(readFileSync(path.join(root, 'prepared/labels.f64'))).buffer);
+  const rowsOf = (indices: number[]) => indices.map((row) => `${labels[row]},${features[row]}\n`).join('');
+  kFold(150, 5, 0).forEach((fold, index) => {
+    const channel = (name: string) =>
+      readFileSync(path.join(root, `input/cv/fold-${index + 1}/${name}/${name}.csv`), 'utf8');
+    expect([channel('test'), channel('train')]).toEqual([rowsOf(fold.test), rowsOf(fold.train)]);
+  });
   const cv = summary.crossValidation!;
   expect(cv.perFold.map((f) => [f.fold, f.testRows])).toEqual([
     [1, 30],
