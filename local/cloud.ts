@@ -20,6 +20,7 @@ import { startStepFunctionsApi, type LocalStepFunctionsApi } from './stepfunctio
 import { functionInvokers, functionName, JANITOR_FUNCTION, localLambdas, PIPELINE_FUNCTIONS } from './functions';
 import { serverlessFunctions, type FunctionLimits } from './lambda/config';
 import { LambdaInvoker } from './lambda/invoker';
+import type { InvocationReport } from './lambda/report';
 import type { LambdaInvoke } from './stepfunctions/integrations';
 import { Authorizer, type Denial } from './iam/authorizer';
 import { credentialEnvironment, credentialsFor, functionPrincipal, principal } from './iam/principals';
@@ -63,6 +64,11 @@ export interface LocalCloudOptions {
   lambdaIsolation?: boolean;
   /** Start one sandbox of each function while the cloud comes up, so first invocations find them warm (default). */
   prewarmFunctions?: boolean;
+  /**
+   * Hears the report of every isolated invocation as it ends (Lambda's REPORT line: duration, peak memory); the
+   * cloud also keeps the latest ones in `lambdaReports`.
+   */
+  onLambdaReport?: (report: InvocationReport) => void;
   /** Test-only overrides of serverless.yml's limits by function key, e.g. `{ evaluate: { timeout: 1 } }`. */
   functionLimits?: Record<string, Partial<FunctionLimits>>;
   /**
@@ -77,6 +83,9 @@ export interface LocalCloudOptions {
    */
   policies?: ResolvedPolicies;
 }
+
+/** How many invocation reports `LocalCloud.lambdaReports` keeps (the oldest are dropped). */
+const KEPT_LAMBDA_REPORTS = 1000;
 
 export interface JanitorRun {
   executionName: string;
@@ -114,6 +123,8 @@ export function localEnvironment(params: StageParams = {}): Record<string, strin
  */
 export class LocalCloud {
   readonly janitorRuns: JanitorRun[] = [];
+  /** The reports of the latest isolated invocations, oldest first (none with lambdaIsolation false). */
+  readonly lambdaReports: InvocationReport[] = [];
   private readonly startedListeners: ((
     execution: LocalExecution,
     trigger: LocalS3ObjectCreatedEvent | undefined,
@@ -230,6 +241,11 @@ export class LocalCloud {
         environment: () => this.env,
         credentials: (key) => credentialEnvironment(functionPrincipal(key)),
         logLevel: options.lambdaLogLevel,
+        onReport: (report) => {
+          this.lambdaReports.push(report);
+          if (this.lambdaReports.length > KEPT_LAMBDA_REPORTS) this.lambdaReports.shift();
+          options.onLambdaReport?.(report);
+        },
       });
       await this.lambda.prepare();
     }

@@ -11,7 +11,8 @@ import {
   runtimeExited,
   timedOut,
 } from './errors';
-import type { FromSandbox, SandboxData, ToSandbox } from './protocol';
+import type { FromSandbox, MemoryPeaks, SandboxData, ToSandbox } from './protocol';
+import { reportLine, type InvocationReport } from './report';
 
 const RUNTIME_ENTRY = path.join(__dirname, 'runtime.ts');
 
@@ -37,9 +38,22 @@ export interface LambdaInvokerOptions {
   bundles?: BundleCache;
   /** Warm sandboxes kept per function between invocations (default 2); more concurrent ones are stopped after use. */
   maxIdlePerFunction?: number;
+  /** Hears every invocation's report (duration, memory peaks) as it ends, before its result is returned. */
+  onReport?: (report: InvocationReport) => void;
 }
 
-type Outcome = { ok: true; payload: string } | { ok: false; error: FunctionError };
+/** How an invocation ended, with what the runtime measured of it (no memory when it never reported any). */
+type Ended = ({ ok: true; payload: string } | { ok: false; error: FunctionError }) & {
+  status: InvocationReport['status'];
+  memory?: MemoryPeaks | null;
+  /** The handler's run time as the runtime measured it. */
+  durationMs?: number;
+};
+type Outcome = Ended & {
+  memory: MemoryPeaks | null;
+  /** The sandbox's init phase, when this was its first invocation. */
+  initDurationMs?: number;
+};
 type SandboxEvent = FromSandbox | { type: 'exit'; code: number; outOfMemory: boolean };
 
 /**
@@ -61,6 +75,9 @@ class Sandbox {
   /** Settles once the init phase is over (ready, failed or exited). */
   readonly initialised: Promise<void>;
   private initDone!: () => void;
+  private readonly createdAt = performance.now();
+  /** The init phase's duration, until the first invocation has reported it. */
+  private initDurationMs?: number;
 
   constructor(
     readonly fn: LambdaFunctionConfig,
@@ -81,7 +98,10 @@ class Sandbox {
     });
     this.initialised = new Promise((resolve) => (this.initDone = resolve));
     this.worker.on('message', (message: FromSandbox) => {
-      if (message.type === 'ready') this.ready = true;
+      if (message.type === 'ready') {
+        this.ready = true;
+        this.initDurationMs = performance.now() - this.createdAt;
+      }
       if (message.type === 'initError') this.initFailure = new FunctionError(message.error);
       if (message.type === 'ready' || message.type === 'initError') this.initDone();
       this.listener?.(message);
@@ -107,16 +127,24 @@ class Sandbox {
     this.worker.ref();
     const timeoutMs = this.fn.timeout * 1000;
     const deadline = started + timeoutMs;
+    // The peaks so far, from the runtime's progress messages: all there is when it never answers.
+    let memory: MemoryPeaks | null = null;
     return new Promise<Outcome>((resolve) => {
-      const finish = (outcome: Outcome) => {
+      const finish = (outcome: Ended) => {
         clearTimeout(timer);
         this.listener = undefined;
         if (!this.dead) this.worker.unref();
-        resolve(outcome);
+        const initDurationMs = this.initDurationMs;
+        this.initDurationMs = undefined;
+        resolve({
+          ...outcome,
+          memory: outcome.memory ?? memory,
+          ...(initDurationMs === undefined ? {} : { initDurationMs }),
+        });
       };
       const timer = setTimeout(
         () => {
-          finish({ ok: false, error: timedOut(requestId, this.fn.timeout) });
+          finish({ ok: false, status: 'timeout', error: timedOut(requestId, this.fn.timeout) });
           void this.stop();
         },
         Math.max(0, deadline - Date.now()),
@@ -127,21 +155,37 @@ class Sandbox {
           case 'ready':
             return invoke();
           case 'initError':
-            return finish({ ok: false, error: new FunctionError(message.error) });
+            return finish({ ok: false, status: 'error', error: new FunctionError(message.error) });
+          case 'memory':
+            if (message.requestId === requestId) memory = message.memory;
+            return;
           case 'result':
-            if (message.requestId === requestId) finish({ ok: true, payload: message.payload });
-            return;
+            if (message.requestId !== requestId) return;
+            return finish({
+              ok: true,
+              status: 'success',
+              payload: message.payload,
+              memory: message.memory,
+              durationMs: message.durationMs,
+            });
           case 'error':
-            if (message.requestId === requestId) finish({ ok: false, error: new FunctionError(message.error) });
-            return;
+            if (message.requestId !== requestId) return;
+            return finish({
+              ok: false,
+              status: 'error',
+              error: new FunctionError(message.error),
+              memory: message.memory,
+              durationMs: message.durationMs,
+            });
           case 'exit':
             return finish({
               ok: false,
+              status: 'exited',
               error: runtimeExited(requestId, message.outOfMemory ? 'signal: aborted' : `exit status ${message.code}`),
             });
         }
       };
-      if (this.initFailure) finish({ ok: false, error: this.initFailure });
+      if (this.initFailure) finish({ ok: false, status: 'error', error: this.initFailure });
       else if (this.exitedAlready) this.listener({ type: 'exit', code: 1, outOfMemory: this.outOfMemory });
       else if (this.ready) invoke();
     });
@@ -305,10 +349,32 @@ export class LambdaInvoker {
     } finally {
       this.release(sandbox);
     }
+    this.report(fn, requestId, started, outcome);
     if (!outcome.ok) throw outcome.error;
     const responseBytes = Buffer.byteLength(outcome.payload);
     if (responseBytes > MAX_SYNC_PAYLOAD_BYTES) throw responseTooLarge(responseBytes);
     return JSON.parse(outcome.payload);
+  }
+
+  /**
+   * Lambda's REPORT of one invocation: to `onReport`, and as a line in the function's log (this process's stdout,
+   * where the sandboxes' output goes) unless the handlers' log level is SILENT.
+   */
+  private report(fn: LambdaFunctionConfig, requestId: string, started: number, outcome: Outcome): void {
+    const report: InvocationReport = {
+      functionKey: fn.key,
+      functionName: this.options.functionName(fn.key),
+      requestId,
+      startedAt: started,
+      durationMs: outcome.durationMs ?? Date.now() - started,
+      ...(outcome.initDurationMs === undefined ? {} : { initDurationMs: outcome.initDurationMs }),
+      memorySizeMb: fn.memorySize,
+      status: outcome.status,
+      ...(outcome.ok ? {} : { errorType: outcome.error.name }),
+      memory: outcome.memory,
+    };
+    if ((this.options.logLevel ?? 'SILENT') !== 'SILENT') process.stdout.write(`${reportLine(report)}\n`);
+    this.options.onReport?.(report);
   }
 
   /** Stops every sandbox, warm or busy (a busy invocation fails with Runtime.ExitError). */

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import { lambdaContextOf } from './context';
+import { MemorySampler } from './memory';
 import type { FromSandbox, FunctionErrorPayload, SandboxData, ToSandbox } from './protocol';
 
 type Handler = (event: unknown, context: Context) => unknown;
@@ -14,9 +15,18 @@ type Handler = (event: unknown, context: Context) => unknown;
 const data = workerData as SandboxData;
 const port = parentPort!;
 let current: string | undefined;
+let startedAt = 0;
+const memory = new MemorySampler((peaks) => {
+  if (current) send({ type: 'memory', requestId: current, memory: peaks });
+});
 
 function send(message: FromSandbox): void {
   port.postMessage(message);
+}
+
+/** The invocation's memory peaks and handler time, once it has ended. */
+function ending(): { memory: ReturnType<MemorySampler['stop']>; durationMs: number } {
+  return { memory: memory.stop(), durationMs: performance.now() - startedAt };
 }
 
 /** What Lambda reports for an error the handler threw (the same shape the in-process invoker has always reported). */
@@ -48,7 +58,7 @@ function initError(error: unknown): FunctionErrorPayload {
 
 // Like Lambda's runtime: an error nobody awaited fails the invocation in flight, and the runtime exits.
 process.on('uncaughtException', (error) => {
-  if (current) send({ type: 'error', requestId: current, error: functionError(error) });
+  if (current) send({ type: 'error', requestId: current, error: functionError(error), ...ending() });
   process.exit(129);
 });
 process.on('unhandledRejection', (reason) => {
@@ -59,6 +69,7 @@ process.on('unhandledRejection', (reason) => {
       type: 'error',
       requestId: current,
       error: { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage },
+      ...ending(),
     });
   process.exit(128);
 });
@@ -88,13 +99,16 @@ port.on('message', (message: ToSandbox) => {
   if (message.type !== 'invoke') return;
   const { requestId, deadline } = message;
   current = requestId;
+  startedAt = performance.now();
+  memory.start();
   void (async () => {
     try {
       const result = await handler(JSON.parse(message.event), context(requestId, deadline));
       // Lambda serialises the returned value; undefined becomes null.
-      send({ type: 'result', requestId, payload: JSON.stringify(result) ?? 'null' });
+      const payload = JSON.stringify(result) ?? 'null';
+      send({ type: 'result', requestId, payload, ...ending() });
     } catch (error) {
-      send({ type: 'error', requestId, error: functionError(error) });
+      send({ type: 'error', requestId, error: functionError(error), ...ending() });
     } finally {
       current = undefined;
     }

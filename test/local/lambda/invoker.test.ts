@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { LambdaFunctionConfig } from '../../../local/lambda/config';
 import { FunctionError, LambdaServiceError, MAX_SYNC_PAYLOAD_BYTES } from '../../../local/lambda/errors';
 import { LambdaInvoker } from '../../../local/lambda/invoker';
+import { reportLine, type InvocationReport } from '../../../local/lambda/report';
 import { credentialEnvironment, credentialsFor } from '../../../local/iam/principals';
 import { inProcessInvoke } from '../../../local/functions';
 import { lambdaTask, TaskError } from '../../../local/stepfunctions/integrations';
@@ -38,9 +39,11 @@ const FUNCTIONS = [
   fixture('count'),
   fixture('count', 256, 1),
   fixture('exit'),
+  fixture('hold', 512),
 ];
 
 let invoker: LambdaInvoker;
+const reports: InvocationReport[] = [];
 
 beforeAll(async () => {
   invoker = new LambdaInvoker({
@@ -50,6 +53,7 @@ beforeAll(async () => {
     account: '000000000000',
     environment: () => ({ AWS_REGION: 'us-east-1', DATA_BUCKET: 'knn-pipeline-local-data' }),
     credentials: () => credentialEnvironment('function:evaluate'),
+    onReport: (report) => reports.push(report),
   });
   await invoker.prepare(); // the bundles: built once, then taken from the cache
 }, 120_000);
@@ -177,6 +181,48 @@ describe('memory', () => {
     expect(error.payload.errorType).toBe('Runtime.ExitError');
     expect(error.payload.errorMessage).toMatch(REQUEST_ID);
     expect(error.payload.errorMessage).toMatch(/Runtime exited with error: exit status 3$/);
+  });
+});
+
+describe('memory report (REPORT line)', () => {
+  const MiB = 1024 * 1024;
+  async function reportOf(key: string, event: unknown): Promise<InvocationReport> {
+    const before = reports.length;
+    await invoker.invoke(key, event).catch(() => undefined);
+    const report = reports.slice(before).find((entry) => entry.functionKey === key);
+    if (!report) throw new Error(`no report for ${key}`);
+    return report;
+  }
+
+  test('an invocation reports peaks at least as large as what it held: heap, and Buffers off the heap', async () => {
+    const report = await reportOf('fixture-hold-512-10', { heapMb: 64, bufferMb: 32 });
+    expect(report).toMatchObject({
+      functionKey: 'fixture-hold-512-10',
+      functionName: 'knn-pipeline-local-fixture-hold-512-10',
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      memorySizeMb: 512,
+      status: 'success',
+    });
+    const memory = report.memory!;
+    expect(memory.heapUsed).toBeGreaterThanOrEqual(64 * MiB);
+    expect(memory.heapTotal).toBeGreaterThanOrEqual(memory.heapUsed);
+    expect(memory.arrayBuffers).toBeGreaterThanOrEqual(32 * MiB);
+    expect(memory.external).toBeGreaterThanOrEqual(memory.arrayBuffers);
+    expect(memory.footprint).toBeGreaterThanOrEqual(96 * MiB);
+    expect(memory.samples).toBeGreaterThanOrEqual(2);
+    const line = reportLine(report);
+    expect(line).toMatch(
+      /^REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 512 MB\tMax Memory Used: \d+ MB/,
+    );
+    expect(Number(/Max Memory Used: (\d+) MB/.exec(line)![1])).toBeGreaterThanOrEqual(96);
+    expect(Number(/Max Heap Used: (\d+) MB/.exec(line)![1])).toBeGreaterThanOrEqual(64);
+  });
+
+  test('a timed-out invocation still reports the peaks its runtime sent while it ran', async () => {
+    const report = await reportOf('fixture-sleepFor-256-1', { ms: 3_000 });
+    expect(report).toMatchObject({ status: 'timeout', errorType: 'Sandbox.Timedout', memorySizeMb: 256 });
+    expect(report.memory!.heapUsed).toBeGreaterThan(0);
+    expect(reportLine(report)).toContain('\tStatus: timeout');
   });
 });
 
