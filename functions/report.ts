@@ -1,12 +1,11 @@
 import { executionHistory, stateVisits } from '../src/aws/executions';
-import { getObjectJson, getObjectText, putObject } from '../src/aws/objects';
-import { readPreparedLabels } from '../src/channels/prepared';
+import { getObjectJson, objectChunks, putObject } from '../src/aws/objects';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import {
   costFromRun,
   renderRunReport,
-  reportInputFromArtifacts,
+  reportInputFromStreams,
   type ManifestArtifact,
   type MetricsArtifact,
   type SplitArtifact,
@@ -14,17 +13,6 @@ import {
 import { lambdaHandler } from '../src/lambda/handler';
 import { toError } from '../src/errors';
 import { logger } from '../src/log/logger';
-
-/** The prepared rows as label-first CSV, for the report's scatter matrix. */
-async function labelFirstPreparedCsv(run: RunConfig): Promise<string> {
-  const ref = (key: string) => ({ bucket: run.bucket, key });
-  const [features, labels] = await Promise.all([
-    getObjectText(ref(run.keys.preparedFeatures)),
-    readPreparedLabels(ref(run.keys.preparedLabels)),
-  ]);
-  const lines = features.split('\n');
-  return labels.reduce((csv, label, row) => `${csv}${label},${lines[row]}\n`, '');
-}
 
 export interface ReportEvent {
   run: RunConfig;
@@ -37,15 +25,18 @@ export interface ReportResult {
   bytes: number;
 }
 
-/** Renders report.html for a run from the artifacts it wrote, after cleanup (so the endpoint's lifetime is known). */
+/**
+ * Renders report.html for a run from the artifacts it wrote, after cleanup (so the endpoint's lifetime is known).
+ * predictions.csv and the prepared dataset are read as streams, keeping only what the report shows: its memory does
+ * not grow with the dataset.
+ */
 export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent): Promise<ReportResult> => {
   logger.appendKeys({ runId: run.runId });
   const ref = (key: string) => ({ bucket: run.bucket, key });
-  const [manifest, metrics, predictionsCsv, preparedDatasetCsv, split] = await Promise.all([
+  const stream = (key: string) => () => objectChunks(ref(key));
+  const [manifest, metrics, split] = await Promise.all([
     getObjectJson<ManifestArtifact>(ref(run.keys.manifest)),
     getObjectJson<MetricsArtifact>(ref(run.keys.metrics)),
-    getObjectText(ref(run.keys.predictions)),
-    labelFirstPreparedCsv(run),
     getObjectJson<SplitArtifact>(ref(run.keys.split)),
   ]);
   // Only serving-mode runs record serving.json; without ListBucket a missing key answers 403: any failure means none.
@@ -70,11 +61,12 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
     }
   }
   const html = await renderRunReport(
-    reportInputFromArtifacts({
+    await reportInputFromStreams({
       manifest,
       metrics,
-      predictionsCsv,
-      preparedDatasetCsv,
+      predictions: stream(run.keys.predictions),
+      preparedFeatures: stream(run.keys.preparedFeatures),
+      preparedLabels: stream(run.keys.preparedLabels),
       split,
       hyperParameters: run.training.hyperParameters,
       executionPath,

@@ -33,8 +33,12 @@ export interface RunArtifacts {
   metrics: MetricsArtifact;
   /** evaluation/predictions.csv: the validation table. */
   predictionsCsv: string;
-  /** prepared/dataset.csv (headerless, label first); without it the scatter matrix shows the test rows only. */
-  preparedDatasetCsv?: string;
+  /**
+   * prepared/features.csv (headerless, features only, one row per line) and prepared/labels.f64 (little-endian
+   * float64 per row: class index or value); without both the scatter matrix shows the test rows only.
+   */
+  preparedFeaturesCsv?: string | Uint8Array;
+  preparedLabels?: Uint8Array | Float64Array;
   split?: SplitArtifact | null;
   /** Defaults to metrics.training. */
   training?: TrainingArtifact | null;
@@ -46,3 +50,13 @@ export interface RunArtifacts {
   serving?: ServingArtifact | null;
   generatedAt?: string;
 }
+
+/** A chunked byte source that can be read again from the start (objectChunks of an S3 object, a file). */
+export type ByteSource = () => AsyncIterable<Uint8Array>;
+
+/** A run's artifacts with the big files as streams: what the Report function reads. */
+export type RunStreams = Omit<RunArtifacts, 'predictionsCsv' | 'preparedFeaturesCsv' | 'preparedLabels'> & {
+  predictions: ByteSource;
+  preparedFeatures?: ByteSource;
+  preparedLabels?: ByteSource;
+};

@@ -1,8 +1,17 @@
-// reportInputFromArtifacts: the report's input from the files a run already wrote, with little glue for callers.
+// reportInputFromArtifacts: the report's input from the files a run already wrote, with little glue for callers;
+// reportInputFromStreams: the same from streams of the big files, keeping only what the report shows of them.
 import { parse } from 'csv-parse/sync';
-import { parseLabelFirstCsv } from '../domain/dataset';
-import { PipelineError } from '../errors';
-import type { ManifestArtifact, MetricsArtifact, RunArtifacts, SplitArtifact, TrainingArtifact } from './artifacts';
+import type { MetricsArtifact, RunArtifacts, RunStreams, SplitArtifact, TrainingArtifact } from './artifacts';
+import { ReportInputError } from './errors';
+import {
+  digestDataset,
+  digestDatasetBytes,
+  digestPredictions,
+  digestPredictionsBytes,
+  predictionRow,
+  predictionsFeatureCount,
+  type PredictionsDigest,
+} from './streamed';
 import type {
   ClassifiedRow,
   ClassifierMetrics,
@@ -12,25 +21,10 @@ import type {
   RunReportInput,
   SplitSummary,
   TrainingSummary,
+  ValidationDigest,
 } from './types';
 
-/** A run artifact the report reads (metrics.json, predictions.csv) does not have the shape the pipeline writes. */
-export class ReportInputError extends PipelineError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ReportInputError';
-  }
-}
-
-const CLASSIFIER_COLUMNS = ['true_label', 'predicted_label', 'match'];
-const REGRESSOR_COLUMNS = ['true_value', 'predicted_value', 'error'];
-
-function number(text: string, where: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value))
-    throw new ReportInputError(`predictions.csv ${where}: "${text}" is not a number`);
-  return value;
-}
+export { ReportInputError };
 
 /** predictions.csv: `row, <features…>, true, predicted, match|error`, as src/domain/evaluation.ts writes it. */
 export function parsePredictionsCsv(text: string, predictorType: 'classifier'): ClassifiedRow[];
@@ -40,64 +34,38 @@ export function parsePredictionsCsv(
   predictorType: 'classifier' | 'regressor',
 ): ClassifiedRow[] | RegressedRow[] {
   const [header, ...rows] = parse(text, { skip_empty_lines: true }) as string[][];
-  const expected = predictorType === 'classifier' ? CLASSIFIER_COLUMNS : REGRESSOR_COLUMNS;
-  if (!header || header[0] !== 'row' || header.slice(-3).join() !== expected.join()) {
-    const wanted = `row, <features…>, ${expected.join(', ')}`;
-    throw new ReportInputError(
-      `predictions.csv of a ${predictorType} must have the columns ${wanted}; got ${header?.join(', ')}`,
-    );
-  }
-  const featureCount = header.length - 4;
-  return rows.map((cells, index) => {
-    const where = `record ${index + 1}`;
-    const features = cells.slice(1, 1 + featureCount).map((cell) => number(cell, where));
-    const [truth, predicted, last] = cells.slice(-3);
-    const row = number(cells[0], where);
-    return predictorType === 'classifier'
-      ? { row, features, trueLabel: truth, predictedLabel: predicted, match: last === 'true' }
-      : {
-          row,
-          features,
-          trueValue: number(truth, where),
-          predictedValue: number(predicted, where),
-          error: number(last, where),
-        };
-  }) as ClassifiedRow[] | RegressedRow[];
+  const featureCount = predictionsFeatureCount(header, predictorType);
+  return rows.map((cells, index) => predictionRow(cells, featureCount, predictorType, index)) as
+    ClassifiedRow[] | RegressedRow[];
 }
 
-function outcomeFrom(metrics: MetricsArtifact, predictionsCsv: string): Outcome {
+function outcomeFrom(metrics: MetricsArtifact, predictions: PredictionsDigest): Outcome {
   if (metrics.predictorType === 'classifier') {
     if (!('accuracy' in metrics.metrics)) throw new ReportInputError('metrics.json of a classifier has no accuracy');
     return {
       predictorType: 'classifier',
       metrics: metrics.metrics as ClassifierMetrics,
-      validation: parsePredictionsCsv(predictionsCsv, 'classifier'),
+      validation: predictions.validation as ClassifiedRow[],
+      digest: predictions.digest as ValidationDigest<ClassifiedRow>,
     };
   }
   if (!('rmse' in metrics.metrics)) throw new ReportInputError('metrics.json of a regressor has no rmse');
   return {
     predictorType: 'regressor',
     metrics: metrics.metrics,
-    validation: parsePredictionsCsv(predictionsCsv, 'regressor'),
+    validation: predictions.validation as RegressedRow[],
+    digest: predictions.digest as ValidationDigest<RegressedRow>,
   };
 }
 
-/** The whole prepared dataset when at hand (class indices named from the manifest), else the test rows. */
-function featureRowsFrom(manifest: ManifestArtifact, outcome: Outcome, preparedDatasetCsv?: string): FeatureRows {
-  if (preparedDatasetCsv !== undefined) {
-    const { labels, features } = parseLabelFirstCsv(preparedDatasetCsv, 'prepared/dataset.csv');
-    const classes = manifest.classes;
-    const target = (label: number) => (classes ? (classes[label] ?? String(label)) : label);
-    return {
-      origin: 'dataset',
-      points: features.map((row, index) => ({ features: row, target: target(labels[index]) })),
-    };
-  }
-  const points =
-    outcome.predictorType === 'classifier'
-      ? outcome.validation.map((row) => ({ features: row.features, target: row.trueLabel }))
-      : outcome.validation.map((row) => ({ features: row.features, target: row.trueValue }));
-  return { origin: 'test rows', points };
+/** The charts' samples are drawn with the split's seed: the same run always gives the same report. */
+function sampleSeed(split: SplitArtifact | null | undefined): number {
+  return split?.seed ?? 0;
+}
+
+function bytesOf(data: string | Uint8Array | Float64Array): Uint8Array {
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function splitFrom(split: SplitArtifact | null | undefined): SplitSummary | null {
@@ -124,9 +92,45 @@ function trainingFrom(
   };
 }
 
+/** The report's input from what a run wrote, the big files given whole (tests, the CLI). */
 export function reportInputFromArtifacts(artifacts: RunArtifacts): RunReportInput {
+  const seed = sampleSeed(artifacts.split);
+  const { preparedFeaturesCsv: features, preparedLabels: labels } = artifacts;
+  const withDataset = features !== undefined && labels !== undefined;
+  const predictions = digestPredictionsBytes(
+    bytesOf(artifacts.predictionsCsv),
+    artifacts.metrics.predictorType,
+    seed,
+    !withDataset,
+  );
+  const featureRows = withDataset
+    ? digestDatasetBytes(bytesOf(features), bytesOf(labels), artifacts.manifest, seed)
+    : predictions.testPoints;
+  return assemble(artifacts, predictions, featureRows);
+}
+
+/**
+ * The report's input from what a run wrote, the big files as streams (the Report function): memory stays bounded
+ * whatever their size. The dataset's two files and predictions.csv are read at the same time.
+ */
+export async function reportInputFromStreams(streams: RunStreams): Promise<RunReportInput> {
+  const seed = sampleSeed(streams.split);
+  const { preparedFeatures, preparedLabels } = streams;
+  const withDataset = preparedFeatures !== undefined && preparedLabels !== undefined;
+  const [predictions, datasetRows] = await Promise.all([
+    digestPredictions(streams.predictions, streams.metrics.predictorType, seed, !withDataset),
+    withDataset ? digestDataset(preparedFeatures, preparedLabels, streams.manifest, seed) : undefined,
+  ]);
+  return assemble(streams, predictions, datasetRows ?? predictions.testPoints);
+}
+
+function assemble(
+  artifacts: Omit<RunArtifacts, 'predictionsCsv' | 'preparedFeaturesCsv' | 'preparedLabels'>,
+  predictions: PredictionsDigest,
+  featureRows: FeatureRows,
+): RunReportInput {
   const { manifest, metrics } = artifacts;
-  const outcome = outcomeFrom(metrics, artifacts.predictionsCsv);
+  const outcome = outcomeFrom(metrics, predictions);
   return {
     runId: metrics.runId ?? manifest.runId,
     generatedAt: artifacts.generatedAt,
@@ -139,7 +143,7 @@ export function reportInputFromArtifacts(artifacts: RunArtifacts): RunReportInpu
       classCounts: manifest.classCounts,
       warnings: manifest.warnings ?? [],
     },
-    featureRows: featureRowsFrom(manifest, outcome, artifacts.preparedDatasetCsv),
+    featureRows,
     split: splitFrom(artifacts.split),
     training: trainingFrom(artifacts.training ?? metrics.training, artifacts.hyperParameters),
     outcome,

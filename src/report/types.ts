@@ -11,6 +11,12 @@ import type {
 
 export type { ClassifierMetrics, FinalMetric, GateResult, NamedClassMetrics, PredictorType, RegressionMetrics };
 
+/** Rows of a uniform random sample: how many rows it was drawn from, and the seed that drew it. */
+export interface SampleOrigin {
+  rows: number;
+  seed: number;
+}
+
 export interface DatasetSummary {
   sourceUri: string;
   rowCount: number;
@@ -33,6 +39,10 @@ export interface FeatureRows {
   points: LabelledPoint[];
   /** Which rows these are: the whole prepared dataset, or only the test rows when the dataset was not at hand. */
   origin: 'dataset' | 'test rows';
+  /** Set when `points` is a uniform random sample of more rows (the data was read as a stream). */
+  sampledFrom?: SampleOrigin;
+  /** A regressor's targets for its histogram, when they are a larger sample than `points` (else the points'). */
+  targets?: { values: number[]; sampledFrom?: SampleOrigin };
 }
 
 export interface SplitSummary {
@@ -75,10 +85,40 @@ export interface RegressedRow {
   error: number;
 }
 
-/** Metrics and the validation table, of one predictor type so they cannot be mixed up. */
+/**
+ * What the report keeps of predictions.csv when it reads it as a stream: exact counts, and only the rows it shows.
+ * Without it, the sections work these out from `validation` (which then holds every test row).
+ */
+export interface ValidationDigest<Row> {
+  /** Every test row of predictions.csv. */
+  testRows: number;
+  /** Misclassified rows (classifier), or rows whose absolute error is in the worst tenth (regressor). */
+  notableRows: number;
+  /** What the validation table lists: the first notable rows, then the first others, in test-row order. */
+  tableRows: Row[];
+  /** Regressor: the absolute error from which a row is highlighted. */
+  largeErrorThreshold?: number;
+  /** Set when `validation` is a uniform random sample of the test rows rather than all of them. */
+  sampledFrom?: SampleOrigin;
+}
+
+/**
+ * Metrics and the validation table, of one predictor type so they cannot be mixed up. `validation`: every test row,
+ * or a uniform random sample of them when `digest.sampledFrom` says so (what the charts draw).
+ */
 export type Outcome =
-  | { predictorType: 'classifier'; metrics: ClassifierMetrics; validation: ClassifiedRow[] }
-  | { predictorType: 'regressor'; metrics: RegressionMetrics; validation: RegressedRow[] };
+  | {
+      predictorType: 'classifier';
+      metrics: ClassifierMetrics;
+      validation: ClassifiedRow[];
+      digest?: ValidationDigest<ClassifiedRow>;
+    }
+  | {
+      predictorType: 'regressor';
+      metrics: RegressionMetrics;
+      validation: RegressedRow[];
+      digest?: ValidationDigest<RegressedRow>;
+    };
 
 export interface ExecutionStep {
   state: string;

@@ -18,12 +18,13 @@ let event: ReportEvent;
 /** The run's files in the bucket, as Prepare, Split, Evaluate and Promote wrote them. */
 function storeRun(metrics: Metrics = exampleArtifacts().metrics): void {
   const { manifest, split, serving } = exampleArtifacts();
-  const { predictionsCsv, preparedDatasetCsv } = exampleCsvFiles();
+  const { predictionsCsv, preparedFeaturesCsv, preparedLabels } = exampleCsvFiles();
   serveObjects(s3, {
     [`${ROOT}/prepared/manifest.json`]: JSON.stringify(manifest),
     [`${ROOT}/evaluation/metrics.json`]: JSON.stringify(metrics),
     [`${ROOT}/evaluation/predictions.csv`]: predictionsCsv,
-    [`${ROOT}/prepared/dataset.csv`]: preparedDatasetCsv,
+    [`${ROOT}/prepared/features.csv`]: preparedFeaturesCsv,
+    [`${ROOT}/prepared/labels.f64`]: preparedLabels,
     [`${ROOT}/prepared/split.json`]: JSON.stringify(split),
     [`${ROOT}/serving.json`]: JSON.stringify({ ...serving, message: 'Serving-outcome-from-serving.json' }),
   });
@@ -75,13 +76,15 @@ test('renders report.html from the run’s artifacts and execution path and writ
 
   const result = await handler(event);
 
+  // The JSON artifacts first; then predictions.csv and the prepared dataset, streamed side by side.
   expect(keysRead()).toEqual([
     `${ROOT}/prepared/manifest.json`,
     `${ROOT}/evaluation/metrics.json`,
-    `${ROOT}/evaluation/predictions.csv`,
-    `${ROOT}/prepared/dataset.csv`,
     `${ROOT}/prepared/split.json`,
     `${ROOT}/serving.json`,
+    `${ROOT}/evaluation/predictions.csv`,
+    `${ROOT}/prepared/features.csv`,
+    `${ROOT}/prepared/labels.f64`,
   ]);
   expect(s3.commandCalls(GetObjectCommand).every((call) => call.args[0].input.Bucket === BUCKET)).toBe(true);
   expect(sfn.commandCalls(GetExecutionHistoryCommand).map((call) => call.args[0].input)).toEqual([

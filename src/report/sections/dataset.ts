@@ -2,13 +2,13 @@
 import { renderChart } from '../charts/render';
 import { classBalanceSpec, scatterMatrixSpec, targetHistogramSpec } from '../charts/dataset';
 import { definitionTable, figure, paragraph, section, type ReportSection } from '../html';
-import { describeSample, scatterSample } from '../sampling';
+import { count, describeSample, sampledRows, scatterSample } from '../sampling';
 import type { RunReportInput } from '../types';
 
 export async function datasetSection({ dataset, featureRows }: RunReportInput): Promise<ReportSection> {
   const facts = definitionTable([
     ['Source', dataset.sourceUri],
-    ['Rows', dataset.rowCount],
+    ['Rows', count(dataset.rowCount)],
     ['Label column', dataset.labelColumn],
     [`Features (${dataset.featureNames.length})`, dataset.featureNames.join(', ')],
     [
@@ -27,18 +27,25 @@ export async function datasetSection({ dataset, featureRows }: RunReportInput): 
           ),
           'Class balance: rows per class in the whole dataset.',
         )
-      : figure(
-          await renderChart(
-            targetHistogramSpec(
-              featureRows.points.map((point) => Number(point.target)),
-              dataset.labelColumn,
-            ),
-            'Distribution of the target',
-            'target-distribution',
-          ),
-          `Distribution of ${dataset.labelColumn} over the ${featureRows.origin === 'dataset' ? 'dataset' : 'test rows'}.`,
-        );
+      : await targetHistogram(dataset.labelColumn, featureRows);
   return section('dataset', 'Dataset', `${facts}\n${warnings}\n${chart}`);
+}
+
+async function targetHistogram(labelColumn: string, featureRows: RunReportInput['featureRows']): Promise<string> {
+  const targets = featureRows.targets ?? {
+    values: featureRows.points.map((point) => Number(point.target)),
+    sampledFrom: featureRows.sampledFrom,
+  };
+  const over = featureRows.origin === 'dataset' ? 'dataset' : 'test rows';
+  const sampled = targets.sampledFrom ? ` Shows ${sampledRows(targets.values.length, targets.sampledFrom)}.` : '';
+  return figure(
+    await renderChart(
+      targetHistogramSpec(targets.values, labelColumn),
+      'Distribution of the target',
+      'target-distribution',
+    ),
+    `Distribution of ${labelColumn} over the ${over}.${sampled}`,
+  );
 }
 
 export async function scatterMatrixSection({ dataset, featureRows }: RunReportInput): Promise<ReportSection> {
@@ -56,7 +63,7 @@ export async function scatterMatrixSection({ dataset, featureRows }: RunReportIn
   const coloured = dataset.classes ? 'coloured by class' : `coloured by ${dataset.labelColumn}`;
   const rows =
     featureRows.origin === 'dataset' ? 'dataset rows' : 'test rows only (the prepared dataset was not available)';
-  const caption = [`Each pair of features once, ${coloured}; ${rows}.`, describeSample(sample)]
+  const caption = [`Each pair of features once, ${coloured}; ${rows}.`, describeSample(sample, featureRows.sampledFrom)]
     .filter(Boolean)
     .join(' ');
   return section('scatter-matrix', title, figure(svg, caption));

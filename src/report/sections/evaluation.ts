@@ -3,11 +3,10 @@ import { renderChart } from '../charts/render';
 import { confusionHeatmapSpec, predictedVsTrueSpec } from '../charts/evaluation';
 import { escapeHtml, figure, paragraph, raw, section, table, type ReportSection } from '../html';
 import { fixed } from '../format';
-import { evenlySpaced } from '../sampling';
+import { count, evenlySpaced, MAX_REGRESSION_CHART_POINTS, sampledRows } from '../sampling';
 import type { ClassifierMetrics, GateResult, RegressionMetrics, RunReportInput } from '../types';
 
-/** Enough points to see the fit; more would only grow the file. */
-export const MAX_REGRESSION_CHART_POINTS = 1000;
+export { MAX_REGRESSION_CHART_POINTS };
 
 export async function evaluationChartSection({ outcome, dataset }: RunReportInput): Promise<ReportSection> {
   if (outcome.predictorType === 'classifier') {
@@ -27,9 +26,12 @@ export async function evaluationChartSection({ outcome, dataset }: RunReportInpu
     'Predicted against true values',
     'predicted-vs-true',
   );
-  const sampled =
-    shown.length < outcome.validation.length
-      ? ` Shows ${shown.length} of ${outcome.validation.length} test rows, evenly spaced.`
+  // Streamed: the rows are already a uniform sample of every test row. Given whole: thinned at even intervals.
+  const origin = outcome.digest?.sampledFrom;
+  const sampled = origin
+    ? ` Shows ${sampledRows(shown.length, origin, 'test rows')}.`
+    : shown.length < outcome.validation.length
+      ? ` Shows ${count(shown.length)} of ${count(outcome.validation.length)} test rows, evenly spaced.`
       : '';
   return section(
     'predicted-vs-true',

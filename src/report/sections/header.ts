@@ -2,6 +2,7 @@
 import { estimateCost } from '../cost';
 import { fixed, percent, usd } from '../format';
 import { escapeHtml, type ReportSection } from '../html';
+import { count } from '../sampling';
 import type { RunReportInput } from '../types';
 
 type Tile = [label: string, value: string];
@@ -12,14 +13,17 @@ function headlineTiles({ outcome, cost }: RunReportInput): Tile[] {
       ? [
           ['accuracy', percent(outcome.metrics.accuracy)],
           ['macro F1', fixed(outcome.metrics.macroF1, 3)],
-          ['test rows', String(outcome.validation.length)],
-          ['misclassified', String(outcome.validation.filter((row) => !row.match).length)],
+          ['test rows', count(outcome.digest?.testRows ?? outcome.validation.length)],
+          [
+            'misclassified',
+            count(outcome.digest?.notableRows ?? outcome.validation.filter((row) => !row.match).length),
+          ],
         ]
       : [
           ['RMSE', fixed(outcome.metrics.rmse, 3)],
           ['R²', fixed(outcome.metrics.r2, 3)],
           ['MAE', fixed(outcome.metrics.mae, 3)],
-          ['test rows', String(outcome.validation.length)],
+          ['test rows', count(outcome.digest?.testRows ?? outcome.validation.length)],
         ];
   const total = cost ? estimateCost(cost).totalUsd : null;
   if (total !== null) tiles.push(['est. cost', usd(total)]);

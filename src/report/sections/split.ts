@@ -1,6 +1,7 @@
 // How the rows were divided between training and testing.
 import { definitionTable, paragraph, section, type ReportSection } from '../html';
 import { percent } from '../format';
+import { count } from '../sampling';
 import type { RunReportInput } from '../types';
 
 export function splitSection({ split }: RunReportInput): ReportSection {
@@ -10,8 +11,8 @@ export function splitSection({ split }: RunReportInput): ReportSection {
     'split',
     'Train/test split',
     definitionTable([
-      ['Training rows', `${split.trainRows} (${percent(split.trainRows / total)})`],
-      ['Test rows', `${split.testRows} (${percent(split.testRows / total)})`],
+      ['Training rows', `${count(split.trainRows)} (${percent(split.trainRows / total)})`],
+      ['Test rows', `${count(split.testRows)} (${percent(split.testRows / total)})`],
       ['Test fraction', split.testFraction],
       ['Seed', split.seed],
     ]) +

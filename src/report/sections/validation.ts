@@ -1,12 +1,11 @@
 // Every test row with its true and predicted label; the rows the model got wrong stand out.
 import { paragraph, raw, section, table, type ReportSection } from '../html';
 import { compactNumber, fixed } from '../format';
-import type { ClassifiedRow, RegressedRow, RunReportInput } from '../types';
+import { count, MAX_VALIDATION_ROWS } from '../sampling';
+import { LARGE_ERROR_SHARE } from '../streamed';
+import type { ClassifiedRow, RegressedRow, RunReportInput, ValidationDigest } from '../types';
 
-/** Beyond this many rows the table is a sample (misses first); predictions.csv has them all. */
-export const MAX_VALIDATION_ROWS = 500;
-/** A regression row is flagged when its absolute error is in the worst tenth. */
-const LARGE_ERROR_SHARE = 0.1;
+export { MAX_VALIDATION_ROWS };
 
 /** Notable rows (misses, large errors) first so a reviewer sees them at once, then the others, in test-row order. */
 export function pickRows<T>(rows: T[], isNotable: (row: T) => boolean, max: number): T[] {
@@ -17,13 +16,25 @@ export function pickRows<T>(rows: T[], isNotable: (row: T) => boolean, max: numb
 
 function shownNote(shown: number, total: number, what: string): string {
   return shown < total
-    ? paragraph(`Shows ${shown} of ${total} test rows (${what} first); predictions.csv has every row.`, 'note')
+    ? paragraph(
+        `Shows ${count(shown)} of ${count(total)} test rows (${what} first); predictions.csv has every row.`,
+        'note',
+      )
     : '';
 }
 
-function classifierTable(rows: ClassifiedRow[], featureNames: string[]): string {
-  const misses = rows.filter((row) => !row.match).length;
-  const shown = pickRows(rows, (row) => !row.match, MAX_VALIDATION_ROWS);
+/**
+ * Given every row, the table picks them itself; read as a stream (digest), predictions.csv's counts and the rows to
+ * list were kept while reading, the same ones.
+ */
+function classifierTable(
+  rows: ClassifiedRow[],
+  featureNames: string[],
+  digest?: ValidationDigest<ClassifiedRow>,
+): string {
+  const total = digest?.testRows ?? rows.length;
+  const misses = digest?.notableRows ?? rows.filter((row) => !row.match).length;
+  const shown = digest?.tableRows ?? pickRows(rows, (row) => !row.match, MAX_VALIDATION_ROWS);
   const header = ['row', ...featureNames, 'true label', 'predicted label', 'match'];
   const body = shown.map((row) => [
     row.row,
@@ -34,9 +45,9 @@ function classifierTable(rows: ClassifiedRow[], featureNames: string[]): string 
   ]);
   const numeric = new Set(Array.from({ length: featureNames.length + 1 }, (_, i) => i));
   const summary = paragraph(
-    `${rows.length} test rows, ${misses} misclassified${misses ? ' (highlighted, listed first)' : ''}.`,
+    `${count(total)} test rows, ${count(misses)} misclassified${misses ? ' (highlighted, listed first)' : ''}.`,
   );
-  return `${summary}\n${shownNote(shown.length, rows.length, 'misclassified rows')}\n${table(header, body, {
+  return `${summary}\n${shownNote(shown.length, total, 'misclassified rows')}\n${table(header, body, {
     numericColumns: numeric,
     rowClass: (index) => (shown[index].match ? undefined : 'miss'),
     className: 'validation',
@@ -49,10 +60,11 @@ function largeErrorThreshold(rows: RegressedRow[]): number {
   return Math.max(sorted[flagged - 1] ?? Infinity, Number.MIN_VALUE);
 }
 
-function regressorTable(rows: RegressedRow[], featureNames: string[]): string {
-  const threshold = largeErrorThreshold(rows);
+function regressorTable(rows: RegressedRow[], featureNames: string[], digest?: ValidationDigest<RegressedRow>): string {
+  const threshold = digest?.largeErrorThreshold ?? largeErrorThreshold(rows);
   const isLarge = (row: RegressedRow) => Math.abs(row.error) >= threshold;
-  const shown = pickRows(rows, isLarge, MAX_VALIDATION_ROWS);
+  const total = digest?.testRows ?? rows.length;
+  const shown = digest?.tableRows ?? pickRows(rows, isLarge, MAX_VALIDATION_ROWS);
   const header = ['row', ...featureNames, 'true value', 'predicted value', 'error (predicted − true)'];
   const body = shown.map((row) => [
     row.row,
@@ -63,9 +75,9 @@ function regressorTable(rows: RegressedRow[], featureNames: string[]): string {
   ]);
   const numeric = new Set(Array.from({ length: featureNames.length + 4 }, (_, i) => i));
   const summary = paragraph(
-    `${rows.length} test rows; the rows with the largest absolute errors (worst tenth) are highlighted and listed first.`,
+    `${count(total)} test rows; the rows with the largest absolute errors (worst tenth) are highlighted and listed first.`,
   );
-  return `${summary}\n${shownNote(shown.length, rows.length, 'largest errors')}\n${table(header, body, {
+  return `${summary}\n${shownNote(shown.length, total, 'largest errors')}\n${table(header, body, {
     numericColumns: numeric,
     rowClass: (index) => (isLarge(shown[index]) ? 'miss' : undefined),
     className: 'validation',
@@ -75,7 +87,7 @@ function regressorTable(rows: RegressedRow[], featureNames: string[]): string {
 export function validationSection({ outcome, dataset }: RunReportInput): ReportSection {
   const body =
     outcome.predictorType === 'classifier'
-      ? classifierTable(outcome.validation, dataset.featureNames)
-      : regressorTable(outcome.validation, dataset.featureNames);
+      ? classifierTable(outcome.validation, dataset.featureNames, outcome.digest)
+      : regressorTable(outcome.validation, dataset.featureNames, outcome.digest);
   return section('validation', 'Validation table', body);
 }

@@ -31,12 +31,14 @@ export async function irisReportFromLocalRun(dir: string): Promise<{ html: strin
   const wired = summary.artifacts.report?.local;
   if (wired && existsSync(wired)) return { html: readFileSync(wired, 'utf8'), writtenByPipeline: true };
   const read = (name: string) => readFileSync(local(name), 'utf8');
+  const bytes = (name: string) => new Uint8Array(readFileSync(local(name)));
   const metrics = JSON.parse(read('metrics'));
   const input = reportInputFromArtifacts({
     manifest: JSON.parse(read('manifest')),
     metrics,
     predictionsCsv: read('predictions'),
-    preparedDatasetCsv: read('preparedDataset'),
+    preparedFeaturesCsv: read('preparedFeatures'),
+    preparedLabels: bytes('preparedLabels'),
     split: JSON.parse(read('split')),
     hyperParameters: hyperParametersFromLog(summary.trainingLog),
     executionPath: summary.states,

@@ -28,11 +28,21 @@ function irisRun() {
   return { prepared, classes: prepared.classes!, split, indices, truth, predicted };
 }
 
-/** The two CSV files of the same run: prepared/dataset.csv and evaluation/predictions.csv. */
-export function exampleCsvFiles(): { preparedDatasetCsv: string; predictionsCsv: string } {
+/**
+ * The data files of the same run: prepared/dataset.csv, prepared/features.csv with prepared/labels.f64, and
+ * evaluation/predictions.csv.
+ */
+export function exampleCsvFiles(): {
+  preparedDatasetCsv: string;
+  preparedFeaturesCsv: string;
+  preparedLabels: Uint8Array;
+  predictionsCsv: string;
+} {
   const { prepared, classes, indices, truth, predicted } = irisRun();
   return {
     preparedDatasetCsv: toLabelFirstCsv(prepared.labels, prepared.features),
+    preparedFeaturesCsv: prepared.features.map((row) => `${row.join(',')}\n`).join(''),
+    preparedLabels: new Uint8Array(new Float64Array(prepared.labels).buffer),
     predictionsCsv: predictionsCsv(
       'classifier',
       prepared.featureNames,

@@ -2,7 +2,7 @@
 // predictions that are the truth except for a few deliberate mistakes, so reports have realistic content.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { prepareDataset, toLabelFirstCsv } from '../../../src/domain/dataset';
+import { prepareDataset } from '../../../src/domain/dataset';
 import { checkQualityGate, computeMetrics, predictionsCsv } from '../../../src/domain/evaluation';
 import type { PredictorType } from '../../../src/artifacts';
 import { trainTestSplit } from '../../../src/domain/split';
@@ -92,7 +92,9 @@ export function runArtifacts({
       predicted,
       prepared.classes,
     ),
-    preparedDatasetCsv: toLabelFirstCsv(prepared.labels, prepared.features),
+    // prepared/features.csv and prepared/labels.f64, as Prepare writes them.
+    preparedFeaturesCsv: prepared.features.map((row) => `${row.join(',')}\n`).join(''),
+    preparedLabels: new Float64Array(prepared.labels),
     split,
     hyperParameters: {
       k: '5',

@@ -96,7 +96,7 @@ describe('reportInputFromArtifacts', () => {
   });
 
   test('falls back to the test rows for the scatter matrix and takes split counts as they are', () => {
-    const { preparedDatasetCsv: _dataset, ...artifacts } = irisArtifacts();
+    const { preparedFeaturesCsv: _features, preparedLabels: _labels, ...artifacts } = irisArtifacts();
     const input = reportInputFromArtifacts({
       ...artifacts,
       split: { seed: 3, testFraction: 0.2, trainRows: 120, testRows: 30 },
