@@ -8,8 +8,12 @@
  *               python3-faiss is installed
  *   evaluation  a 100,000-row test set through the local endpoint, batched as functions/evaluate.ts does
  *   bundles     each Lambda function's bundle and zip, built as serverless.yml's custom.esbuild builds them
+ *   scale       the pipeline on seeded 1,000,000- and 10,000,000-row CSVs through the local cloud with isolated
+ *               functions: time per state, each invocation's peak memory, pandas on the same file side by side
+ *               (bench/scale.ts). Heavy (minutes, about 2.5 GB of temporary disk at 10M): only with --only scale.
  *
- * Options: --only iris,engine,…  --reps N (engine and faiss runs per case, default 3)  --iris-runs N (default 5).
+ * Options: --only iris,engine,…  --reps N (engine and faiss runs per case, default 3)  --iris-runs N (default 5)
+ *          --scale-rows 1000000,10000000 (the scale section's sizes).
  * Prints the tables and writes everything to bench/results/<timestamp>.json (git-ignored).
  */
 import { spawnSync } from 'node:child_process';
@@ -24,11 +28,15 @@ import { uniformRows } from './data';
 import type { EngineCaseResult, EngineCaseSpec } from './engineCase';
 import { benchEvaluation, type EvaluationBenchResult } from './evaluation';
 import { grouped, kilobytes, median, megabytes, ms, ratio, table } from './format';
+import { benchScale, renderScale, type ScaleRun } from './scale';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const PYTHON = '/usr/bin/python3';
-const SECTIONS = ['iris', 'sampling', 'engine', 'evaluation', 'bundles'] as const;
+const SECTIONS = ['iris', 'sampling', 'engine', 'evaluation', 'bundles', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
+/** What `npm run bench` runs without --only: every section but the heavy scale runs. */
+const DEFAULT_SECTIONS: Section[] = ['iris', 'sampling', 'engine', 'evaluation', 'bundles'];
+const DEFAULT_SCALE_ROWS = [1_000_000, 10_000_000];
 
 const ENGINE_CASES = [
   { count: 100_000, dim: 16, queryCount: 10_000, k: 5 },
@@ -373,6 +381,7 @@ function render(report: Report): string {
       `${e.invocations} InvokeEndpoint calls for ${grouped(e.testRows)} rows (${grouped(Math.round(e.testRows / (e.totalMs / 1000)))} rows/s), accuracy ${e.accuracy.toFixed(4)}`,
     );
   }
+  if (report.scale) out.push(renderScale(report.scale));
   if (report.bundles) {
     out.push(
       '',
@@ -401,6 +410,7 @@ interface Report {
   faissSkipped?: string;
   evaluation?: EvaluationBenchResult;
   bundles?: BundleSize[];
+  scale?: { runs: ScaleRun[]; pandasSkipped?: string };
 }
 
 async function main(): Promise<void> {
@@ -410,9 +420,10 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       reps: { type: 'string', default: '3' },
       'iris-runs': { type: 'string', default: '5' },
+      'scale-rows': { type: 'string' },
     },
   });
-  const only = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS];
+  const only = values.only ? (values.only.split(',') as Section[]) : DEFAULT_SECTIONS;
   for (const section of only)
     if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}; choose from ${SECTIONS.join(', ')}`);
   const reps = Number(values.reps);
@@ -446,6 +457,12 @@ async function main(): Promise<void> {
   if (only.includes('bundles')) {
     progress('bundles: esbuild …');
     report.bundles = await benchBundles();
+  }
+  if (only.includes('scale')) {
+    const sizes = values['scale-rows'] ? values['scale-rows'].split(',').map(Number) : DEFAULT_SCALE_ROWS;
+    for (const rows of sizes)
+      if (!Number.isInteger(rows) || rows < 10) throw new Error(`--scale-rows: ${rows} is not a row count (≥ 10)`);
+    report.scale = await benchScale(sizes);
   }
   const text = render(report);
   process.stdout.write(`${text}\n`);
