@@ -19,7 +19,7 @@ import type { HistoryEvent } from '../local/stepfunctions/runner';
 import { s3Client } from '../src/aws/clients';
 import { getObjectJson } from '../src/aws/objects';
 import { writeClassesCsv } from './data';
-import { grouped, megabytes, ms, ratio, table } from './format';
+import { grouped, mebibytes, megabytes, ms, ratio, table } from './format';
 
 const PYTHON = '/usr/bin/python3';
 const FEATURES = 16;
@@ -107,6 +107,7 @@ export function pandasAvailable(): { available: boolean; hint?: string } {
 /** One visit per state entered, with how it ended; polling loops visit a state many times. */
 interface Visit {
   state: string;
+  type: string;
   enteredAt: number;
   exitedAt?: number;
   status: string;
@@ -120,7 +121,7 @@ function visitsOf(history: HistoryEvent[]): Visit[] {
     if (!name) continue;
     const key = event.index === undefined ? name : `${name}[${event.index}]`;
     if (event.type === 'StateEntered') {
-      const visit: Visit = { state: name, enteredAt: event.timestamp, status: 'running' };
+      const visit: Visit = { state: name, type: event.state!.type, enteredAt: event.timestamp, status: 'running' };
       visits.push(visit);
       open.set(key, visit);
     } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
@@ -146,11 +147,13 @@ function stateTimes(visits: Visit[]): StateTime[] {
   return [...byState.values()];
 }
 
-/** Each invocation with the state whose visit it ran in (the janitor runs after the execution). */
+/** Each invocation with the Task state whose visit it ran in (the janitor runs after the execution). */
 function functionMemory(reports: InvocationReport[], visits: Visit[]): FunctionMemory[] {
   return reports.map((report) => {
     const visit = visits
-      .filter((v) => v.enteredAt <= report.startedAt && report.startedAt <= (v.exitedAt ?? Infinity))
+      .filter(
+        (v) => v.type === 'Task' && v.enteredAt <= report.startedAt && report.startedAt <= (v.exitedAt ?? Infinity),
+      )
       .sort((a, b) => b.enteredAt - a.enteredAt)[0];
     return {
       state: visit?.state ?? `(${report.functionKey}, after the execution)`,
@@ -286,7 +289,7 @@ export async function benchScale(sizes: number[]): Promise<{ runs: ScaleRun[]; p
   return { runs, ...(pandas.available ? {} : { pandasSkipped: pandas.hint }) };
 }
 
-const mb = (bytes: number | undefined): string => (bytes === undefined ? '—' : megabytes(bytes));
+const mib = (bytes: number | undefined): string => (bytes === undefined ? '—' : mebibytes(bytes));
 
 export function renderScale(scale: { runs: ScaleRun[]; pandasSkipped?: string }): string {
   const out: string[] = [];
@@ -307,7 +310,7 @@ export function renderScale(scale: { runs: ScaleRun[]; pandasSkipped?: string })
       '',
       '    Peak memory per function invocation, sampled inside its sandbox every 5 ms and at the end (local/lambda/memory.ts):',
       '    heap used/total = V8 heap of the isolate; external = off-heap memory its objects hold (of which ArrayBuffers);',
-      `    footprint = heap total + external ("Max Memory Used"). Heap target: ≤ ${megabytes(TARGET_HEAP_BYTES)} (256 MiB).`,
+      `    footprint = heap total + external ("Max Memory Used"). Heap target: ≤ ${mebibytes(TARGET_HEAP_BYTES)}.`,
       table(
         [
           'state',
@@ -326,11 +329,11 @@ export function renderScale(scale: { runs: ScaleRun[]; pandasSkipped?: string })
           fn.functionKey,
           `${fn.memorySizeMb} MB`,
           `${ms(fn.durationMs)}${fn.status === 'success' ? '' : ` (${fn.errorType ?? fn.status})`}`,
-          mb(fn.memory?.heapUsed),
-          mb(fn.memory?.heapTotal),
-          mb(fn.memory?.external),
-          mb(fn.memory?.arrayBuffers),
-          mb(fn.memory?.footprint),
+          mib(fn.memory?.heapUsed),
+          mib(fn.memory?.heapTotal),
+          mib(fn.memory?.external),
+          mib(fn.memory?.arrayBuffers),
+          mib(fn.memory?.footprint),
           fn.memory ? (fn.memory.heapUsed <= TARGET_HEAP_BYTES ? 'yes' : 'NO') : '—',
         ]),
         [false, false, true, true, true, true, true, true, true, false],

@@ -4,10 +4,14 @@ import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import {
   costFromRun,
-  renderRunReport,
-  reportInputFromStreams,
+  readRunData,
+  renderRunReportAsDataArrives,
+  reportInputBeforeData,
+  reportInputFromRunData,
+  type ExecutionStep,
   type ManifestArtifact,
   type MetricsArtifact,
+  type ServingArtifact,
   type SplitArtifact,
 } from '../src/report';
 import { lambdaHandler } from '../src/lambda/handler';
@@ -25,6 +29,31 @@ export interface ReportResult {
   bytes: number;
 }
 
+/** serving.json: only serving-mode runs record it; without ListBucket a missing key answers 403: any failure = none. */
+async function servingOutcome(run: RunConfig, metrics: MetricsArtifact): Promise<ServingArtifact | null> {
+  if (!metrics.promotion || metrics.promotion.decision === 'off') return null;
+  return getObjectJson<ServingArtifact>({ bucket: run.bucket, key: run.keys.serving }).catch(() => null);
+}
+
+/** The states the execution went through before Report (GetExecutionHistory); undefined, with a warning, if denied. */
+async function executionPathOf(executionArn: string | undefined): Promise<ExecutionStep[] | undefined> {
+  if (!executionArn) return undefined;
+  try {
+    // The Report state itself is still running: the path is everything before it.
+    const visits = stateVisits(await executionHistory(executionArn)).filter((visit) => visit.status !== 'running');
+    return visits.map((visit) => ({
+      state: visit.name,
+      status: visit.status,
+      durationMs: visit.exitedAt ? visit.exitedAt.getTime() - visit.enteredAt.getTime() : null,
+      ...(visit.error ? { error: visit.error } : {}),
+    }));
+  } catch (error) {
+    // The report is still worth having without the path; say why it is missing.
+    logger.warn('Execution history unavailable; the report leaves out the execution path', { error: toError(error) });
+    return undefined;
+  }
+}
+
 /**
  * Renders report.html for a run from the artifacts it wrote, after cleanup (so the endpoint's lifetime is known).
  * predictions.csv and the prepared dataset are read as streams, keeping only what the report shows: its memory does
@@ -39,43 +68,47 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
     getObjectJson<MetricsArtifact>(ref(run.keys.metrics)),
     getObjectJson<SplitArtifact>(ref(run.keys.split)),
   ]);
-  // Only serving-mode runs record serving.json; without ListBucket a missing key answers 403: any failure means none.
-  const serving =
-    metrics.promotion && metrics.promotion.decision !== 'off'
-      ? await getObjectJson<{ outcome?: string; message?: string }>(ref(run.keys.serving)).catch(() => null)
-      : null;
-  let executionPath;
-  if (executionArn) {
-    try {
-      // The Report state itself is still running: the path is everything before it.
-      const visits = stateVisits(await executionHistory(executionArn)).filter((visit) => visit.status !== 'running');
-      executionPath = visits.map((visit) => ({
-        state: visit.name,
-        status: visit.status,
-        durationMs: visit.exitedAt ? visit.exitedAt.getTime() - visit.enteredAt.getTime() : null,
-        ...(visit.error ? { error: visit.error } : {}),
-      }));
-    } catch (error) {
-      // The report is still worth having without the path; say why it is missing.
-      logger.warn('Execution history unavailable; the report leaves out the execution path', { error: toError(error) });
-    }
-  }
-  const html = await renderRunReport(
-    await reportInputFromStreams({
-      manifest,
-      metrics,
-      predictions: stream(run.keys.predictions),
-      preparedFeatures: stream(run.keys.preparedFeatures),
-      preparedLabels: stream(run.keys.preparedLabels),
-      split,
-      hyperParameters: run.training.hyperParameters,
-      executionPath,
-      serving,
-      cost: costFromRun(run, metrics.training?.BillableTimeInSeconds, executionPath),
-      generatedAt: new Date().toISOString(),
+  const started = performance.now();
+  // The big files start streaming in now; serving.json and the execution's path are fetched meanwhile.
+  const dataRead = readRunData({
+    manifest,
+    metrics,
+    split,
+    predictions: stream(run.keys.predictions),
+    preparedFeatures: stream(run.keys.preparedFeatures),
+    preparedLabels: stream(run.keys.preparedLabels),
+  });
+  // Awaited below; until then a failure must not count as an unhandled rejection (which ends the runtime).
+  dataRead.catch(() => undefined);
+  const [serving, executionPath] = await Promise.all([servingOutcome(run, metrics), executionPathOf(executionArn)]);
+  const context = {
+    manifest,
+    metrics,
+    split,
+    hyperParameters: run.training.hyperParameters,
+    executionPath,
+    serving,
+    cost: costFromRun(run, metrics.training?.BillableTimeInSeconds, executionPath),
+    generatedAt: new Date().toISOString(),
+  };
+  let read = started;
+  // The sections that need no data (class balance, confusion matrix, execution path, …) render while it streams.
+  const html = await renderRunReportAsDataArrives(
+    reportInputBeforeData(context),
+    dataRead.then((data) => {
+      read = performance.now();
+      return reportInputFromRunData(context, data);
     }),
   );
+  const rendered = performance.now();
   await putObject(ref(run.keys.report), html, 'text/html; charset=utf-8');
-  logger.info('Wrote report', { bytes: Buffer.byteLength(html) });
-  return { reportUri: s3Uri(run.bucket, run.keys.report), bytes: Buffer.byteLength(html) };
+  const bytes = Buffer.byteLength(html);
+  logger.info('Wrote report', {
+    bytes,
+    // Reading and rendering overlap: the rest of the rendering after the data had been read.
+    readMs: Math.round(read - started),
+    renderMs: Math.round(rendered - read),
+    writeMs: Math.round(performance.now() - rendered),
+  });
+  return { reportUri: s3Uri(run.bucket, run.keys.report), bytes };
 });

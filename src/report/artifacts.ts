@@ -54,9 +54,15 @@ export interface RunArtifacts {
 /** A chunked byte source that can be read again from the start (objectChunks of an S3 object, a file). */
 export type ByteSource = () => AsyncIterable<Uint8Array>;
 
-/** A run's artifacts with the big files as streams: what the Report function reads. */
-export type RunStreams = Omit<RunArtifacts, 'predictionsCsv' | 'preparedFeaturesCsv' | 'preparedLabels'> & {
+/** Everything the report reads of a run but its big files (predictions.csv and the prepared dataset). */
+export type RunContext = Omit<RunArtifacts, 'predictionsCsv' | 'preparedFeaturesCsv' | 'preparedLabels'>;
+
+/** The big files as streams, and what reading them needs to know. */
+export interface RunDataStreams extends Pick<RunContext, 'manifest' | 'metrics' | 'split'> {
   predictions: ByteSource;
   preparedFeatures?: ByteSource;
   preparedLabels?: ByteSource;
-};
+}
+
+/** A run's artifacts with the big files as streams: what the Report function reads. */
+export type RunStreams = RunContext & RunDataStreams;

@@ -1,7 +1,15 @@
 // reportInputFromArtifacts: the report's input from the files a run already wrote, with little glue for callers;
 // reportInputFromStreams: the same from streams of the big files, keeping only what the report shows of them.
 import { parse } from 'csv-parse/sync';
-import type { MetricsArtifact, RunArtifacts, RunStreams, SplitArtifact, TrainingArtifact } from './artifacts';
+import type {
+  MetricsArtifact,
+  RunArtifacts,
+  RunContext,
+  RunDataStreams,
+  RunStreams,
+  SplitArtifact,
+  TrainingArtifact,
+} from './artifacts';
 import { ReportInputError } from './errors';
 import {
   digestDataset,
@@ -114,6 +122,20 @@ export function reportInputFromArtifacts(artifacts: RunArtifacts): RunReportInpu
  * whatever their size. The dataset's two files and predictions.csv are read at the same time.
  */
 export async function reportInputFromStreams(streams: RunStreams): Promise<RunReportInput> {
+  return reportInputFromRunData(streams, await readRunData(streams));
+}
+
+/** What the report keeps of a run's big files. */
+export interface RunData {
+  predictions: PredictionsDigest;
+  featureRows: FeatureRows;
+}
+
+/**
+ * Reads a run's big files as streams, keeping only what the report shows of them (reportInputFromStreams in two
+ * steps, for a caller with other things to fetch meanwhile).
+ */
+export async function readRunData(streams: RunDataStreams): Promise<RunData> {
   const seed = sampleSeed(streams.split);
   const { preparedFeatures, preparedLabels } = streams;
   const withDataset = preparedFeatures !== undefined && preparedLabels !== undefined;
@@ -121,14 +143,25 @@ export async function reportInputFromStreams(streams: RunStreams): Promise<RunRe
     digestPredictions(streams.predictions, streams.metrics.predictorType, seed, !withDataset),
     withDataset ? digestDataset(preparedFeatures, preparedLabels, streams.manifest, seed) : undefined,
   ]);
-  return assemble(streams, predictions, datasetRows ?? predictions.testPoints);
+  return { predictions, featureRows: datasetRows ?? predictions.testPoints };
 }
 
-function assemble(
-  artifacts: Omit<RunArtifacts, 'predictionsCsv' | 'preparedFeaturesCsv' | 'preparedLabels'>,
-  predictions: PredictionsDigest,
-  featureRows: FeatureRows,
-): RunReportInput {
+/**
+ * The report's input before the big files have been read: their part is empty (no rows, no counts). For
+ * renderRunReportAsDataArrives, whose sections that need them wait for the complete input.
+ */
+export function reportInputBeforeData(artifacts: RunContext): RunReportInput {
+  const digest: ValidationDigest<never> = { testRows: 0, notableRows: 0, tableRows: [] };
+  const empty: PredictionsDigest = { validation: [], digest, testPoints: { origin: 'test rows', points: [] } };
+  return assemble(artifacts, empty, { origin: 'dataset', points: [] });
+}
+
+/** The report's input from a run's artifacts and what readRunData kept of its big files. */
+export function reportInputFromRunData(artifacts: RunContext, { predictions, featureRows }: RunData): RunReportInput {
+  return assemble(artifacts, predictions, featureRows);
+}
+
+function assemble(artifacts: RunContext, predictions: PredictionsDigest, featureRows: FeatureRows): RunReportInput {
   const { manifest, metrics } = artifacts;
   const outcome = outcomeFrom(metrics, predictions);
   return {

@@ -46,7 +46,10 @@ export function scatterSample(
 
 /** Counts as the report writes them: 1,000,000 rather than 1000000 (no change below 1,000). */
 export function count(value: number): string {
-  return value.toLocaleString('en-US');
+  // By hand: Intl's number formatting costs milliseconds on first use, and its output depends on the ICU data.
+  const digits = String(Math.abs(Math.round(value)));
+  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return value < 0 ? `-${grouped}` : grouped;
 }
 
 /** The caption of a chart or table that shows a uniform random sample of its rows. */

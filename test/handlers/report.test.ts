@@ -76,15 +76,15 @@ test('renders report.html from the run’s artifacts and execution path and writ
 
   const result = await handler(event);
 
-  // The JSON artifacts first; then predictions.csv and the prepared dataset, streamed side by side.
+  // The JSON artifacts first; then predictions.csv and the prepared dataset, streamed side by side, and serving.json.
   expect(keysRead()).toEqual([
     `${ROOT}/prepared/manifest.json`,
     `${ROOT}/evaluation/metrics.json`,
     `${ROOT}/prepared/split.json`,
-    `${ROOT}/serving.json`,
     `${ROOT}/evaluation/predictions.csv`,
     `${ROOT}/prepared/features.csv`,
     `${ROOT}/prepared/labels.f64`,
+    `${ROOT}/serving.json`,
   ]);
   expect(s3.commandCalls(GetObjectCommand).every((call) => call.args[0].input.Bucket === BUCKET)).toBe(true);
   expect(sfn.commandCalls(GetExecutionHistoryCommand).map((call) => call.args[0].input)).toEqual([

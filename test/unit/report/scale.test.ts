@@ -3,8 +3,12 @@
  * drawn from a sample say so, and the counts are exact.
  */
 import {
+  readRunData,
   renderRunReport,
+  renderRunReportAsDataArrives,
+  reportInputBeforeData,
   reportInputFromArtifacts,
+  reportInputFromRunData,
   reportInputFromStreams,
   type RunArtifacts,
 } from '../../../src/report';
@@ -46,6 +50,16 @@ function streamsOf(artifacts: RunArtifacts) {
     preparedFeatures: source(preparedFeaturesCsv!),
     preparedLabels: source(preparedLabels!),
   };
+}
+
+/**
+ * The Report function's way: sections that need no data render from the input without it, the others once the
+ * streams have been read. Any section that drew data without saying so would differ from renderRunReport's page.
+ */
+async function renderAsDataArrives(artifacts: RunArtifacts): Promise<string> {
+  const streams = streamsOf(artifacts);
+  const complete = readRunData(streams).then((data) => reportInputFromRunData(streams, data));
+  return renderRunReportAsDataArrives(reportInputBeforeData(streams), complete);
 }
 
 describe('classifier report of 4,000 rows × 8 features', () => {
@@ -90,12 +104,17 @@ describe('classifier report of 4,000 rows × 8 features', () => {
     expect(await renderRunReport(await reportInputFromStreams(streamsOf(artifacts)))).toBe(html);
     expect(externalReferences(html)).toEqual([]);
   });
+
+  test('started before the data has been read (as the Report function does), the same report', async () => {
+    expect(await renderAsDataArrives(artifacts)).toBe(html);
+  });
 });
 
 describe('regressor report of 6,000 rows', () => {
   let html: string;
+  let artifacts: RunArtifacts;
   beforeAll(async () => {
-    const artifacts = runArtifacts({
+    artifacts = runArtifacts({
       csv: syntheticCsv(6_000, 2, 'regressor'),
       labelColumn: 'label',
       predictorType: 'regressor',
@@ -111,6 +130,10 @@ describe('regressor report of 6,000 rows', () => {
     expect(sectionHtml(html, 'dataset')).toContain(
       'Distribution of label over the dataset. Shows 5,000 of 6,000 rows, sampled uniformly at random (seed 0).',
     );
+  });
+
+  test('started before the data has been read, the same report', async () => {
+    expect(await renderAsDataArrives(artifacts)).toBe(html);
   });
 
   test('the validation table lists the largest errors first, from all 1,500 test rows', () => {
