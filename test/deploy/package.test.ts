@@ -443,7 +443,10 @@ describe('functions', () => {
 
   test("only Upload asks for more than Lambda's 512 MB of /tmp: its shuffle keeps buckets of rows there", () => {
     const ephemeral = Object.fromEntries(
-      FUNCTION_NAMES.map((name) => [name, fn(name).Properties.EphemeralStorage?.Size ?? 512]),
+      FUNCTION_NAMES.map((name) => [
+        name,
+        (fn(name).Properties.EphemeralStorage as { Size?: number } | undefined)?.Size ?? 512,
+      ]),
     );
     expect(ephemeral).toEqual({ ...Object.fromEntries(FUNCTION_NAMES.map((name) => [name, 512])), upload: 4096 });
   });
