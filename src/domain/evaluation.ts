@@ -480,6 +480,20 @@ export async function* transformOutputBatches(
   }
 }
 
+/** Rows of predictions.csv built and written at a time. */
+const PREDICTION_ROWS_PER_WRITE = 4096;
+
+function sliceOfBatch(batch: ScoredBatch, start: number, count: number): ScoredBatch {
+  const end = Math.min(start + count, batch.featureLines.length);
+  const slice = (values: ArrayLike<number>) => Array.from({ length: end - start }, (_, i) => values[start + i]);
+  return {
+    firstRow: batch.firstRow + start,
+    featureLines: batch.featureLines.slice(start, end),
+    labels: slice(batch.labels),
+    predicted: slice(batch.predicted),
+  };
+}
+
 /** What one pass over the scored test rows gave: the metrics, and how many rows and batches it took. */
 export interface EvaluationPass {
   metrics: EvaluationMetrics;
@@ -510,7 +524,10 @@ export async function evaluateBatches(
   let batches = 0;
   for await (const batch of scored) {
     accumulator.add(batch.labels, batch.predicted);
-    if (write) await write(predictionsCsvRows(predictorType, batch, classes));
+    // A request's worth of rows as CSV cells at once would be tens of MB of short-lived arrays: a slice at a time.
+    for (let start = 0; write && start < batch.featureLines.length; start += PREDICTION_ROWS_PER_WRITE) {
+      await write(predictionsCsvRows(predictorType, sliceOfBatch(batch, start, PREDICTION_ROWS_PER_WRITE), classes));
+    }
     batches += 1;
   }
   return { metrics: namedMetrics(accumulator.result(), classes), rows: accumulator.rows, batches };
