@@ -1,7 +1,7 @@
 /**
  * Evaluation of a large test set through the local endpoint, the way functions/evaluate.ts does it: a real local
  * training job on synthetic data, a deployed endpoint, then the test channel read from S3, parsed, cut into
- * InvokeEndpoint requests by planBatches, sent 4 at a time, and scored.
+ * InvokeEndpoint requests as it streams (testBatches), sent 4 at a time, and scored as it goes (evaluateBatches).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,15 +19,15 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { LOCAL, LocalCloud } from '../local/cloud';
 import { knnTrainingJobRequest, pollUntil } from '../local/sagemaker/testkit';
-import { getObjectText, putObject } from '../src/aws/objects';
+import { objectChunks, putObject } from '../src/aws/objects';
 import { invokeEndpoint } from '../src/aws/sagemaker';
-import { mapWithConcurrency } from '../src/domain/concurrency';
 import {
+  ENDPOINT_BATCH_LIMITS,
   MAX_CONCURRENT_INVOCATIONS,
-  computeMetrics,
+  evaluateBatches,
   parsePredictions,
-  parseTestChannel,
-  planBatches,
+  scoreBatches,
+  testBatches,
 } from '../src/domain/evaluation';
 import { clusteredCsv } from './data';
 
@@ -43,12 +43,7 @@ export interface EvaluationBenchResult {
   invocations: number;
   /** Each InvokeEndpoint call's round trip (ms), in batch order. */
   invocationMs: number[];
-  /** The evaluate handler's work, phase by phase (ms). */
-  readTestChannelMs: number;
-  parseMs: number;
-  planBatchesMs: number;
-  invokeMs: number;
-  scoreMs: number;
+  /** The evaluate handler's streaming pass (read, batch, invoke, score), start to end (ms). */
   totalMs: number;
   accuracy: number;
 }
@@ -65,18 +60,20 @@ export async function benchEvaluation(options: {
 }): Promise<EvaluationBenchResult> {
   const { rows, sampleSize, featureDim, classes, k } = options;
   const directory = mkdtempSync(path.join(tmpdir(), 'knn-bench-eval-'));
-  const cloud = await LocalCloud.start({ directory, s3Trigger: false });
+  // IAM off: the bench plays the state machine, the evaluate function and cleanup at once, as one caller.
+  const cloud = await LocalCloud.start({ directory, s3Trigger: false, iam: false });
   const sageMaker = cloud.sageMakerClient;
   const bucket = LOCAL.bucket;
   const name = 'knnp-local-bench-eval';
+  const root = 'bench';
   try {
     await putObject(
-      { bucket, key: 'bench/train/train.csv' },
+      { bucket, key: `${root}/input/train/train.csv` },
       clusteredCsv(rows, featureDim, classes, CLUSTER_SPREAD, 1, 2),
       'text/csv',
     );
     await putObject(
-      { bucket, key: 'bench/test/test.csv' },
+      { bucket, key: `${root}/input/test/test.csv` },
       clusteredCsv(rows, featureDim, classes, CLUSTER_SPREAD, 1, 3),
       'text/csv',
     );
@@ -87,8 +84,8 @@ export async function benchEvaluation(options: {
         knnTrainingJobRequest({
           name,
           bucket,
-          trainPrefix: 'bench/train/',
-          outputPath: `s3://${bucket}/bench/output`,
+          trainPrefix: `${root}/input/train/`,
+          outputPath: `s3://${bucket}/${root}/output`,
           hyperParameters: {
             feature_dim: String(featureDim),
             k: String(k),
@@ -135,24 +132,27 @@ export async function benchEvaluation(options: {
     );
     const deployMs = performance.now() - deployStart;
 
-    // The evaluate handler's steps, timed one by one.
+    // The evaluate handler's pass: the test channel streamed in request-sized batches, 4 in flight, scored as it goes.
     const start = performance.now();
-    const testText = await getObjectText({ bucket, key: 'bench/test/test.csv' });
-    const read = performance.now();
-    const test = parseTestChannel(testText, 'test channel');
-    const parsed = performance.now();
-    const batches = planBatches(test.featureLines);
-    const planned = performance.now();
     const invocationMs: number[] = [];
-    const answers = await mapWithConcurrency(batches, MAX_CONCURRENT_INVOCATIONS, async (batch) => {
-      const sent = performance.now();
-      const body = await invokeEndpoint(name, batch.body, 'text/csv', 'application/json');
-      invocationMs[batches.indexOf(batch)] = performance.now() - sent;
-      return parsePredictions(body, batch.rowCount);
-    });
-    const invoked = performance.now();
-    const metrics = computeMetrics('classifier', test.labels, answers.flat(), null);
-    const scored = performance.now();
+    const pass = await evaluateBatches(
+      scoreBatches(
+        testBatches(
+          objectChunks({ bucket, key: `${root}/input/test/test.csv` }),
+          'test channel',
+          ENDPOINT_BATCH_LIMITS,
+        ),
+        MAX_CONCURRENT_INVOCATIONS,
+        async (batch) => {
+          const sent = performance.now();
+          const body = await invokeEndpoint(name, batch.body, 'text/csv', 'application/json');
+          invocationMs.push(performance.now() - sent);
+          return parsePredictions(body, batch.rowCount);
+        },
+      ),
+      { predictorType: 'classifier', classes: null, featureNames: [] },
+    );
+    const end = performance.now();
 
     await sageMaker.send(new DeleteEndpointCommand({ EndpointName: name }));
     await sageMaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }));
@@ -160,21 +160,16 @@ export async function benchEvaluation(options: {
     return {
       trainRows: rows,
       sampleSize,
-      testRows: test.labels.length,
+      testRows: pass.rows,
       featureDim,
       k,
       classes,
       trainingJobMs,
       deployMs,
-      invocations: batches.length,
+      invocations: pass.batches,
       invocationMs,
-      readTestChannelMs: read - start,
-      parseMs: parsed - read,
-      planBatchesMs: planned - parsed,
-      invokeMs: invoked - planned,
-      scoreMs: scored - invoked,
-      totalMs: scored - start,
-      accuracy: 'accuracy' in metrics ? metrics.accuracy : NaN,
+      totalMs: end - start,
+      accuracy: 'accuracy' in pass.metrics ? pass.metrics.accuracy : NaN,
     };
   } finally {
     await cloud.close();

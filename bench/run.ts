@@ -367,15 +367,10 @@ function render(report: Report): string {
         [
           ['training job (create → Completed)', ms(e.trainingJobMs)],
           ['deploy (model, config, endpoint → InService)', ms(e.deployMs)],
-          ['evaluate: read test channel from S3', ms(e.readTestChannelMs)],
-          ['evaluate: parse CSV', ms(e.parseMs)],
-          ['evaluate: planBatches', ms(e.planBatchesMs)],
           [
-            `evaluate: ${e.invocations} InvokeEndpoint calls (4 in flight; round trips ${e.invocationMs.map(ms).join(', ')})`,
-            ms(e.invokeMs),
+            `evaluate, streamed: ${e.invocations} InvokeEndpoint calls (4 in flight; round trips ${e.invocationMs.map(ms).join(', ')})`,
+            ms(e.totalMs),
           ],
-          ['evaluate: metrics', ms(e.scoreMs)],
-          ['evaluate total', ms(e.totalMs)],
         ],
       ),
       `${e.invocations} InvokeEndpoint calls for ${grouped(e.testRows)} rows (${grouped(Math.round(e.testRows / (e.totalMs / 1000)))} rows/s), accuracy ${e.accuracy.toFixed(4)}`,
