@@ -1,15 +1,21 @@
-/** Runs `work` over the items with at most `limit` in flight; results keep the items' order. */
-export async function mapWithConcurrency<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  });
-  await Promise.all(workers);
-  return results;
+/**
+ * `work` over the items with at most `limit` in flight, results yielded in the items' order. Reads the next item only
+ * when a slot is free, so at most `limit` items (and one result being consumed) are held at a time.
+ */
+export async function* mapOrdered<T, R>(
+  items: AsyncIterable<T>,
+  limit: number,
+  work: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
+  const inFlight: Promise<R>[] = [];
+  for await (const item of items) {
+    const result = work(item);
+    // Awaited in order below; a later failure while an earlier one is thrown must not go unhandled.
+    result.catch(() => undefined);
+    inFlight.push(result);
+    if (inFlight.length >= limit) yield await inFlight.shift()!;
+  }
+  while (inFlight.length) yield await inFlight.shift()!;
 }
 
 /**

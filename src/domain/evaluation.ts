@@ -1,3 +1,4 @@
+import { mapOrdered } from './concurrency';
 import { EvaluationError } from './errors';
 import { stringify } from 'csv-stringify/sync';
 import {
@@ -359,26 +360,6 @@ export async function* testBatches(
     }
   }
   if (features.length) yield flush();
-}
-
-/**
- * `work` over the items with at most `limit` in flight, results yielded in the items' order. Reads the next item only
- * when a slot is free, so at most `limit` items (and one result being consumed) are held at a time.
- */
-export async function* mapOrdered<T, R>(
-  items: AsyncIterable<T>,
-  limit: number,
-  work: (item: T) => Promise<R>,
-): AsyncGenerator<R> {
-  const inFlight: Promise<R>[] = [];
-  for await (const item of items) {
-    const result = work(item);
-    // Awaited in order below; a later failure while an earlier one is thrown must not go unhandled.
-    result.catch(() => undefined);
-    inFlight.push(result);
-    if (inFlight.length >= limit) yield await inFlight.shift()!;
-  }
-  while (inFlight.length) yield await inFlight.shift()!;
 }
 
 /** Each batch scored by `predict` (an endpoint call), `concurrency` at a time, in row order. */

@@ -11,7 +11,6 @@ import {
   evaluateBatches,
   invocationPlan,
   lineGroups,
-  mapOrdered,
   parsePredictionLine,
   parseTestChannel,
   planBatches,
@@ -29,7 +28,7 @@ import {
   RegressionAccumulator,
   regressionMetrics,
 } from '../../../src/domain/metrics';
-import { retrying } from '../../../src/domain/concurrency';
+import { mapOrdered, retrying } from '../../../src/domain/concurrency';
 import { MersenneTwister } from '../../../src/domain/random';
 import { wholeClassificationMetrics, wholeRegressionMetrics } from './support/wholeArrayMetrics';
 
