@@ -454,7 +454,9 @@ describe('local SageMaker transform jobs', () => {
         (job) => job.TransformJobStatus!,
         (job) => TERMINAL.includes(job.TransformJobStatus!),
       );
-      expect(observed).toEqual(['Stopping', 'Stopped']);
+      // Stopping was seen right after the call; a slow poll may see only the end of it.
+      expect(observed.at(-1)).toBe('Stopped');
+      expect(observed.every((status) => status === 'Stopping' || status === 'Stopped')).toBe(true);
       expect(final.FailureReason).toBeUndefined();
       expect(final.TransformEndTime).toBeInstanceOf(Date);
     } finally {

@@ -32,6 +32,7 @@ const FUNCTIONS = [
   fixture('inspect', 1024, 7),
   fixture('countdown', 256, 2),
   fixture('sleepFor', 256, 1),
+  fixture('sleepFor', 256, 3),
   fixture('allocate', 128),
   fixture('allocate', 512),
   fixture('fail'),
@@ -219,7 +220,8 @@ describe('memory report (REPORT line)', () => {
   });
 
   test('a timed-out invocation still reports the peaks its runtime sent while it ran', async () => {
-    const report = await reportOf('fixture-sleepFor-256-1', { ms: 3_000 });
+    // 3 s rather than 1 s: on a loaded machine the sandbox may not reach its first sample within 1 s.
+    const report = await reportOf('fixture-sleepFor-256-3', { ms: 6_000 });
     expect(report).toMatchObject({ status: 'timeout', errorType: 'Sandbox.Timedout', memorySizeMb: 256 });
     expect(report.memory!.heapUsed).toBeGreaterThan(0);
     expect(reportLine(report)).toContain('\tStatus: timeout');
