@@ -23,10 +23,21 @@ export interface ObjectHead {
   contentType?: string;
 }
 
+/** S3 refused the request: a HEAD answer has no body, so the SDK alone reports it as a bare "UnknownError". */
+export class ObjectAccessDeniedError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ObjectAccessDeniedError';
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
 function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string })?.name;
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchVersion' || status === 404;
+  return name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchVersion' || statusOf(error) === 404;
 }
 
 /** The object's metadata, or undefined when it does not exist. */
@@ -38,6 +49,13 @@ export async function headObject(ref: ObjectRef): Promise<ObjectHead | undefined
     return { size: head.ContentLength ?? 0, etag: head.ETag, versionId: head.VersionId, contentType: head.ContentType };
   } catch (error) {
     if (isNotFound(error)) return undefined;
+    if (statusOf(error) === 403) {
+      throw new ObjectAccessDeniedError(
+        `S3 refused HeadObject on s3://${ref.bucket}/${ref.key} (403 Forbidden): the caller needs s3:GetObject on ` +
+          'the object (without s3:ListBucket on the bucket, S3 also answers 403 for an object that does not exist)',
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

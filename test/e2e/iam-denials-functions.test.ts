@@ -97,10 +97,12 @@ describe('PrepareFunctionRole without s3:GetObject on raw/*', () => {
     expect(record.status).toBe('FAILED');
     expect(visitedStates(record)).toEqual(['Prepare']);
     // Prepare's first read is a HeadObject, and S3 answers a refused HEAD with a bare 403 (a HEAD response has no
-    // body), so the SDK has no code or message to report: AWS would show the same opaque error. The denial itself
-    // (principal, action, resource) is in the IAM record.
-    expect(record.error).toBe('Unknown');
-    expect(JSON.parse(record.cause!)).toMatchObject({ errorType: 'Unknown', errorMessage: 'UnknownError' });
+    // body), so the SDK alone has no code or message: Prepare names the object and the permission instead. The
+    // denial itself (principal, action, resource) is in the IAM record.
+    expect(record.error).toBe('ObjectAccessDeniedError');
+    expect(JSON.parse(record.cause!).errorMessage).toMatch(
+      /^S3 refused HeadObject on s3:\/\/[^/]+\/raw\/iris\.csv \(403 Forbidden\): the caller needs s3:GetObject/,
+    );
     expect(runFromHistory(record)).toBeUndefined();
     await expectNoResourcesLeft(local.cloud, record);
     expect(local.cloud.sageMaker.listResources().trainingJobs).toEqual([]);

@@ -146,6 +146,19 @@ test('a missing dataset fails naming the object and what to do', async () => {
   });
 });
 
+test('a refused HeadObject (a bare 403: no code, no message) fails naming the object and the permission', async () => {
+  // What the SDK makes of S3's body-less 403 answer to a HEAD request.
+  const refused = Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode: 403 } });
+  s3.on(HeadObjectCommand).rejects(refused);
+  await expect(handler({ input: consoleInput, execution })).rejects.toMatchObject({
+    name: 'ObjectAccessDeniedError',
+    message: expect.stringContaining(
+      'S3 refused HeadObject on s3://knn-pipeline-dev-data/raw/iris.csv (403 Forbidden)',
+    ),
+  });
+  expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+});
+
 test('a file larger than the stage allows is refused before it is read', async () => {
   setStageEnv({ MAX_DATASET_BYTES: '1000' });
   s3.on(HeadObjectCommand).resolves({ ContentLength: 5_000_000 });
