@@ -47,6 +47,11 @@ export const SplitSchema = z.strictObject({
   testRows: count,
   /** KFold(shuffle=True, random_state=seed) folds, only when cross-validation was asked for. */
   folds: z.array(SplitCountsSchema).optional(),
+  /**
+   * Tuning on: the validation split of the training rows (src/domain/split.ts tuningRows), train_test_split of the
+   * training rows in channel order with test_size=validationFraction and random_state=seed.
+   */
+  tuning: z.strictObject({ validationFraction: z.number().gt(0).lt(1), trainRows: count, validationRows: count }).optional(),
 });
 
 /** claim.json, written once by the first execution for an upload (conditional write): the exactly-once marker. */

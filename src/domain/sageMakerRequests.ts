@@ -1,4 +1,5 @@
 import { s3Uri } from './naming';
+import { tuningJobRequest } from './tuning';
 import type { RunConfig } from './runConfig';
 import type { SageMakerRequests, SecuritySettings } from './sageMakerTypes';
 
@@ -190,5 +191,21 @@ export function sageMakerRequests(run: RunConfig): SageMakerRequests {
     },
     ...evaluationRequests(run),
     servingEndpointConfig: endpointConfigRequest(run, run.serve.endpointConfigName),
+    ...(run.tuning.enabled
+      ? {
+          // The tuning jobs train on the training rows minus the validation split and are scored on that split.
+          tuningJob: tuningJobRequest(
+            run.tuning,
+            run.names,
+            trainingJobRequest(run, {
+              trainingJobName: run.names.tuningJob,
+              trainUri: run.uris.tuningTrainChannel,
+              testUri: run.uris.tuningValidationChannel,
+              outputUri: run.uris.tuningOutput,
+            }),
+            run.split.seed,
+          ),
+        }
+      : {}),
   };
 }
