@@ -301,3 +301,25 @@ export function tuningJobRequest(
     Tags: tags,
   };
 }
+
+/** The run's trials with the chosen one, and the hyperparameters that train the final model. */
+export function tuningOutcome(
+  trials: readonly Trial[],
+  objective: TuningObjective,
+  baseHyperParameters: Record<string, string>,
+): { chosen: Trial; trials: (Trial & { chosen: boolean })[]; hyperParameters: Record<string, string> } {
+  const chosen = chooseTrial(trials, objective);
+  if (!chosen)
+    throw new TuningFailedError(
+      `none of the ${trials.length} training jobs of the tuning job reported ${objective.metricName}; nothing to choose from`,
+    );
+  return {
+    chosen,
+    trials: trials.map((trial) => ({ ...trial, chosen: trial === chosen })),
+    hyperParameters: { ...baseHyperParameters, ...chosen.hyperParameters },
+  };
+}
+
+export class TuningFailedError extends PipelineError {
+  override name = 'TuningFailedError';
+}
