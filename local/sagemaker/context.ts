@@ -204,7 +204,7 @@ export interface LocalSageMakerContext {
 export type ResourceKind =
   | 'training-job'
   | 'transform-job'
-  | 'hyperparameter-tuning-job'
+  | 'hyper-parameter-tuning-job'
   | 'model'
   | 'endpoint-config'
   | 'endpoint';

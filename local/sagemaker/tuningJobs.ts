@@ -157,7 +157,7 @@ export function createHyperParameterTuningJob(context: LocalSageMakerContext, re
       `The hyperparameter ${clash.name} is both tunable and static; remove it from StaticHyperParameters.`,
     );
   const store = tuningJobStore(context);
-  const arn = resourceArn(context, 'hyperparameter-tuning-job', name);
+  const arn = resourceArn(context, 'hyper-parameter-tuning-job', name);
   if (store.has(name.toLowerCase()))
     throw new SageMakerApiError('ResourceInUse', `Hyperparameter tuning job ${arn} already exists.`);
   const plan = planCombinations(config, ranges);
@@ -220,6 +220,11 @@ async function runTuningJob(context: LocalSageMakerContext, job: TuningJobRecord
     const running = children.filter((child) => !terminal(child.status)).length;
     if (job.status === 'Stopping') {
       if (running === 0) return finish(context, job, 'Stopped');
+    } else if (running === 0 && job.trainingJobs.length === job.plan.length) {
+      const scored = children.filter((child) => objectiveOf(job, child) !== undefined).length;
+      return scored > 0
+        ? finish(context, job, 'Completed')
+        : finish(context, job, 'Failed', 'All training jobs failed or reported no objective metric.');
     } else {
       for (let free = parallel - running; free > 0 && job.trainingJobs.length < job.plan.length; free--) {
         try {
@@ -227,12 +232,6 @@ async function runTuningJob(context: LocalSageMakerContext, job: TuningJobRecord
         } catch (error) {
           return finish(context, job, 'Failed', `ClientError: ${describe(error)}`);
         }
-      }
-      if (running === 0 && job.trainingJobs.length === job.plan.length) {
-        const scored = children.filter((child) => objectiveOf(job, child) !== undefined).length;
-        return scored > 0
-          ? finish(context, job, 'Completed')
-          : finish(context, job, 'Failed', 'All training jobs failed or reported no objective metric.');
       }
     }
     await context.scheduler.sleep(TUNING_TICK_MS);
