@@ -18,7 +18,10 @@ export const handler = lambdaHandler(
     const sizes = splitSizes(manifest.rowCount, run.split.testFraction);
     const folds = run.crossValidation.folds > 0 ? foldSizes(manifest.rowCount, run.crossValidation.folds) : undefined;
     const tuning = run.tuning.enabled
-      ? { validationFraction: run.tuning.validationFraction, ...tuningSizes(sizes.trainRows, run.tuning.validationFraction) }
+      ? {
+          validationFraction: run.tuning.validationFraction,
+          ...tuningSizes(sizes.trainRows, run.tuning.validationFraction),
+        }
       : undefined;
     requireRowsPerHost(run.training.instanceCount, sizes, [
       ...(folds ?? []),

@@ -202,12 +202,7 @@ export interface LocalSageMakerContext {
 }
 
 export type ResourceKind =
-  | 'training-job'
-  | 'transform-job'
-  | 'hyper-parameter-tuning-job'
-  | 'model'
-  | 'endpoint-config'
-  | 'endpoint';
+  'training-job' | 'transform-job' | 'hyper-parameter-tuning-job' | 'model' | 'endpoint-config' | 'endpoint';
 
 export function resourceArn(
   context: Pick<LocalSageMakerContext, 'region' | 'accountId'>,

@@ -66,8 +66,7 @@ const RESOURCE_OF: Record<string, [ResourceKind, string] | '*' | 'ResourceArn'> 
 function roleToPass(operation: string, input: Json): unknown {
   if (operation === 'CreateTrainingJob') return input.RoleArn;
   if (operation === 'CreateModel') return input.ExecutionRoleArn;
-  if (operation === 'CreateHyperParameterTuningJob')
-    return (input.TrainingJobDefinition as Json | undefined)?.RoleArn;
+  if (operation === 'CreateHyperParameterTuningJob') return (input.TrainingJobDefinition as Json | undefined)?.RoleArn;
   return undefined;
 }
 

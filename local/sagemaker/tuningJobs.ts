@@ -50,7 +50,12 @@ function validateCreate(request: Json): void {
       v.integer(limits.MaxParallelTrainingJobs, `${path}.maxParallelTrainingJobs`, { required: true, min: 1 });
       v.integer(limits.MaxRuntimeInSeconds, `${path}.maxRuntimeInSeconds`, { min: 120, max: 15_768_000 });
     }
-    if (v.struct(config.HyperParameterTuningJobObjective, 'hyperParameterTuningJobConfig.hyperParameterTuningJobObjective')) {
+    if (
+      v.struct(
+        config.HyperParameterTuningJobObjective,
+        'hyperParameterTuningJobConfig.hyperParameterTuningJobObjective',
+      )
+    ) {
       const objective = config.HyperParameterTuningJobObjective;
       const path = 'hyperParameterTuningJobConfig.hyperParameterTuningJobObjective';
       v.oneOf(objective.Type, `${path}.type`, ['Maximize', 'Minimize'], true);
@@ -129,7 +134,10 @@ function planCombinations(config: Json, ranges: Ranges): Record<string, string>[
     for (const r of ranges.integer) {
       const value =
         r.scaling === 'Logarithmic' && r.min > 0
-          ? Math.min(r.max, Math.max(r.min, Math.round(Math.exp(Math.log(r.min) + uniform() * Math.log(r.max / r.min)))))
+          ? Math.min(
+              r.max,
+              Math.max(r.min, Math.round(Math.exp(Math.log(r.min) + uniform() * Math.log(r.max / r.min)))),
+            )
           : r.min + random.nextIntInclusive(r.max - r.min);
       combination[r.name] = String(value);
     }
@@ -301,7 +309,8 @@ function bestTrainingJob(context: LocalSageMakerContext, job: TuningJobRecord): 
 export function findTuningJob(context: LocalSageMakerContext, name: unknown): TuningJobRecord {
   const jobName = validateName(name, 'hyperParameterTuningJobName', TUNING_NAME_PATTERN, 32);
   const job = tuningJobStore(context).get(jobName.toLowerCase());
-  if (!job) throw new SageMakerApiError('ResourceNotFound', `Amazon SageMaker can't find a tuning job named ${jobName}.`);
+  if (!job)
+    throw new SageMakerApiError('ResourceNotFound', `Amazon SageMaker can't find a tuning job named ${jobName}.`);
   return job;
 }
 
@@ -371,8 +380,8 @@ export function listTrainingJobsForHyperParameterTuningJob(context: LocalSageMak
       : sortBy === 'Status'
         ? (s.TrainingJobStatus as string)
         : sortBy === 'FinalObjectiveMetricValue'
-          ? ((s.FinalHyperParameterTuningJobObjectiveMetric as Json | undefined)?.Value as number | undefined) ??
-            Number.NEGATIVE_INFINITY
+          ? (((s.FinalHyperParameterTuningJobObjectiveMetric as Json | undefined)?.Value as number | undefined) ??
+            Number.NEGATIVE_INFINITY)
           : (s.TrainingJobName as string);
   summaries.sort((a, b) => {
     const [x, y] = [key(a), key(b)];

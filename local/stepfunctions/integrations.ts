@@ -108,9 +108,7 @@ const OPTIMISED_SAGEMAKER: Record<string, OptimisedCall> = {
   createTransformJob: (sm, p) =>
     sm.send(new SageMaker.CreateTransformJobCommand(p as SageMaker.CreateTransformJobRequest)),
   createHyperParameterTuningJob: (sm, p) =>
-    sm.send(
-      new SageMaker.CreateHyperParameterTuningJobCommand(p as SageMaker.CreateHyperParameterTuningJobRequest),
-    ),
+    sm.send(new SageMaker.CreateHyperParameterTuningJobCommand(p as SageMaker.CreateHyperParameterTuningJobRequest)),
   createModel: (sm, p) => sm.send(new SageMaker.CreateModelCommand(p as SageMaker.CreateModelInput)),
   createEndpointConfig: (sm, p) =>
     sm.send(new SageMaker.CreateEndpointConfigCommand(p as SageMaker.CreateEndpointConfigInput)),
@@ -150,16 +148,14 @@ const SYNC_JOBS: Record<
   createHyperParameterTuningJob: {
     nameField: 'HyperParameterTuningJobName',
     describe: async (sm, name) => ({
-      ...(await sm.send(
-        new SageMaker.DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name }),
-      )),
+      ...(await sm.send(new SageMaker.DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name }))),
     }),
     statusField: 'HyperParameterTuningJobStatus',
     started: (ctx, name) => ctx.onTuningJobStarted?.(name),
   },
 };
 
-/** arn:aws:states:::sagemaker:<action>[.sync] — request/response, or run-a-job for training, transform and tuning jobs. */
+/** arn:aws:states:::sagemaker:<action>[.sync]: request/response, or run-a-job (training, transform, tuning jobs). */
 function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationContext): TaskHandler {
   const call = OPTIMISED_SAGEMAKER[action];
   if (!call) throw new Error(`Local Step Functions does not implement arn:aws:states:::sagemaker:${action}`);

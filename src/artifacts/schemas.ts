@@ -51,7 +51,9 @@ export const SplitSchema = z.strictObject({
    * Tuning on: the validation split of the training rows (src/domain/split.ts tuningRows), train_test_split of the
    * training rows in channel order with test_size=validationFraction and random_state=seed.
    */
-  tuning: z.strictObject({ validationFraction: z.number().gt(0).lt(1), trainRows: count, validationRows: count }).optional(),
+  tuning: z
+    .strictObject({ validationFraction: z.number().gt(0).lt(1), trainRows: count, validationRows: count })
+    .optional(),
 });
 
 /** claim.json, written once by the first execution for an upload (conditional write): the exactly-once marker. */
@@ -218,7 +220,7 @@ export const TrialsSchema = z.strictObject({
   strategy: z.enum(['Bayesian', 'Random', 'Grid', 'Hyperband']),
   objective: z.strictObject({ type: z.enum(['Maximize', 'Minimize']), metricName: z.string() }),
   validationFraction: z.number().gt(0).lt(1),
-  /** What SageMaker named BestTrainingJob; the chosen trial differs only on a tie (the pipeline takes the smallest k). */
+  /** SageMaker's BestTrainingJob; the chosen trial differs only on a tie (the pipeline takes the smallest k). */
   sageMakerBestTrainingJob: z.string().optional(),
   chosen: z.string(),
   trials: z.array(TrialSchema),

@@ -18,7 +18,7 @@ export interface SplitChannelKeys {
 export const TUNING_TRAIN_CHANNEL = 'tuning/train';
 export const TUNING_VALIDATION_CHANNEL = 'tuning/validation';
 
-/** Specs in a fixed order: test, train, then fold 1 test, fold 1 train, fold 2 test, …, then tuning/train, tuning/validation. */
+/** Specs in a fixed order: test, train, fold 1 test, fold 1 train, fold 2 test, …, tuning/train, tuning/validation. */
 export function splitChannels(split: Split, keys: SplitChannelKeys): ChannelSpec[] {
   const rows = trainTestRows(split.rowCount, split);
   const channels: ChannelSpec[] = [
@@ -39,7 +39,9 @@ export function splitChannels(split: Split, keys: SplitChannelKeys): ChannelSpec
     );
   }
   if (Boolean(split.tuning) !== Boolean(keys.tuning))
-    throw new RangeError(`the split ${split.tuning ? 'has' : 'has no'} tuning rows but keys were ${keys.tuning ? '' : 'not '}given`);
+    throw new RangeError(
+      `the split ${split.tuning ? 'has' : 'has no'} tuning rows but keys were ${keys.tuning ? '' : 'not '}given`,
+    );
   if (split.tuning && keys.tuning) {
     // The validation split is drawn from the training rows only: no held-out test row reaches a tuning job.
     const tuning = tuningRows(rows.train, split.tuning.validationFraction, split.seed);

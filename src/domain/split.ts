@@ -77,7 +77,10 @@ export function tuningRows(trainRows: Int32Array, validationFraction: number, se
 }
 
 /** How many training rows the tuning jobs train on and are scored on, or why the validation split is impossible. */
-export function tuningSizes(trainRows: number, validationFraction: number): { trainRows: number; validationRows: number } {
+export function tuningSizes(
+  trainRows: number,
+  validationFraction: number,
+): { trainRows: number; validationRows: number } {
   try {
     const sizes = splitSizes(trainRows, validationFraction);
     return { trainRows: sizes.trainRows, validationRows: sizes.testRows };

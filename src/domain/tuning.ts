@@ -185,7 +185,9 @@ export function parseTuneOption(text: string): TuningInput {
         const [min, max] = [Number(range[1]), Number(range[2])];
         if (strategy !== 'Grid') input.ranges[name] = { min, max };
         else if (max - min + 1 > MAX_CATEGORICAL_VALUES || max < min)
-          fail(`a Grid range expands to its integers, at most ${MAX_CATEGORICAL_VALUES}: ${value} has ${max - min + 1}`);
+          fail(
+            `a Grid range expands to its integers, at most ${MAX_CATEGORICAL_VALUES}: ${value} has ${max - min + 1}`,
+          );
         else input.ranges[name] = { values: Array.from({ length: max - min + 1 }, (_, i) => min + i) };
       } else {
         input.ranges[name] = { values: value.split('/').map((v) => integerOf(v, name)) };
