@@ -3,7 +3,7 @@ import { listTuningTrainingJobs } from '../src/aws/sagemaker';
 import type { Trials } from '../src/artifacts/schemas';
 import { s3Uri } from '../src/domain/naming';
 import type { RunConfig } from '../src/domain/runConfig';
-import { TuningFailedError, tuningOutcome } from '../src/domain/tuning';
+import { TuningFailedError, tuningOutcome } from '../src/domain/trials';
 import { lambdaHandler } from '../src/lambda/handler';
 import { logger } from '../src/log/logger';
 

@@ -2,7 +2,8 @@ import { resolveRunConfig } from '../../../src/domain/runConfig';
 import { sageMakerRequests } from '../../../src/domain/sageMakerRequests';
 import { TUNING_JOB_NAME_PATTERN, tuningJobName } from '../../../src/domain/naming';
 import { tuningRows, trainTestRows } from '../../../src/domain/split';
-import { chooseTrial, parseTuneOption, tuningOutcome, type Trial } from '../../../src/domain/tuning';
+import { parseTuneOption } from '../../../src/domain/tuning';
+import { chooseTrial, tuningOutcome, type Trial } from '../../../src/domain/trials';
 import { problemsOf, testStageDefaults } from '../../support/stage';
 
 const defaults = testStageDefaults();
