@@ -7,7 +7,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { DescribeHyperParameterTuningJobCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import type { ExecutionRecord, HistoryEvent } from '../../local/stepfunctions/runner';
+import { runFromHistory } from '../support/localCloud';
 import { LocalCloud } from '../../local/cloud';
 import { runOnCloud } from '../../cli/start/runLocal';
 import type { RunSummary } from '../../src/artifacts/summary';
@@ -35,6 +37,8 @@ let dir: string;
 let cloud: LocalCloud | undefined;
 const expected = {} as Record<Dataset, Expected>;
 const runs = {} as Record<Dataset, RunSummary>;
+/** The states each execution entered, by execution name. */
+const entered = new Map<string, Set<string>>();
 
 /** Both CSVs with the label last, named "label"; scikit-learn's scores on the same splits (validation f = 0.2). */
 function prepareDatasets(): void {
@@ -84,6 +88,10 @@ beforeAll(async () => {
       classifierGateThreshold: '0',
       // All 15 jobs at once: on small data each local training job takes a fraction of a second.
       tuning: JSON.stringify(parseTuneOption('Grid:k=1..15,parallel=15')),
+    },
+    onEvent: (record: ExecutionRecord, event: HistoryEvent) => {
+      if (event.type === 'StateEntered')
+        entered.set(record.name, (entered.get(record.name) ?? new Set()).add(event.state!.name));
     },
   });
   for (const name of DATASETS)
@@ -187,4 +195,33 @@ const trialsOf = (name: Dataset): Trials =>
       }
     },
   );
+
+  test('stopped while tuning: ABORTED, and the tuning job and its training jobs are stopped', async () => {
+    // One job at a time, so the tuning job is still running when the execution is stopped.
+    const execution = cloud!.startExecution({
+      dataset: { key: 'raw/iris.csv' },
+      tuning: { strategy: 'Grid', ranges: { k: { values: [1, 2, 3, 4, 5, 6, 7, 8] } }, maxParallelJobs: 1 },
+    });
+    const deadline = Date.now() + 60_000;
+    while (!entered.get(execution.record.name)?.has('Tune') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    execution.stop('UserStopped', 'stopped by the test');
+    const record = await execution.done;
+    expect(record.status).toBe('ABORTED');
+    const janitor = cloud!.janitorRuns.find((run) => run.executionName === record.name);
+    // Step Functions stops a .sync job when its execution is stopped; the janitor stops it if it still runs.
+    expect(janitor?.result).toMatchObject({ cleaned: true });
+    const deleted = (janitor?.result as { deleted?: { tuningJob?: string } } | undefined)?.deleted;
+    expect(['stopped', 'not-running']).toContain(deleted?.tuningJob);
+    const name = runFromHistory(record)!.names.tuningJob;
+    const tuning = await cloud!.sageMakerClient.send(
+      new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name }),
+    );
+    expect(tuning.HyperParameterTuningJobStatus).toBe('Stopped');
+    // Its training jobs: none still running, and not all eight were ever launched.
+    const counters = tuning.TrainingJobStatusCounters!;
+    expect(counters.InProgress).toBe(0);
+    expect(counters.Completed! + counters.Stopped! + counters.NonRetryableError!).toBeLessThan(8);
+  }, 90_000);
 });
