@@ -1,6 +1,7 @@
 import { executionHistory, stateVisits } from '../src/aws/executions';
 import { getObjectJson, objectChunks, putObject } from '../src/aws/objects';
 import type { RunConfig } from '../src/domain/runConfig';
+import type { Trials } from '../src/artifacts/schemas';
 import { s3Uri } from '../src/domain/naming';
 import {
   costFromRun,
@@ -80,7 +81,11 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
   });
   // Awaited below; until then a failure must not count as an unhandled rejection (which ends the runtime).
   dataRead.catch(() => undefined);
-  const [serving, executionPath] = await Promise.all([servingOutcome(run, metrics), executionPathOf(executionArn)]);
+  const [serving, executionPath, trials] = await Promise.all([
+    servingOutcome(run, metrics),
+    executionPathOf(executionArn),
+    run.tuning?.enabled ? getObjectJson<Trials>(ref(run.keys.trials)) : null,
+  ]);
   const context = {
     manifest,
     metrics,
@@ -88,6 +93,7 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
     hyperParameters: run.training.hyperParameters,
     executionPath,
     serving,
+    trials,
     cost: costFromRun(run, metrics.training?.BillableTimeInSeconds, executionPath),
     generatedAt: new Date().toISOString(),
   };

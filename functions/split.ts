@@ -1,5 +1,5 @@
 import { getObjectJson, putJson } from '../src/aws/objects';
-import { foldSizes, requireRowsPerHost, splitSizes } from '../src/domain/split';
+import { foldSizes, requireRowsPerHost, splitSizes, tuningSizes } from '../src/domain/split';
 import type { RunConfig } from '../src/domain/runConfig';
 import { s3Uri } from '../src/domain/naming';
 import { logger } from '../src/log/logger';
@@ -17,8 +17,23 @@ export const handler = lambdaHandler(
     const manifest = await getObjectJson<Manifest>({ bucket: run.bucket, key: run.keys.manifest });
     const sizes = splitSizes(manifest.rowCount, run.split.testFraction);
     const folds = run.crossValidation.folds > 0 ? foldSizes(manifest.rowCount, run.crossValidation.folds) : undefined;
-    requireRowsPerHost(run.training.instanceCount, sizes, folds);
-    const split: Split = { ...run.split, rowCount: manifest.rowCount, ...sizes, ...(folds ? { folds } : {}) };
+    const tuning = run.tuning.enabled
+      ? {
+          validationFraction: run.tuning.validationFraction,
+          ...tuningSizes(sizes.trainRows, run.tuning.validationFraction),
+        }
+      : undefined;
+    requireRowsPerHost(run.training.instanceCount, sizes, [
+      ...(folds ?? []),
+      ...(tuning ? [{ trainRows: tuning.trainRows, testRows: tuning.validationRows }] : []),
+    ]);
+    const split: Split = {
+      ...run.split,
+      rowCount: manifest.rowCount,
+      ...sizes,
+      ...(folds ? { folds } : {}),
+      ...(tuning ? { tuning } : {}),
+    };
     await putJson({ bucket: run.bucket, key: run.keys.split }, split);
     logger.info('Split dataset', {
       train: sizes.trainRows,

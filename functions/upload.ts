@@ -1,6 +1,6 @@
 import { getObjectJson } from '../src/aws/objects';
 import { preparedRows } from '../src/channels/prepared';
-import { splitChannels } from '../src/channels/splitChannels';
+import { splitChannels, TUNING_TRAIN_CHANNEL, TUNING_VALIDATION_CHANNEL } from '../src/channels/splitChannels';
 import { writeChannelSet } from '../src/channels/writer';
 import type { RunConfig } from '../src/domain/runConfig';
 import { foldLayout, foldTrainingJobName, s3Uri, trainShardKeys } from '../src/domain/naming';
@@ -35,6 +35,8 @@ export interface UploadResult {
   /** Objects of the train channel: one per training host when training is sharded. */
   trainShards: number;
   folds: FoldChannels[];
+  /** Tuning on: the rows of the tuning jobs' channels (train: training rows minus validation; test: validation). */
+  tuning?: { trainUri: string; validationUri: string; trainRows: number; validationRows: number };
 }
 
 /**
@@ -62,6 +64,17 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
     test: run.keys.testChannel,
     train: trainShardKeys(run.keys, shards),
     folds: foldKeys.map((keys) => ({ test: keys.testChannel, train: trainShardKeys(keys, shards) })),
+    ...(split.tuning
+      ? {
+          tuning: {
+            train: trainShardKeys(
+              { trainChannel: run.keys.tuningTrainChannel, trainChannelPrefix: run.keys.tuningTrainChannelPrefix },
+              shards,
+            ),
+            validation: run.keys.tuningValidationChannel,
+          },
+        }
+      : {}),
   });
   const written = await writeChannelSet(run.bucket, source, channels);
 
@@ -81,11 +94,16 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
       request: trainingJobRequest(run, fileChannels),
     });
   }
+  const tuningTrain = written.find((channel) => channel.name === TUNING_TRAIN_CHANNEL);
+  const tuningValidation = written.find((channel) => channel.name === TUNING_VALIDATION_CHANNEL);
   logger.info('Uploaded channels', {
     train: written[1].rows,
     test: written[0].rows,
     trainShards: shards,
     folds: folds.length,
+    ...(tuningTrain && tuningValidation
+      ? { tuningTrain: tuningTrain.rows, tuningValidation: tuningValidation.rows }
+      : {}),
     bytes: written.reduce((sum, channel) => sum + channel.bytes, 0),
   });
   return {
@@ -95,5 +113,15 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
     testRows: written[0].rows,
     trainShards: shards,
     folds,
+    ...(tuningTrain && tuningValidation
+      ? {
+          tuning: {
+            trainUri: run.uris.tuningTrainChannel,
+            validationUri: run.uris.tuningValidationChannel,
+            trainRows: tuningTrain.rows,
+            validationRows: tuningValidation.rows,
+          },
+        }
+      : {}),
   };
 });

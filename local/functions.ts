@@ -11,6 +11,7 @@ export const PIPELINE_FUNCTIONS = {
   Prepare: 'prepare',
   Split: 'split',
   Upload: 'upload',
+  Tuning: 'tuning',
   Evaluate: 'evaluate',
   Promote: 'promote',
   Cleanup: 'cleanup',

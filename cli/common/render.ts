@@ -1,6 +1,6 @@
 // The evaluation as text tables — validation rows, metrics, confusion matrix, folds, serving — for both programs.
 import { parse } from 'csv-parse/sync';
-import type { CrossValidationSummary, EvaluationMetrics, GateResult } from '../../src/artifacts/schemas';
+import type { CrossValidationSummary, EvaluationMetrics, GateResult, Trials } from '../../src/artifacts/schemas';
 import type { RunDenial, ServingState } from '../../src/artifacts/summary';
 import { table } from './format';
 
@@ -74,6 +74,27 @@ export function renderCrossValidation(summary: Pick<CrossValidationSummary, 'per
     ]),
   );
   return `Cross-validation\n${grid(rows, (c) => c > 0)}\n${summary.message}`;
+}
+
+/** Tuning: every trial with its tuned hyperparameters and validation objective, the chosen one marked. */
+export function renderTuning(trials: Trials): string {
+  const names = [...new Set(trials.trials.flatMap((t) => Object.keys(t.hyperParameters)))].sort();
+  const rows = [['trial', ...names, trials.objective.metricName, 'status', '']].concat(
+    trials.trials.map((t) => [
+      t.trainingJobName.slice(trials.tuningJobName.length + 1),
+      ...names.map((n) => t.hyperParameters[n] ?? ''),
+      t.objective === undefined ? '' : fixed(t.objective),
+      t.status,
+      t.chosen ? '← chosen' : '',
+    ]),
+  );
+  const chosen = trials.trials.find((t) => t.chosen);
+  const tuned = chosen ? names.map((n) => `${n}=${chosen.hyperParameters[n]}`).join(', ') : 'none';
+  return (
+    `Tuning (${trials.strategy}, ${trials.tuningJobName}; ${trials.objective.metricName} on a validation split of ` +
+    `${trials.validationFraction} of the training rows)\n${grid(rows, (c) => c > 0 && c <= names.length + 1)}\n` +
+    `Chosen: ${tuned} (${trials.objective.type === 'Maximize' ? 'highest' : 'lowest'} ${trials.objective.metricName}; a tie goes to the smallest k), trained on all training rows.`
+  );
 }
 
 /** Serving mode: which model serves after the run, and why. */

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { decodeArtifact } from '../../src/artifacts/codec';
-import type { CrossValidationSummary, EvaluationMetrics, GateResult } from '../../src/artifacts/schemas';
+import type { CrossValidationSummary, EvaluationMetrics, GateResult, Trials } from '../../src/artifacts/schemas';
 import type { ServingState } from '../../src/artifacts/summary';
 import type { RunLayout } from '../../src/domain/naming';
 import type { RunConfig } from '../../src/domain/runConfig';
@@ -48,6 +48,8 @@ export interface Evaluation {
   /** Cross-validation per fold and mean ± std, when the run asked for it. */
   crossValidation?: CrossValidationSummary | null;
   serving?: ServingState | null;
+  /** Tuning on: every trial and the chosen one, as RecordTuning wrote them (tuning/trials.json). */
+  tuning?: Trials | null;
 }
 
 export interface RunReport extends Evaluation {
@@ -181,6 +183,13 @@ export async function readEvaluation(target: Target, run: RunConfig): Promise<Ev
   };
 }
 
+/** tuning/trials.json (checked by its schema) when the run tuned and got that far; null otherwise. */
+export async function readTrials(target: Target, run: RunConfig): Promise<Trials | null> {
+  if (!run.tuning?.enabled) return null;
+  const text = await readObject(target, run.keys.trials);
+  return text === undefined ? null : decodeArtifact('trials', text, `s3://${target.bucket}/${run.keys.trials}`);
+}
+
 export async function readPredictions(target: Target, run: RunConfig): Promise<string | undefined> {
   return readObject(target, run.keys.predictions);
 }
@@ -221,6 +230,7 @@ const ARTIFACTS = [
   'preparedFeatures',
   'preparedLabels',
   'split',
+  'trials',
   'trainChannel',
   'testChannel',
   'model',
@@ -244,9 +254,14 @@ export function artifactKeys(run: RunConfig): Record<ArtifactName, string> {
 
 export async function buildRunReport(target: Target, execution: Execution, events: HistoryEvent[]): Promise<RunReport> {
   const run = runConfigFromHistory(events);
-  const [evaluation, sageMaker, artifacts] = run
-    ? await Promise.all([readEvaluation(target, run), sageMakerStatus(target, run), existingArtifacts(target, run)])
-    : [{ metrics: null, classes: null, gate: null } satisfies Evaluation, null, {}];
+  const [evaluation, sageMaker, artifacts, tuning] = run
+    ? await Promise.all([
+        readEvaluation(target, run),
+        sageMakerStatus(target, run),
+        existingArtifacts(target, run),
+        readTrials(target, run),
+      ])
+    : [{ metrics: null, classes: null, gate: null } satisfies Evaluation, null, {}, null];
   return {
     executionName: execution.name!,
     executionArn: execution.executionArn!,
@@ -262,6 +277,7 @@ export async function buildRunReport(target: Target, execution: Execution, event
     sageMaker,
     states: summariseStates(stateVisits(events)),
     ...evaluation,
+    ...(tuning ? { tuning } : {}),
     artifactRoot: run ? location(target, run.keys.root) : null,
     artifacts,
   };

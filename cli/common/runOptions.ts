@@ -13,6 +13,7 @@ import {
   type EvaluationMode,
   type PredictorType,
 } from '../../src/domain/runConfig';
+import { parseTuneOption, TUNE_SYNTAX, type TuningInput } from '../../src/domain/tuning';
 
 /** Stage parameters by name, as the local cloud takes them (serverless.yml params for a deployed stage). */
 export type StageParams = Partial<Record<keyof typeof STAGE_ENV, string>>;
@@ -38,6 +39,7 @@ export interface RunOptions {
   testFraction?: number;
   seed?: number;
   folds?: number;
+  tune?: TuningInput;
   serve?: boolean;
   evaluationMode?: EvaluationMode;
   serverlessMemory?: number;
@@ -63,6 +65,14 @@ function fraction(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1 (exclusive)');
   return n;
+}
+
+function tune(value: string): TuningInput {
+  try {
+    return parseTuneOption(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function memorySize(value: string): number {
@@ -176,6 +186,14 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     stageParams: (v) => ({ crossValidationFolds: text(v) }),
   },
   {
+    name: 'tune',
+    flags: '--tune <spec>',
+    inputPath: 'tuning',
+    help: `hyperparameter tuning of k / sample_size on a validation split of the training rows before the final model (default off): ${TUNE_SYNTAX}`,
+    parse: tune,
+    stageParams: (v) => ({ tuning: JSON.stringify(v) }),
+  },
+  {
     name: 'serve',
     flags: '--serve',
     inputPath: 'serve',
@@ -287,6 +305,9 @@ export function stageParams(options: RunOptions): StageParams {
 /** `label Species, k=3, seed 7…`: the options given, for a one-line summary. */
 export function describeRunOptions(options: RunOptions): string {
   return RUN_OPTIONS.filter((spec) => options[spec.name] !== undefined)
-    .map((spec) => `${spec.inputPath} ${String(options[spec.name])}`)
+    .map((spec) => {
+      const value = options[spec.name];
+      return `${spec.inputPath} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
+    })
     .join(', ');
 }

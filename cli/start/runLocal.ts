@@ -12,6 +12,7 @@ import {
   renderDenials,
   renderMetrics,
   renderServing,
+  renderTuning,
   renderValidationTable,
 } from '../common/render';
 import { stageParams, type RunOptions } from '../common/runOptions';
@@ -85,6 +86,7 @@ function printResult({ summary, run, predictions }: LocalRunResult, log: (line: 
     log(`\nTraining log (${run?.names.trainingJob}):\n${scoreLines.map((l) => `  ${l}`).join('\n')}`);
   if (predictions) log(`\n${renderValidationTable(predictions)}`);
   if (summary.crossValidation) log(`\n${renderCrossValidation(summary.crossValidation)}`);
+  if (summary.tuning) log(`\n${renderTuning(summary.tuning)}`);
   if (summary.metrics) log(`\n${renderMetrics(summary.metrics, summary.classes, summary.gate)}`);
   if (summary.serving) log(`\n${renderServing(summary.serving)}`);
   if (summary.denials.length) log(`\n${renderDenials(summary.denials)}`);

@@ -67,6 +67,7 @@ export async function summariseRun(
     classes: report.classes,
     gate: report.gate,
     ...(report.crossValidation ? { crossValidation: report.crossValidation } : {}),
+    ...(report.tuning ? { tuning: report.tuning } : {}),
     ...(report.serving ? { serving: report.serving } : {}),
     artifacts: run ? await exportArtifacts(run, dir) : {},
     trainingLog: run ? cloud.sageMaker.trainingJobLog(run.names.trainingJob) : [],

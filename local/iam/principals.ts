@@ -16,6 +16,7 @@ export const FUNCTION_NAMES = [
   'prepare',
   'split',
   'upload',
+  'tuning',
   'evaluate',
   'promote',
   'report',

@@ -52,6 +52,25 @@ export interface TrainingJobRecord {
   /** Set by failNextTrainingJobs: the job fails with this reason instead of training. */
   injectedFailure?: string;
   log: string[];
+  /** Set when a hyperparameter tuning job launched this job. */
+  tuningJobArn?: string;
+}
+
+export type TuningJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+
+export interface TuningJobRecord {
+  name: string;
+  arn: string;
+  request: Json;
+  status: TuningJobStatus;
+  creationTime: Date;
+  lastModifiedTime: Date;
+  endTime?: Date;
+  failureReason?: string;
+  /** The hyperparameter combinations to run, in launch order. */
+  plan: Record<string, string>[];
+  /** Launched training jobs, in launch order, with the tuned hyperparameters each got. */
+  trainingJobs: { name: string; tuned: Record<string, string> }[];
 }
 
 export type TransformJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
@@ -126,6 +145,7 @@ export interface DeployedVariant {
 export class ResourceStore {
   readonly trainingJobs = new Map<string, TrainingJobRecord>();
   readonly transformJobs = new Map<string, TransformJobRecord>();
+  readonly tuningJobs = new Map<string, TuningJobRecord>();
   readonly models = new Map<string, ModelRecord>();
   readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
   readonly endpoints = new Map<string, EndpointRecord>();
@@ -181,7 +201,8 @@ export interface LocalSageMakerContext {
   defaultSeed: number;
 }
 
-export type ResourceKind = 'training-job' | 'transform-job' | 'model' | 'endpoint-config' | 'endpoint';
+export type ResourceKind =
+  'training-job' | 'transform-job' | 'hyper-parameter-tuning-job' | 'model' | 'endpoint-config' | 'endpoint';
 
 export function resourceArn(
   context: Pick<LocalSageMakerContext, 'region' | 'accountId'>,

@@ -11,6 +11,12 @@ import { SageMakerApiError } from './errors';
 import { createModel, deleteModel, describeModel, listModels } from './models';
 import { addTags, deleteTags, listTags } from './tags';
 import { createTrainingJob, describeTrainingJob, listTrainingJobs, stopTrainingJob } from './trainingJobs';
+import {
+  createHyperParameterTuningJob,
+  describeHyperParameterTuningJob,
+  listTrainingJobsForHyperParameterTuningJob,
+  stopHyperParameterTuningJob,
+} from './tuningJobs';
 import { createTransformJob, describeTransformJob, listTransformJobs, stopTransformJob } from './transformJobs';
 
 type Operation = (context: LocalSageMakerContext, request: Json) => Json;
@@ -20,6 +26,10 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeTrainingJob: describeTrainingJob,
   StopTrainingJob: stopTrainingJob,
   ListTrainingJobs: listTrainingJobs,
+  CreateHyperParameterTuningJob: createHyperParameterTuningJob,
+  DescribeHyperParameterTuningJob: describeHyperParameterTuningJob,
+  StopHyperParameterTuningJob: stopHyperParameterTuningJob,
+  ListTrainingJobsForHyperParameterTuningJob: listTrainingJobsForHyperParameterTuningJob,
   CreateTransformJob: createTransformJob,
   DescribeTransformJob: describeTransformJob,
   StopTransformJob: stopTransformJob,

@@ -36,6 +36,10 @@ const RESOURCE_OF: Record<string, [ResourceKind, string] | '*' | 'ResourceArn'> 
   DescribeTrainingJob: ['training-job', 'TrainingJobName'],
   StopTrainingJob: ['training-job', 'TrainingJobName'],
   ListTrainingJobs: '*',
+  CreateHyperParameterTuningJob: ['hyper-parameter-tuning-job', 'HyperParameterTuningJobName'],
+  DescribeHyperParameterTuningJob: ['hyper-parameter-tuning-job', 'HyperParameterTuningJobName'],
+  StopHyperParameterTuningJob: ['hyper-parameter-tuning-job', 'HyperParameterTuningJobName'],
+  ListTrainingJobsForHyperParameterTuningJob: ['hyper-parameter-tuning-job', 'HyperParameterTuningJobName'],
   CreateTransformJob: ['transform-job', 'TransformJobName'],
   DescribeTransformJob: ['transform-job', 'TransformJobName'],
   StopTransformJob: ['transform-job', 'TransformJobName'],
@@ -57,6 +61,14 @@ const RESOURCE_OF: Record<string, [ResourceKind, string] | '*' | 'ResourceArn'> 
   ListTags: 'ResourceArn',
   DeleteTags: 'ResourceArn',
 };
+
+/** The role a Create* operation hands to SageMaker (iam:PassRole, and SageMaker must be able to assume it). */
+function roleToPass(operation: string, input: Json): unknown {
+  if (operation === 'CreateTrainingJob') return input.RoleArn;
+  if (operation === 'CreateModel') return input.ExecutionRoleArn;
+  if (operation === 'CreateHyperParameterTuningJob') return (input.TrainingJobDefinition as Json | undefined)?.RoleArn;
+  return undefined;
+}
 
 /** Every authorisation an operation needs, in the order SageMaker checks them. */
 export function controlPlaneChecks(
@@ -87,12 +99,7 @@ export function controlPlaneChecks(
       resource: resourceArn(context, 'endpoint-config', text(input.EndpointConfigName)),
     });
   }
-  const passed =
-    operation === 'CreateTrainingJob'
-      ? input.RoleArn
-      : operation === 'CreateModel'
-        ? input.ExecutionRoleArn
-        : undefined;
+  const passed = roleToPass(operation, input);
   if (typeof passed === 'string' && ROLE_ARN.test(passed)) {
     checks.push({
       principal,
@@ -127,12 +134,7 @@ export async function authorizeControlPlane(
   );
   const denied = decisions.find((decision) => !decision.allowed);
   if (denied && !denied.allowed) throw new SageMakerApiError('AccessDeniedException', denied.message, 400);
-  const role =
-    operation === 'CreateTrainingJob'
-      ? input.RoleArn
-      : operation === 'CreateModel'
-        ? input.ExecutionRoleArn
-        : undefined;
+  const role = roleToPass(operation, input);
   if (typeof role === 'string' && ROLE_ARN.test(role) && !(await authorizer.canAssume(role, SAGEMAKER_SERVICE))) {
     throw new SageMakerApiError(
       'ValidationException',

@@ -170,6 +170,7 @@ export function describeTrainingJob(context: LocalSageMakerContext, request: Jso
     TrainingJobArn: job.arn,
     TrainingJobStatus: job.status,
     SecondaryStatus: job.secondaryStatus,
+    ...(job.tuningJobArn ? { TuningJobArn: job.tuningJobArn } : {}),
     ...(job.modelArtifactUri ? { ModelArtifacts: { S3ModelArtifacts: job.modelArtifactUri } } : {}),
     ...(job.failureReason ? { FailureReason: job.failureReason } : {}),
     CreationTime: epochSeconds(job.creationTime),

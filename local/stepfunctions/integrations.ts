@@ -17,6 +17,8 @@ export interface IntegrationContext {
   onTrainingJobStarted: (name: string) => void;
   /** The same for a transform job started with createTransformJob.sync. */
   onTransformJobStarted?: (name: string) => void;
+  /** The same for a tuning job started with createHyperParameterTuningJob.sync. */
+  onTuningJobStarted?: (name: string) => void;
   signal: AbortSignal;
 }
 
@@ -105,6 +107,8 @@ const OPTIMISED_SAGEMAKER: Record<string, OptimisedCall> = {
     sm.send(new SageMaker.CreateTrainingJobCommand(p as SageMaker.CreateTrainingJobRequest)),
   createTransformJob: (sm, p) =>
     sm.send(new SageMaker.CreateTransformJobCommand(p as SageMaker.CreateTransformJobRequest)),
+  createHyperParameterTuningJob: (sm, p) =>
+    sm.send(new SageMaker.CreateHyperParameterTuningJobCommand(p as SageMaker.CreateHyperParameterTuningJobRequest)),
   createModel: (sm, p) => sm.send(new SageMaker.CreateModelCommand(p as SageMaker.CreateModelInput)),
   createEndpointConfig: (sm, p) =>
     sm.send(new SageMaker.CreateEndpointConfigCommand(p as SageMaker.CreateEndpointConfigInput)),
@@ -119,7 +123,7 @@ type CommandClass = new (input: unknown) => Parameters<SageMaker.SageMakerClient
 const SYNC_JOBS: Record<
   string,
   {
-    nameField: 'TrainingJobName' | 'TransformJobName';
+    nameField: 'TrainingJobName' | 'TransformJobName' | 'HyperParameterTuningJobName';
     describe: (sm: SageMaker.SageMakerClient, name: string) => Promise<Record<string, unknown>>;
     statusField: string;
     started: (ctx: IntegrationContext, name: string) => void;
@@ -141,15 +145,23 @@ const SYNC_JOBS: Record<
     statusField: 'TransformJobStatus',
     started: (ctx, name) => ctx.onTransformJobStarted?.(name),
   },
+  createHyperParameterTuningJob: {
+    nameField: 'HyperParameterTuningJobName',
+    describe: async (sm, name) => ({
+      ...(await sm.send(new SageMaker.DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name }))),
+    }),
+    statusField: 'HyperParameterTuningJobStatus',
+    started: (ctx, name) => ctx.onTuningJobStarted?.(name),
+  },
 };
 
-/** arn:aws:states:::sagemaker:<action>[.sync] — request/response, or run-a-job for training and transform jobs. */
+/** arn:aws:states:::sagemaker:<action>[.sync]: request/response, or run-a-job (training, transform, tuning jobs). */
 function optimisedSageMakerTask(action: string, sync: boolean, ctx: IntegrationContext): TaskHandler {
   const call = OPTIMISED_SAGEMAKER[action];
   if (!call) throw new Error(`Local Step Functions does not implement arn:aws:states:::sagemaker:${action}`);
   const job = SYNC_JOBS[action];
   if (sync && !job)
-    throw new Error(`Local Step Functions implements .sync only for ${Object.keys(SYNC_JOBS).join(' and ')}`);
+    throw new Error(`Local Step Functions implements .sync only for ${Object.keys(SYNC_JOBS).join(', ')}`);
   return async (parameters) => {
     const request: { Tags?: SageMaker.Tag[] } & Record<string, unknown> = { ...(parameters as object) };
     if (job) {

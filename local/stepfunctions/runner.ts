@@ -1,6 +1,10 @@
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { StopTrainingJobCommand, StopTransformJobCommand } from '@aws-sdk/client-sagemaker';
+import {
+  StopHyperParameterTuningJobCommand,
+  StopTrainingJobCommand,
+  StopTransformJobCommand,
+} from '@aws-sdk/client-sagemaker';
 import { forEachState, stateNames, type AslDefinition } from '../../statemachine/definition';
 import { taskForResource, type TaskHandler } from './integrations';
 import { DataLimitExceededError, DATA_LIMIT_EXCEEDED, MAX_PAYLOAD_BYTES, payloadBytes } from './errors';
@@ -128,12 +132,14 @@ export class LocalStateMachine {
     const controller = new AbortController();
     const trainingJobs = new Set<string>();
     const transformJobs = new Set<string>();
+    const tuningJobs = new Set<string>();
     const integration = {
       executionArn,
       sageMaker: options.sageMaker,
       syncPollMs: options.timing?.syncPollMs ?? 50,
       onTrainingJobStarted: (job: string) => trainingJobs.add(job),
       onTransformJobStarted: (job: string) => transformJobs.add(job),
+      onTuningJobStarted: (job: string) => tuningJobs.add(job),
       signal: controller.signal,
     };
     const taskResourceLocalHandlers: LocalHandlers = {};
@@ -232,13 +238,18 @@ export class LocalStateMachine {
       record.stopDate = new Date();
       await recordEvents.catch(() => undefined);
       if (record.status === 'ABORTED' || record.status === 'TIMED_OUT') {
-        // Step Functions stops a .sync training or transform job when its execution ends early (best effort).
+        // Step Functions stops a .sync training, transform or tuning job when its execution ends early (best effort).
         await Promise.all([
           ...[...trainingJobs].map((job) =>
             options.sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job })).catch(() => undefined),
           ),
           ...[...transformJobs].map((job) =>
             options.sageMaker.send(new StopTransformJobCommand({ TransformJobName: job })).catch(() => undefined),
+          ),
+          ...[...tuningJobs].map((job) =>
+            options.sageMaker
+              .send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: job }))
+              .catch(() => undefined),
           ),
         ]);
       }

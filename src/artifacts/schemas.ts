@@ -47,6 +47,13 @@ export const SplitSchema = z.strictObject({
   testRows: count,
   /** KFold(shuffle=True, random_state=seed) folds, only when cross-validation was asked for. */
   folds: z.array(SplitCountsSchema).optional(),
+  /**
+   * Tuning on: the validation split of the training rows (src/domain/split.ts tuningRows), train_test_split of the
+   * training rows in channel order with test_size=validationFraction and random_state=seed.
+   */
+  tuning: z
+    .strictObject({ validationFraction: z.number().gt(0).lt(1), trainRows: count, validationRows: count })
+    .optional(),
 });
 
 /** claim.json, written once by the first execution for an upload (conditional write): the exactly-once marker. */
@@ -194,7 +201,35 @@ export const ServingSchema = z.strictObject({
   recordedAt: isoTime,
 });
 
+export const TrialSchema = z.strictObject({
+  trainingJobName: z.string(),
+  status: z.string(),
+  /** The tuned hyperparameters (k, sample_size) as SageMaker sent them: strings. */
+  hyperParameters: z.record(z.string(), z.string()),
+  /** The objective on the validation split; absent when the job produced none. */
+  objective: z.number().optional(),
+  chosen: z.boolean(),
+});
+
+/**
+ * tuning/trials.json, written by RecordTuning: every training job of the run's tuning job, scored on the validation
+ * split of the training rows (never the held-out test rows), and the one that trained the final model.
+ */
+export const TrialsSchema = z.strictObject({
+  tuningJobName: z.string(),
+  strategy: z.enum(['Bayesian', 'Random', 'Grid', 'Hyperband']),
+  objective: z.strictObject({ type: z.enum(['Maximize', 'Minimize']), metricName: z.string() }),
+  validationFraction: z.number().gt(0).lt(1),
+  /** SageMaker's BestTrainingJob; the chosen trial differs only on a tie (the pipeline takes the smallest k). */
+  sageMakerBestTrainingJob: z.string().optional(),
+  chosen: z.string(),
+  trials: z.array(TrialSchema),
+  recordedAt: isoTime,
+});
+
 export type DatasetRef = z.infer<typeof DatasetRefSchema>;
+export type Trial = z.infer<typeof TrialSchema>;
+export type Trials = z.infer<typeof TrialsSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type Split = z.infer<typeof SplitSchema>;
 export type Claim = z.infer<typeof ClaimSchema>;

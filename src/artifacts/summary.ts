@@ -7,6 +7,7 @@ import {
   GateResultSchema,
   PromotionDecisionSchema,
   PromotionOutcomeSchema,
+  TrialsSchema,
 } from './schemas';
 
 const count = z.int().nonnegative();
@@ -54,6 +55,8 @@ export const RunSummarySchema = z.strictObject({
   classes: z.array(z.string()).nullable(),
   gate: GateResultSchema.nullable(),
   crossValidation: CrossValidationSummarySchema.optional(),
+  /** Tuning on: every trial of the tuning job (validation-split objective) and the chosen one (tuning/trials.json). */
+  tuning: TrialsSchema.optional(),
   serving: ServingStateSchema.optional(),
   /** Each artifact of the run by name (manifest, model, metrics, predictions, report…), plus `root`. */
   artifacts: z.record(z.string(), LocationSchema),

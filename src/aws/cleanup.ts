@@ -9,8 +9,10 @@ import {
   modelsOfEndpointConfig,
   describeTrainingJobStatus,
   describeTransformJobStatus,
+  describeTuningJobStatus,
   stopTrainingJob,
   stopTransformJob,
+  stopTuningJob,
 } from './sagemaker';
 
 export interface CleanupReport {
@@ -18,6 +20,8 @@ export interface CleanupReport {
   foldTrainingJobsStopped: number;
   /** Evaluation mode batchTransform only: the run's transform job, stopped (and Stopped) if it was still running. */
   transformJob?: 'stopped' | 'not-running' | 'absent';
+  /** Tuning on: the run's tuning job, stopped (with the training jobs it runs) if it was still running. */
+  tuningJob?: 'stopped' | 'not-running' | 'absent';
   endpoint: 'deleted' | 'absent';
   endpointConfig: 'deleted' | 'absent';
   model: 'deleted' | 'absent' | 'serving';
@@ -41,6 +45,8 @@ export interface CleanupOptions {
   crossValidationFolds?: number;
   /** Evaluation mode batchTransform: the run's transform job (it bills until it has stopped). */
   transformJob?: string;
+  /** Tuning on: the run's hyperparameter tuning job (its training jobs bill until it has stopped). */
+  tuningJob?: string;
   /** Serving mode: the stable endpoint, whose current model must survive, and the config this run made for it. */
   servingEndpoint?: string;
   servingConfig?: string;
@@ -65,6 +71,7 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
   const transformJob = options.transformJob
     ? await stopTransformJobCompletely(options.transformJob, options)
     : undefined;
+  const tuningJob = options.tuningJob ? await stopTuningJobCompletely(options.tuningJob, options) : undefined;
 
   const endpoint = await deleteEndpointCompletely(names.endpoint, options);
   const endpointConfig = (await deleteEndpointConfig(names.endpointConfig)) ? 'deleted' : 'absent';
@@ -79,6 +86,7 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
     trainingJob,
     foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length,
     ...(transformJob ? { transformJob } : {}),
+    ...(tuningJob ? { tuningJob } : {}),
     endpoint,
     endpointConfig,
     model,
@@ -135,6 +143,31 @@ export async function stopTransformJobCompletely(
   while ((status = await describeTransformJobStatus(transformJobName)) !== undefined && RUNNING_TRANSFORM.has(status)) {
     if (Date.now() >= deadline)
       throw new CleanupIncompleteError(`Transform job ${transformJobName} is still ${status} after the stop request`);
+    await sleep(options.pollMs);
+  }
+  return stopped ? 'stopped' : 'not-running';
+}
+
+/** Tuning job states in which it still runs training jobs (and bills). */
+const RUNNING_TUNING = new Set(['InProgress', 'Stopping']);
+
+/**
+ * Stops the run's tuning job if it still runs (SageMaker then stops every training job it runs) and waits until it
+ * has Stopped.
+ */
+export async function stopTuningJobCompletely(
+  tuningJobName: string,
+  options: CleanupOptions,
+): Promise<NonNullable<CleanupReport['tuningJob']>> {
+  const sleep = options.sleep ?? defaultSleep;
+  const deadline = Date.now() + options.settleTimeoutMs;
+  let status = await describeTuningJobStatus(tuningJobName);
+  if (status === undefined) return 'absent';
+  if (!RUNNING_TUNING.has(status)) return 'not-running';
+  const stopped = status === 'InProgress' ? await stopTuningJob(tuningJobName) : true;
+  while ((status = await describeTuningJobStatus(tuningJobName)) !== undefined && RUNNING_TUNING.has(status)) {
+    if (Date.now() >= deadline)
+      throw new CleanupIncompleteError(`Tuning job ${tuningJobName} is still ${status} after the stop request`);
     await sleep(options.pollMs);
   }
   return stopped ? 'stopped' : 'not-running';

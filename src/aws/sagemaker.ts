@@ -7,6 +7,9 @@ import {
   ListEndpointConfigsCommand,
   DescribeTrainingJobCommand,
   DescribeTransformJobCommand,
+  DescribeHyperParameterTuningJobCommand,
+  ListTrainingJobsForHyperParameterTuningJobCommand,
+  StopHyperParameterTuningJobCommand,
   StopTrainingJobCommand,
   StopTransformJobCommand,
 } from '@aws-sdk/client-sagemaker';
@@ -102,6 +105,67 @@ export async function describeTransformJobStatus(transformJobName: string): Prom
     if (isMissingResource(error)) return undefined;
     throw error;
   }
+}
+
+export async function describeTuningJobStatus(tuningJobName: string): Promise<string | undefined> {
+  try {
+    const job = await sageMakerClient().send(
+      new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: tuningJobName }),
+    );
+    return job.HyperParameterTuningJobStatus;
+  } catch (error) {
+    if (isMissingResource(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Stops a running tuning job (SageMaker then stops its training jobs); one that ended meanwhile needs no stopping. */
+export async function stopTuningJob(name: string): Promise<boolean> {
+  try {
+    return await deleteIfPresent(() =>
+      sageMakerClient().send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name })),
+    );
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    if (e.name === 'ValidationException' && /in status (Completed|Failed|Stopped|Stopping)/.test(e.message ?? ''))
+      return false;
+    throw error;
+  }
+}
+
+export interface TuningTrainingJob {
+  trainingJobName: string;
+  status: string;
+  tunedHyperParameters: Record<string, string>;
+  objective?: number;
+}
+
+/** Every training job of a tuning job, in name order (ListTrainingJobsForHyperParameterTuningJob, all pages). */
+export async function listTuningTrainingJobs(tuningJobName: string): Promise<TuningTrainingJob[]> {
+  const jobs: TuningTrainingJob[] = [];
+  let token: string | undefined;
+  do {
+    const page = await sageMakerClient().send(
+      new ListTrainingJobsForHyperParameterTuningJobCommand({
+        HyperParameterTuningJobName: tuningJobName,
+        MaxResults: 100,
+        SortBy: 'Name',
+        SortOrder: 'Ascending',
+        NextToken: token,
+      }),
+    );
+    for (const job of page.TrainingJobSummaries ?? [])
+      jobs.push({
+        trainingJobName: job.TrainingJobName!,
+        status: job.TrainingJobStatus ?? 'Unknown',
+        tunedHyperParameters: job.TunedHyperParameters ?? {},
+        ...(job.FinalHyperParameterTuningJobObjectiveMetric?.Value !== undefined
+          ? { objective: job.FinalHyperParameterTuningJobObjectiveMetric.Value }
+          : {}),
+      });
+    token = page.NextToken;
+  } while (token);
+  return jobs;
 }
 
 /** Runs a delete and reports whether something was deleted; already gone counts as success. */

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors';
 import { memoiseOnEnv, type Env } from './env';
+import { parseTuneOption, tuningInputSchema, type TuningInput } from '../domain/tuning';
 import type { SecuritySettings } from '../domain/sageMakerTypes';
 import {
   EVALUATION_MODES,
@@ -58,6 +59,7 @@ export const STAGE_ENV = {
   notificationBus: 'NOTIFICATION_BUS',
   serve: 'SERVE',
   serveKeep: 'SERVE_KEEP',
+  tuning: 'TUNING',
 } as const;
 
 export { ConfigurationError };
@@ -207,7 +209,26 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       0,
       (n) => n === 0 || (Number.isInteger(n) && n >= 2 && n <= MAX_FOLDS),
     ),
+    ...tuningFromEnv(env),
   };
+}
+
+/** TUNING: empty (off), the --tune syntax (`Grid:k=1..15`) or the execution input's `tuning` object as JSON. */
+function tuningFromEnv(env: Env): { tuning?: TuningInput } {
+  const raw = (env[STAGE_ENV.tuning] ?? '').trim();
+  if (raw === '') return {};
+  let candidate: unknown;
+  try {
+    candidate = raw.startsWith('{') ? JSON.parse(raw) : parseTuneOption(raw);
+  } catch (error) {
+    throw new ConfigurationError(`Environment variable ${STAGE_ENV.tuning}: ${(error as Error).message}`);
+  }
+  const parsed = tuningInputSchema.safeParse(candidate);
+  if (!parsed.success)
+    throw new ConfigurationError(
+      `Environment variable ${STAGE_ENV.tuning}: ${parsed.error.issues.map((i) => `${['tuning', ...i.path].join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return { tuning: parsed.data };
 }
 
 /** The stage defaults of this Lambda environment, parsed and validated once per cold start. */

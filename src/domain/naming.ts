@@ -24,7 +24,17 @@ export interface SageMakerNames {
   endpoint: string;
   /** The batch transform job of evaluation mode batchTransform (`-batch`: `-transform` would not fit 63 characters). */
   transformJob: string;
+  /**
+   * The hyperparameter tuning job (tuning on): at most 32 characters, `<prefix>--<head of run id>-<hash of run id>`.
+   * SageMaker names its training jobs `<tuning job>-NNN-<8 hex>`, so they too start with `<prefix>--`.
+   */
+  tuningJob: string;
 }
+
+/** SageMaker's pattern for hyperparameter tuning job names (≤ 32 characters). */
+export const TUNING_JOB_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$/;
+export const TUNING_JOB_NAME_MAX = 32;
+const TUNING_HASH_LENGTH = 8;
 
 export function shortHash(text: string, length = 8): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
@@ -85,6 +95,18 @@ export function foldTrainingJobName(names: SageMakerNames, fold: number): string
   return `${names.trainingJob}${NAME_SEPARATOR}f${fold}`;
 }
 
+/**
+ * The run's tuning job: the prefix and separator, then as much of the run id as fits and a hash of the whole run id
+ * (distinct run ids never share a tuning job, and the name still says whose run it is).
+ */
+export function tuningJobName(prefix: string, runId: string): string {
+  const hash = shortHash(runId, TUNING_HASH_LENGTH);
+  const head = `${prefix}${NAME_SEPARATOR}`;
+  const room = TUNING_JOB_NAME_MAX - head.length - hash.length - 1;
+  const readable = runId.slice(0, Math.max(0, room)).replace(/-+$/g, '');
+  return `${head}${readable ? `${readable}-` : ''}${hash}`;
+}
+
 export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
   assertValidNamePrefix(prefix);
   if (runId.length > RUN_ID_MAX || !SAGEMAKER_NAME_PATTERN.test(runId)) {
@@ -97,6 +119,7 @@ export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
     endpointConfig: `${base}-config`,
     endpoint: `${base}-endpoint`,
     transformJob: `${base}-batch`,
+    tuningJob: tuningJobName(prefix, runId),
   };
 }
 
@@ -121,6 +144,14 @@ export function runLayout(runsPrefix: string, runId: string) {
     transformOutput: `${root}/output/transform/`,
     /** The transform job's output for the test channel: `<input object name>.out`, one JSON line per test row. */
     transformResult: `${root}/output/transform/test.csv.out`,
+    /** Tuning on: the tuning jobs' train channel (training rows minus the validation split) and test channel. */
+    tuningTrainChannelPrefix: `${root}/input/tuning/train/`,
+    tuningTrainChannel: `${root}/input/tuning/train/train.csv`,
+    tuningValidationChannelPrefix: `${root}/input/tuning/validation/`,
+    tuningValidationChannel: `${root}/input/tuning/validation/validation.csv`,
+    tuningOutput: `${root}/output/tuning/`,
+    /** Every trial of the tuning job and the chosen one (written by RecordTuning). */
+    trials: `${root}/tuning/trials.json`,
     metrics: `${root}/evaluation/metrics.json`,
     predictions: `${root}/evaluation/predictions.csv`,
     report: `${root}/evaluation/report.html`,

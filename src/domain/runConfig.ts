@@ -14,6 +14,7 @@ import {
   type SageMakerNames,
 } from './naming';
 
+import { resolveTuning, tuningInputSchema, type TuningConfig, type TuningInput } from './tuning';
 import type { PredictorType } from '../artifacts/predictorType';
 import { EVALUATION_MODES, type EvaluationMode } from '../artifacts/evaluationMode';
 export type { PredictorType, EvaluationMode };
@@ -47,6 +48,8 @@ export interface StageDefaults {
   split: { testFraction: number; seed: number };
   /** k-fold cross-validation before the final model (0 = off). */
   crossValidationFolds: number;
+  /** Hyperparameter tuning before the final model (undefined = off). */
+  tuning?: TuningInput;
   /** Promote models that pass the gate to the stable endpoint (off = evaluate and delete). */
   serve: { enabled: boolean; keep: number };
   training: {
@@ -97,12 +100,22 @@ export interface RunConfig {
   split: { testFraction: number; seed: number };
   names: SageMakerNames;
   keys: ReturnType<typeof runLayout>;
-  uris: { trainChannel: string; testChannel: string; trainingOutput: string; root: string };
+  uris: {
+    trainChannel: string;
+    testChannel: string;
+    trainingOutput: string;
+    root: string;
+    tuningTrainChannel: string;
+    tuningValidationChannel: string;
+    tuningOutput: string;
+  };
   training: StageDefaults['training'] & { hyperParameters: Record<string, string> };
   hosting: { instanceType: string; instanceCount: number; maxWaitPolls: number; pollSeconds: number };
   evaluation: EvaluationConfig;
   qualityGate: QualityGate & { direction: 'min' | 'max' };
   crossValidation: { folds: number; maxConcurrency: number };
+  /** SageMaker automatic model tuning of k / sample_size on a validation split of the training rows. */
+  tuning: TuningConfig;
   serve: ServeConfig;
   security: SecuritySettings;
   /** The SageMaker requests, added by Prepare once feature_dim is known from the data. */
@@ -213,6 +226,7 @@ const consoleInputSchema = z.strictObject({
   crossValidation: z
     .strictObject({ folds: z.number().int().min(2, 'at least 2 folds').max(MAX_FOLDS, `at most ${MAX_FOLDS} folds`) })
     .optional(),
+  tuning: tuningInputSchema.optional(),
 });
 export type ConsoleInput = z.infer<typeof consoleInputSchema>;
 
@@ -359,6 +373,16 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     instanceCount: options.hosting?.instanceCount ?? defaults.hosting.instanceCount,
   };
   const evaluation = resolveEvaluation(options.evaluation, defaults, hosting, serve, problems);
+  const training = { ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters };
+  const tuning = resolveTuning(
+    options.tuning ?? defaults.tuning,
+    {
+      predictorType,
+      trainingMaxRuntimeSeconds: training.maxRuntimeInSeconds,
+      endpointMaxWaitSeconds: defaults.hosting.maxWaitSeconds,
+    },
+    problems,
+  );
 
   if (problems.length > 0) throw new InputValidationError(problems);
   if (runId.length > RUN_ID_MAX) throw new InvalidNameError(`internal: run id ${runId} too long`);
@@ -385,8 +409,11 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       trainChannel: s3Uri(bucket, keys.trainChannelPrefix),
       testChannel: s3Uri(bucket, keys.testChannelPrefix),
       trainingOutput: s3Uri(bucket, keys.trainingOutput),
+      tuningTrainChannel: s3Uri(bucket, keys.tuningTrainChannelPrefix),
+      tuningValidationChannel: s3Uri(bucket, keys.tuningValidationChannelPrefix),
+      tuningOutput: s3Uri(bucket, keys.tuningOutput),
     },
-    training: { ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters },
+    training,
     hosting: {
       ...hosting,
       pollSeconds,
@@ -402,6 +429,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       folds: options.crossValidation?.folds ?? defaults.crossValidationFolds,
       maxConcurrency: CROSS_VALIDATION_CONCURRENCY,
     },
+    tuning,
     security: defaults.security,
     serve: {
       enabled: serve,

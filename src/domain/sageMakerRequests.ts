@@ -1,4 +1,5 @@
 import { s3Uri } from './naming';
+import type { EnabledTuning } from './tuning';
 import type { RunConfig } from './runConfig';
 import type { SageMakerRequests, SecuritySettings } from './sageMakerTypes';
 
@@ -62,6 +63,73 @@ export function trainingJobRequest(run: RunConfig, channels: TrainingChannels): 
     EnableNetworkIsolation: true,
     ...vpcConfig(security),
     Tags: [{ Key: RUN_TAG_KEY, Value: run.runId }],
+  };
+}
+
+/** The tuned hyperparameters in the order the request lists their ranges. */
+const TUNED_ORDER = ['k', 'sample_size'] as const;
+
+/** ParameterRanges of the request: lists as CategoricalParameterRanges, ranges as IntegerParameterRanges. */
+export function parameterRanges(ranges: EnabledTuning['ranges']): Record<string, unknown[]> {
+  const categorical: unknown[] = [];
+  const integer: unknown[] = [];
+  for (const name of TUNED_ORDER) {
+    const range = ranges[name];
+    if (!range) continue;
+    if ('values' in range) categorical.push({ Name: name, Values: range.values.map(String) });
+    else
+      integer.push({
+        Name: name,
+        MinValue: String(range.min),
+        MaxValue: String(range.max),
+        ScalingType: range.scaling ?? 'Auto',
+      });
+  }
+  return {
+    ...(integer.length > 0 ? { IntegerParameterRanges: integer } : {}),
+    ...(categorical.length > 0 ? { CategoricalParameterRanges: categorical } : {}),
+  };
+}
+
+/**
+ * CreateHyperParameterTuningJob from the run's CreateTrainingJob request for the tuning channels: the same image,
+ * role, resources and stopping condition; the tuned hyperparameters leave the static ones.
+ */
+export function tuningJobRequest(
+  tuning: EnabledTuning,
+  names: { tuningJob: string },
+  trainingRequest: Record<string, unknown>,
+  seed: number,
+): Record<string, unknown> {
+  const {
+    TrainingJobName: _name,
+    HyperParameters: hyperParameters,
+    Tags: tags,
+    ...definition
+  } = trainingRequest as {
+    TrainingJobName: string;
+    HyperParameters: Record<string, string>;
+    Tags: unknown[];
+  } & Record<string, unknown>;
+  const staticHyperParameters = Object.fromEntries(
+    Object.entries(hyperParameters).filter(([name]) => !(name in tuning.ranges)),
+  );
+  return {
+    HyperParameterTuningJobName: names.tuningJob,
+    HyperParameterTuningJobConfig: {
+      Strategy: tuning.strategy,
+      HyperParameterTuningJobObjective: { Type: tuning.objective.type, MetricName: tuning.objective.metricName },
+      ResourceLimits: {
+        ...(tuning.maxJobs !== undefined ? { MaxNumberOfTrainingJobs: tuning.maxJobs } : {}),
+        MaxParallelTrainingJobs: tuning.maxParallelJobs,
+        MaxRuntimeInSeconds: tuning.maxRuntimeInSeconds,
+      },
+      ParameterRanges: parameterRanges(tuning.ranges),
+      TrainingJobEarlyStoppingType: 'Off',
+      ...(tuning.strategy === 'Grid' ? {} : { RandomSeed: seed }),
+    },
+    TrainingJobDefinition: { ...definition, StaticHyperParameters: staticHyperParameters },
+    Tags: tags,
   };
 }
 
@@ -190,5 +258,21 @@ export function sageMakerRequests(run: RunConfig): SageMakerRequests {
     },
     ...evaluationRequests(run),
     servingEndpointConfig: endpointConfigRequest(run, run.serve.endpointConfigName),
+    ...(run.tuning.enabled
+      ? {
+          // The tuning jobs train on the training rows minus the validation split and are scored on that split.
+          tuningJob: tuningJobRequest(
+            run.tuning,
+            run.names,
+            trainingJobRequest(run, {
+              trainingJobName: run.names.tuningJob,
+              trainUri: run.uris.tuningTrainChannel,
+              testUri: run.uris.tuningValidationChannel,
+              outputUri: run.uris.tuningOutput,
+            }),
+            run.split.seed,
+          ),
+        }
+      : {}),
   };
 }

@@ -17,6 +17,8 @@ export interface SageMakerRequests {
   /** Evaluation mode batchTransform (Transform, createTransformJob.sync). */
   transformJob?: Record<string, unknown>;
   servingEndpointConfig: Record<string, unknown>;
+  /** With tuning on (Tune, createHyperParameterTuningJob.sync): its jobs read the tuning channels. */
+  tuningJob?: Record<string, unknown>;
 }
 
 /** Stage-level isolation and encryption settings (all optional). */

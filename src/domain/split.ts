@@ -55,6 +55,42 @@ export function trainTestRows(rowCount: number, options: SplitOptions): TrainTes
   return { test: shuffled.subarray(0, testRows), train: shuffled.subarray(testRows) };
 }
 
+/** The tuning jobs' rows: the validation split they are scored on, and the training rows they index. */
+export interface TuningRows {
+  /** The tuning jobs' test channel. */
+  validation: Int32Array;
+  /** The tuning jobs' train channel. */
+  train: Int32Array;
+}
+
+/**
+ * The validation split of the training rows, `train_test_split(training rows in channel order,
+ * test_size=validationFraction, shuffle=True, random_state=seed)`: the first ceil(f·n) of numpy's permutation of the
+ * n training rows are validation rows, the rest the tuning jobs' training rows, both in that order. The held-out
+ * test rows are never among them.
+ */
+export function tuningRows(trainRows: Int32Array, validationFraction: number, seed: number): TuningRows {
+  const sizes = splitSizes(trainRows.length, validationFraction);
+  const shuffled = permutation(trainRows.length, seed);
+  const pick = (from: number, to: number) => Int32Array.from(shuffled.subarray(from, to), (i) => trainRows[i]);
+  return { validation: pick(0, sizes.testRows), train: pick(sizes.testRows, trainRows.length) };
+}
+
+/** How many training rows the tuning jobs train on and are scored on, or why the validation split is impossible. */
+export function tuningSizes(
+  trainRows: number,
+  validationFraction: number,
+): { trainRows: number; validationRows: number } {
+  try {
+    const sizes = splitSizes(trainRows, validationFraction);
+    return { trainRows: sizes.trainRows, validationRows: sizes.testRows };
+  } catch (error) {
+    throw new SplitError(
+      `tuning needs a validation split of the ${trainRows} training rows (tuning.validationFraction ${validationFraction}): ${(error as Error).message}`,
+    );
+  }
+}
+
 /** trainTestRows as plain arrays, for small data and tests. */
 export function trainTestSplit(rowCount: number, options: SplitOptions): SplitIndices {
   const rows = trainTestRows(rowCount, options);

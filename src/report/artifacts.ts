@@ -1,6 +1,6 @@
 // What the report reads of a run's artifacts: the fields it uses, picked from the artifact schemas in src/artifacts,
 // so the full artifacts (what the artifact codec decodes) fit as they are and partial ones (tests, the CLI) do too.
-import type { Manifest, Metrics, Serving, Split, TrainingResult } from '../artifacts';
+import type { Manifest, Metrics, Serving, Split, TrainingResult, Trials } from '../artifacts';
 import type { CostInput, ExecutionStep, StatusTransition } from './types';
 
 /** prepared/manifest.json, as far as the report reads it. */
@@ -46,6 +46,8 @@ export interface RunArtifacts {
   hyperParameters?: Record<string, string>;
   executionPath?: ExecutionStep[];
   cost?: CostInput;
+  /** runs/<runId>/tuning/trials.json, when the run tuned. */
+  trials?: Trials | null;
   /** runs/<runId>/serving.json, when serving mode recorded an outcome. */
   serving?: ServingArtifact | null;
   generatedAt?: string;

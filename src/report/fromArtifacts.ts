@@ -182,6 +182,7 @@ function assemble(artifacts: RunContext, predictions: PredictionsDigest, feature
     outcome,
     gate: metrics.gate ?? null,
     crossValidation: metrics.crossValidation ?? null,
+    tuning: artifacts.trials ?? null,
     serving:
       metrics.promotion && metrics.promotion.decision !== 'off'
         ? {

@@ -3,6 +3,7 @@ import { escapeHtml } from './html';
 import { datasetSection, scatterMatrixSection } from './sections/dataset';
 import { splitSection } from './sections/split';
 import { crossValidationSection } from './sections/crossValidation';
+import { tuningSection } from './sections/tuning';
 import { trainingSection } from './sections/training';
 import { evaluationChartSection, metricsSection } from './sections/evaluation';
 import { validationSection } from './sections/validation';
@@ -29,6 +30,7 @@ const SECTIONS: { render: Section; needsData: (predictorType: PredictorType) => 
   { render: scatterMatrixSection, needsData: () => true },
   { render: splitSection, needsData: () => false },
   { render: crossValidationSection, needsData: () => false },
+  { render: tuningSection, needsData: () => false },
   { render: trainingSection, needsData: () => false },
   // The confusion matrix comes from metrics.json; predicted-vs-true from predictions.csv's rows.
   { render: evaluationChartSection, needsData: (type) => type === 'regressor' },

@@ -2,6 +2,7 @@
 import type {
   ClassifierMetrics,
   CrossValidationSummary,
+  Trials,
   FinalMetric,
   GateResult,
   NamedClassMetrics,
@@ -154,6 +155,8 @@ export interface RunReportInput {
   cost?: CostInput;
   /** Per-fold and mean ± std scores when the run cross-validated (metrics.json crossValidation). */
   crossValidation?: CrossValidationSummary | null;
+  /** Tuning on: every trial of the tuning job and the chosen one (tuning/trials.json). */
+  tuning?: Trials | null;
   /** Serving mode: the promotion decision and, when recorded, what serves afterwards (serving.json). */
   serving?: ServingSummary | null;
 }

@@ -52,8 +52,31 @@ test.each(CASES)('%s sets %s of the console input', (args, path, expected) => {
   expect(input.dataset).toEqual({ key: 'raw/x.csv' });
 });
 
-test('every option in the table is covered above, each with its own input path', () => {
-  expect(RUN_OPTIONS.map((o) => o.inputPath).sort()).toEqual(CASES.map(([, path]) => path).sort());
+test('every option in the table is covered above (--tune by its own test below), each with its own input path', () => {
+  expect(RUN_OPTIONS.map((o) => o.inputPath).sort()).toEqual([...CASES.map(([, path]) => path), 'tuning'].sort());
+});
+
+test('--tune sets the tuning section: Grid expands a range into its values, other strategies keep a range', () => {
+  expect(consoleInput('raw/x.csv', parse('--tune', 'Grid:k=1..4,sample_size=500/1000,parallel=3'))).toEqual({
+    dataset: { key: 'raw/x.csv' },
+    tuning: {
+      strategy: 'Grid',
+      ranges: { k: { values: [1, 2, 3, 4] }, sample_size: { values: [500, 1000] } },
+      maxParallelJobs: 3,
+    },
+  });
+  expect(parse('--tune', 'random:k=1..50,jobs=20,runtime=1800,validation=0.3').tune).toEqual({
+    strategy: 'Random',
+    ranges: { k: { min: 1, max: 50 } },
+    maxJobs: 20,
+    maxRuntimeInSeconds: 1800,
+    validationFraction: 0.3,
+  });
+  expect(stageParams(parse('--tune', 'Grid:k=1/3'))).toEqual({
+    tuning: JSON.stringify({ strategy: 'Grid', ranges: { k: { values: [1, 3] } } }),
+  });
+  for (const bad of ['Annealing:k=1..3', 'Grid:k=1..40', 'Grid:q=1', 'Random:k=a..b', 'Grid:k'])
+    expect(() => parse('--tune', bad)).toThrow(/--tune/);
 });
 
 test('all options together make one nested console input; no options, none', () => {

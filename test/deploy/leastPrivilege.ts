@@ -51,6 +51,8 @@ const SYNC_RULE =
   'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule';
 const TRANSFORM_SYNC_RULE =
   'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTransformJobsRule';
+const TUNING_SYNC_RULE =
+  'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule';
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 /**
@@ -102,9 +104,17 @@ export const RESOURCE_TYPES: Record<string, string[]> = {
   's3:ListBucket': ['bucket'],
   's3:PutObject': ['object'],
   'states:GetExecutionHistory': ['execution'],
-  'sagemaker:AddTags': ['endpoint', 'endpoint-config', 'model', 'training-job', 'transform-job'],
+  'sagemaker:AddTags': [
+    'endpoint',
+    'endpoint-config',
+    'hyper-parameter-tuning-job',
+    'model',
+    'training-job',
+    'transform-job',
+  ],
   'sagemaker:CreateEndpoint': ['endpoint', 'endpoint-config'],
   'sagemaker:CreateEndpointConfig': ['endpoint-config'],
+  'sagemaker:CreateHyperParameterTuningJob': ['hyper-parameter-tuning-job'],
   'sagemaker:CreateModel': ['model'],
   'sagemaker:CreateTrainingJob': ['training-job'],
   'sagemaker:CreateTransformJob': ['transform-job'],
@@ -113,11 +123,21 @@ export const RESOURCE_TYPES: Record<string, string[]> = {
   'sagemaker:DeleteModel': ['model'],
   'sagemaker:DescribeEndpoint': ['endpoint'],
   'sagemaker:DescribeEndpointConfig': ['endpoint-config'],
+  'sagemaker:DescribeHyperParameterTuningJob': ['hyper-parameter-tuning-job'],
   'sagemaker:DescribeTrainingJob': ['training-job'],
   'sagemaker:DescribeTransformJob': ['transform-job'],
   'sagemaker:InvokeEndpoint': ['endpoint'],
   'sagemaker:ListEndpointConfigs': [],
-  'sagemaker:ListTags': ['endpoint', 'endpoint-config', 'model', 'training-job', 'transform-job'],
+  'sagemaker:ListTags': [
+    'endpoint',
+    'endpoint-config',
+    'hyper-parameter-tuning-job',
+    'model',
+    'training-job',
+    'transform-job',
+  ],
+  'sagemaker:ListTrainingJobsForHyperParameterTuningJob': ['hyper-parameter-tuning-job'],
+  'sagemaker:StopHyperParameterTuningJob': ['hyper-parameter-tuning-job'],
   'sagemaker:StopTrainingJob': ['training-job'],
   'sagemaker:StopTransformJob': ['transform-job'],
   'sagemaker:UpdateEndpoint': ['endpoint', 'endpoint-config'],
@@ -190,9 +210,19 @@ const s3Event = (key: string) => ({
  */
 export function sampleRuns(): RunConfig[] {
   const inputs: [unknown, string][] = [
-    [{ serve: true, crossValidation: { folds: MAX_FOLDS } }, 'run-1'],
+    [
+      {
+        serve: true,
+        crossValidation: { folds: MAX_FOLDS },
+        tuning: { strategy: 'Grid', ranges: { k: { values: [1, 3, 5] } } },
+      },
+      'run-1',
+    ],
     [{ serve: true, crossValidation: { folds: 2 } }, '7f9c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e11'],
-    [{ serve: true }, 'Nightly Retrain — größer/besser ✓ '.repeat(3)],
+    [
+      { serve: true, tuning: { strategy: 'Random', ranges: { k: { min: 1, max: 50 } }, maxJobs: 20 } },
+      'Nightly Retrain — größer/besser ✓ '.repeat(3),
+    ],
     [{ serve: true, evaluation: { mode: 'batchTransform' } }, 'b'],
     [{ serve: true, evaluation: { mode: 'batchTransform' } }, 'Batch Scoring (large) — ünïcode ✓ '.repeat(3)],
     [{ serve: false, evaluation: { mode: 'serverless' } }, 'serverless-3f1c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e'],
@@ -215,6 +245,7 @@ export function namesByKind(runs: RunConfig[]): Record<string, string[]> {
   const byKind: Record<string, string[]> = {
     'training-job': [],
     'transform-job': [],
+    'hyper-parameter-tuning-job': [],
     model: [],
     'endpoint-config': [],
     endpoint: [],
@@ -226,6 +257,9 @@ export function namesByKind(runs: RunConfig[]): Record<string, string[]> {
       ...Array.from({ length: MAX_FOLDS }, (_, i) => foldTrainingJobName(names, i + 1)),
     );
     byKind['transform-job'].push(names.transformJob);
+    // SageMaker names a tuning job's training jobs <tuning job>-NNN-<8 hex>.
+    byKind['hyper-parameter-tuning-job'].push(names.tuningJob);
+    byKind['training-job'].push(`${names.tuningJob}-001-0a1b2c3d`, `${names.tuningJob}-750-ffffffff`);
     byKind.model.push(names.model);
     byKind['endpoint-config'].push(names.endpointConfig, run.serve.endpointConfigName);
     byKind.endpoint.push(names.endpoint, run.serve.endpointName);
@@ -330,6 +364,23 @@ function taskCalls(stateName: string, state: AslState & { Type: 'Task' }, input:
           ),
           ...tagged(job),
           ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((a) => call(a, TRANSFORM_SYNC_RULE)),
+        ];
+      }
+      case 'createHyperParameterTuningJob.sync': {
+        // As training: create, follow (Describe + ListTags), stop on abort, the managed rule; the role of the
+        // training jobs SageMaker launches is passed in TrainingJobDefinition.
+        const job = named('hyper-parameter-tuning-job', request.HyperParameterTuningJobName);
+        const definition = request.TrainingJobDefinition as { RoleArn?: string } | undefined;
+        return [
+          ...[
+            'CreateHyperParameterTuningJob',
+            'DescribeHyperParameterTuningJob',
+            'StopHyperParameterTuningJob',
+            'ListTags',
+          ].map((a) => call(`sagemaker:${a}`, job)),
+          ...tagged(job),
+          ...passRole(definition?.RoleArn),
+          ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((a) => call(a, TUNING_SYNC_RULE)),
         ];
       }
       case 'createModel': {
@@ -690,14 +741,17 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
               expect({ action, r }).toEqual({
                 action,
                 r: expect.stringMatching(
-                  new RegExp(`:(training-job|transform-job|model|endpoint-config|endpoint)/${PREFIX}-`),
+                  new RegExp(
+                    `:(training-job|transform-job|hyper-parameter-tuning-job|model|endpoint-config|endpoint)/${PREFIX}-`,
+                  ),
                 ),
               });
           }
           if (action.startsWith('events:'))
             expect({
               action,
-              managedRule: s.resources.length === 1 && [SYNC_RULE, TRANSFORM_SYNC_RULE].includes(s.resources[0]),
+              managedRule:
+                s.resources.length === 1 && [SYNC_RULE, TRANSFORM_SYNC_RULE, TUNING_SYNC_RULE].includes(s.resources[0]),
             }).toEqual({
               action,
               managedRule: true,

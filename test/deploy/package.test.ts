@@ -53,6 +53,7 @@ const FUNCTIONS = {
   prepare: { memory: 1769, timeout: 900 },
   split: { memory: 512, timeout: 60 },
   upload: { memory: 1769, timeout: 900 },
+  tuning: { memory: 256, timeout: 300 },
   evaluate: { memory: 1024, timeout: 900 },
   promote: { memory: 256, timeout: 300 },
   report: { memory: 1024, timeout: 300 },
@@ -61,7 +62,16 @@ const FUNCTIONS = {
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
-const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'promote', 'report', 'cleanup'] as const;
+const PIPELINE_FUNCTIONS = [
+  'prepare',
+  'split',
+  'upload',
+  'tuning',
+  'evaluate',
+  'promote',
+  'report',
+  'cleanup',
+] as const;
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 const s3 = (suffix = '') => `arn:\${AWS::Partition}:s3:::\${DataBucket}${suffix}`;
@@ -82,8 +92,11 @@ const servingConfigs = sageMaker('endpoint-config', '*-serve');
 const models = sageMaker('model', '*-model');
 const trainingJobs = sageMaker('training-job');
 const transformJobs = sageMaker('transform-job', '*-batch');
+// <p>--<runId head>-<hash>, at most 32 characters (src/domain/naming.ts tuningJobName).
+const tuningJobs = sageMaker('hyper-parameter-tuning-job');
 const cleanupStatements = [
   statement(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [trainingJobs]),
+  statement(['sagemaker:DescribeHyperParameterTuningJob', 'sagemaker:StopHyperParameterTuningJob'], [tuningJobs]),
   statement(['sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob'], [transformJobs]),
   statement(['sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint'], [runEndpoints]),
   statement(['sagemaker:DescribeEndpoint'], [servingEndpoint]),
@@ -104,6 +117,12 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
   ],
   split: [logs('split'), readWriteRuns, dataKey],
   upload: [logs('upload'), readWriteRuns, abortRunUploads, dataKey],
+  tuning: [
+    logs('tuning'),
+    statement(['sagemaker:ListTrainingJobsForHyperParameterTuningJob'], [tuningJobs]),
+    statement(['s3:PutObject'], [s3('/runs/*/tuning/trials.json')]),
+    dataKey,
+  ],
   evaluate: [
     logs('evaluate'),
     readWriteRuns,
@@ -277,6 +296,15 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
     ],
     [transformJobs],
   ),
+  statement(
+    [
+      'sagemaker:CreateHyperParameterTuningJob',
+      'sagemaker:DescribeHyperParameterTuningJob',
+      'sagemaker:StopHyperParameterTuningJob',
+      'sagemaker:ListTags',
+    ],
+    [tuningJobs],
+  ),
   statement(['sagemaker:CreateModel'], [models]),
   statement(['sagemaker:CreateEndpointConfig'], [runConfigs, servingConfigs]),
   statement(['sagemaker:CreateEndpoint'], [runEndpoints, servingEndpoint, runConfigs, servingConfigs]),
@@ -284,7 +312,7 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
   statement(['sagemaker:DescribeEndpoint'], [runEndpoints, servingEndpoint]),
   statement(
     ['sagemaker:AddTags'],
-    [trainingJobs, transformJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint],
+    [trainingJobs, transformJobs, tuningJobs, models, runConfigs, servingConfigs, runEndpoints, servingEndpoint],
   ),
   statement(
     ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
@@ -296,6 +324,12 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
     ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
     [
       'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTransformJobsRule',
+    ],
+  ),
+  statement(
+    ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
+    [
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule',
     ],
   ),
   statement(['iam:PassRole'], ['GetAtt:SageMakerExecutionRole.Arn'], {
@@ -537,7 +571,7 @@ describe('IAM', () => {
     });
   });
 
-  test('the state machine role: the six Lambdas, the SageMaker calls of the definition, .sync rule, PassRole', () => {
+  test('the state machine role: the pipeline Lambdas, the SageMaker calls of the definition, .sync rule, PassRole', () => {
     const role = template.Resources.StateMachineRole;
     expect(trustedServices(role)).toEqual(['states.amazonaws.com']);
     expect(sortStatements(withoutLists(roleStatements(role)))).toEqual(
@@ -622,14 +656,14 @@ describe('state machine', () => {
     });
   });
 
-  test('the definition file uses only the six custom.asl Lambda placeholders', () => {
+  test('the definition file uses only the custom.asl Lambda placeholders of the pipeline functions', () => {
     const placeholders = [...new Set(asl.match(/\$\{[^}]*\}/g) ?? [])].sort();
     expect(placeholders).toEqual(
       PIPELINE_FUNCTIONS.map((name) => `\${self:custom.asl.${cap(name)}FunctionArn}`).sort(),
     );
   });
 
-  test('DefinitionString is the definition file, its placeholders resolved to the six functions', () => {
+  test('DefinitionString is the definition file, its placeholders resolved to the pipeline functions', () => {
     const sub = template.Resources.PipelineStateMachine.Properties.DefinitionString['Fn::Sub'];
     expect(Array.isArray(sub)).toBe(true);
     const [text, variables] = sub;

@@ -4,9 +4,11 @@ import {
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
   DescribeEndpointCommand,
+  DescribeHyperParameterTuningJobCommand,
   DescribeTrainingJobCommand,
   DescribeTransformJobCommand,
   SageMakerClient,
+  StopHyperParameterTuningJobCommand,
   StopTrainingJobCommand,
   StopTransformJobCommand,
 } from '@aws-sdk/client-sagemaker';
@@ -204,4 +206,36 @@ describe('evaluation mode batchTransform: the run’s transform job', () => {
     expect(deleted).not.toHaveProperty('transformJob');
     expect(sagemaker.commandCalls(DescribeTransformJobCommand)).toHaveLength(0);
   });
+});
+
+test('tuning on: a running tuning job is stopped (SageMaker stops its training jobs) and waited for', async () => {
+  event.failure = { Tune: { Error: 'States.Timeout', Cause: 'Task timed out' } };
+  event.run.tuning = {
+    enabled: true,
+    strategy: 'Grid',
+    ranges: { k: { values: [1, 3] } },
+    jobCount: 2,
+    maxParallelJobs: 2,
+    maxRuntimeInSeconds: 3600,
+    validationFraction: 0.2,
+    objective: { type: 'Maximize', metricName: 'test:accuracy' },
+  };
+  sagemaker.on(DescribeTrainingJobCommand).rejects(missing('training job'));
+  sagemaker
+    .on(DescribeHyperParameterTuningJobCommand)
+    .resolvesOnce({ HyperParameterTuningJobStatus: 'InProgress' })
+    .resolvesOnce({ HyperParameterTuningJobStatus: 'Stopping' })
+    .resolves({ HyperParameterTuningJobStatus: 'Stopped' });
+  sagemaker.on(StopHyperParameterTuningJobCommand).resolves({});
+  sagemaker.on(DescribeEndpointCommand).rejects(missing('endpoint'));
+  sagemaker.on(DeleteEndpointConfigCommand).rejects(missing('endpoint configuration'));
+  sagemaker.on(DeleteModelCommand).rejects(missing('model'));
+
+  const result = await handler(event);
+
+  expect(result.deleted.tuningJob).toBe('stopped');
+  expect(sagemaker.commandCalls(StopHyperParameterTuningJobCommand).map((c) => c.args[0].input)).toEqual([
+    { HyperParameterTuningJobName: event.run.names.tuningJob },
+  ]);
+  expect(sagemaker.commandCalls(DescribeHyperParameterTuningJobCommand)).toHaveLength(3);
 });

@@ -1,7 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { handler, type SplitEvent } from '../../functions/split';
-import { parseArtifact, type Manifest } from '../../src/artifacts';
+import { parseArtifact, type Manifest, type Split } from '../../src/artifacts';
 import { resetClients } from '../../src/aws/clients';
 import { handlerEvent, putInputs, serveObjects, setStageEnv } from '../support/lambda';
 
@@ -126,5 +126,28 @@ test('more folds than rows is refused naming both counts', async () => {
   await expect(handler(event)).rejects.toMatchObject({
     name: 'SplitError',
     message: 'cannot split 2 rows into 3 folds: each fold needs a row',
+  });
+});
+
+test('with tuning on, split.json records the validation split of the training rows (f of them, rounded up)', async () => {
+  serveObjects(s3, { [`${ROOT}/prepared/manifest.json`]: JSON.stringify(manifest) });
+  event.run.tuning = {
+    enabled: true,
+    strategy: 'Grid',
+    ranges: { k: { values: [1, 3] } },
+    jobCount: 2,
+    maxParallelJobs: 2,
+    maxRuntimeInSeconds: 3600,
+    validationFraction: 0.2,
+    objective: { type: 'Maximize', metricName: 'test:accuracy' },
+  };
+
+  await handler(event);
+  const split = JSON.parse(String(putInputs(s3)[0].Body)) as Split;
+  const validationRows = Math.ceil(0.2 * split.trainRows);
+  expect(split.tuning).toEqual({
+    validationFraction: 0.2,
+    trainRows: split.trainRows - validationRows,
+    validationRows,
   });
 });

@@ -392,7 +392,7 @@ describe('local SageMaker control plane', () => {
       });
 
     it('answers an unknown operation with UnknownOperationException', async () => {
-      const response = await post('SageMaker.CreateHyperParameterTuningJob', '{}');
+      const response = await post('SageMaker.CreateAutoMLJob', '{}');
       expect(response.status).toBe(400);
       expect(response.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
       expect(await json(response)).toMatchObject({ __type: 'UnknownOperationException' });

@@ -8,7 +8,10 @@ const FILE = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
 const definition = loadDefinition(
   Object.fromEntries(
-    ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((n) => [`${n}FunctionArn`, ARN(n)]),
+    ['Prepare', 'Split', 'Upload', 'Tuning', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((n) => [
+      `${n}FunctionArn`,
+      ARN(n),
+    ]),
   ),
 );
 const states = definition.States;
@@ -48,7 +51,7 @@ test('the file keeps only the documented placeholders and uses JSONPath, not JSO
   const text = readFileSync(FILE, 'utf8');
   const placeholders = new Set(text.match(/\$\{[^}]+\}/g));
   expect([...placeholders].sort()).toEqual(
-    ['Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Report', 'Split', 'Upload'].map(
+    ['Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Report', 'Split', 'Tuning', 'Upload'].map(
       (n) => `\${self:custom.asl.${n}FunctionArn}`,
     ),
   );

@@ -1,6 +1,12 @@
 // `knn-pipeline show RUN`: one run in full — execution, states, SageMaker resources, metrics, confusion matrix,
 // validation table and where its artifacts are.
-import { renderCrossValidation, renderMetrics, renderServing, renderValidationTable } from '../../common/render';
+import {
+  renderCrossValidation,
+  renderMetrics,
+  renderServing,
+  renderTuning,
+  renderValidationTable,
+} from '../../common/render';
 import { executionHistory, resolveExecution, runConfigFromHistory } from '../../common/executions';
 import { formatDate, formatDuration, statusLabel, table } from '../../common/format';
 import { EXIT, type Io } from '../../common/io';
@@ -63,6 +69,7 @@ export function renderReport(report: RunReport, predictions: string | undefined,
   sections.push(overview.map(([label, value]) => `${label.padEnd(13)}${value}`).join('\n'));
   sections.push(`States\n${table(['STATE', 'TYPE', 'RESULT', 'VISITS', 'TIME'], report.states.map(stateRow), [3, 4])}`);
   if (report.crossValidation) sections.push(renderCrossValidation(report.crossValidation));
+  if (report.tuning) sections.push(renderTuning(report.tuning));
   if (report.metrics) sections.push(renderMetrics(report.metrics, report.classes, report.gate));
   if (report.serving) sections.push(renderServing(report.serving));
   if (predictions) sections.push(renderValidationTable(predictions, maxRows));

@@ -91,6 +91,7 @@ describeInBrowser('Iris report in headless Chromium', () => {
       'scatter-matrix',
       'split',
       'cross-validation',
+      'tuning',
       'training',
       'confusion-matrix',
       'metrics',

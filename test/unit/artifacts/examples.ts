@@ -123,5 +123,36 @@ export function exampleArtifacts(): { [N in ArtifactName]: Artifact<N> } {
       message: 'promoted',
       recordedAt: AT,
     },
+    trials: {
+      tuningJobName: 'knnp-dev--run-1-1c2d3e4f',
+      strategy: 'Grid',
+      objective: { type: 'Maximize', metricName: 'test:accuracy' },
+      validationFraction: 0.2,
+      sageMakerBestTrainingJob: 'knnp-dev--run-1-1c2d3e4f-002-0a1b2c3d',
+      chosen: 'knnp-dev--run-1-1c2d3e4f-001-5e6f7a8b',
+      trials: [
+        {
+          trainingJobName: 'knnp-dev--run-1-1c2d3e4f-001-5e6f7a8b',
+          status: 'Completed',
+          hyperParameters: { k: '1' },
+          objective: 0.9565217391304348,
+          chosen: true,
+        },
+        {
+          trainingJobName: 'knnp-dev--run-1-1c2d3e4f-002-0a1b2c3d',
+          status: 'Completed',
+          hyperParameters: { k: '3' },
+          objective: 0.9565217391304348,
+          chosen: false,
+        },
+        {
+          trainingJobName: 'knnp-dev--run-1-1c2d3e4f-003-9c8d7e6f',
+          status: 'Failed',
+          hyperParameters: { k: '5' },
+          chosen: false,
+        },
+      ],
+      recordedAt: AT,
+    },
   };
 }

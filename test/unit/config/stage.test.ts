@@ -107,3 +107,21 @@ test('invalid evaluation settings, and serverless with serve or a VPC, are refus
     }),
   ).toThrow(/^EVALUATION_MODE=serverless: a serverless endpoint cannot run in a VPC/);
 });
+
+test('TUNING: off when empty; the --tune syntax or the execution input as JSON; a bad value is named', () => {
+  expect(stageDefaultsFromEnv(base).tuning).toBeUndefined();
+  expect(stageDefaultsFromEnv({ ...base, TUNING: 'Grid:k=1..3' }).tuning).toEqual({
+    strategy: 'Grid',
+    ranges: { k: { values: [1, 2, 3] } },
+  });
+  expect(
+    stageDefaultsFromEnv({ ...base, TUNING: '{"strategy":"Random","ranges":{"k":{"min":1,"max":9}},"maxJobs":4}' })
+      .tuning,
+  ).toEqual({ strategy: 'Random', ranges: { k: { min: 1, max: 9 } }, maxJobs: 4 });
+  expect(() => stageDefaultsFromEnv({ ...base, TUNING: 'Grid:k=0/1' })).toThrow(
+    /Environment variable TUNING: tuning\.ranges\.k/,
+  );
+  expect(() => stageDefaultsFromEnv({ ...base, TUNING: 'Sometimes' })).toThrow(
+    /Environment variable TUNING: --tune "Sometimes": unknown strategy/,
+  );
+});

@@ -7,6 +7,7 @@ const CLASSIFIER_SECTIONS = [
   'scatter-matrix',
   'split',
   'cross-validation',
+  'tuning',
   'training',
   'confusion-matrix',
   'metrics',
@@ -251,6 +252,22 @@ describe('cross-validation section', () => {
     expect(cvSection).toContain('class="warning"');
     expect(cvSection).toContain('<svg');
     expect(cvSection).toContain('0.8667');
+  });
+});
+
+describe('tuning section', () => {
+  test('plots the objective against k, one point per trial, the chosen trial marked; a note when not tuned', async () => {
+    const { exampleArtifacts } = await import('../artifacts/examples');
+    const base = reportInputFromArtifacts(irisArtifacts());
+    expect(sectionHtml(await renderRunReport(base), 'tuning')).toContain('Not requested for this run');
+    const trials = exampleArtifacts().trials;
+    const tuning = sectionHtml(await renderRunReport({ ...base, tuning: trials }), 'tuning');
+    expect(tuning).toContain('<svg');
+    expect(tuning).toContain('Chosen: k = 1, the highest test:accuracy (a tie goes to the smallest k)');
+    expect(tuning).toContain('never on the held-out test rows');
+    // Every trial is a row of the table, the chosen one marked; a failed trial has no objective.
+    for (const trial of trials.trials) expect(tuning).toContain(trial.trainingJobName);
+    expect(tuning.match(/>chosen<\/td>/g)).toHaveLength(1);
   });
 });
 
