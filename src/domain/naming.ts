@@ -126,6 +126,10 @@ export function runLayout(runsPrefix: string, runId: string) {
     report: `${root}/evaluation/report.html`,
     summary: `${root}/summary.json`,
     serving: `${root}/serving.json`,
+    /** The feature transform fitted on the training rows (runs with feature engineering only). */
+    transform: `${root}/features/transform.json`,
+    /** The held-out rows as prepared (label first, untransformed): what Evaluate transforms, scores and lists. */
+    rawTestRows: `${root}/features/test-raw.csv`,
   };
 }
 export type RunLayout = ReturnType<typeof runLayout>;
@@ -143,6 +147,8 @@ export function foldLayout(runRoot: string, fold: number) {
     testChannel: `${channels}/test/test.csv`,
     testChannelPrefix: `${channels}/test/`,
     output: `${root}/output/cv/fold-${fold}/`,
+    /** The feature transform fitted on this fold's training rows. */
+    transform: `${root}/features/fold-${fold}.json`,
   };
 }
 
