@@ -525,7 +525,8 @@ function resolveFeatures(
   }
   if (Array.isArray(features.categorical)) {
     const both = features.categorical.find((name) => features.drop.includes(name));
-    if (both) problems.push(`features: "${both}" is both dropped (features.drop) and categorical (features.categorical)`);
+    if (both)
+      problems.push(`features: "${both}" is both dropped (features.drop) and categorical (features.categorical)`);
   }
   return features;
 }
