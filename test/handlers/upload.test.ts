@@ -102,6 +102,8 @@ test('writes the train and test channels and each fold’s channels as label-fir
       testRows: 3,
       request: foldRequest(fold),
     })),
+    // Without a feature transform the final request is Prepare's, unchanged.
+    trainingJob: event.run.requests!.trainingJob,
   });
 });
 
