@@ -80,6 +80,18 @@ export function modelOfServingConfig(configName: string): string {
   return configName.replace(/-serve$/, '-model');
 }
 
+/** The run whose model a serving config serves: `<prefix>--<runId>-serve` → runId (undefined for another name). */
+export function runIdOfServingConfig(configName: string, namePrefix: string): string | undefined {
+  const head = `${namePrefix}${NAME_SEPARATOR}`;
+  if (!configName.startsWith(head) || !configName.endsWith('-serve')) return undefined;
+  return configName.slice(head.length, -'-serve'.length);
+}
+
+/** Another run's layout beside this one's (same runs prefix). */
+export function siblingRunLayout(layout: { root: string }, ownRunId: string, runId: string): RunLayout {
+  return runLayout(layout.root.slice(0, layout.root.length - ownRunId.length - 1), runId);
+}
+
 /** Training job of one cross-validation fold (1-based): `<prefix>--<runId>--f<n>`, within 63 characters. */
 export function foldTrainingJobName(names: SageMakerNames, fold: number): string {
   return `${names.trainingJob}${NAME_SEPARATOR}f${fold}`;

@@ -11,6 +11,7 @@ export {
   applyFeatureTransform,
   compileTransform,
   encodedWidth,
+  featureLineTransformer,
   featureText,
   labelFirstRowTransformer,
   FeatureTransformError,

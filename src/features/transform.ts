@@ -99,6 +99,12 @@ export function featureText(values: ArrayLike<number>): string {
   return text;
 }
 
+/** A row's raw feature text ("f1,…,fn") → its transformed features as text, for a request body. */
+export function featureLineTransformer(transform: FeatureTransform): (features: string, row?: number) => string {
+  const apply = compileTransform(transform);
+  return (features, row) => featureText(apply(features.split(','), row === undefined ? undefined : `row ${row + 1}`));
+}
+
 /**
  * For the channel writer: a label-first row's bytes ("label,f1,…,fn\n") → the same label and the transformed
  * features.
