@@ -228,6 +228,7 @@ const ARTIFACTS = [
   'predictions',
   'report',
   'serving',
+  'transform',
 ] as const satisfies readonly ('dataset' | 'model' | keyof RunLayout)[];
 
 export type ArtifactName = (typeof ARTIFACTS)[number];
