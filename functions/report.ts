@@ -13,6 +13,7 @@ import {
   type MetricsArtifact,
   type ServingArtifact,
   type SplitArtifact,
+  type TransformArtifact,
 } from '../src/report';
 import { lambdaHandler } from '../src/lambda/handler';
 import { toError } from '../src/errors';
@@ -80,7 +81,11 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
   });
   // Awaited below; until then a failure must not count as an unhandled rejection (which ends the runtime).
   dataRead.catch(() => undefined);
-  const [serving, executionPath] = await Promise.all([servingOutcome(run, metrics), executionPathOf(executionArn)]);
+  const [serving, executionPath, transform] = await Promise.all([
+    servingOutcome(run, metrics),
+    executionPathOf(executionArn),
+    manifest.features?.transformed ? getObjectJson<TransformArtifact>(ref(run.keys.transform)) : null,
+  ]);
   const context = {
     manifest,
     metrics,
@@ -88,6 +93,7 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
     hyperParameters: run.training.hyperParameters,
     executionPath,
     serving,
+    transform,
     cost: costFromRun(run, metrics.training?.BillableTimeInSeconds, executionPath),
     generatedAt: new Date().toISOString(),
   };

@@ -2,6 +2,7 @@
 import { escapeHtml } from './html';
 import { datasetSection, scatterMatrixSection } from './sections/dataset';
 import { splitSection } from './sections/split';
+import { featuresSection } from './sections/features';
 import { crossValidationSection } from './sections/crossValidation';
 import { trainingSection } from './sections/training';
 import { evaluationChartSection, metricsSection } from './sections/evaluation';
@@ -28,6 +29,7 @@ const SECTIONS: { render: Section; needsData: (predictorType: PredictorType) => 
   { render: datasetSection, needsData: (type) => type === 'regressor' },
   { render: scatterMatrixSection, needsData: () => true },
   { render: splitSection, needsData: () => false },
+  { render: featuresSection, needsData: () => false },
   { render: crossValidationSection, needsData: () => false },
   { render: trainingSection, needsData: () => false },
   // The confusion matrix comes from metrics.json; predicted-vs-true from predictions.csv's rows.

@@ -156,6 +156,15 @@ export interface RunReportInput {
   crossValidation?: CrossValidationSummary | null;
   /** Serving mode: the promotion decision and, when recorded, what serves afterwards (serving.json). */
   serving?: ServingSummary | null;
+  /** Feature engineering: how the columns were read, and the transform fitted on the training rows. */
+  features?: FeaturesSummary | null;
+}
+
+export interface FeaturesSummary {
+  dropped: string[];
+  categorical: string[];
+  categoricalChoice: 'list' | 'auto';
+  transform: import('../artifacts').FeatureTransform | null;
 }
 
 export interface ServingSummary {

@@ -187,6 +187,8 @@ print(json.dumps(list(pipe.fit(Xtr, ytr).predict(Xte))))
       'region_south',
       'region_west',
     ]);
+    // The report shows the transform (and reads the text columns of the prepared rows without failing).
+    expect(artifact(report, 'report')).toContain('categorical column');
     // predictions.csv lists the raw rows: the categories as written.
     expect(['red', 'green', 'yellow']).toContain(rows[0][2]);
   },
@@ -206,6 +208,7 @@ test_(
     const components = transform.pca!.components.length;
     expect(transform.outputFeatures).toHaveLength(components);
     expect(components).toBeLessThan(13);
+    expect(artifact(report, 'report')).toContain('PCA explained variance');
 
     // The served model through the served run's transform: the raw held-out rows of predictions.csv, as a client has them.
     const header = parse(artifact(report, 'predictions'), { to: 1 })[0] as string[];
