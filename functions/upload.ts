@@ -5,8 +5,7 @@ import { splitTransformGroups, withFittedTransforms } from '../src/channels/tran
 import { writeChannelSet, type ChannelSpec } from '../src/channels/writer';
 import { transformsFeatures, type RunConfig } from '../src/domain/runConfig';
 import { foldLayout, foldTrainingJobName, s3Uri, trainShardKeys } from '../src/domain/naming';
-import { withFeatureDim } from '../src/domain/preparation';
-import { trainingJobRequest } from '../src/domain/sageMakerRequests';
+import { trainingJobRequest, withFeatureDimension } from '../src/domain/sageMakerRequests';
 import { logger } from '../src/log/logger';
 import { ArtifactMismatchError } from '../src/domain/errors';
 import type { FeatureTransform, Manifest, Split } from '../src/artifacts';
@@ -99,9 +98,9 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
     });
   }
   const written = await writeChannelSet(run.bucket, source, channels);
-  /** The run as its channels are: feature_dim is the transform's output width when there is one. */
-  const runFor = (transform: FeatureTransform | undefined) =>
-    transform ? withFeatureDim(run, transform.outputFeatures.length) : run;
+  /** A training request for the rows its channels hold: feature_dim is the transform's output width when there is one. */
+  const forRows = (request: Record<string, unknown>, transform: FeatureTransform | undefined) =>
+    transform ? withFeatureDimension(request, transform.outputFeatures.length) : request;
 
   const folds: FoldChannels[] = [];
   for (const [fold, keys] of foldKeys.entries()) {
@@ -116,7 +115,7 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
       ...fileChannels,
       trainRows: written[3 + 2 * fold].rows,
       testRows: written[2 + 2 * fold].rows,
-      request: trainingJobRequest(runFor(transforms[fold + 1]), fileChannels),
+      request: forRows(trainingJobRequest(run, fileChannels), transforms[fold + 1]),
     });
   }
   logger.info('Uploaded channels', {
@@ -134,7 +133,7 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
     testRows: written[0].rows,
     trainShards: shards,
     folds,
-    trainingJob: transforms[0] ? runFor(transforms[0]).requests!.trainingJob : run.requests!.trainingJob,
+    trainingJob: forRows(run.requests!.trainingJob, transforms[0]),
     ...(transforms[0] ? { transformUri: s3Uri(run.bucket, run.keys.transform) } : {}),
   };
 });

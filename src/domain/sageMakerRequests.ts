@@ -164,6 +164,12 @@ function evaluationRequests(run: RunConfig): Partial<SageMakerRequests> {
   }
 }
 
+/** A CreateTrainingJob request for rows of another width (a feature transform's output): feature_dim changed. */
+export function withFeatureDimension(request: Record<string, unknown>, featureDim: number): Record<string, unknown> {
+  const hyperParameters = request.HyperParameters as Record<string, string>;
+  return { ...request, HyperParameters: { ...hyperParameters, feature_dim: String(featureDim) } };
+}
+
 /** Every request of the run; needs the final hyperparameters (feature_dim comes from the data). */
 export function sageMakerRequests(run: RunConfig): SageMakerRequests {
   const job = run.names.trainingJob;
