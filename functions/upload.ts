@@ -98,7 +98,7 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
     });
   }
   const written = await writeChannelSet(run.bucket, source, channels);
-  /** A training request for the rows its channels hold: feature_dim is the transform's output width when there is one. */
+  /** A training request for the rows its channels hold: feature_dim is the transform's output width, if any. */
   const forRows = (request: Record<string, unknown>, transform: FeatureTransform | undefined) =>
     transform ? withFeatureDimension(request, transform.outputFeatures.length) : request;
 

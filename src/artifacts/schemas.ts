@@ -23,7 +23,7 @@ export const PreparedFeaturesSchema = z.strictObject({
   /** Columns kept as text for one-hot encoding, and how they were chosen: listed, or every non-numeric column. */
   categorical: z.array(z.string()),
   categoricalChoice: z.enum(['list', 'auto']),
-  /** Whether Upload fits a transform (scaling, one-hot or PCA); false: the channels hold the prepared rows as they are. */
+  /** Whether Upload fits a transform (scaling, one-hot or PCA); false: the channels hold the prepared rows as is. */
   transformed: z.boolean(),
 });
 

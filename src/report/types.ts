@@ -1,4 +1,5 @@
 // What a run report shows: plain data, no AWS types, so any caller (Lambda, CLI, test) can build it.
+import type { FeatureTransform } from '../artifacts/schemas';
 import type {
   ClassifierMetrics,
   CrossValidationSummary,
@@ -164,7 +165,7 @@ export interface FeaturesSummary {
   dropped: string[];
   categorical: string[];
   categoricalChoice: 'list' | 'auto';
-  transform: import('../artifacts').FeatureTransform | null;
+  transform: FeatureTransform | null;
 }
 
 export interface ServingSummary {

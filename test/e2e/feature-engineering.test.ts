@@ -210,7 +210,7 @@ test_(
     expect(components).toBeLessThan(13);
     expect(artifact(report, 'report')).toContain('PCA explained variance');
 
-    // The served model through the served run's transform: the raw held-out rows of predictions.csv, as a client has them.
+    // The served model through the served run's transform: the raw held-out rows of predictions.csv, as a client.
     const header = parse(artifact(report, 'predictions'), { to: 1 })[0] as string[];
     const features = header.slice(1, 14);
     const input = path.join(dir, 'to-predict.csv');

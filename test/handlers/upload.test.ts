@@ -179,7 +179,7 @@ describe('with a feature transform', () => {
 
     const puts = Object.fromEntries(putInputs(s3).map((put) => [put.Key, put.Body as string]));
     const transform = JSON.parse(puts[`${ROOT}/features/transform.json`]);
-    // Train rows [1, 3, 0, 4]: lengths 4.9, 6.4, 5.1, 6.3; colours blue, green, red (test row 5's red is seen, 2's too).
+    // Train rows [1, 3, 0, 4]: lengths 4.9, 6.4, 5.1, 6.3; colours blue, green, red.
     expect(transform).toMatchObject({
       numeric: [
         { name: 'length', center: 4.9, min: 4.9, max: 6.4 },
