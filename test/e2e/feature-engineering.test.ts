@@ -23,6 +23,9 @@ if (!available) {
   );
 }
 
+// Each test is one run (about 20 s alone); a loaded CI machine can take a few times that.
+jest.setTimeout(180_000);
+
 let dir: string;
 let server: LocalServer;
 
