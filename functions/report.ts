@@ -90,7 +90,10 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
     manifest,
     metrics,
     split,
-    hyperParameters: run.training.hyperParameters,
+    // With a feature transform, Upload trained on its output width (the run config keeps Prepare's raw count).
+    hyperParameters: transform
+      ? { ...run.training.hyperParameters, feature_dim: String(transform.outputFeatures.length) }
+      : run.training.hyperParameters,
     executionPath,
     serving,
     transform,
