@@ -1,4 +1,6 @@
-import type { Manifest } from '../src/artifacts';
+import type { FeatureTransform, Manifest } from '../src/artifacts';
+import { runFeatures } from '../src/aws/runFeatures';
+import { featureLineTransformer } from '../src/features';
 import { ObjectWriter } from '../src/aws/objectWriter';
 import { getObjectJson, objectChunks, putJson, type ObjectRef } from '../src/aws/objects';
 import { describeEndpoint, invokeEndpoint } from '../src/aws/sagemaker';
@@ -12,6 +14,8 @@ import {
   parsePredictions,
   scoreBatches,
   testBatches,
+  transformedBatchLimits,
+  transformedBatches,
   transformOutputBatches,
   type BatchLimits,
   type EvaluationPass,
@@ -28,7 +32,7 @@ import {
   type EvaluationFacts,
   type TrainingSummary,
 } from '../src/domain/evaluationRecord';
-import { s3Uri } from '../src/domain/naming';
+import { prefixOfServingEndpoint, runIdOfServingConfig, s3Uri, siblingRunLayout } from '../src/domain/naming';
 import type { Promotion } from '../src/domain/promotion';
 import type { RunConfig } from '../src/domain/runConfig';
 import { lambdaHandler } from '../src/lambda/handler';
@@ -62,8 +66,14 @@ export const handler = lambdaHandler(
   async ({ run, training, crossValidation }: EvaluateEvent): Promise<EvaluateResult> => {
     logger.appendKeys({ runId: run.runId, evaluationMode: run.evaluation.mode });
     const manifest = await getObjectJson<Manifest>({ bucket: run.bucket, key: run.keys.manifest });
-    const test: ObjectRef = { bucket: run.bucket, key: run.keys.testChannel };
-    const testSource = s3Uri(run.bucket, run.keys.testChannel);
+    // With a feature transform the test channel holds transformed rows; the held-out rows as prepared are read instead,
+    // transformed for each model as it expects them, and listed raw in predictions.csv.
+    const transform = manifest.features?.transformed
+      ? await getObjectJson<FeatureTransform>({ bucket: run.bucket, key: run.keys.transform })
+      : null;
+    const testKey = transform ? run.keys.rawTestRows : run.keys.testChannel;
+    const test: ObjectRef = { bucket: run.bucket, key: testKey };
+    const testSource = s3Uri(run.bucket, testKey);
     const scoring = {
       predictorType: run.predictorType,
       classes: manifest.classes,
@@ -74,10 +84,21 @@ export const handler = lambdaHandler(
     const endpointPass = (
       endpointName: string,
       plan: { limits: BatchLimits; concurrency: number },
+      modelTransform: FeatureTransform | null | undefined,
       write?: (text: string) => Promise<void>,
-    ): Promise<EvaluationPass> =>
-      evaluateBatches(
-        scoreBatches(testBatches(objectChunks(test), testSource, plan.limits), plan.concurrency, async (batch) =>
+    ): Promise<EvaluationPass> => {
+      const batches = modelTransform
+        ? transformedBatches(
+            testBatches(
+              objectChunks(test),
+              testSource,
+              transformedBatchLimits(plan.limits, modelTransform.outputFeatures.length),
+            ),
+            featureLineTransformer(modelTransform),
+          )
+        : testBatches(objectChunks(test), testSource, plan.limits);
+      return evaluateBatches(
+        scoreBatches(batches, plan.concurrency, async (batch) =>
           parsePredictions(
             await invokeEndpoint(endpointName, batch.body, 'text/csv', 'application/json'),
             batch.rowCount,
@@ -85,6 +106,7 @@ export const handler = lambdaHandler(
         ),
         { ...scoring, write },
       );
+    };
 
     const predictions = new ObjectWriter(
       { bucket: run.bucket, key: run.keys.predictions },
@@ -102,20 +124,35 @@ export const handler = lambdaHandler(
               ),
               { ...scoring, write },
             )
-          : await endpointPass(run.names.endpoint, invocationPlan(run.evaluation), write);
+          : await endpointPass(run.names.endpoint, invocationPlan(run.evaluation), transform, write);
       const gate = checkQualityGate(run.qualityGate, metricsRecordOf(candidate.metrics));
 
       // Serving mode: a fresh evaluation of the model behind the stable endpoint on the same test rows. The stable
       // endpoint is always instance-based and already running, so it is invoked in batches in every evaluation
       // mode (a batch transform of the champion would start instances for minutes, for what the endpoint answers).
+      // The champion is sent the same raw rows through its own recorded transform (docs/feature-transform.md).
       const stable = needsChampion(run, gate) ? await describeEndpoint(run.serve.endpointName) : undefined;
-      const champion = canMeasureChampion(stable)
-        ? await endpointPass(run.serve.endpointName, {
-            limits: ENDPOINT_BATCH_LIMITS,
-            concurrency: MAX_CONCURRENT_INVOCATIONS,
-          })
-        : undefined;
-      const judgement = judgeChampion(run, gate, stable, champion?.metrics);
+      const championRun =
+        canMeasureChampion(stable) && stable?.configName
+          ? runIdOfServingConfig(stable.configName, prefixOfServingEndpoint(run.serve.endpointName))
+          : undefined;
+      const championFeatures =
+        championRun === undefined
+          ? undefined
+          : await runFeatures(run.bucket, championRun, siblingRunLayout(run.keys, run.runId, championRun));
+      const incomparable =
+        championFeatures && championFeatures.featureNames.join(',') !== manifest.featureNames.join(',')
+          ? `the current model (run ${championFeatures.runId}) was trained on the feature columns ${championFeatures.featureNames.join(', ')}, this one on ${manifest.featureNames.join(', ')}`
+          : undefined;
+      const champion =
+        canMeasureChampion(stable) && incomparable === undefined
+          ? await endpointPass(
+              run.serve.endpointName,
+              { limits: ENDPOINT_BATCH_LIMITS, concurrency: MAX_CONCURRENT_INVOCATIONS },
+              championFeatures?.transform,
+            )
+          : undefined;
+      const judgement = judgeChampion(run, gate, stable, champion?.metrics, incomparable);
       const folds = crossValidationSummary(run, crossValidation);
       if (folds) logger.info(folds.message, { highSpread: folds.highSpread });
 

@@ -5,9 +5,11 @@ import { stageDefaults } from '../src/config/stage';
 import { candidateKeys } from '../src/domain/objectKeys';
 import {
   assertDatasetSize,
+  checkFeatureOptions,
   claimOf,
   datasetManifest,
   datasetNotFound,
+  preparedFeatures,
   withFeatureDim,
   withLocatedDataset,
 } from '../src/domain/preparation';
@@ -65,13 +67,27 @@ export const handler = lambdaHandler(async (event: PrepareEvent): Promise<Prepar
       features: { bucket: located.bucket, key: located.keys.preparedFeatures },
       labels: { bucket: located.bucket, key: located.keys.preparedLabels },
     },
-    { source: located.dataset.uri, labelColumn: located.labelColumn, predictorType: located.predictorType },
+    {
+      source: located.dataset.uri,
+      labelColumn: located.labelColumn,
+      predictorType: located.predictorType,
+      categorical: located.features.categorical,
+      drop: located.features.drop,
+    },
   );
+  checkFeatureOptions(located, prepared);
+  // With a feature transform, Upload sets feature_dim again from the transform fitted on the training rows.
   const run = withFeatureDim(located, prepared.featureNames.length);
+  const features = preparedFeatures(run, prepared);
   await putJson(
     { bucket: run.bucket, key: run.keys.manifest },
-    datasetManifest(run, head.size, prepared, new Date().toISOString()),
+    datasetManifest(run, head.size, { ...prepared, featureColumns: features }, new Date().toISOString()),
   );
+  if (run.features.categorical === 'auto') {
+    logger.info('Categorical columns chosen (features.categorical auto: every non-numeric column)', {
+      categorical: features.categorical,
+    });
+  }
   for (const warning of prepared.warnings) logger.warn(warning);
   logger.info('Prepared dataset', {
     rows: prepared.rowCount,

@@ -14,6 +14,7 @@ import {
   type MetricsArtifact,
   type ServingArtifact,
   type SplitArtifact,
+  type TransformArtifact,
 } from '../src/report';
 import { lambdaHandler } from '../src/lambda/handler';
 import { toError } from '../src/errors';
@@ -81,19 +82,24 @@ export const handler = lambdaHandler(async ({ run, executionArn }: ReportEvent):
   });
   // Awaited below; until then a failure must not count as an unhandled rejection (which ends the runtime).
   dataRead.catch(() => undefined);
-  const [serving, executionPath, trials] = await Promise.all([
+  const [serving, executionPath, trials, transform] = await Promise.all([
     servingOutcome(run, metrics),
     executionPathOf(executionArn),
     run.tuning?.enabled ? getObjectJson<Trials>(ref(run.keys.trials)) : null,
+    manifest.features?.transformed ? getObjectJson<TransformArtifact>(ref(run.keys.transform)) : null,
   ]);
   const context = {
     manifest,
     metrics,
     split,
-    hyperParameters: run.training.hyperParameters,
+    // With a feature transform, Upload trained on its output width (the run config keeps Prepare's raw count).
+    hyperParameters: transform
+      ? { ...run.training.hyperParameters, feature_dim: String(transform.outputFeatures.length) }
+      : run.training.hyperParameters,
     executionPath,
     serving,
     trials,
+    transform,
     cost: costFromRun(run, metrics.training?.BillableTimeInSeconds, executionPath),
     generatedAt: new Date().toISOString(),
   };

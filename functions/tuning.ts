@@ -12,6 +12,8 @@ export interface RecordTuningEvent {
   tuningJobName: string;
   /** What SageMaker named BestTrainingJob (the Tune state's result). */
   bestTrainingJobName?: string;
+  /** The final training request's hyperparameters (Upload's: feature_dim as the channels hold the rows). */
+  hyperParameters?: Record<string, string>;
 }
 
 export interface RecordTuningResult {
@@ -38,7 +40,7 @@ export const handler = lambdaHandler(async (event: RecordTuningEvent): Promise<R
     hyperParameters: job.tunedHyperParameters,
     ...(job.objective !== undefined ? { objective: job.objective } : {}),
   }));
-  const base = run.requests.trainingJob.HyperParameters as Record<string, string>;
+  const base = event.hyperParameters ?? (run.requests.trainingJob.HyperParameters as Record<string, string>);
   const outcome = tuningOutcome(trials, run.tuning.objective, base);
   const record: Trials = {
     tuningJobName,

@@ -1,13 +1,14 @@
-import { getObjectJson } from '../src/aws/objects';
-import { preparedRows } from '../src/channels/prepared';
+import { getObjectJson, putJson } from '../src/aws/objects';
+import { preparedRows, type PreparedRefs } from '../src/channels/prepared';
 import { splitChannels, TUNING_TRAIN_CHANNEL, TUNING_VALIDATION_CHANNEL } from '../src/channels/splitChannels';
-import { writeChannelSet } from '../src/channels/writer';
-import type { RunConfig } from '../src/domain/runConfig';
+import { splitTransformGroups, withFittedTransforms } from '../src/channels/transformChannels';
+import { writeChannelSet, type ChannelSpec } from '../src/channels/writer';
+import { transformsFeatures, type RunConfig } from '../src/domain/runConfig';
 import { foldLayout, foldTrainingJobName, s3Uri, trainShardKeys } from '../src/domain/naming';
-import { trainingJobRequest } from '../src/domain/sageMakerRequests';
+import { trainingJobRequest, tuningWithFeatureDimension, withFeatureDimension } from '../src/domain/sageMakerRequests';
 import { logger } from '../src/log/logger';
 import { ArtifactMismatchError } from '../src/domain/errors';
-import type { Split } from '../src/artifacts';
+import type { FeatureTransform, Manifest, Split } from '../src/artifacts';
 import { lambdaHandler } from '../src/lambda/handler';
 
 export interface UploadEvent {
@@ -35,8 +36,14 @@ export interface UploadResult {
   /** Objects of the train channel: one per training host when training is sharded. */
   trainShards: number;
   folds: FoldChannels[];
+  /** The final CreateTrainingJob request (the Train state's input): feature_dim as the channels hold the rows. */
+  trainingJob: Record<string, unknown>;
+  /** The feature transform fitted on the training rows, when the run transforms its features. */
+  transformUri?: string;
   /** Tuning on: the rows of the tuning jobs' channels (train: training rows minus validation; test: validation). */
   tuning?: { trainUri: string; validationUri: string; trainRows: number; validationRows: number };
+  /** Tuning on: the CreateHyperParameterTuningJob request (the Tune state's input), feature_dim as its channels hold. */
+  tuningJob?: Record<string, unknown>;
 }
 
 /**
@@ -45,12 +52,17 @@ export interface UploadResult {
  */
 export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<UploadResult> => {
   logger.appendKeys({ runId: run.runId });
-  const [source, split] = await Promise.all([
-    preparedRows({
-      features: { bucket: run.bucket, key: run.keys.preparedFeatures },
-      labels: { bucket: run.bucket, key: run.keys.preparedLabels },
-    }),
+  const prepared: PreparedRefs = {
+    features: { bucket: run.bucket, key: run.keys.preparedFeatures },
+    labels: { bucket: run.bucket, key: run.keys.preparedLabels },
+  };
+  // Without feature options the prepared rows go to the channels as they are (the manifest is not even read).
+  const mayTransform =
+    run.features.categorical === 'auto' || transformsFeatures(run.features, run.features.categorical);
+  const [source, split, manifest] = await Promise.all([
+    preparedRows(prepared),
     getObjectJson<Split>({ bucket: run.bucket, key: run.keys.split }),
+    mayTransform ? getObjectJson<Manifest>({ bucket: run.bucket, key: run.keys.manifest }) : undefined,
   ]);
   if (source.rowCount !== split.rowCount) {
     throw new ArtifactMismatchError(
@@ -60,7 +72,7 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
   const shards = run.training.instanceCount;
   const foldCount = split.folds?.length ?? 0;
   const foldKeys = Array.from({ length: foldCount }, (_, index) => foldLayout(run.keys.root, index + 1));
-  const channels = splitChannels(split, {
+  let channels = splitChannels(split, {
     test: run.keys.testChannel,
     train: trainShardKeys(run.keys, shards),
     folds: foldKeys.map((keys) => ({ test: keys.testChannel, train: trainShardKeys(keys, shards) })),
@@ -76,7 +88,35 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
         }
       : {}),
   });
+  let transforms: FeatureTransform[] = [];
+  if (manifest?.features?.transformed) {
+    // Fitted on the training rows only (one pass), then the channels hold transformed rows; Evaluate reads the
+    // held-out rows as prepared from their own object and transforms them itself.
+    const fitted = await withFittedTransforms(
+      await preparedRows(prepared),
+      channels,
+      splitTransformGroups(channels),
+      { featureNames: manifest.featureNames, categorical: manifest.features.categorical },
+      run.features,
+    );
+    transforms = fitted.transforms;
+    const rawTest: ChannelSpec = { name: 'test-raw', keys: [run.keys.rawTestRows], rows: channels[0].rows };
+    channels = [...fitted.channels, rawTest];
+    await putJson({ bucket: run.bucket, key: run.keys.transform }, transforms[0]);
+    for (const [fold, keys] of foldKeys.entries())
+      await putJson({ bucket: run.bucket, key: keys.transform }, transforms[fold + 1]);
+    if (split.tuning) await putJson({ bucket: run.bucket, key: run.keys.tuningTransform }, transforms[foldCount + 1]);
+    logger.info('Fitted the feature transform on the training rows', {
+      scaling: transforms[0].scaling,
+      categorical: transforms[0].categorical.map((column) => column.name),
+      pcaComponents: transforms[0].pca?.components.length ?? null,
+      outputFeatures: transforms[0].outputFeatures.length,
+    });
+  }
   const written = await writeChannelSet(run.bucket, source, channels);
+  /** A training request for the rows its channels hold: feature_dim is the transform's output width, if any. */
+  const forRows = (request: Record<string, unknown>, transform: FeatureTransform | undefined) =>
+    transform ? withFeatureDimension(request, transform.outputFeatures.length) : request;
 
   const folds: FoldChannels[] = [];
   for (const [fold, keys] of foldKeys.entries()) {
@@ -91,7 +131,7 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
       ...fileChannels,
       trainRows: written[3 + 2 * fold].rows,
       testRows: written[2 + 2 * fold].rows,
-      request: trainingJobRequest(run, fileChannels),
+      request: forRows(trainingJobRequest(run, fileChannels), transforms[fold + 1]),
     });
   }
   const tuningTrain = written.find((channel) => channel.name === TUNING_TRAIN_CHANNEL);
@@ -106,14 +146,17 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
       : {}),
     bytes: written.reduce((sum, channel) => sum + channel.bytes, 0),
   });
+  const trainUri = s3Uri(run.bucket, shards === 1 ? run.keys.trainChannel : run.keys.trainChannelPrefix);
   return {
-    trainUri: s3Uri(run.bucket, shards === 1 ? run.keys.trainChannel : run.keys.trainChannelPrefix),
+    trainUri,
     testUri: s3Uri(run.bucket, run.keys.testChannel),
     trainRows: written[1].rows,
     testRows: written[0].rows,
     trainShards: shards,
     folds,
-    ...(tuningTrain && tuningValidation
+    trainingJob: forRows(run.requests!.trainingJob, transforms[0]),
+    ...(transforms[0] ? { transformUri: s3Uri(run.bucket, run.keys.transform) } : {}),
+    ...(tuningTrain && tuningValidation && run.requests?.tuningJob
       ? {
           tuning: {
             trainUri: run.uris.tuningTrainChannel,
@@ -121,6 +164,11 @@ export const handler = lambdaHandler(async ({ run }: UploadEvent): Promise<Uploa
             trainRows: tuningTrain.rows,
             validationRows: tuningValidation.rows,
           },
+          // The tuning transform (fitted on the tuning train rows) sets the width of the tuning jobs' rows.
+          tuningJob: tuningWithFeatureDimension(
+            run.requests.tuningJob,
+            transforms[foldCount + 1]?.outputFeatures.length,
+          ),
         }
       : {}),
   };

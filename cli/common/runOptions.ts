@@ -9,6 +9,8 @@ import {
   REGRESSOR_GATE_METRICS,
   SERVERLESS_MAX_CONCURRENCY,
   SERVERLESS_MEMORY_SIZES,
+  SCALINGS,
+  type Scaling,
   type ConsoleInput,
   type EvaluationMode,
   type PredictorType,
@@ -48,6 +50,11 @@ export interface RunOptions {
   transformInstanceCount?: number;
   gateMetric?: GateMetric;
   gateThreshold?: number;
+  scaling?: Scaling;
+  categorical?: string[] | 'auto';
+  pca?: number;
+  drop?: string[];
+  maxCategoricalLevels?: number;
 }
 
 export function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -91,6 +98,24 @@ function instanceType(value: string): string {
 function finite(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
+  return n;
+}
+
+/** A comma list of column names ("id,name"). */
+function columns(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new InvalidArgumentError('expected column names separated by commas');
+  return names;
+}
+
+function categoricalColumns(value: string): string[] | 'auto' {
+  return value.trim() === 'auto' ? 'auto' : columns(value);
+}
+
+function components(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && (n < 1 || Number.isInteger(n))))
+    throw new InvalidArgumentError('must be a whole number of components or a fraction of variance between 0 and 1');
   return n;
 }
 
@@ -255,6 +280,46 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     help: 'quality gate threshold: at least this (mse, rmse, mae: at most) (default 0.9 classifier, 0 regressor)',
     parse: finite,
     stageParams: (v, options) => gateParam(v, options, 'Threshold'),
+  },
+  {
+    name: 'scaling',
+    flags: '--scaling <kind>',
+    inputPath: 'features.scaling',
+    help: 'scale the numeric features, fitted on the training rows: none (default), standard (StandardScaler) or minmax (MinMaxScaler)',
+    choices: SCALINGS,
+    stageParams: (v) => ({ featureScaling: text(v) }),
+  },
+  {
+    name: 'categorical',
+    flags: '--categorical <columns>',
+    inputPath: 'features.categorical',
+    help: 'columns to one-hot encode (comma list), or auto: every non-numeric column but the label (default none)',
+    parse: categoricalColumns,
+    stageParams: (v) => ({ featureCategorical: Array.isArray(v) ? v.join(',') : text(v) }),
+  },
+  {
+    name: 'pca',
+    flags: '--pca <n>',
+    inputPath: 'features.pca',
+    help: 'PCA after scaling and encoding: a number of components, or a fraction of variance to keep (default off)',
+    parse: components,
+    stageParams: (v) => ({ featurePca: text(v) }),
+  },
+  {
+    name: 'drop',
+    flags: '--drop <columns>',
+    inputPath: 'features.drop',
+    help: 'columns to ignore, such as ids (comma list)',
+    parse: columns,
+    stageParams: (v) => ({ featureDrop: (v as string[]).join(',') }),
+  },
+  {
+    name: 'maxCategoricalLevels',
+    flags: '--max-categorical-levels <n>',
+    inputPath: 'features.maxCategoricalLevels',
+    help: 'most distinct values a categorical column may have (stage default 100)',
+    parse: integer('max categorical levels', 1, 1_000_000),
+    stageParams: (v) => ({ featureMaxCategoricalLevels: text(v) }),
   },
 ];
 

@@ -5,6 +5,7 @@ import { addRunOptions } from '../common/runOptions';
 import { resolveTarget, type CommandTarget, type TargetOptions } from './target';
 import { runsCommand, type RunsOptions } from './commands/runs';
 import { scheduleCommand, type ScheduleOptions } from './commands/schedule';
+import { predictCommand, type PredictOptions } from './commands/predict';
 import { showCommand, type ShowOptions } from './commands/show';
 import { startCommand, type StartOptions } from './commands/start';
 import { stopCommand, type StopOptions } from './commands/stop';
@@ -201,6 +202,25 @@ ${TARGET_HELP}`,
 stage it starts an execution with the same event shape.${TARGET_HELP}`,
     )
     .action(act<ScheduleOptions>((target, _args, options) => scheduleCommand(target, options, io)));
+
+  addTargetOptions(
+    program
+      .command('predict')
+      .description(
+        "Label raw rows with the model behind the stable endpoint (serving mode): each row goes through the serving run's recorded feature transform, then to the endpoint.",
+      )
+      .argument('<file>', 'CSV with a header naming at least the feature columns the model was trained on')
+      .option('--endpoint <name>', 'the stable endpoint (default: the only <prefix>--serving endpoint)')
+      .option('--json', 'print JSON (endpoint, config, run, and each row with its label)'),
+  )
+    .addHelpText(
+      'after',
+      `
+The stable endpoint expects transformed features when the serving run used feature engineering; this command
+applies that run's features/transform.json (docs/feature-transform.md), so it takes the same raw columns as the
+training CSV (the label and dropped columns may be there; they are ignored).${TARGET_HELP}`,
+    )
+    .action(act<PredictOptions>((target, [file], options) => predictCommand(target, file!, options, io)));
 
   return program;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { LocalEndpoints } from '../../local/server';
 import { CliError } from '../common/io';
@@ -81,6 +82,8 @@ function localTarget(file: string): CommandTarget {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const sageMaker = new SageMakerClient({ ...common, endpoint: local.endpoints.sageMaker });
+  // The local SageMaker answers the runtime API (InvokeEndpoint) on the same endpoint.
+  const sageMakerRuntime = new SageMakerRuntimeClient({ ...common, endpoint: local.endpoints.sageMaker });
   const defaultFile = path.resolve(file) === DEFAULT_ENDPOINTS_FILE;
   return {
     kind: 'local',
@@ -94,6 +97,7 @@ function localTarget(file: string): CommandTarget {
     sfn,
     s3,
     sageMaker,
+    sageMakerRuntime,
     pollMs: 150,
     localPath: (key) => s3rverPath(local.s3Directory, local.bucket, key),
     fireSchedule: async () => {
@@ -105,7 +109,7 @@ function localTarget(file: string): CommandTarget {
         );
       return (await response.json()) as { executionArn: string };
     },
-    close: () => [sfn, s3, sageMaker].forEach((client) => client.destroy()),
+    close: () => [sfn, s3, sageMaker, sageMakerRuntime].forEach((client) => client.destroy()),
   };
 }
 
@@ -125,6 +129,7 @@ async function stageTarget(options: TargetOptions): Promise<CommandTarget> {
   const sfn = new SFNClient({ region });
   const s3 = new S3Client({ region });
   const sageMaker = new SageMakerClient({ region });
+  const sageMakerRuntime = new SageMakerRuntimeClient({ region });
   let stateMachineArn = options.stateMachineArn;
   let bucket = options.bucket;
   try {
@@ -143,7 +148,7 @@ async function stageTarget(options: TargetOptions): Promise<CommandTarget> {
       );
     }
   } catch (error) {
-    [sfn, s3, sageMaker].forEach((client) => client.destroy());
+    [sfn, s3, sageMaker, sageMakerRuntime].forEach((client) => client.destroy());
     throw error;
   }
   const given: [string, string | undefined][] = [
@@ -165,6 +170,7 @@ async function stageTarget(options: TargetOptions): Promise<CommandTarget> {
     sfn,
     s3,
     sageMaker,
+    sageMakerRuntime,
     pollMs: 3000,
     fireSchedule: async () => {
       const [, , , , account] = stateMachineArn.split(':');
@@ -184,7 +190,7 @@ async function stageTarget(options: TargetOptions): Promise<CommandTarget> {
       );
       return { executionArn: started.executionArn! };
     },
-    close: () => [sfn, s3, sageMaker].forEach((client) => client.destroy()),
+    close: () => [sfn, s3, sageMaker, sageMakerRuntime].forEach((client) => client.destroy()),
   };
 }
 

@@ -1,7 +1,15 @@
 // Which schema each artifact has and how its JSON is laid out, so reading and writing never disagree.
 import type { z } from 'zod';
 import { PipelineError } from '../errors';
-import { ClaimSchema, ManifestSchema, MetricsSchema, ServingSchema, SplitSchema, TrialsSchema } from './schemas';
+import {
+  ClaimSchema,
+  FeatureTransformSchema,
+  ManifestSchema,
+  MetricsSchema,
+  ServingSchema,
+  SplitSchema,
+  TrialsSchema,
+} from './schemas';
 
 /**
  * Every artifact by name. The name is also its key in the run layout (run.keys.<name>, src/domain/naming.ts).
@@ -15,6 +23,7 @@ export const ARTIFACTS = {
   metrics: { schema: MetricsSchema, compact: false },
   serving: { schema: ServingSchema, compact: false },
   trials: { schema: TrialsSchema, compact: false },
+  transform: { schema: FeatureTransformSchema, compact: false },
 } as const;
 
 export type ArtifactName = keyof typeof ARTIFACTS;

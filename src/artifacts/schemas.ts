@@ -16,6 +16,17 @@ export const DatasetRefSchema = z.strictObject({
   uri: z.string(),
 });
 
+/** How Prepare read the feature columns (the run's `features` options applied to the header and the values). */
+export const PreparedFeaturesSchema = z.strictObject({
+  /** Columns left out of the prepared dataset (features.drop). */
+  dropped: z.array(z.string()),
+  /** Columns kept as text for one-hot encoding, and how they were chosen: listed, or every non-numeric column. */
+  categorical: z.array(z.string()),
+  categoricalChoice: z.enum(['list', 'auto']),
+  /** Whether Upload fits a transform (scaling, one-hot or PCA); false: the channels hold the prepared rows as is. */
+  transformed: z.boolean(),
+});
+
 /** prepared/manifest.json, written by Prepare. */
 export const ManifestSchema = z.strictObject({
   runId: z.string(),
@@ -29,6 +40,8 @@ export const ManifestSchema = z.strictObject({
   classCounts: z.record(z.string(), count).nullable(),
   rowCount: count,
   warnings: z.array(z.string()),
+  /** The feature options as applied (absent in runs from before feature engineering: all numeric, none dropped). */
+  features: PreparedFeaturesSchema.optional(),
   preparedAt: isoTime,
 });
 
@@ -179,6 +192,46 @@ export const MetricsSchema = z.strictObject({
   evaluatedAt: isoTime,
 });
 
+/**
+ * features/transform.json (and features/fold-<n>.json), written by Upload: the feature transform fitted on one set of
+ * training rows, applied to the rows of its channels and, for the final one, to every row the model scores
+ * (docs/feature-transform.md). Output = [numeric columns scaled, then one-hot columns], then projected by PCA.
+ */
+export const FeatureTransformSchema = z.strictObject({
+  format: z.literal('knn-pipeline/feature-transform@1'),
+  /** The raw feature columns a row must have, in this order (the prepared dataset's features). */
+  inputFeatures: z.array(z.string()),
+  scaling: z.enum(['none', 'standard', 'minmax']),
+  /** Numeric columns: value → (value - center) / scale; min and max are the raw training range. */
+  numeric: z.array(
+    z.strictObject({
+      name: z.string(),
+      index: count,
+      center: z.number(),
+      scale: z.number(),
+      min: z.number(),
+      max: z.number(),
+    }),
+  ),
+  /** Categorical columns: one output per category (sorted), 1 for the row's category; an unseen one gives all zeros. */
+  categorical: z.array(z.strictObject({ name: z.string(), index: count, categories: z.array(z.string()) })),
+  /** PCA of the scaled and encoded features: output = (x - mean) · components[i]. */
+  pca: z
+    .strictObject({
+      /** features.pca as asked: a number of components, or a fraction of variance in (0, 1). */
+      requested: z.number(),
+      mean: z.array(z.number()),
+      components: z.array(z.array(z.number())),
+      /** Of every component (kept or not), largest first: variance (ddof 1) and its share of the total. */
+      explainedVariance: z.array(z.number()),
+      explainedVarianceRatio: z.array(z.number()),
+    })
+    .nullable(),
+  outputFeatures: z.array(z.string()),
+  /** The training rows it was fitted on: which group (train, fold-<n>/train, …) and how many. */
+  fittedOn: z.strictObject({ channel: z.string(), rows: count }),
+});
+
 export const PromotionOutcomeSchema = z.enum(['promoted', 'rolled-back', 'failed', 'not-settled']);
 
 export const PruneReportSchema = z.strictObject({
@@ -248,3 +301,5 @@ export type Metrics = z.infer<typeof MetricsSchema>;
 export type PromotionOutcome = z.infer<typeof PromotionOutcomeSchema>;
 export type PruneReport = z.infer<typeof PruneReportSchema>;
 export type Serving = z.infer<typeof ServingSchema>;
+export type PreparedFeatures = z.infer<typeof PreparedFeaturesSchema>;
+export type FeatureTransform = z.infer<typeof FeatureTransformSchema>;

@@ -90,6 +90,16 @@ export async function getObjectJson<T>(ref: ObjectRef): Promise<T> {
   return JSON.parse(await getObjectText(ref)) as T;
 }
 
+/** The object's JSON, or undefined when it does not exist. */
+export async function getObjectJsonIfExists<T>(ref: ObjectRef): Promise<T | undefined> {
+  try {
+    return await getObjectJson<T>(ref);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 export async function putObject(
   ref: ObjectRef,
   body: string | Uint8Array,

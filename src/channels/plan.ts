@@ -16,6 +16,8 @@ export interface ChannelSpec {
    * that keeps rows in file order.
    */
   rows: Int32Array | ((row: number) => boolean);
+  /** Rewrites each row as it is written (a feature transform); absent, rows are copied as bytes. */
+  transformRow?: (bytes: Buffer, start: number, end: number) => Buffer;
 }
 
 /** Rows that start each shard, plus the total: shard s holds [bounds[s], bounds[s + 1]) (numpy.array_split sizes). */

@@ -157,6 +157,12 @@ class ChannelSink {
 
   /** Takes the next row; returns a promise only when it writes (so the hot path never awaits). */
   add(bytes: Buffer, start: number, end: number): Promise<void> | undefined {
+    const transformRow = this.channel.transformRow;
+    if (transformRow !== undefined) {
+      bytes = transformRow(bytes, start, end);
+      start = 0;
+      end = bytes.length;
+    }
     if (this.shard === -1 || this.rank === this.bounds[this.shard + 1]) {
       return this.advance().then(() => this.addNow(bytes, start, end));
     }

@@ -3,8 +3,10 @@ import { memoiseOnEnv, type Env } from './env';
 import { parseTuneOption, tuningInputSchema, type TuningInput } from '../domain/tuning';
 import type { SecuritySettings } from '../domain/sageMakerTypes';
 import {
+  DEFAULT_MAX_CATEGORICAL_LEVELS,
   EVALUATION_MODES,
   MAX_FOLDS,
+  SCALINGS,
   MAX_TRAINING_RUNTIME_SECONDS,
   SERVERLESS_MAX_CONCURRENCY,
   SERVERLESS_MEMORY_SIZES,
@@ -12,6 +14,7 @@ import {
   SERVERLESS_WITH_VPC,
   type EvaluationMode,
   type PredictorType,
+  type Scaling,
   type StageDefaults,
 } from '../domain/runConfig';
 
@@ -60,6 +63,11 @@ export const STAGE_ENV = {
   serve: 'SERVE',
   serveKeep: 'SERVE_KEEP',
   tuning: 'TUNING',
+  featureScaling: 'FEATURE_SCALING',
+  featureCategorical: 'FEATURE_CATEGORICAL',
+  featurePca: 'FEATURE_PCA',
+  featureDrop: 'FEATURE_DROP',
+  featureMaxCategoricalLevels: 'FEATURE_MAX_CATEGORICAL_LEVELS',
 } as const;
 
 export { ConfigurationError };
@@ -210,6 +218,37 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       (n) => n === 0 || (Number.isInteger(n) && n >= 2 && n <= MAX_FOLDS),
     ),
     ...tuningFromEnv(env),
+    features: featuresFromEnv(env),
+  };
+}
+
+/** The stage's feature options: empty variables mean off (scaling none, no PCA, nothing categorical or dropped). */
+function featuresFromEnv(env: Env): StageDefaults['features'] {
+  const scaling = env[STAGE_ENV.featureScaling] || 'none';
+  if (!(SCALINGS as readonly string[]).includes(scaling)) {
+    throw new ConfigurationError(
+      `Environment variable ${STAGE_ENV.featureScaling} must be one of ${SCALINGS.join(', ')}, got "${scaling}"`,
+    );
+  }
+  const categorical = (env[STAGE_ENV.featureCategorical] ?? '').trim();
+  const pcaText = (env[STAGE_ENV.featurePca] ?? '').trim();
+  const pca = pcaText === '' ? null : Number(pcaText);
+  if (pca !== null && !(pca > 0 && (pca < 1 || Number.isInteger(pca)))) {
+    throw new ConfigurationError(
+      `Environment variable ${STAGE_ENV.featurePca} must be empty (no PCA), a whole number of components or a fraction between 0 and 1, got "${pcaText}"`,
+    );
+  }
+  return {
+    scaling: scaling as Scaling,
+    categorical: categorical === 'auto' ? 'auto' : list(env, STAGE_ENV.featureCategorical),
+    pca,
+    drop: list(env, STAGE_ENV.featureDrop),
+    maxCategoricalLevels: number(
+      env,
+      STAGE_ENV.featureMaxCategoricalLevels,
+      DEFAULT_MAX_CATEGORICAL_LEVELS,
+      positiveInteger,
+    ),
   };
 }
 

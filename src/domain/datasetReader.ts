@@ -36,6 +36,10 @@ export interface PrepareDatasetOptions {
   predictorType: PredictorType;
   /** How many problems the error lists before "... and N more problems" (default 20). */
   maxProblems?: number;
+  /** Columns kept as text (one-hot encoded later), or "auto": every column with a value that is not a number. */
+  categorical?: readonly string[] | 'auto';
+  /** Columns left out of the prepared rows. */
+  drop?: readonly string[];
 }
 
 export interface PreparedSummary {
@@ -50,6 +54,10 @@ export interface PreparedSummary {
   labels: Float64Array;
   /** Rows per class name, or null for a regressor. */
   classCounts: Record<string, number> | null;
+  /** The feature columns kept as text (categorical), in column order. */
+  categorical: string[];
+  /** The columns left out (options.drop). */
+  dropped: string[];
 }
 
 /**
@@ -382,6 +390,15 @@ class RowReader {
   private columnNames: string[] | null = null;
   private labelIndex = -1;
   private lastColumn = -1;
+  private readonly categoricalOption: readonly string[] | 'auto';
+  private readonly dropOption: readonly string[];
+  /** Per column: kept as text (categorical), left out (dropped). */
+  private categoricalColumn: boolean[] = [];
+  private droppedColumn: boolean[] = [];
+  /** Some dropped column: rows go through the general path, which leaves cells out. */
+  private dropsColumns = false;
+  /** Some categorical text is not ASCII: the prepared text is decoded as UTF-8. */
+  private nonAsciiText = false;
 
   /** Regressor: label values. Classifier: ids in order of first appearance, remapped to sorted classes at the end. */
   private labelBlocks: Float64Array[] = [];
@@ -410,6 +427,8 @@ class RowReader {
     this.labelColumn = options.labelColumn.trim();
     this.predictorType = options.predictorType;
     this.regressor = options.predictorType === 'regressor';
+    this.categoricalOption = options.categorical ?? [];
+    this.dropOption = options.drop ?? [];
   }
 
   /** Reads bytes [start, end) of `data`, which continue the ones before. */
@@ -461,6 +480,11 @@ class RowReader {
    * generation, larger ones cost a garbage collection each.
    */
   takeText(): string {
+    if (this.nonAsciiText) {
+      const utf8 = this.out.toString('utf8', 0, this.outLength);
+      this.outLength = 0;
+      return utf8;
+    }
     let text = '';
     for (let at = 0; at < this.outLength; at += OUTPUT_BYTES) {
       text += this.out.toString('latin1', at, Math.min(this.outLength, at + OUTPUT_BYTES));
@@ -536,6 +560,7 @@ class RowReader {
    * other row.
    */
   private plainRow(data: Buffer, start: number, end: number): number {
+    if (this.dropsColumns) return -1;
     let out = this.outLength + (end - start) > this.out.length ? this.growOutput(end - start) : this.out;
     const rowStart = this.outLength;
     const labelIndex = this.labelIndex;
@@ -810,10 +835,33 @@ class RowReader {
         message: `has only the label column ${quote(this.labelColumn)}; at least one feature column is needed`,
       });
     }
+    const known = (field: string, columns: readonly string[]) => {
+      for (const column of columns) {
+        if (!names.includes(column)) {
+          this.problems.add({
+            row: line,
+            message: `features.${field} names the column ${quote(column)}, which is not in the header (${names.slice(0, MAX_NAMES_LISTED).map(quote).join(', ')}${names.length > MAX_NAMES_LISTED ? ', …' : ''})`,
+          });
+        }
+      }
+    };
+    if (this.categoricalOption !== 'auto') known('categorical', this.categoricalOption);
+    known('drop', this.dropOption);
+    if (
+      labelIndex !== -1 &&
+      names.filter((name, j) => j !== labelIndex && !this.dropOption.includes(name)).length === 0
+    ) {
+      this.problems.add({ row: line, message: 'features.drop leaves no feature column' });
+    }
     this.problems.throwIfAny();
     this.columnNames = names;
     this.labelIndex = labelIndex;
     this.lastColumn = names.length - 1;
+    this.droppedColumn = names.map((name) => this.dropOption.includes(name));
+    this.dropsColumns = this.droppedColumn.includes(true);
+    this.categoricalColumn = names.map(
+      (name) => this.categoricalOption !== 'auto' && this.categoricalOption.includes(name),
+    );
   }
 
   private readRow(cells: string[], line: number): void {
@@ -826,11 +874,30 @@ class RowReader {
       return;
     }
     let text = '';
+    let first = true;
     for (let j = 0; j < cells.length; j++) {
-      if (j === this.labelIndex) continue;
+      if (j === this.labelIndex || this.droppedColumn[j]) continue;
       const value = parseFiniteNumber(cells[j]);
-      if (value === undefined) this.problems.add({ row: line, column: names[j], message: notANumberMessage(cells[j]) });
-      else text += text === '' ? String(value) : `,${String(value)}`;
+      let cell: string;
+      if (value !== undefined) cell = String(value);
+      else if (this.categoricalColumn[j] || this.categoricalOption === 'auto') {
+        cell = cells[j].trim();
+        if (/[,"\r\n]/.test(cell)) {
+          this.problems.add({
+            row: line,
+            column: names[j],
+            message: `a categorical value cannot hold a comma, a quote or a line break, got ${quote(cell)}`,
+          });
+        }
+        this.categoricalColumn[j] = true;
+        // eslint-disable-next-line no-control-regex
+        if (/[^\x00-\x7f]/.test(cell)) this.nonAsciiText = true;
+      } else {
+        this.problems.add({ row: line, column: names[j], message: notANumberMessage(cells[j]) });
+        continue;
+      }
+      text += first ? cell : `,${cell}`;
+      first = false;
     }
     const labelCell = cells[this.labelIndex].trim();
     if (labelCell === '') {
@@ -917,8 +984,9 @@ class RowReader {
   }
 
   private writeText(text: string): void {
-    if (this.outLength + text.length > this.out.length) this.growOutput(text.length);
-    this.outLength += this.out.write(text, this.outLength, 'latin1');
+    const bytes = this.nonAsciiText ? Buffer.byteLength(text, 'utf8') : text.length;
+    if (this.outLength + bytes > this.out.length) this.growOutput(bytes);
+    this.outLength += this.out.write(text, this.outLength, this.nonAsciiText ? 'utf8' : 'latin1');
   }
 
   private summary(): PreparedSummary {
@@ -926,8 +994,11 @@ class RowReader {
     if (this.rowCount === 0 && this.problems.isEmpty) {
       this.problems.fail({ message: 'has a header but no data rows' });
     }
+    const features = this.columnNames!.filter((_, j) => j !== this.labelIndex && !this.droppedColumn[j]);
     const base = {
-      featureNames: this.columnNames!.filter((_, j) => j !== this.labelIndex),
+      featureNames: features,
+      categorical: this.columnNames!.filter((name, j) => this.categoricalColumn[j] && features.includes(name)),
+      dropped: this.columnNames!.filter((_, j) => this.droppedColumn[j]),
       labelColumn: this.labelColumn,
       predictorType: this.predictorType,
       rowCount: this.rowCount,

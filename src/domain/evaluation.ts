@@ -362,6 +362,35 @@ export async function* testBatches(
   if (features.length) yield flush();
 }
 
+/** Longest text of one transformed feature (a float64 in shortest form, sign and exponent included) and its comma. */
+const TRANSFORMED_FEATURE_BYTES = 25;
+
+/**
+ * Limits for raw rows whose request body is their transformed features (`width` each): few enough rows that the
+ * transformed body stays within the byte limit too.
+ */
+export function transformedBatchLimits(limits: BatchLimits, width: number): BatchLimits {
+  return {
+    maxBytes: limits.maxBytes,
+    maxRows: Math.max(1, Math.min(limits.maxRows, Math.floor(limits.maxBytes / (TRANSFORMED_FEATURE_BYTES * width)))),
+  };
+}
+
+/**
+ * Batches of raw rows whose request body holds each row's features transformed (`transformFeatures`: a row's raw
+ * feature text → the text the model expects); the rows themselves, for predictions.csv, stay raw.
+ */
+export async function* transformedBatches(
+  batches: AsyncIterable<TestBatch>,
+  transformFeatures: (features: string, row: number) => string,
+): AsyncGenerator<TestBatch> {
+  for await (const batch of batches) {
+    let body = '';
+    batch.featureLines.forEach((line, index) => (body += `${transformFeatures(line, batch.firstRow + index)}\n`));
+    yield { ...batch, body };
+  }
+}
+
 /** Each batch scored by `predict` (an endpoint call), `concurrency` at a time, in row order. */
 export function scoreBatches(
   batches: AsyncIterable<TestBatch>,

@@ -38,6 +38,7 @@ export function judgeChampion(
   gate: GateResult,
   stable: EndpointState | undefined,
   championMetrics: EvaluationMetrics | undefined,
+  incomparable?: string,
 ): ChampionJudgement {
   const championGate = championMetrics
     ? checkQualityGate(run.qualityGate, metricsRecordOf(championMetrics))
@@ -45,7 +46,7 @@ export function judgeChampion(
   const promotion = decidePromotion(
     run.serve.enabled,
     gate,
-    { status: stable?.status, configName: stable?.configName, value: championGate?.value },
+    { status: stable?.status, configName: stable?.configName, value: championGate?.value, incomparable },
     run.serve.endpointName,
   );
   return { promotion, ...(championMetrics ? { championMetrics } : {}) };

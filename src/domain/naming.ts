@@ -90,6 +90,18 @@ export function modelOfServingConfig(configName: string): string {
   return configName.replace(/-serve$/, '-model');
 }
 
+/** The run whose model a serving config serves: `<prefix>--<runId>-serve` → runId (undefined for another name). */
+export function runIdOfServingConfig(configName: string, namePrefix: string): string | undefined {
+  const head = `${namePrefix}${NAME_SEPARATOR}`;
+  if (!configName.startsWith(head) || !configName.endsWith('-serve')) return undefined;
+  return configName.slice(head.length, -'-serve'.length);
+}
+
+/** Another run's layout beside this one's (same runs prefix). */
+export function siblingRunLayout(layout: { root: string }, ownRunId: string, runId: string): RunLayout {
+  return runLayout(layout.root.slice(0, layout.root.length - ownRunId.length - 1), runId);
+}
+
 /** Training job of one cross-validation fold (1-based): `<prefix>--<runId>--f<n>`, within 63 characters. */
 export function foldTrainingJobName(names: SageMakerNames, fold: number): string {
   return `${names.trainingJob}${NAME_SEPARATOR}f${fold}`;
@@ -157,6 +169,12 @@ export function runLayout(runsPrefix: string, runId: string) {
     report: `${root}/evaluation/report.html`,
     summary: `${root}/summary.json`,
     serving: `${root}/serving.json`,
+    /** The feature transform fitted on the training rows (runs with feature engineering only). */
+    transform: `${root}/features/transform.json`,
+    /** Tuning on: the feature transform fitted on the tuning jobs' train rows (the validation split left out). */
+    tuningTransform: `${root}/features/tuning.json`,
+    /** The held-out rows as prepared (label first, untransformed): what Evaluate transforms, scores and lists. */
+    rawTestRows: `${root}/features/test-raw.csv`,
   };
 }
 export type RunLayout = ReturnType<typeof runLayout>;
@@ -174,6 +192,8 @@ export function foldLayout(runRoot: string, fold: number) {
     testChannel: `${channels}/test/test.csv`,
     testChannelPrefix: `${channels}/test/`,
     output: `${root}/output/cv/fold-${fold}/`,
+    /** The feature transform fitted on this fold's training rows. */
+    transform: `${root}/features/fold-${fold}.json`,
   };
 }
 

@@ -2,7 +2,7 @@
 import type { Claim, Manifest } from '../artifacts';
 import { DatasetNotFoundError, DatasetTooLargeError } from './errors';
 import { s3Uri } from './naming';
-import type { RunConfig } from './runConfig';
+import { InputValidationError, transformsFeatures, type RunConfig } from './runConfig';
 import { sageMakerRequests } from './sageMakerRequests';
 
 /** The dataset as found in S3: the key that exists (an S3 event's key may need decoding) and its version. */
@@ -65,6 +65,8 @@ export interface PreparedFacts {
   labels: ArrayLike<number>;
   rowCount: number;
   warnings: string[];
+  /** How the feature columns were read (manifest.features). */
+  featureColumns?: Manifest['features'];
 }
 
 /** Rows per class name, or null for a regressor. */
@@ -73,6 +75,37 @@ export function classCounts(prepared: Pick<PreparedFacts, 'classes' | 'labels'>)
   const counts = new Array<number>(prepared.classes.length).fill(0);
   for (let row = 0; row < prepared.labels.length; row++) counts[prepared.labels[row]]++;
   return Object.fromEntries(prepared.classes.map((name, index) => [name, counts[index]]));
+}
+
+/** How Prepare read the feature columns under the run's feature options (manifest.features). */
+export function preparedFeatures(
+  run: Pick<RunConfig, 'features'>,
+  prepared: { categorical: string[]; dropped: string[] },
+): NonNullable<Manifest['features']> {
+  return {
+    dropped: prepared.dropped,
+    categorical: prepared.categorical,
+    categoricalChoice: run.features.categorical === 'auto' ? 'auto' : 'list',
+    transformed: transformsFeatures(run.features, prepared.categorical),
+  };
+}
+
+/**
+ * The feature options checked against the data, before anything is trained: PCA cannot keep more components than
+ * there are features (with categorical columns, Upload checks again once the training rows' categories are known).
+ */
+export function checkFeatureOptions(
+  run: Pick<RunConfig, 'features' | 'dataset'>,
+  prepared: { featureNames: string[]; categorical: string[]; rowCount: number },
+): void {
+  const { pca } = run.features;
+  if (pca === null || pca < 1 || prepared.categorical.length > 0) return;
+  const features = prepared.featureNames.length;
+  if (pca > features) {
+    throw new InputValidationError([
+      `features.pca: ${pca} components asked, but ${run.dataset.uri} has ${features} feature column${features === 1 ? '' : 's'}; ask for at most ${features}, or a fraction of variance`,
+    ]);
+  }
 }
 
 export function datasetManifest(run: RunConfig, size: number, prepared: PreparedFacts, preparedAt: string): Manifest {
@@ -86,6 +119,7 @@ export function datasetManifest(run: RunConfig, size: number, prepared: Prepared
     classCounts: classCounts(prepared),
     rowCount: prepared.rowCount,
     warnings: prepared.warnings,
+    ...(prepared.featureColumns ? { features: prepared.featureColumns } : {}),
     preparedAt,
   };
 }

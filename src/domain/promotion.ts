@@ -8,6 +8,8 @@ export interface ChampionState {
   configName?: string;
   /** The champion's value of the gate metric on this run's test rows (fresh evaluation), when it could be measured. */
   value?: number | null;
+  /** Why the champion cannot score this run's test rows at all (it was trained on other feature columns). */
+  incomparable?: string;
 }
 
 export interface Promotion {
@@ -46,6 +48,13 @@ export function decidePromotion(
       ...base,
       decision: 'create',
       reason: `First promotion: ${servingEndpoint} does not exist yet and is created with this model.`,
+    };
+  }
+  if (champion.status === 'InService' && champion.incomparable !== undefined) {
+    return {
+      ...base,
+      decision: 'promote',
+      reason: `Promoted: ${champion.incomparable}, so the two cannot be compared on the same rows; the quality gate alone decides, and it passed.`,
     };
   }
   if (champion.status !== 'InService' || champion.value === undefined || champion.value === null) {

@@ -71,6 +71,25 @@ export interface StageDefaults {
   maxDatasetBytes: number;
   security: SecuritySettings;
   notificationBus: string;
+  /** Feature engineering: the stage's default (off: scaling none, nothing categorical, no PCA, nothing dropped). */
+  features: FeatureOptions;
+}
+
+export const SCALINGS = ['none', 'standard', 'minmax'] as const;
+export type Scaling = (typeof SCALINGS)[number];
+/** The default limit of distinct values a categorical column may have (each one becomes a feature). */
+export const DEFAULT_MAX_CATEGORICAL_LEVELS = 100;
+
+/** What to do to the features before k-NN sees them, fitted on the training rows only (docs/feature-transform.md). */
+export interface FeatureOptions {
+  scaling: Scaling;
+  /** Columns to one-hot encode, or "auto": every non-numeric column but the label. */
+  categorical: string[] | 'auto';
+  /** Components to keep (integer ≥ 1) or a fraction of variance (0 < f < 1); null: no PCA. */
+  pca: number | null;
+  /** Columns left out, such as ids. */
+  drop: string[];
+  maxCategoricalLevels: number;
 }
 
 export interface QualityGate {
@@ -118,6 +137,7 @@ export interface RunConfig {
   tuning: TuningConfig;
   serve: ServeConfig;
   security: SecuritySettings;
+  features: FeatureOptions;
   /** The SageMaker requests, added by Prepare once feature_dim is known from the data. */
   requests?: SageMakerRequests;
 }
@@ -158,6 +178,22 @@ const hyperparametersSchema = z.strictObject({
   faiss_index_ivf_nlists: z.union([z.literal('auto'), intLike(1_000_000)]).optional(),
   faiss_index_pq_m: intLike(96).optional(),
   mini_batch_size: intLike(10_000_000).optional(),
+});
+
+const columnList = z.array(z.string().trim().min(1, 'a column name cannot be empty'));
+const featuresSchema = z.strictObject({
+  scaling: z.enum(SCALINGS).optional(),
+  categorical: z.union([z.literal('auto'), columnList]).optional(),
+  pca: z
+    .number()
+    .positive('must be a number of components or a fraction of variance between 0 and 1')
+    .refine((n) => n < 1 || Number.isInteger(n), {
+      message: 'must be a whole number of components (1 or more) or a fraction of variance between 0 and 1',
+    })
+    .nullable()
+    .optional(),
+  drop: columnList.optional(),
+  maxCategoricalLevels: positiveInt(1_000_000).optional(),
 });
 
 const instanceType = z.string().regex(/^ml\.[a-z0-9-]+\.[a-z0-9]+$/, 'expected an instance type like ml.m5.large');
@@ -227,6 +263,7 @@ const consoleInputSchema = z.strictObject({
     .strictObject({ folds: z.number().int().min(2, 'at least 2 folds').max(MAX_FOLDS, `at most ${MAX_FOLDS} folds`) })
     .optional(),
   tuning: tuningInputSchema.optional(),
+  features: featuresSchema.optional(),
 });
 export type ConsoleInput = z.infer<typeof consoleInputSchema>;
 
@@ -383,6 +420,8 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     },
     problems,
   );
+  const labelColumn = options.labelColumn ?? defaults.labelColumn;
+  const features = resolveFeatures(options.features, defaults.features, labelColumn, problems);
 
   if (problems.length > 0) throw new InputValidationError(problems);
   if (runId.length > RUN_ID_MAX) throw new InvalidNameError(`internal: run id ${runId} too long`);
@@ -396,7 +435,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     trigger: { type: trigger, executionName: execution.name, ...(eventId ? { eventId } : {}) },
     bucket,
     dataset,
-    labelColumn: options.labelColumn ?? defaults.labelColumn,
+    labelColumn,
     predictorType,
     split: {
       testFraction: options.split?.testFraction ?? defaults.split.testFraction,
@@ -431,6 +470,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     },
     tuning,
     security: defaults.security,
+    features,
     serve: {
       enabled: serve,
       endpointName: servingEndpointName(defaults.namePrefix),
@@ -490,6 +530,38 @@ function resolveEvaluation(
     };
   }
   return { mode };
+}
+
+/**
+ * The run's feature options, the input's over the stage's. Column names are checked against each other and the label
+ * here; against the header by Prepare.
+ */
+function resolveFeatures(
+  input: ConsoleInput['features'],
+  defaults: FeatureOptions,
+  labelColumn: string,
+  problems: string[],
+): FeatureOptions {
+  const features: FeatureOptions = { ...defaults, ...stripUndefined(input ?? {}) } as FeatureOptions;
+  const label = labelColumn.trim();
+  for (const field of ['categorical', 'drop'] as const) {
+    const columns = features[field];
+    if (columns === 'auto') continue;
+    if (columns.includes(label)) problems.push(`features.${field}: "${label}" is the label column, not a feature`);
+    const repeated = columns.filter((name, i) => columns.indexOf(name) !== i);
+    if (repeated.length) problems.push(`features.${field}: "${repeated[0]}" is listed twice`);
+  }
+  if (Array.isArray(features.categorical)) {
+    const both = features.categorical.find((name) => features.drop.includes(name));
+    if (both)
+      problems.push(`features: "${both}" is both dropped (features.drop) and categorical (features.categorical)`);
+  }
+  return features;
+}
+
+/** Whether Upload fits a transform: anything beyond dropping columns (scaling, one-hot, PCA). */
+export function transformsFeatures(features: FeatureOptions, categoricalColumns: readonly string[]): boolean {
+  return features.scaling !== 'none' || features.pca !== null || categoricalColumns.length > 0;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -232,6 +232,28 @@ function evaluationRequests(run: RunConfig): Partial<SageMakerRequests> {
   }
 }
 
+/** A CreateTrainingJob request for rows of another width (a feature transform's output): feature_dim changed. */
+export function withFeatureDimension(request: Record<string, unknown>, featureDim: number): Record<string, unknown> {
+  const hyperParameters = request.HyperParameters as Record<string, string>;
+  return { ...request, HyperParameters: { ...hyperParameters, feature_dim: String(featureDim) } };
+}
+
+/** A CreateHyperParameterTuningJob request for rows of another width (the tuning transform's output), if any. */
+export function tuningWithFeatureDimension(
+  request: Record<string, unknown>,
+  featureDim: number | undefined,
+): Record<string, unknown> {
+  if (featureDim === undefined) return request;
+  const definition = request.TrainingJobDefinition as { StaticHyperParameters: Record<string, string> };
+  return {
+    ...request,
+    TrainingJobDefinition: {
+      ...definition,
+      StaticHyperParameters: { ...definition.StaticHyperParameters, feature_dim: String(featureDim) },
+    },
+  };
+}
+
 /** Every request of the run; needs the final hyperparameters (feature_dim comes from the data). */
 export function sageMakerRequests(run: RunConfig): SageMakerRequests {
   const job = run.names.trainingJob;

@@ -1,13 +1,16 @@
 // What the report reads of a run's artifacts: the fields it uses, picked from the artifact schemas in src/artifacts,
 // so the full artifacts (what the artifact codec decodes) fit as they are and partial ones (tests, the CLI) do too.
-import type { Manifest, Metrics, Serving, Split, TrainingResult, Trials } from '../artifacts';
+import type { FeatureTransform, Manifest, Metrics, Serving, Split, TrainingResult, Trials } from '../artifacts';
 import type { CostInput, ExecutionStep, StatusTransition } from './types';
 
 /** prepared/manifest.json, as far as the report reads it. */
 export type ManifestArtifact = Pick<
   Manifest,
   'runId' | 'labelColumn' | 'predictorType' | 'featureNames' | 'classes' | 'classCounts' | 'rowCount' | 'warnings'
-> & { source: Pick<Manifest['source'], 'uri'> };
+> & { source: Pick<Manifest['source'], 'uri'> } & Partial<Pick<Manifest, 'features'>>;
+
+/** features/transform.json: the feature transform fitted on the training rows (runs with feature engineering). */
+export type TransformArtifact = FeatureTransform;
 
 /** The Train state's result (metrics.json training) or a DescribeTrainingJob answer, which adds these two. */
 export type TrainingArtifact = TrainingResult & {
@@ -50,6 +53,8 @@ export interface RunArtifacts {
   trials?: Trials | null;
   /** runs/<runId>/serving.json, when serving mode recorded an outcome. */
   serving?: ServingArtifact | null;
+  /** The feature transform the model's inputs went through, when the run transformed its features. */
+  transform?: TransformArtifact | null;
   generatedAt?: string;
 }
 

@@ -66,6 +66,11 @@ function outcomeFrom(metrics: MetricsArtifact, predictions: PredictionsDigest): 
   };
 }
 
+/** Categorical columns keep their text in the prepared rows and predictions.csv (feature engineering). */
+function hasTextFeatures(manifest: { features?: { categorical: string[] } }): boolean {
+  return (manifest.features?.categorical.length ?? 0) > 0;
+}
+
 /** The charts' samples are drawn with the split's seed: the same run always gives the same report. */
 function sampleSeed(split: SplitArtifact | null | undefined): number {
   return split?.seed ?? 0;
@@ -105,14 +110,16 @@ export function reportInputFromArtifacts(artifacts: RunArtifacts): RunReportInpu
   const seed = sampleSeed(artifacts.split);
   const { preparedFeaturesCsv: features, preparedLabels: labels } = artifacts;
   const withDataset = features !== undefined && labels !== undefined;
+  const textFeatures = hasTextFeatures(artifacts.manifest);
   const predictions = digestPredictionsBytes(
     bytesOf(artifacts.predictionsCsv),
     artifacts.metrics.predictorType,
     seed,
     !withDataset,
+    textFeatures,
   );
   const featureRows = withDataset
-    ? digestDatasetBytes(bytesOf(features), bytesOf(labels), artifacts.manifest, seed)
+    ? digestDatasetBytes(bytesOf(features), bytesOf(labels), artifacts.manifest, seed, textFeatures)
     : predictions.testPoints;
   return assemble(artifacts, predictions, featureRows);
 }
@@ -140,8 +147,16 @@ export async function readRunData(streams: RunDataStreams): Promise<RunData> {
   const { preparedFeatures, preparedLabels } = streams;
   const withDataset = preparedFeatures !== undefined && preparedLabels !== undefined;
   const [predictions, datasetRows] = await Promise.all([
-    digestPredictions(streams.predictions, streams.metrics.predictorType, seed, !withDataset),
-    withDataset ? digestDataset(preparedFeatures, preparedLabels, streams.manifest, seed) : undefined,
+    digestPredictions(
+      streams.predictions,
+      streams.metrics.predictorType,
+      seed,
+      !withDataset,
+      hasTextFeatures(streams.manifest),
+    ),
+    withDataset
+      ? digestDataset(preparedFeatures, preparedLabels, streams.manifest, seed, hasTextFeatures(streams.manifest))
+      : undefined,
   ]);
   return { predictions, featureRows: datasetRows ?? predictions.testPoints };
 }
@@ -192,6 +207,14 @@ function assemble(artifacts: RunContext, predictions: PredictionsDigest, feature
             message: artifacts.serving?.message ?? null,
           }
         : null,
+    features: manifest.features
+      ? {
+          dropped: manifest.features.dropped,
+          categorical: manifest.features.categorical,
+          categoricalChoice: manifest.features.categoricalChoice,
+          transform: artifacts.transform ?? null,
+        }
+      : null,
     ...(artifacts.executionPath ? { executionPath: artifacts.executionPath } : {}),
     ...(artifacts.cost ? { cost: artifacts.cost } : {}),
   };

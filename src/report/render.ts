@@ -2,6 +2,7 @@
 import { escapeHtml } from './html';
 import { datasetSection, scatterMatrixSection } from './sections/dataset';
 import { splitSection } from './sections/split';
+import { featuresSection } from './sections/features';
 import { crossValidationSection } from './sections/crossValidation';
 import { tuningSection } from './sections/tuning';
 import { trainingSection } from './sections/training';
@@ -29,6 +30,7 @@ const SECTIONS: { render: Section; needsData: (predictorType: PredictorType) => 
   { render: datasetSection, needsData: (type) => type === 'regressor' },
   { render: scatterMatrixSection, needsData: () => true },
   { render: splitSection, needsData: () => false },
+  { render: featuresSection, needsData: () => false },
   { render: crossValidationSection, needsData: () => false },
   { render: tuningSection, needsData: () => false },
   { render: trainingSection, needsData: () => false },

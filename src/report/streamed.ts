@@ -30,6 +30,11 @@ const COMMA = 0x2c;
 /** A regression row is highlighted when its absolute error is in the worst tenth. */
 export const LARGE_ERROR_SHARE = 0.1;
 
+/** A feature cell: a number, or (categorical columns kept as text) NaN, which the charts leave out. */
+function featureValue(text: string, where: string, textFeatures: boolean): number {
+  return textFeatures ? Number(text) : number(text, where);
+}
+
 function number(text: string, where: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value))
@@ -60,9 +65,10 @@ export function predictionRow(
   featureCount: number,
   predictorType: PredictorType,
   index: number,
+  textFeatures = false,
 ): ClassifiedRow | RegressedRow {
   const where = `record ${index + 1}`;
-  const features = record.slice(1, 1 + featureCount).map((cell) => number(cell, where));
+  const features = record.slice(1, 1 + featureCount).map((cell) => featureValue(cell, where, textFeatures));
   const [truth, predicted, last] = record.slice(-3);
   const row = number(record[0], where);
   return predictorType === 'classifier'
@@ -153,6 +159,7 @@ class PredictionsPass {
     private readonly predictorType: PredictorType,
     readonly seed: number,
     private readonly withTestPoints: boolean,
+    private readonly textFeatures = false,
   ) {
     this.chart = new ReservoirSample(MAX_REGRESSION_CHART_POINTS, seed);
     this.points = new ReservoirSample(withTestPoints ? MAX_SCATTER_POINTS : 0, seed);
@@ -163,7 +170,13 @@ class PredictionsPass {
   }
 
   private parse(bytes: Buffer, start: number, end: number, index: number): Row {
-    return predictionRow(cells(bytes.toString('utf8', start, end)), this.featureCount, this.predictorType, index);
+    return predictionRow(
+      cells(bytes.toString('utf8', start, end)),
+      this.featureCount,
+      this.predictorType,
+      index,
+      this.textFeatures,
+    );
   }
 
   private record(bytes: Buffer, start: number, end: number): void {
@@ -243,6 +256,7 @@ class TablePass {
     private readonly wanted: Map<number, boolean>,
     private readonly featureCount: number,
     private readonly predictorType: PredictorType,
+    private readonly textFeatures = false,
   ) {}
 
   get done(): boolean {
@@ -258,7 +272,13 @@ class TablePass {
     if (this.wanted.has(index) && !this.rows.has(index))
       this.rows.set(
         index,
-        predictionRow(cells(bytes.toString('utf8', start, end)), this.featureCount, this.predictorType, index),
+        predictionRow(
+          cells(bytes.toString('utf8', start, end)),
+          this.featureCount,
+          this.predictorType,
+          index,
+          this.textFeatures,
+        ),
       );
   }
 }
@@ -313,13 +333,15 @@ export async function digestPredictions(
   predictorType: PredictorType,
   seed: number,
   withTestPoints: boolean,
+  /** Some features are categorical text (feature engineering): they read as NaN instead of failing. */
+  textFeatures = false,
 ): Promise<PredictionsDigest> {
-  const pass = new PredictionsPass(predictorType, seed, withTestPoints);
+  const pass = new PredictionsPass(predictorType, seed, withTestPoints, textFeatures);
   await drain(source, pass.splitter);
   pass.end();
   if (predictorType === 'classifier') return finish(pass);
   const { threshold, notable, wanted } = pass.regressorTable();
-  const second = new TablePass(wanted, pass.featureCount, predictorType);
+  const second = new TablePass(wanted, pass.featureCount, predictorType, textFeatures);
   if (wanted.size > 0) await drain(source, second.splitter, () => second.done);
   second.splitter.end();
   return finish(pass, { threshold, notable, rows: tableRows(wanted, second.rows) });
@@ -331,26 +353,27 @@ export function digestPredictionsBytes(
   predictorType: PredictorType,
   seed: number,
   withTestPoints: boolean,
+  textFeatures = false,
 ): PredictionsDigest {
-  const pass = new PredictionsPass(predictorType, seed, withTestPoints);
+  const pass = new PredictionsPass(predictorType, seed, withTestPoints, textFeatures);
   pass.splitter.push(bytes);
   pass.end();
   if (predictorType === 'classifier') return finish(pass);
   const { threshold, notable, wanted } = pass.regressorTable();
-  const second = new TablePass(wanted, pass.featureCount, predictorType);
+  const second = new TablePass(wanted, pass.featureCount, predictorType, textFeatures);
   second.splitter.push(bytes);
   second.splitter.end();
   return finish(pass, { threshold, notable, rows: tableRows(wanted, second.rows) });
 }
 
 /** The features of one row of prepared/features.csv, as many as the scatter matrix draws. */
-function scatterFeatures(bytes: Buffer, start: number, end: number, index: number): number[] {
+function scatterFeatures(bytes: Buffer, start: number, end: number, index: number, textFeatures: boolean): number[] {
   return bytes
     .toString('latin1', start, end)
     .split(',', MAX_SCATTER_FEATURES)
     .map((cell) => {
       const value = Number(cell);
-      if (cell.trim() === '' || !Number.isFinite(value))
+      if (!textFeatures && (cell.trim() === '' || !Number.isFinite(value)))
         throw new ReportInputError(`prepared/features.csv row ${index + 1}: "${cell}" is not a number`);
       return value;
     });
@@ -362,10 +385,13 @@ class FeaturesPass {
   readonly points: ReservoirSample<number[]>;
   readonly splitter = new RecordSplitter((bytes, start, end) => {
     const index = this.rows++;
-    if (this.points.offer(index)) this.points.add(index, scatterFeatures(bytes, start, end, index));
+    if (this.points.offer(index)) this.points.add(index, scatterFeatures(bytes, start, end, index, this.textFeatures));
   });
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    private readonly textFeatures = false,
+  ) {
     this.points = new ReservoirSample(MAX_SCATTER_POINTS, seed);
   }
 }
@@ -432,8 +458,9 @@ export async function digestDataset(
   labels: ByteSource,
   shape: DatasetShape,
   seed: number,
+  textFeatures = false,
 ): Promise<FeatureRows> {
-  const featuresPass = new FeaturesPass(seed);
+  const featuresPass = new FeaturesPass(seed, textFeatures);
   const labelsPass = new LabelsPass(seed, !shape.classes);
   await Promise.all([drain(features, featuresPass.splitter), drain(labels, labelsPass.splitter)]);
   featuresPass.splitter.end();
@@ -446,8 +473,9 @@ export function digestDatasetBytes(
   labels: Uint8Array,
   shape: DatasetShape,
   seed: number,
+  textFeatures = false,
 ): FeatureRows {
-  const featuresPass = new FeaturesPass(seed);
+  const featuresPass = new FeaturesPass(seed, textFeatures);
   const labelsPass = new LabelsPass(seed, !shape.classes);
   featuresPass.splitter.push(features);
   featuresPass.splitter.end();

@@ -1,4 +1,5 @@
 // What a run report shows: plain data, no AWS types, so any caller (Lambda, CLI, test) can build it.
+import type { FeatureTransform } from '../artifacts/schemas';
 import type {
   ClassifierMetrics,
   CrossValidationSummary,
@@ -159,6 +160,15 @@ export interface RunReportInput {
   tuning?: Trials | null;
   /** Serving mode: the promotion decision and, when recorded, what serves afterwards (serving.json). */
   serving?: ServingSummary | null;
+  /** Feature engineering: how the columns were read, and the transform fitted on the training rows. */
+  features?: FeaturesSummary | null;
+}
+
+export interface FeaturesSummary {
+  dropped: string[];
+  categorical: string[];
+  categoricalChoice: 'list' | 'auto';
+  transform: FeatureTransform | null;
 }
 
 export interface ServingSummary {

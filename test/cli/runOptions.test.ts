@@ -38,6 +38,11 @@ const CASES: [string[], string, unknown][] = [
   [['--transform-instance-count', '2'], 'evaluation.transform.instanceCount', 2],
   [['--gate-metric', 'macroF1'], 'qualityGate.metric', 'macroF1'],
   [['--gate-threshold', '0.7'], 'qualityGate.threshold', 0.7],
+  [['--scaling', 'minmax'], 'features.scaling', 'minmax'],
+  [['--categorical', 'colour, region'], 'features.categorical', ['colour', 'region']],
+  [['--pca', '0.95'], 'features.pca', 0.95],
+  [['--drop', 'id'], 'features.drop', ['id']],
+  [['--max-categorical-levels', '20'], 'features.maxCategoricalLevels', 20],
 ];
 
 const at = (value: unknown, path: string) =>
@@ -94,6 +99,13 @@ test('all options together make one nested console input; no options, none', () 
       transform: { instanceType: 'ml.c5.xlarge', instanceCount: 2 },
     },
     qualityGate: { metric: 'macroF1', threshold: 0.7 },
+    features: {
+      scaling: 'minmax',
+      categorical: ['colour', 'region'],
+      pca: 0.95,
+      drop: ['id'],
+      maxCategoricalLevels: 20,
+    },
   });
   expect(hasRunOptions(parse())).toBe(false);
   expect(consoleInput(undefined, parse())).toEqual({});
@@ -117,9 +129,24 @@ test('values are checked as the execution input schema checks them', () => {
     ['--serverless-concurrency', '201'],
     ['--transform-instance-type', 'm5.large'],
     ['--transform-instance-count', '0'],
+    ['--scaling', 'robust'],
+    ['--pca', '1.5'],
+    ['--pca', '0'],
+    ['--drop', 'id,,name'],
   ]) {
     expect(() => parse(...args)).toThrow();
   }
+});
+
+test('feature options become the FEATURE_* stage parameters for npm start', () => {
+  expect(
+    stageParams(parse('--scaling', 'standard', '--categorical', 'auto', '--pca', '3', '--drop', 'id,name')),
+  ).toEqual({
+    featureScaling: 'standard',
+    featureCategorical: 'auto',
+    featurePca: '3',
+    featureDrop: 'id,name',
+  });
 });
 
 test('npm start passes the options as the local stage parameters; the gate goes to the run’s predictor type', () => {

@@ -433,7 +433,8 @@ export function definitionCalls(definition: AslDefinition, run: RunConfig): Call
     };
     return { fold: i + 1, ...channels, request: trainingJobRequest(run, channels) };
   });
-  const input = { run, channels: { folds } };
+  // Upload's result: the fold requests and the final one (feature_dim as the channels hold the rows).
+  const input = { run, channels: { folds, trainingJob: run.requests?.trainingJob } };
   const calls: Call[] = [];
   const visit = (states: Record<string, AslState>, stateInput: unknown) => {
     for (const [name, state] of Object.entries(states)) {

@@ -211,3 +211,80 @@ describe('evaluation mode serverless: requests under 4 MB, at most MaxConcurrenc
     expect(result.headline.accuracy).toBe(0.5);
   });
 });
+
+describe('with a feature transform', () => {
+  /** Both columns standardised with one centre and scale (this run: 3 and 2; the champion's run: 0 and 4). */
+  const transform = (center: number, scale: number) => ({
+    format: 'knn-pipeline/feature-transform@1',
+    inputFeatures: ['x', 'y'],
+    scaling: 'standard',
+    numeric: [
+      { name: 'x', index: 0, center, scale, min: 1, max: 6 },
+      { name: 'y', index: 1, center, scale, min: 1, max: 5 },
+    ],
+    categorical: [],
+    pca: null,
+    outputFeatures: ['x', 'y'],
+    fittedOn: { channel: 'train', rows: 10 },
+  });
+  const predictions =
+    '{"predictions":[{"predicted_label":0},{"predicted_label":1},{"predicted_label":1},{"predicted_label":0}]}';
+
+  beforeEach(() => {
+    const { run } = event;
+    const features = { dropped: [], categorical: [], categoricalChoice: 'list', transformed: true };
+    serveObjects(s3, {
+      [run.keys.manifest]: JSON.stringify({ ...manifest, features }),
+      [run.keys.transform]: JSON.stringify(transform(3, 2)),
+      // The held-out rows as prepared; the test channel holds them transformed (not read).
+      [run.keys.rawTestRows]: testChannel,
+      'runs/old/prepared/manifest.json': JSON.stringify({ ...manifest, features }),
+      'runs/old/features/transform.json': JSON.stringify(transform(0, 4)),
+      'runs/other/prepared/manifest.json': JSON.stringify({ ...manifest, featureNames: ['x', 'z'] }),
+    });
+    runtime.on(InvokeEndpointCommand).resolves(answer(predictions));
+  });
+
+  const sent = () =>
+    runtime.commandCalls(InvokeEndpointCommand).map((call) => ({
+      endpoint: call.args[0].input.EndpointName,
+      body: new TextDecoder().decode(call.args[0].input.Body as Uint8Array),
+    }));
+
+  test('the raw held-out rows go to the endpoint transformed; predictions.csv keeps them raw', async () => {
+    await handler(event);
+
+    expect(sent()).toEqual([
+      { endpoint: 'knnp-dev--pets-evaluate-0001-endpoint', body: '-1,-1\n1,1\n1.5,1\n-1,-0.5\n' },
+    ]);
+    const written = Object.fromEntries(putInputs(s3).map((put) => [put.Key, String(put.Body)]));
+    expect(written['runs/pets-evaluate-0001/evaluation/predictions.csv'].split('\n')[1]).toBe('0,1,1,cat,cat,true');
+  });
+
+  test("serving mode: the champion gets the same rows through its own run's transform", async () => {
+    event.run.serve.enabled = true;
+    event.run.qualityGate.threshold = 0.5;
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'knnp-dev--old-serve' });
+
+    const result = await handler(event);
+
+    expect(sent()[1]).toEqual({ endpoint: 'knnp-dev--serving', body: '0.25,0.25\n1.25,1.25\n1.5,1.25\n0.25,0.5\n' });
+    expect(result.promotion).toMatchObject({ decision: 'promote', champion: 1 });
+  });
+
+  test('serving mode: a champion trained on other columns is not scored; the gate alone decides', async () => {
+    event.run.serve.enabled = true;
+    event.run.qualityGate.threshold = 0.5;
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'knnp-dev--other-serve' });
+
+    const result = await handler(event);
+
+    expect(sent()).toHaveLength(1);
+    expect(result.promotion.decision).toBe('promote');
+    expect(result.promotion.reason).toContain('was trained on the feature columns x, z, this one on x, y');
+  });
+});

@@ -102,6 +102,8 @@ test('writes the train and test channels and each fold’s channels as label-fir
       testRows: 3,
       request: foldRequest(fold),
     })),
+    // Without a feature transform the final request is Prepare's, unchanged.
+    trainingJob: event.run.requests!.trainingJob,
   });
 });
 
@@ -154,4 +156,64 @@ test('with two training instances the train channel is two shards, read ShardedB
     [`${ROOT}/input/train/train-2-of-2.csv`, '0,5.1,3.5\n2,6.3,3.3\n'],
   ]);
   expect(result).toMatchObject({ trainUri: `s3://${BUCKET}/${ROOT}/input/train/`, trainRows: 4, trainShards: 2 });
+});
+
+describe('with a feature transform', () => {
+  /** Two numeric columns and a categorical one, as Prepare keeps them. */
+  const WITH_COLOUR = '5.1,3.5,red\n4.9,3,blue\n7,3.2,red\n6.4,3.2,green\n6.3,3.3,blue\n5.8,2.7,red\n';
+  const manifest = {
+    featureNames: ['length', 'width', 'colour'],
+    features: { dropped: [], categorical: ['colour'], categoricalChoice: 'list', transformed: true },
+  };
+
+  test('each group is fitted on its own training rows; channels hold transformed rows, feature_dim follows', async () => {
+    serveObjects(s3, {
+      [`${ROOT}/prepared/features.csv`]: WITH_COLOUR,
+      [`${ROOT}/prepared/labels.f64`]: LABELS,
+      [`${ROOT}/prepared/split.json`]: JSON.stringify(split),
+      [`${ROOT}/prepared/manifest.json`]: JSON.stringify(manifest),
+    });
+    event.run.features = { ...event.run.features, scaling: 'minmax', categorical: ['colour'] };
+
+    const result = await handler(event);
+
+    const puts = Object.fromEntries(putInputs(s3).map((put) => [put.Key, put.Body as string]));
+    const transform = JSON.parse(puts[`${ROOT}/features/transform.json`]);
+    // Train rows [1, 3, 0, 4]: lengths 4.9, 6.4, 5.1, 6.3; colours blue, green, red.
+    expect(transform).toMatchObject({
+      numeric: [
+        { name: 'length', center: 4.9, min: 4.9, max: 6.4 },
+        { name: 'width', center: 3, min: 3, max: 3.5 },
+      ],
+      categorical: [{ name: 'colour', categories: ['blue', 'green', 'red'] }],
+      fittedOn: { channel: 'train', rows: 4 },
+    });
+    // Row 1 (4.9, 3, blue) is the minimum of both columns.
+    expect(puts[`${ROOT}/input/train/train.csv`].split('\n')[0]).toBe('0,0,0,1,0,0');
+    // The held-out rows stay raw beside the transformed test channel, in the same order.
+    expect(puts[`${ROOT}/features/test-raw.csv`]).toBe('2,5.8,2.7,red\n1,7,3.2,red\n');
+    expect(puts[`${ROOT}/input/test/test.csv`].split('\n')).toHaveLength(3);
+    // Fold 1 trains on rows 0, 3, 4 (KFold): its own categories, so its own width.
+    const fold1 = JSON.parse(puts[`${ROOT}/features/fold-1.json`]);
+    expect(fold1.fittedOn).toEqual({ channel: 'fold-1/train', rows: 3 });
+    expect(fold1.categorical[0].categories).toEqual(['blue', 'green', 'red']);
+    const dims = [result.trainingJob, ...result.folds.map((fold) => fold.request)].map(
+      (request) => (request as { HyperParameters: Record<string, string> }).HyperParameters.feature_dim,
+    );
+    expect(dims).toEqual(['5', String(2 + fold1.categorical[0].categories.length), expect.any(String)]);
+    expect(result.transformUri).toBe(`s3://${BUCKET}/${ROOT}/features/transform.json`);
+  });
+
+  test('too many levels in the training rows are refused before any channel is written', async () => {
+    serveObjects(s3, {
+      [`${ROOT}/prepared/features.csv`]: WITH_COLOUR,
+      [`${ROOT}/prepared/labels.f64`]: LABELS,
+      [`${ROOT}/prepared/split.json`]: JSON.stringify(split),
+      [`${ROOT}/prepared/manifest.json`]: JSON.stringify(manifest),
+    });
+    event.run.features = { ...event.run.features, categorical: ['colour'], maxCategoricalLevels: 2 };
+
+    await expect(handler(event)).rejects.toThrow(/features\.maxCategoricalLevels: column "colour" has more than 2/);
+    expect(putInputs(s3)).toHaveLength(0);
+  });
 });

@@ -106,7 +106,8 @@ test('every Task has a timeout and Lambda/SageMaker Tasks retry transient servic
 test('training uses the native .sync integration and the endpoint wait loop is bounded', () => {
   expect(states.Train.Resource).toBe('arn:aws:states:::sagemaker:createTrainingJob.sync');
   // Each SageMaker create call passes the request Prepare built (src/domain/sageMakerRequests.ts) unchanged.
-  expect(states.Train.InputPath).toBe('$.run.requests.trainingJob');
+  // Train's request comes from Upload: feature_dim is the width of the rows the channels hold (a feature transform's).
+  expect(states.Train.InputPath).toBe('$.channels.trainingJob');
   expect(states.CreateModel.InputPath).toBe('$.run.requests.model');
   expect(states.CreateEndpointConfig.InputPath).toBe('$.run.requests.endpointConfig');
   expect(states.CreateEndpoint.InputPath).toBe('$.run.requests.endpoint');

@@ -27,6 +27,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     serve: { enabled: false, keep: 2 },
     security: {},
     notificationBus: 'default',
+    features: { scaling: 'none', categorical: [], pca: null, drop: [], maxCategoricalLevels: 100 },
     ...overrides,
   };
 }

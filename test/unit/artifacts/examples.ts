@@ -154,5 +154,24 @@ export function exampleArtifacts(): { [N in ArtifactName]: Artifact<N> } {
       ],
       recordedAt: AT,
     },
+    transform: {
+      format: 'knn-pipeline/feature-transform@1',
+      inputFeatures: ['width', 'colour'],
+      scaling: 'standard',
+      numeric: [{ name: 'width', index: 0, center: 2.5, scale: 0.5, min: 2, max: 3 }],
+      categorical: [{ name: 'colour', index: 1, categories: ['blue', 'red'] }],
+      pca: {
+        requested: 2,
+        mean: [0, 0.5, 0.5],
+        components: [
+          [0.8, 0.3, -0.3],
+          [0, 0.7071, 0.7071],
+        ],
+        explainedVariance: [1.2, 0.3, 0],
+        explainedVarianceRatio: [0.8, 0.2, 0],
+      },
+      outputFeatures: ['pca0', 'pca1'],
+      fittedOn: { channel: 'train', rows: 4 },
+    },
   };
 }

@@ -108,6 +108,8 @@ function oracle(raw: Uint8Array | string, labelColumn: string, predictorType: st
         warnings: dataset.warnings,
         labels: Float64Array.from(dataset.labels),
         classCounts,
+        categorical: [],
+        dropped: [],
       },
       lines: dataset.features.map((row) => row.map(String).join(',')),
     };
@@ -566,8 +568,44 @@ describe('DatasetReader', () => {
       warnings: ['1 class has a single row, too few to appear in both the training and the test data: "b"'],
       labels: Float64Array.from([1, 0, 0]),
       classCounts: { a: 2, b: 1 },
+      categorical: [],
+      dropped: [],
     });
     expect(summary.labels.buffer.byteLength).toBe(3 * 8);
+  });
+
+  describe('feature options', () => {
+    const CSV = 'id,colour,width,label\nr1,red,1.50,a\nr2,blue,2,b\nr3, Grün ,3,a\nr4,7.0,4,b\n';
+    const read = (categorical: string[] | 'auto', drop: string[] = []) => {
+      const reader = new DatasetReader({
+        source: SOURCE,
+        labelColumn: 'label',
+        predictorType: 'classifier',
+        categorical,
+        drop,
+      });
+      const text = reader.push(Buffer.from(CSV));
+      const end = reader.finish();
+      return { text: text + end.text, summary: end.summary };
+    };
+
+    test('listed categorical columns keep their text (trimmed; numbers in shortest form); dropped ones are left out', () => {
+      const { text, summary } = read(['colour'], ['id']);
+      expect(text).toBe('red,1.5\nblue,2\nGrün,3\n7,4\n');
+      expect(summary).toMatchObject({ featureNames: ['colour', 'width'], categorical: ['colour'], dropped: ['id'] });
+    });
+
+    test('auto makes every column with a non-numeric value categorical', () => {
+      const { summary } = read('auto');
+      expect(summary).toMatchObject({ featureNames: ['id', 'colour', 'width'], categorical: ['id', 'colour'] });
+    });
+
+    test('a text value in a column not listed is still refused; unknown columns are named', () => {
+      expect(() => read(['id'])).toThrow(/column "colour": expected a finite number, got "red"/);
+      expect(() => read(['color'], ['ID'])).toThrow(
+        /features\.categorical names the column "color", which is not in the header[\s\S]*features\.drop names the column "ID"/,
+      );
+    });
   });
 
   test('a binary signature throws at once, even when it arrives a byte at a time', () => {
