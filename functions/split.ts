@@ -23,10 +23,7 @@ export const handler = lambdaHandler(
           ...tuningSizes(sizes.trainRows, run.tuning.validationFraction),
         }
       : undefined;
-    requireRowsPerHost(run.training.instanceCount, sizes, [
-      ...(folds ?? []),
-      ...(tuning ? [{ trainRows: tuning.trainRows, testRows: tuning.validationRows }] : []),
-    ]);
+    requireRowsPerHost(run.training.instanceCount, sizes, folds, tuning);
     const split: Split = {
       ...run.split,
       rowCount: manifest.rowCount,

@@ -143,11 +143,21 @@ export function kFold(rowCount: number, folds: number, seed: number): SplitIndic
  * Sharded training gives each host one shard of the training rows (ShardedByS3Key); a host without rows would be
  * billed for nothing, so every training set (the final one and each fold's) needs a row per host.
  */
-export function requireRowsPerHost(hosts: number, split: SplitSizes, folds: SplitSizes[] = []): void {
-  const smallest = Math.min(split.trainRows, ...folds.map((fold) => fold.trainRows));
+export function requireRowsPerHost(
+  hosts: number,
+  split: SplitSizes,
+  folds: SplitSizes[] = [],
+  tuning?: { trainRows: number },
+): void {
+  const sets: [string, number][] = [
+    ['the training set', split.trainRows],
+    ...folds.map((fold): [string, number] => ['a fold', fold.trainRows]),
+    ...(tuning ? [["the tuning jobs' training set", tuning.trainRows] as [string, number]] : []),
+  ];
+  const [which, smallest] = sets.reduce((a, b) => (b[1] < a[1] ? b : a));
   if (hosts > 1 && smallest < hosts) {
     throw new SplitError(
-      `training.instanceCount is ${hosts} but ${smallest === split.trainRows ? 'the training set' : 'a fold'} has ${smallest} training rows: each host needs at least one row of its own. Use fewer instances.`,
+      `training.instanceCount is ${hosts} but ${which} has ${smallest} training rows: each host needs at least one row of its own. Use fewer instances.`,
     );
   }
 }
