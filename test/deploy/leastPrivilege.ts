@@ -433,8 +433,11 @@ export function definitionCalls(definition: AslDefinition, run: RunConfig): Call
     };
     return { fold: i + 1, ...channels, request: trainingJobRequest(run, channels) };
   });
-  // Upload's result: the fold requests and the final one (feature_dim as the channels hold the rows).
-  const input = { run, channels: { folds, trainingJob: run.requests?.trainingJob } };
+  // Upload's result: the fold requests, the final one and tuning's (feature_dim as the channels hold the rows).
+  const input = {
+    run,
+    channels: { folds, trainingJob: run.requests?.trainingJob, tuningJob: run.requests?.tuningJob },
+  };
   const calls: Call[] = [];
   const visit = (states: Record<string, AslState>, stateInput: unknown) => {
     for (const [name, state] of Object.entries(states)) {
