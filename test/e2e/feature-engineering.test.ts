@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { FeatureTransform } from '../../src/artifacts';
+import type { FeatureTransform, Trials } from '../../src/artifacts';
 import type { RunReport } from '../../cli/common/report';
 import type { StartedRun } from '../../cli/knn-pipeline/commands/start';
 import type { PredictResult } from '../../cli/knn-pipeline/commands/predict';
@@ -121,6 +121,53 @@ test_(
     // The channels hold scaled rows; the test rows in predictions.csv stay raw.
     const firstTrainRow = artifact(report, 'trainChannel').split('\n')[0].split(',');
     expect(Math.abs(Number(firstTrainRow[1]))).toBeLessThan(5);
+  },
+);
+
+test_(
+  'tuning with standard scaling: each trial equals make_pipeline(StandardScaler(), KNeighborsClassifier(k)) fitted on the tuning train rows, scored on the validation split',
+  async () => {
+    const file = path.join(dir, 'wine-tuned.csv');
+    // The validation split is train_test_split of the training rows (channel order), test_size 0.2, the run's seed.
+    const scores = JSON.parse(
+      runPython(`
+import csv, json
+import numpy as np
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+d = datasets.load_wine()
+labels = np.array([str(d.target_names[t]) for t in d.target])
+with open(${JSON.stringify(file)}, 'w', newline='') as f:
+    w = csv.writer(f)
+    w.writerow(list(d.feature_names) + ['label'])
+    for x, y in zip(d.data, labels):
+        w.writerow([repr(float(v)) for v in x] + [y])
+train, _ = train_test_split(np.arange(len(labels)), test_size=0.25, shuffle=True, random_state=0)
+fit, validation = train_test_split(train, test_size=0.2, shuffle=True, random_state=0)
+print(json.dumps([float(make_pipeline(StandardScaler(), KNeighborsClassifier(k, algorithm='brute'))
+    .fit(d.data[fit], labels[fit]).score(d.data[validation], labels[validation])) for k in range(1, 16)]))
+`),
+    ) as number[];
+    const { report } = await run(file, '--scaling', 'standard', '--tune', 'Grid:k=1..15,parallel=15');
+    const trials = JSON.parse(artifact(report, 'trials')) as Trials;
+    const byK = new Map(trials.trials.map((trial) => [Number(trial.hyperParameters.k), trial]));
+    scores.forEach((score, i) => expect(byK.get(i + 1)!.objective).toBeCloseTo(score, 12));
+    const bestK = scores.indexOf(Math.max(...scores)) + 1;
+    expect(trials.trials.filter((trial) => trial.chosen).map((trial) => trial.hyperParameters.k)).toEqual([
+      String(bestK),
+    ]);
+    // The tuning jobs' transform was fitted on their own train rows (133 training rows less 27 for validation).
+    const tuningTransform = JSON.parse(
+      readFileSync(
+        report.artifacts.transform.local!.replace('features/transform.json', 'features/tuning.json'),
+        'utf8',
+      ),
+    ) as FeatureTransform;
+    expect(tuningTransform.fittedOn).toEqual({ channel: 'tuning/train', rows: 106 });
+    expect(JSON.parse(artifact(report, 'transform'))).toMatchObject({ fittedOn: { channel: 'train', rows: 133 } });
   },
 );
 
