@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { ExactIndex, type SearchResult } from '../local/knn/engine';
 import { searchWorkerCount, startSearchWorkers, stopSearchWorkers } from '../local/knn/searchWorkers';
+import { bestKernelVariant, type KernelVariant } from '../local/knn/simdKernels';
 
 export interface EngineCaseSpec {
   trainPath: string;
@@ -27,6 +28,8 @@ export interface EngineCaseSpec {
 
 export interface EngineCaseResult {
   threads: number;
+  /** The kernel variant this runtime ran (relaxed-SIMD FMA where available). */
+  kernels: KernelVariant;
   buildMs: number;
   searchMs: number;
   /** Process CPU time during the search ÷ its wall time: close to `threads` when the cores were not shared. */
@@ -131,6 +134,7 @@ function main(): void {
 
   const output: EngineCaseResult = {
     threads: searchWorkerCount(),
+    kernels: bestKernelVariant(),
     buildMs: built - start,
     searchMs: searched - built,
     searchCoresBusy: (cpu.user + cpu.system) / 1000 / (searched - built),
