@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { ExactIndex, type SearchResult } from '../local/knn/engine';
 import { searchWorkerCount, startSearchWorkers, stopSearchWorkers } from '../local/knn/searchWorkers';
-import { bestKernelVariant, type KernelVariant } from '../local/knn/simdKernels';
+import { activeKernelVariant, type KernelVariant } from '../local/knn/simdKernels';
 
 export interface EngineCaseSpec {
   trainPath: string;
@@ -134,7 +134,7 @@ function main(): void {
 
   const output: EngineCaseResult = {
     threads: searchWorkerCount(),
-    kernels: bestKernelVariant(),
+    kernels: activeKernelVariant(),
     buildMs: built - start,
     searchMs: searched - built,
     searchCoresBusy: (cpu.user + cpu.system) / 1000 / (searched - built),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start -- [options]`: the command line of runLocal (./runLocal.ts).
+// `npm start -- [options]`: the command line of runLocal (./runLocal.ts); cli/launch.cjs runs it from its bundle.
 import path from 'node:path';
 import { Command } from 'commander';
 import { addRunOptions, hasStageParam } from '../common/runOptions';
@@ -31,7 +31,7 @@ and in --json's denials. --no-iam to debug without it.`,
     );
 }
 
-async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   // The SDK's "Node 22 needed from 2027" notice is for the Lambda runtime decision, not for a local run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = program().parse(argv).opts<LocalRunOptions>();

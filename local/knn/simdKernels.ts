@@ -93,6 +93,7 @@ export type KernelVariant = 'relaxed-fma' | 'simd128';
 const compiled = new Map<KernelVariant, object>();
 const moduleBytes = new Map<KernelVariant, Uint8Array>();
 let detectedVariant: KernelVariant | undefined;
+let pinnedVariant: KernelVariant | undefined;
 
 /** Whether this runtime validates a module using f32x4.relaxed_nmadd. */
 function relaxedSimdValidates(): boolean {
@@ -123,11 +124,16 @@ export function bestKernelVariant(): KernelVariant {
 export function useKernelVariant(variant: KernelVariant): void {
   if (variant === 'relaxed-fma' && bestKernelVariant() !== 'relaxed-fma')
     throw new Error('relaxed SIMD is not available in this runtime');
-  detectedVariant = variant;
+  pinnedVariant = variant;
+}
+
+/** The variant new indexes and worker pools use: the pinned one, else the best this runtime runs. */
+export function activeKernelVariant(): KernelVariant {
+  return pinnedVariant ?? bestKernelVariant();
 }
 
 /** The module's binary (built once per variant), e.g. for worker threads to compile their own copy. */
-export function kernelModuleBytes(variant: KernelVariant = bestKernelVariant()): Uint8Array {
+export function kernelModuleBytes(variant: KernelVariant = activeKernelVariant()): Uint8Array {
   let bytes = moduleBytes.get(variant);
   if (!bytes) {
     bytes = buildModule(variant);
@@ -142,7 +148,7 @@ export function createKernelMemory(): KernelMemory {
 }
 
 /** The kernels bound to `memory`; compiles the module once per thread and variant. */
-export function createKernels(memory: KernelMemory, variant: KernelVariant = bestKernelVariant()): SimdKernels {
+export function createKernels(memory: KernelMemory, variant: KernelVariant = activeKernelVariant()): SimdKernels {
   let module = compiled.get(variant);
   if (!module) {
     module = new webAssembly.Module(kernelModuleBytes(variant));
