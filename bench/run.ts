@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the performance numbers the README quotes, measured side by side in one run.
  *
- *   iris        the local end-to-end Iris pipeline (runLocal, as `npm start`), median of several runs
+ *   iris        `npm start` on Iris as whole processes (wall time beside the execution's), and the bin's --help
+ *               (bench/startup.ts)
  *   sampling    sample_size sampling over 1,000,000 rows (linear, one pass)
  *   engine      the k-NN engine against faiss IndexFlatL2 at faiss's best OpenMP × OpenBLAS thread setting, every
  *               query checked against brute force, and the share of this machine's measured float32 peaks
@@ -16,11 +17,10 @@
  *          --scale-rows 1000000,10000000 (the scale section's sizes).
  * Prints the tables and writes everything to bench/results/<timestamp>.json (git-ignored).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLocal } from '../cli/start/runLocal';
 import { sampleRows } from '../local/knn/sampling';
 import { benchBundles, type BundleSize } from './bundles';
 import { benchEngine, engineFailures, type EngineSection, renderEngine } from './engineBench';
@@ -28,8 +28,8 @@ import { benchEvaluation, type EvaluationBenchResult } from './evaluation';
 import { grouped, kilobytes, median, megabytes, ms, table } from './format';
 import { measurePeaks } from './peaks';
 import { benchScale, renderScale, type ScaleRun } from './scale';
+import { benchStartup, renderStartup, type StartupBench } from './startup';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..');
 const SECTIONS = ['iris', 'sampling', 'engine', 'evaluation', 'bundles', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 /** What `npm run bench` runs without --only: every section but the heavy scale runs. */
@@ -39,27 +39,6 @@ const DEFAULT_SCALE_ROWS = [1_000_000, 10_000_000];
 const progress = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-
-async function benchIris(runs: number) {
-  const wallMs: number[] = [];
-  const executionMs: number[] = [];
-  let accuracy: number | null = null;
-  for (let run = 0; run < runs; run++) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'knn-bench-iris-'));
-    try {
-      const start = performance.now();
-      const summary = await runLocal({ data: path.join(PROJECT_ROOT, 'data/iris.csv'), dir }, () => {});
-      wallMs.push(performance.now() - start);
-      if (summary.status !== 'SUCCEEDED')
-        throw new Error(`the Iris run ended ${summary.status}: ${summary.error} ${summary.cause}`);
-      executionMs.push(summary.durationMs);
-      accuracy = summary.metrics && 'accuracy' in summary.metrics ? summary.metrics.accuracy : null;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  return { runs, wallMs, executionMs, medianWallMs: median(wallMs), medianExecutionMs: median(executionMs), accuracy };
-}
 
 function benchSampling() {
   const rowCount = 1_000_000;
@@ -80,31 +59,7 @@ function render(report: Report): string {
     `k-NN pipeline benchmark — ${report.startedAt}`,
     `Node ${machine.node} on ${machine.cpu} (${machine.cores} cores available), ${megabytes(machine.memoryBytes)} RAM`,
   );
-  if (report.iris) {
-    const iris = report.iris;
-    out.push(
-      '',
-      `(a) Local end-to-end Iris run (runLocal, as npm start), ${iris.runs} runs`,
-      table(
-        ['', 'median', 'min', 'max'],
-        [
-          [
-            'wall clock (cloud start → summary)',
-            ms(iris.medianWallMs),
-            ms(Math.min(...iris.wallMs)),
-            ms(Math.max(...iris.wallMs)),
-          ],
-          [
-            'execution (Step Functions)',
-            ms(iris.medianExecutionMs),
-            ms(Math.min(...iris.executionMs)),
-            ms(Math.max(...iris.executionMs)),
-          ],
-        ],
-      ),
-      `accuracy ${iris.accuracy}`,
-    );
-  }
+  if (report.iris) out.push(renderStartup(report.iris));
   if (report.engine) out.push(renderEngine(report.engine));
   if (report.sampling) {
     const sampling = report.sampling;
@@ -155,7 +110,7 @@ function render(report: Report): string {
 interface Report {
   startedAt: string;
   machine: { node: string; cpu: string; cores: number; memoryBytes: number; platform: string };
-  iris?: Awaited<ReturnType<typeof benchIris>>;
+  iris?: StartupBench;
   sampling?: ReturnType<typeof benchSampling>;
   engine?: EngineSection;
   evaluation?: EvaluationBenchResult;
@@ -189,8 +144,8 @@ async function main(): Promise<void> {
     },
   };
   if (only.includes('iris')) {
-    progress('iris: local end-to-end runs …');
-    report.iris = await benchIris(Number(values['iris-runs']));
+    progress('iris: npm start and the bin, as whole processes …');
+    report.iris = benchStartup(Number(values['iris-runs']));
   }
   if (only.includes('sampling')) report.sampling = benchSampling();
   if (only.includes('engine')) {
