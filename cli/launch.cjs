@@ -77,12 +77,22 @@ async function build(names = Object.keys(ENTRIES)) {
       metafile: true,
       logLevel: 'error',
       plugins: [ownDirname],
+      write: false,
     });
+    // Each file written aside and renamed into place: a start running meanwhile never loads half a bundle.
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    for (const output of result.outputFiles) {
+      const aside = `${output.path}.${process.pid}.tmp`;
+      fs.writeFileSync(aside, output.contents);
+      fs.renameSync(aside, output.path);
+    }
     const inputs = Object.keys(result.metafile.inputs).map((file) => {
       const stat = fs.statSync(path.join(ROOT, file));
       return [file, stat.size, stat.mtimeMs];
     });
-    fs.writeFileSync(manifestFile(name), `${JSON.stringify({ node: process.version, inputs })}\n`);
+    const manifestAside = `${manifestFile(name)}.${process.pid}.tmp`;
+    fs.writeFileSync(manifestAside, `${JSON.stringify({ node: process.version, inputs })}\n`);
+    fs.renameSync(manifestAside, manifestFile(name));
   }
 }
 
@@ -126,7 +136,7 @@ if (require.main === module) {
         ? run(command)
         : undefined;
   if (!done) {
-    process.stderr.write(`usage: node cli/launch.cjs --build | ${Object.keys(ENTRIES).join(' | ')} [arguments]\n`);
+    process.stderr.write('usage: node cli/launch.cjs --build | start [arguments] | knn-pipeline [arguments]\n');
     process.exitCode = 2;
   } else {
     done.catch((error) => {
