@@ -236,7 +236,7 @@ function exactText(bench: EngineBench, name: string): string {
   const queries = grouped(bench.exact!.queries);
   return result.mismatches === 0
     ? `${queries}/${queries} exact (${grouped(result.identical)} same order as float64)`
-    : `${grouped(result.mismatches)} of ${queries} WRONG`;
+    : `${grouped(result.mismatches)} of ${queries} beyond float32 rounding`;
 }
 
 /** The summary the README quotes: faiss at its best against the engine, with the targets. */
