@@ -6,7 +6,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.serverless/', '.esbuild/', '.local-cloud/', 'coverage/', 'bench/results/', 'scratch/'],
+    ignores: [
+      'node_modules/',
+      '.serverless/',
+      '.esbuild/',
+      '.build/',
+      '.local-cloud/',
+      'coverage/',
+      'bench/results/',
+      'scratch/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { ExactIndex, type SearchResult } from '../local/knn/engine';
 import { searchWorkerCount, startSearchWorkers, stopSearchWorkers } from '../local/knn/searchWorkers';
+import { activeKernelVariant, type KernelVariant } from '../local/knn/simdKernels';
 
 export interface EngineCaseSpec {
   trainPath: string;
@@ -17,16 +18,19 @@ export interface EngineCaseSpec {
   queryCount: number;
   k: number;
   /**
-   * The first process of a case also measures a single-thread search, checks `verifyQueries` queries (evenly
-   * spaced) against brute force and writes the search's indices (int32) to `indicesOut` for the comparison with faiss.
+   * The first process of a case also measures a single-thread search and checks `verifyQueries` queries (evenly
+   * spaced) against the float32 reference loop, value for value.
    */
   detailed: boolean;
   verifyQueries: number;
+  /** Where the search's indices (int32, queryCount × k) go, for the exactness check over all queries. */
   indicesOut: string;
 }
 
 export interface EngineCaseResult {
   threads: number;
+  /** The kernel variant this runtime ran (relaxed-SIMD FMA where available). */
+  kernels: KernelVariant;
   buildMs: number;
   searchMs: number;
   /** Process CPU time during the search ÷ its wall time: close to `threads` when the cores were not shared. */
@@ -131,6 +135,7 @@ function main(): void {
 
   const output: EngineCaseResult = {
     threads: searchWorkerCount(),
+    kernels: activeKernelVariant(),
     buildMs: built - start,
     searchMs: searched - built,
     searchCoresBusy: (cpu.user + cpu.system) / 1000 / (searched - built),
@@ -146,8 +151,9 @@ function main(): void {
     index.search(queries, spec.queryCount, spec.k, { threads: 1 });
     output.singleThreadSearchMs = performance.now() - singleStart;
     output.verified = verify(spec, train, queries, result);
-    writeFileSync(spec.indicesOut, new Uint8Array(result.indices.buffer));
   }
+  // Every run's indices: the first is checked against brute force, the others must equal it.
+  writeFileSync(spec.indicesOut, new Uint8Array(result.indices.buffer));
   process.stdout.write(`${JSON.stringify(output)}\n`);
   void stopSearchWorkers();
 }

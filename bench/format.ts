@@ -47,3 +47,13 @@ export function median(values: number[]): number {
 export function grouped(value: number): string {
   return value.toLocaleString('en-US');
 }
+
+/** The same rows as a Markdown table (what the README quotes), numbers right-aligned. */
+export function markdownTable(
+  headers: string[],
+  rows: string[][],
+  rightAligned: boolean[] = headers.map((_, i) => i > 0),
+): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map((_, i) => (rightAligned[i] ? '---:' : '---'))), ...rows.map(line)].join('\n');
+}

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `knn-pipeline` bin: runs the TypeScript source directly (tsx, a pinned dependency, compiles it on load).
+// The `knn-pipeline` bin: runs cli/knn-pipeline/main.ts from its esbuild bundle, rebuilt when a source changed
+// (cli/launch.cjs; tsx compiles the source instead where esbuild is missing).
 'use strict';
-const path = require('node:path');
-require('tsx/cjs/api').register();
-require(path.join(__dirname, 'main.ts')).main(process.argv.slice(2));
+require('../launch.cjs').run('knn-pipeline');

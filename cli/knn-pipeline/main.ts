@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `knn-pipeline`: operate pipeline runs from the terminal (see cli/knn-pipeline/program.ts). Run it with
-// `npx knn-pipeline …` (cli/knn-pipeline/bin.cjs loads this file through tsx) or `npm run knn-pipeline -- …`.
+// `npx knn-pipeline …` (cli/knn-pipeline/bin.cjs runs this file's bundle, cli/launch.cjs) or
+// `npm run knn-pipeline -- …`.
 import { runCli } from './program';
 
 export async function main(args: string[]): Promise<void> {

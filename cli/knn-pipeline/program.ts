@@ -2,14 +2,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, stdio, type Io } from '../common/io';
 import { addRunOptions } from '../common/runOptions';
-import { resolveTarget, type CommandTarget, type TargetOptions } from './target';
-import { runsCommand, type RunsOptions } from './commands/runs';
-import { scheduleCommand, type ScheduleOptions } from './commands/schedule';
-import { predictCommand, type PredictOptions } from './commands/predict';
-import { showCommand, type ShowOptions } from './commands/show';
-import { startCommand, type StartOptions } from './commands/start';
-import { stopCommand, type StopOptions } from './commands/stop';
-import { watchCommand } from './commands/watch';
+// Types only: the target and the commands (SDK clients and all) load when a command runs, so --help starts fast.
+import type { CommandTarget, TargetOptions } from './target';
+import type { PredictOptions } from './commands/predict';
+import type { RunsOptions } from './commands/runs';
+import type { ScheduleOptions } from './commands/schedule';
+import type { ShowOptions } from './commands/show';
+import type { StartOptions } from './commands/start';
+import type { StopOptions } from './commands/stop';
 
 const RUN_ARGUMENT = 'execution name or ARN, or the run id (runs/<id>/ in the bucket)';
 
@@ -67,7 +67,7 @@ Examples:
     async (...received: unknown[]) => {
       const command = received[received.length - 1] as Command;
       const options = command.opts<O & TargetOptions>();
-      const target = await resolveTarget(options);
+      const target = await (await import('./target')).resolveTarget(options);
       try {
         exit.code = await run(target, received.slice(0, -2) as (string | undefined)[], options);
       } finally {
@@ -109,8 +109,13 @@ Without a file or --key, the run uses the stage's default dataset (DATASET_KEY).
 ${TARGET_HELP}`,
     )
     .action(
-      act<StartOptions & { triggerTimeout?: number }>((target, [file], options) =>
-        startCommand(target, file, { ...options, triggerTimeoutSeconds: options.triggerTimeout }, io),
+      act<StartOptions & { triggerTimeout?: number }>(async (target, [file], options) =>
+        (await import('./commands/start')).startCommand(
+          target,
+          file,
+          { ...options, triggerTimeoutSeconds: options.triggerTimeout },
+          io,
+        ),
       ),
     );
 
@@ -128,8 +133,8 @@ ${TARGET_HELP}`,
       `\nExit code: 0 when the run succeeded, 1 when it failed, was stopped or timed out.${TARGET_HELP}`,
     )
     .action(
-      act<{ json?: boolean; timeout?: number; interval?: number }>((target, [run], options) =>
-        watchCommand(
+      act<{ json?: boolean; timeout?: number; interval?: number }>(async (target, [run], options) =>
+        (await import('./commands/watch')).watchCommand(
           target,
           run!,
           { json: options.json, timeoutSeconds: options.timeout, intervalMs: options.interval },
@@ -157,7 +162,11 @@ ${TARGET_HELP}`,
       .option('--json', 'print JSON'),
   )
     .addHelpText('after', TARGET_HELP)
-    .action(act<RunsOptions>((target, _args, options) => runsCommand(target, options, io)));
+    .action(
+      act<RunsOptions>(async (target, _args, options) =>
+        (await import('./commands/runs')).runsCommand(target, options, io),
+      ),
+    );
 
   addTargetOptions(
     program
@@ -170,7 +179,11 @@ ${TARGET_HELP}`,
       .option('--json', 'print the run report as JSON (metrics with the confusion matrix, artifacts, states)'),
   )
     .addHelpText('after', TARGET_HELP)
-    .action(act<ShowOptions>((target, [run], options) => showCommand(target, run!, options, io)));
+    .action(
+      act<ShowOptions>(async (target, [run], options) =>
+        (await import('./commands/show')).showCommand(target, run!, options, io),
+      ),
+    );
 
   addTargetOptions(
     program
@@ -184,7 +197,11 @@ ${TARGET_HELP}`,
       .option('--json', 'print JSON'),
   )
     .addHelpText('after', TARGET_HELP)
-    .action(act<StopOptions>((target, [run], options) => stopCommand(target, run!, options, io)));
+    .action(
+      act<StopOptions>(async (target, [run], options) =>
+        (await import('./commands/stop')).stopCommand(target, run!, options, io),
+      ),
+    );
 
   addTargetOptions(
     program
@@ -201,7 +218,11 @@ ${TARGET_HELP}`,
       `\nLocally this asks \`npm run local\` (POST /_local/schedule), which builds the event as EventBridge does; on a deployed
 stage it starts an execution with the same event shape.${TARGET_HELP}`,
     )
-    .action(act<ScheduleOptions>((target, _args, options) => scheduleCommand(target, options, io)));
+    .action(
+      act<ScheduleOptions>(async (target, _args, options) =>
+        (await import('./commands/schedule')).scheduleCommand(target, options, io),
+      ),
+    );
 
   addTargetOptions(
     program
@@ -220,7 +241,11 @@ The stable endpoint expects transformed features when the serving run used featu
 applies that run's features/transform.json (docs/feature-transform.md), so it takes the same raw columns as the
 training CSV (the label and dropped columns may be there; they are ignored).${TARGET_HELP}`,
     )
-    .action(act<PredictOptions>((target, [file], options) => predictCommand(target, file!, options, io)));
+    .action(
+      act<PredictOptions>(async (target, [file], options) =>
+        (await import('./commands/predict')).predictCommand(target, file!, options, io),
+      ),
+    );
 
   return program;
 }

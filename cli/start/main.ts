@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm start -- [options]`: the command line of runLocal (./runLocal.ts).
+// `npm start -- [options]`: the command line of runLocal (./runLocal.ts); cli/launch.cjs runs it from its bundle.
 import path from 'node:path';
 import { Command } from 'commander';
 import { addRunOptions, hasStageParam } from '../common/runOptions';
-import { runLocal, type LocalRunOptions } from './runLocal';
+// Types only: the local cloud (and everything it loads) comes in when a run starts, so --help answers at once.
+import type { LocalRunOptions } from './runLocal';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const IAM_HELP = 'IAM enforcement from serverless.yml (on by default); --no-iam to debug without it';
@@ -31,7 +32,7 @@ and in --json's denials. --no-iam to debug without it.`,
     );
 }
 
-async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   // The SDK's "Node 22 needed from 2027" notice is for the Lambda runtime decision, not for a local run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = program().parse(argv).opts<LocalRunOptions>();
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
   // (the handlers' logs, CloudWatch's in AWS), goes to stderr.
   const writeStdout = process.stdout.write.bind(process.stdout);
   if (options.json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  const { runLocal } = await import('./runLocal');
   const summary = await runLocal(options, (line) => stream.write(`${line}\n`)).finally(() => {
     process.stdout.write = writeStdout;
   });

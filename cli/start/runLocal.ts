@@ -19,6 +19,19 @@ import { stageParams, type RunOptions } from '../common/runOptions';
 import { progressPrinter, stateTimeline } from './progress';
 import { summariseRun, type LocalRunResult } from './summary';
 
+/**
+ * The local SageMaker's stand-in delays for `npm start`: the same status transitions (a training job is InProgress,
+ * an endpoint Creating, before they move on) at a fifth of the local cloud's default pace, so a run spends its time
+ * working rather than waiting. Tests and `npm run local` keep the defaults.
+ */
+const QUICK_SAGEMAKER_TIMING = {
+  trainingStartDelayMs: 20,
+  endpointCreateDelayMs: 30,
+  endpointDeleteDelayMs: 20,
+  stopDelayMs: 20,
+  transformStartDelayMs: 20,
+};
+
 /** Callers in code (tests, bench) may give numbers as the strings a stage parameter holds. */
 type Loose<T> = { [K in keyof T]?: T[K] | (T[K] extends number | undefined ? string : never) };
 
@@ -44,6 +57,7 @@ export async function runLocal(options: LocalRunOptions, log: (line: string) => 
     params,
     onEvent: progressPrinter(log),
     iam: options.iam,
+    sageMakerTiming: QUICK_SAGEMAKER_TIMING,
   });
   try {
     return await runOnCloud(cloud, options, log);

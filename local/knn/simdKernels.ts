@@ -11,6 +11,12 @@
  * pairs per dimension), then compared with each query's current k-th best key; only a tile row holding a better key
  * is written out, as a "hit" record. No query × stored matrix is ever stored.
  *
+ * Where the runtime has relaxed SIMD (Node 22+, or Node 20 with --experimental-wasm-relaxed-simd, which
+ * enableRelaxedSimd sets), the expanded-L2 kernel accumulates with f32x4.relaxed_nmadd: one fused instruction per
+ * pair instead of a multiply and a subtract. Its keys only pick candidates (searchCore.ts re-ranks them exactly, and
+ * its error bound also covers a fused or unfused accumulation), so results do not depend on the variant. The exact
+ * kernels (direct differences, inner products) never fuse: their values are the reported ones.
+ *
  * Memory layout the kernels expect (all float32, little-endian, 16-byte aligned):
  * - stored points in groups of POINTS_PER_GROUP (8): for each dimension d, the group's 8 values at d (32 bytes); a
  *   group may be preceded by a 32-byte bias row (the 8 points' squared norms for the expanded L2 kernel), so groups
@@ -20,6 +26,7 @@
  * - hits: HIT_RECORD_BYTES each — int32 query (within the call), int32 stored group (within the call), 8 bytes
  *   unused, then the 8 float32 keys of that query and group.
  */
+import { setFlagsFromString } from 'node:v8';
 
 /**
  * kernel(queryPtr, queryGroups, storedPtr, storedGroups, dim, groupBytes, thresholdPtr, hitPtr) → end of the hits
@@ -76,14 +83,63 @@ interface WebAssemblyApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-let compiled: object | undefined;
-let moduleBytes: Uint8Array | undefined;
+const webAssembly = (
+  globalThis as unknown as { WebAssembly: WebAssemblyApi & { validate(bytes: Uint8Array): boolean } }
+).WebAssembly;
 
-/** The module's binary (built once), e.g. for worker threads to compile their own copy. */
-export function kernelModuleBytes(): Uint8Array {
-  moduleBytes ??= buildModule();
-  return moduleBytes;
+/** `relaxed-fma`: the expanded-L2 kernel fuses multiply and add (relaxed SIMD); `simd128`: SIMD128 only. */
+export type KernelVariant = 'relaxed-fma' | 'simd128';
+
+const compiled = new Map<KernelVariant, object>();
+const moduleBytes = new Map<KernelVariant, Uint8Array>();
+let detectedVariant: KernelVariant | undefined;
+let pinnedVariant: KernelVariant | undefined;
+
+/** Whether this runtime validates a module using f32x4.relaxed_nmadd. */
+function relaxedSimdValidates(): boolean {
+  try {
+    return webAssembly.validate(buildModule('relaxed-fma'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The fastest variant this runtime runs, detected once: relaxed SIMD if the module validates, after turning on
+ * Node 20's experimental flag (V8 reads it at compile time, and worker threads share it); else SIMD128 alone.
+ */
+export function bestKernelVariant(): KernelVariant {
+  if (detectedVariant) return detectedVariant;
+  if (!relaxedSimdValidates()) {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  }
+  detectedVariant = relaxedSimdValidates() ? 'relaxed-fma' : 'simd128';
+  return detectedVariant;
+}
+
+/**
+ * Pins the variant every later index and worker pool uses (tests and the bench compare both; 'relaxed-fma' throws
+ * where the runtime cannot validate it). Call it before the first index is built, or stop the worker pool after.
+ */
+export function useKernelVariant(variant: KernelVariant): void {
+  if (variant === 'relaxed-fma' && bestKernelVariant() !== 'relaxed-fma')
+    throw new Error('relaxed SIMD is not available in this runtime');
+  pinnedVariant = variant;
+}
+
+/** The variant new indexes and worker pools use: the pinned one, else the best this runtime runs. */
+export function activeKernelVariant(): KernelVariant {
+  return pinnedVariant ?? bestKernelVariant();
+}
+
+/** The module's binary (built once per variant), e.g. for worker threads to compile their own copy. */
+export function kernelModuleBytes(variant: KernelVariant = activeKernelVariant()): Uint8Array {
+  let bytes = moduleBytes.get(variant);
+  if (!bytes) {
+    bytes = buildModule(variant);
+    moduleBytes.set(variant, bytes);
+  }
+  return bytes;
 }
 
 /** A fresh shared kernel memory: one page, growable to 4 GiB. */
@@ -91,10 +147,14 @@ export function createKernelMemory(): KernelMemory {
   return new webAssembly.Memory({ initial: 1, maximum: MAX_WASM_PAGES, shared: true });
 }
 
-/** The kernels bound to `memory`; compiles the module once per thread. */
-export function createKernels(memory: KernelMemory): SimdKernels {
-  compiled ??= new webAssembly.Module(kernelModuleBytes());
-  const { exports } = new webAssembly.Instance(compiled, { env: { memory } });
+/** The kernels bound to `memory`; compiles the module once per thread and variant. */
+export function createKernels(memory: KernelMemory, variant: KernelVariant = activeKernelVariant()): SimdKernels {
+  let module = compiled.get(variant);
+  if (!module) {
+    module = new webAssembly.Module(kernelModuleBytes(variant));
+    compiled.set(variant, module);
+  }
+  const { exports } = new webAssembly.Instance(module, { env: { memory } });
   return {
     expandedL2HitTile: exports.expandedL2HitTile as HitKernel,
     negatedInnerProductHitTile: exports.negatedInnerProductHitTile as HitKernel,
@@ -178,6 +238,9 @@ class Body {
   i32Mul(): this {
     return this.emit(0x6c);
   }
+  i32LeS(): this {
+    return this.emit(0x4c);
+  }
   i32LtU(): this {
     return this.emit(0x49);
   }
@@ -230,6 +293,17 @@ class Body {
   }
   f32x4Mul(): this {
     return this.simd(0xe6);
+  }
+  /** relaxed SIMD: a·b + c, fused or not as the hardware does it best */
+  f32x4RelaxedMadd(): this {
+    return this.simd(0x105);
+  }
+  /** relaxed SIMD: c − a·b, fused or not as the hardware does it best */
+  f32x4RelaxedNmadd(): this {
+    return this.simd(0x106);
+  }
+  f32x4ExtractLane0(): this {
+    return this.simd(0x1f, 0);
   }
   /** lane-wise a < b as all-ones / all-zeros masks (false for NaN) */
   f32x4Lt(): this {
@@ -397,6 +471,11 @@ function negatedProduct(b: Body, accumulator: number, points: number): void {
   b.f32x4Sub().set(accumulator);
 }
 
+/** accumulator −= x · q, in one relaxed (possibly fused) instruction */
+function fusedNegatedProduct(b: Body, accumulator: number, points: number): void {
+  b.get(points).get(TEMPORARY).get(accumulator).f32x4RelaxedNmadd().set(accumulator);
+}
+
 /** accumulator += (x − q)² */
 function squaredDifference(b: Body, accumulator: number, points: number): void {
   b.get(accumulator);
@@ -405,7 +484,7 @@ function squaredDifference(b: Body, accumulator: number, points: number): void {
   b.f32x4Add().set(accumulator);
 }
 
-function buildModule(): Uint8Array {
+function buildModule(variant: KernelVariant): Uint8Array {
   const kernelType = [0x60, ...vector(new Array<number[]>(PARAMETERS).fill([I32])), ...vector([[I32]])];
   // Shared memory (limits flag 3: shared, with maximum), so worker threads can instantiate on the same memory.
   const memoryImport = [
@@ -432,7 +511,46 @@ function buildModule(): Uint8Array {
     ),
     ...section(
       10,
-      vector([hitKernel(negatedProduct, true), hitKernel(negatedProduct, false), hitKernel(squaredDifference, false)]),
+      vector([
+        hitKernel(variant === 'relaxed-fma' ? fusedNegatedProduct : negatedProduct, true),
+        hitKernel(negatedProduct, false),
+        hitKernel(squaredDifference, false),
+      ]),
     ),
+  ]);
+}
+
+/**
+ * For the bench's peak figure: `peak(iterations)` runs `iterations` × 12 independent f32x4 multiply-adds (12 chains
+ * hide the latency; nothing touches memory) and returns a lane of their sum. 'simd128': f32x4.mul then f32x4.add
+ * (what the exact kernels use); 'relaxed-fma': f32x4.relaxed_madd.
+ */
+export function peakModuleBytes(variant: KernelVariant, chains = 12): Uint8Array {
+  const counter = 0;
+  const factor = 1;
+  const addend = 2;
+  const accumulators = Array.from({ length: chains }, (_, i) => 3 + i);
+  const b = new Body();
+  b.v128ZeroConst().set(factor);
+  b.v128ZeroConst().set(addend);
+  b.block().loop();
+  b.get(counter).i32Const(0).i32LeS().brIf(1);
+  for (const accumulator of accumulators) {
+    if (variant === 'relaxed-fma') b.get(accumulator).get(factor).get(addend).f32x4RelaxedMadd().set(accumulator);
+    else b.get(accumulator).get(factor).f32x4Mul().get(addend).f32x4Add().set(accumulator);
+  }
+  b.get(counter).i32Const(1).i32Sub().set(counter);
+  b.br(0).end().end();
+  b.get(accumulators[0]);
+  for (const accumulator of accumulators.slice(1)) b.get(accumulator).f32x4Add();
+  b.f32x4ExtractLane0().end();
+  const body = [...vector([[...unsignedLeb(chains + 2), V128]]), ...b.code];
+  const F32 = 0x7d;
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vector([[0x60, ...vector([[I32]]), ...vector([[F32]])]])),
+    ...section(3, vector([[0]])),
+    ...section(7, vector([[...name('peak'), 0x00, 0]])),
+    ...section(10, vector([[...unsignedLeb(body.length), ...body]])),
   ]);
 }

@@ -1,5 +1,6 @@
 import { ExactIndex, type IndexMetric } from '../../../local/knn/engine';
 import { stopSearchWorkers } from '../../../local/knn/searchWorkers';
+import { bestKernelVariant, useKernelVariant } from '../../../local/knn/simdKernels';
 import { randomIntegerRows, randomRows } from './fixtures';
 
 // Float32 rounding through a typed array: Math.fround is very slow inside jest's VM context.
@@ -316,4 +317,35 @@ test('a k far beyond the stored count costs memory for the stored points only', 
   expect(Array.from(result.indices.subarray(0, 3))).toEqual([1, 0, -1]);
   expect(Array.from(result.distances.subarray(0, 3))).toEqual([0, 25, Infinity]);
   expect(result.indices[k - 1]).toBe(-1);
+});
+
+describe('kernel variants: relaxed-SIMD fused multiply-add and the SIMD128 fallback give the same exact answers', () => {
+  const detected = bestKernelVariant();
+  afterAll(async () => {
+    useKernelVariant(detected);
+    await stopSearchWorkers();
+  });
+
+  test('this runtime has relaxed SIMD (Node 20 after enabling its flag, Node 22+ as is)', () => {
+    // Where it is missing the engine falls back to SIMD128 (the next test); this records which path ran.
+    expect(['relaxed-fma', 'simd128']).toContain(detected);
+  });
+
+  test.each([
+    { dim: 16, stored: 3000, queries: 41, k: 5 },
+    { dim: 128, stored: 2100, queries: 9, k: 10 },
+    // Near-equal distances at the k-th place: the error bound sends some queries to the direct kernel.
+    { dim: 2, stored: 500, queries: 30, k: 7, integers: true },
+  ])('dim $dim, $stored stored, k=$k: each variant equals brute force', ({ dim, stored, queries, k, integers }) => {
+    const points = integers ? randomIntegerRows(stored, dim, 8, 3) : randomRows(stored, dim, 5 + dim);
+    const queryRows = integers ? randomIntegerRows(queries, dim, 9, 3) : randomRows(queries, dim, 7 + dim);
+    const expected = bruteForce(points, queryRows, dim, 'L2', k);
+    const variants = detected === 'relaxed-fma' ? (['simd128', 'relaxed-fma'] as const) : (['simd128'] as const);
+    for (const variant of variants) {
+      useKernelVariant(variant);
+      const index = new ExactIndex(dim, 'L2');
+      index.add(points, stored);
+      expect(rowsOf(index.search(queryRows, queries, k, { threads: 1 }), k)).toEqual(expected);
+    }
+  });
 });
