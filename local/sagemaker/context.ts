@@ -2,6 +2,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Authorizer } from '../iam/authorizer';
 import type { FaultInjectorImpl } from './faults';
+import type { AccountQuotas, PeakUsage } from './quotas';
 
 export interface LocalSageMakerTiming {
   trainingStartDelayMs: number;
@@ -102,6 +103,8 @@ export interface EndpointRecord {
   injectedFailure?: string;
   /** Loaded models per variant name, set once InService. */
   deployedVariants?: DeployedVariant[];
+  /** While Updating: the new config, whose instances run beside the old ones until the switch (blue/green). */
+  pendingConfig?: Json;
 }
 
 export interface ServerlessConfig {
@@ -179,6 +182,10 @@ export interface LocalSageMakerContext {
   logDirectory?: string;
   /** Seed handed to the k-NN trainer when the train channel has no ShuffleConfig.Seed. */
   defaultSeed: number;
+  /** Account quotas (instances per type); none by default. */
+  quotas: AccountQuotas;
+  /** The highest instance usage seen per quota, for tests. */
+  peaks: PeakUsage;
 }
 
 export type ResourceKind = 'training-job' | 'transform-job' | 'model' | 'endpoint-config' | 'endpoint';
