@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors';
 import { memoiseOnEnv, type Env } from './env';
 import type { SecuritySettings } from '../domain/sageMakerTypes';
+import { DEFAULT_CAPACITY } from '../domain/timeBudget';
 import {
   EVALUATION_MODES,
   MAX_FOLDS,
@@ -58,6 +59,9 @@ export const STAGE_ENV = {
   notificationBus: 'NOTIFICATION_BUS',
   serve: 'SERVE',
   serveKeep: 'SERVE_KEEP',
+  capacityMaxQueueSeconds: 'CAPACITY_MAX_QUEUE_SECONDS',
+  capacityInitialDelaySeconds: 'CAPACITY_INITIAL_DELAY_SECONDS',
+  capacityMaxDelaySeconds: 'CAPACITY_MAX_DELAY_SECONDS',
 } as const;
 
 export { ConfigurationError };
@@ -200,6 +204,16 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
     serve: {
       enabled: serve,
       keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),
+    },
+    capacity: {
+      maxQueueSeconds: number(env, STAGE_ENV.capacityMaxQueueSeconds, DEFAULT_CAPACITY.maxQueueSeconds, positiveInteger),
+      initialDelaySeconds: number(
+        env,
+        STAGE_ENV.capacityInitialDelaySeconds,
+        DEFAULT_CAPACITY.initialDelaySeconds,
+        positiveInteger,
+      ),
+      maxDelaySeconds: number(env, STAGE_ENV.capacityMaxDelaySeconds, DEFAULT_CAPACITY.maxDelaySeconds, positiveInteger),
     },
     crossValidationFolds: number(
       env,

@@ -14,6 +14,8 @@ import {
   type SageMakerNames,
 } from './naming';
 
+import type { CapacitySettings } from './capacity';
+import { capacitySettings, DEFAULT_CAPACITY, timeBudget, type CapacityStageSettings, type TimeBudget } from './timeBudget';
 import type { PredictorType } from '../artifacts/predictorType';
 import { EVALUATION_MODES, type EvaluationMode } from '../artifacts/evaluationMode';
 export type { PredictorType, EvaluationMode };
@@ -68,6 +70,8 @@ export interface StageDefaults {
   maxDatasetBytes: number;
   security: SecuritySettings;
   notificationBus: string;
+  /** Waiting for SageMaker capacity (stage params capacity*); DEFAULT_CAPACITY when left out. */
+  capacity?: CapacityStageSettings;
 }
 
 export interface QualityGate {
@@ -105,6 +109,9 @@ export interface RunConfig {
   crossValidation: { folds: number; maxConcurrency: number };
   serve: ServeConfig;
   security: SecuritySettings;
+  /** The run's time budget (src/domain/timeBudget.ts) and how its claims wait for SageMaker capacity. */
+  budget: TimeBudget;
+  capacity: CapacitySettings;
   /** The SageMaker requests, added by Prepare once feature_dim is known from the data. */
   requests?: SageMakerRequests;
 }
@@ -359,8 +366,21 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     instanceCount: options.hosting?.instanceCount ?? defaults.hosting.instanceCount,
   };
   const evaluation = resolveEvaluation(options.evaluation, defaults, hosting, serve, problems);
+  const training = { ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters };
+  const folds = options.crossValidation?.folds ?? defaults.crossValidationFolds;
+  const budgetInputs = {
+    trainingMaxRuntimeSeconds: training.maxRuntimeInSeconds,
+    folds,
+    foldConcurrency: CROSS_VALIDATION_CONCURRENCY,
+    evaluationMode: evaluation.mode,
+    endpointMaxWaitSeconds: defaults.hosting.maxWaitSeconds,
+    serve,
+    capacity: defaults.capacity ?? DEFAULT_CAPACITY,
+  };
+  const budget = timeBudget(budgetInputs);
+  if (typeof budget === 'string') problems.push(budget);
 
-  if (problems.length > 0) throw new InputValidationError(problems);
+  if (problems.length > 0 || typeof budget === 'string') throw new InputValidationError(problems);
   if (runId.length > RUN_ID_MAX) throw new InvalidNameError(`internal: run id ${runId} too long`);
 
   const keys = runLayout(defaults.runsPrefix, runId);
@@ -386,7 +406,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       testChannel: s3Uri(bucket, keys.testChannelPrefix),
       trainingOutput: s3Uri(bucket, keys.trainingOutput),
     },
-    training: { ...defaults.training, ...stripUndefined(options.training ?? {}), hyperParameters },
+    training,
     hosting: {
       ...hosting,
       pollSeconds,
@@ -398,11 +418,11 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       threshold: options.qualityGate?.threshold ?? gateDefaults.threshold,
       direction: LOWER_IS_BETTER.has(gateMetric) ? 'max' : 'min',
     },
-    crossValidation: {
-      folds: options.crossValidation?.folds ?? defaults.crossValidationFolds,
-      maxConcurrency: CROSS_VALIDATION_CONCURRENCY,
-    },
+    crossValidation: { folds, maxConcurrency: CROSS_VALIDATION_CONCURRENCY },
     security: defaults.security,
+    budget,
+    // The queue is shared by every run of the stage, beside the runs (`_` never starts a run id).
+    capacity: capacitySettings(budget, budgetInputs, `${defaults.runsPrefix.replace(/\/+$/, '')}/_capacity/`),
     serve: {
       enabled: serve,
       endpointName: servingEndpointName(defaults.namePrefix),
