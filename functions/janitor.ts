@@ -1,6 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { Claim } from '../src/artifacts';
 import { deleteRunResources, type CleanupReport } from '../src/aws/cleanup';
+import { releaseRunTickets } from '../src/aws/capacityQueue';
 import { getObjectJson, headObject } from '../src/aws/objects';
 import { publishRunOutcome } from '../src/aws/notifications';
 import { cleanupTimings } from '../src/config/cleanup';
@@ -85,6 +86,7 @@ export const handler = lambdaHandler(
         result.reason = `run ${run.runId} belongs to execution ${claim.executionName}`;
       } else {
         result.deleted = await deleteRunResources(run.names, { ...cleanupTimings(), ...cleanupScope(run) });
+        await releaseRunTickets(run.bucket, run.capacity.queuePrefix, run.runId);
         result.cleaned = true;
         logger.info('Janitor cleaned up after execution', { ...result.deleted });
       }

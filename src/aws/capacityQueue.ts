@@ -47,3 +47,10 @@ export async function resourceExists(scope: CapacityScope, name: string): Promis
 }
 
 export { getObjectJson, putJson };
+
+/** Deletes every ticket of a run (cleanup and janitor: a run that ends must never block the queue). */
+export async function releaseRunTickets(bucket: string, queuePrefix: string, runId: string): Promise<number> {
+  const mine = (await listKeys(bucket, queuePrefix)).filter((key) => key.includes(`~${runId}~`));
+  await Promise.all(mine.map((key) => deleteKey(bucket, key)));
+  return mine.length;
+}
