@@ -225,7 +225,17 @@ export class LocalCloud {
     // Sandboxes take their environment when they start: only now is it complete (AWS_ENDPOINT_URL_SFN). The
     // pipeline's functions in the order an execution calls them, the janitor after every execution.
     if (options.prewarmFunctions !== false)
-      void cloud.lambda?.prewarm(['prepare', 'split', 'upload', 'evaluate', 'cleanup', 'report', 'janitor', 'promote']);
+      void cloud.lambda?.prewarm([
+        'prepare',
+        'split',
+        'upload',
+        'capacity',
+        'evaluate',
+        'cleanup',
+        'report',
+        'janitor',
+        'promote',
+      ]);
     return cloud;
   }
 
