@@ -24,8 +24,9 @@ export async function listKeys(bucket: string, prefix: string): Promise<string[]
   return keys;
 }
 
+/** A ticket's key says everything; the body repeats it for people browsing the bucket. */
 export async function putTicket(bucket: string, key: string): Promise<void> {
-  await putObject({ bucket, key }, '', 'application/octet-stream');
+  await putObject({ bucket, key }, key, 'text/plain');
 }
 
 export async function deleteKey(bucket: string, key: string): Promise<void> {

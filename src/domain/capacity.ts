@@ -113,11 +113,11 @@ export const QUOTA_TOO_LOW = 'QuotaTooLow';
 
 export function noCapacityCause(claim: CapacityClaim, waitedSeconds: number, limit: number | undefined): string {
   const quota = limit === undefined ? 'quota unknown (no create was refused yet)' : `quota ${limit}`;
-  return `no ${claim.scope} capacity for ${claim.instanceType} within ${spokenDuration(waitedSeconds)}; ${quota} ('${quotaName(claim.scope, claim.instanceType)}'). ${claim.resource} was not created; raise the quota in Service Quotas or upload fewer datasets at once.`;
+  return `no ${claim.scope} capacity for ${claim.instanceType} within ${spokenDuration(waitedSeconds)}; ${quota} ('${quotaName(claim.scope, claim.instanceType)}'). ${claim.resource} was not created; raise the quota in Service Quotas or upload fewer datasets at once`;
 }
 
 export function quotaTooLowCause(claim: CapacityClaim, limit: number, delta: number): string {
-  return `${claim.resource} needs ${delta} × ${claim.instanceType}, and the account's quota '${quotaName(claim.scope, claim.instanceType)}' is ${limit} Instances: waiting cannot help. Raise the quota in Service Quotas (service SageMaker) or use fewer or other instances.`;
+  return `${claim.resource} needs ${delta} × ${claim.instanceType}, and the account's quota '${quotaName(claim.scope, claim.instanceType)}' is ${limit} Instances: waiting cannot help. Raise the quota in Service Quotas (service SageMaker) or use fewer or other instances`;
 }
 
 /**
