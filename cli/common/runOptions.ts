@@ -38,6 +38,7 @@ export interface RunOptions {
   testFraction?: number;
   seed?: number;
   folds?: number;
+  maxQueueSeconds?: number;
   serve?: boolean;
   evaluationMode?: EvaluationMode;
   serverlessMemory?: number;
@@ -174,6 +175,14 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     help: `k-fold cross-validation (2-${MAX_FOLDS} folds) before training the final model (default off)`,
     parse: integer('folds', 2, MAX_FOLDS),
     stageParams: (v) => ({ crossValidationFolds: text(v) }),
+  },
+  {
+    name: 'maxQueueSeconds',
+    flags: '--max-queue-seconds <s>',
+    inputPath: 'capacity.maxQueueSeconds',
+    help: 'the longest the run waits in total for SageMaker capacity when a quota is full (stage default 10800: 3 h)',
+    parse: integer('max-queue-seconds', 1),
+    stageParams: (v) => ({ capacityMaxQueueSeconds: text(v) }),
   },
   {
     name: 'serve',

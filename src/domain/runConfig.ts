@@ -15,7 +15,11 @@ import {
 } from './naming';
 
 import type { CapacitySettings } from './capacity';
-import { capacitySettings, DEFAULT_CAPACITY, timeBudget, type CapacityStageSettings, type TimeBudget } from './timeBudget';
+import {
+  capacitySettings,
+  DEFAULT_CAPACITY,
+  EXECUTION_TIMEOUT_SECONDS,
+  timeBudget, type CapacityStageSettings, type TimeBudget } from './timeBudget';
 import type { PredictorType } from '../artifacts/predictorType';
 import { EVALUATION_MODES, type EvaluationMode } from '../artifacts/evaluationMode';
 export type { PredictorType, EvaluationMode };
@@ -220,6 +224,8 @@ const consoleInputSchema = z.strictObject({
   crossValidation: z
     .strictObject({ folds: z.number().int().min(2, 'at least 2 folds').max(MAX_FOLDS, `at most ${MAX_FOLDS} folds`) })
     .optional(),
+  // The longest the run waits in total for SageMaker capacity (README "Bursts and quotas").
+  capacity: z.strictObject({ maxQueueSeconds: positiveInt(EXECUTION_TIMEOUT_SECONDS).optional() }).optional(),
 });
 export type ConsoleInput = z.infer<typeof consoleInputSchema>;
 
@@ -375,7 +381,7 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
     evaluationMode: evaluation.mode,
     endpointMaxWaitSeconds: defaults.hosting.maxWaitSeconds,
     serve,
-    capacity: defaults.capacity ?? DEFAULT_CAPACITY,
+    capacity: { ...(defaults.capacity ?? DEFAULT_CAPACITY), ...stripUndefined(options.capacity ?? {}) },
   };
   const budget = timeBudget(budgetInputs);
   if (typeof budget === 'string') problems.push(budget);

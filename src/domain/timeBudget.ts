@@ -13,8 +13,8 @@ export const LAMBDA_STEPS_SECONDS = 2_670;
 export const TRANSFORM_SECONDS = 3_600;
 /** SageMaker's provisioning and upload around a training job's MaxRuntimeInSeconds: the Task allows this much more. */
 export const TRAINING_OVERHEAD_SECONDS = 600;
-/** Below this a claim could not wait even one backoff interval: the budget is refused. */
-export const MIN_QUEUE_SECONDS_PER_CLAIM = 60;
+/** Below this a claim could not wait for a single poll: the budget is refused. */
+export const MIN_QUEUE_SECONDS_PER_CLAIM = 1;
 
 export interface CapacityStageSettings {
   /** The longest a run waits for capacity in total (stage param capacityMaxQueueSeconds). */

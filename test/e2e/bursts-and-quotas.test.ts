@@ -1,0 +1,128 @@
+/**
+ * Bursts and quotas (README "Bursts and quotas"): forty uploads within a second on an account allowed two training
+ * and two endpoint instances of the default type. Every run waits its turn in the fair capacity queue and succeeds,
+ * never more than the quota runs at once, and runs get their instances in the order they joined the queue. A run that
+ * cannot get capacity within its maximum queue time fails with a clear cause and leaves nothing behind.
+ */
+import {
+  DescribeTrainingJobCommand,
+  ListEndpointsCommand,
+  ListTrainingJobsCommand,
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+} from '@aws-sdk/client-sagemaker';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { LOCAL } from '../../local/cloud';
+import type { ExecutionRecord } from '../../local/stepfunctions/runner';
+import { s3Client } from '../../src/aws/clients';
+import type { CapacityWait } from '../../src/artifacts';
+import { capacityWaitKey } from '../../src/domain/naming';
+import { startCloud, useEmulators } from '../support/emulators';
+import { expectNoResourcesLeft, getBytes, IRIS, putRaw, runFromHistory } from '../support/localCloud';
+
+const RUNS = 40;
+const QUOTA = 2;
+const TYPE = 'ml.m5.large';
+
+const local = useEmulators(() =>
+  startCloud({
+    sageMakerQuotas: { trainingJob: { [TYPE]: QUOTA }, endpoint: { [TYPE]: QUOTA } },
+    // Short local latencies so forty runs finish in seconds; the queue's Waits take 200 ms each.
+    sageMakerTiming: { trainingStartDelayMs: 10, endpointCreateDelayMs: 20, endpointDeleteDelayMs: 10, stopDelayMs: 10 },
+    stepFunctionsTiming: { waitMs: 200, retryMs: 20, syncPollMs: 20 },
+    params: { capacityInitialDelaySeconds: '1', capacityMaxDelaySeconds: '2' },
+  }),
+);
+
+/** Samples the instances in use through the SageMaker API while the burst runs (an observer beside the emulator's own count). */
+function observeConcurrency() {
+  const peak = { trainingJobs: 0, endpoints: 0 };
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      const [jobs, endpoints] = await Promise.all([
+        local.cloud.sageMakerClient.send(new ListTrainingJobsCommand({ StatusEquals: 'InProgress', MaxResults: 100 })),
+        local.cloud.sageMakerClient.send(new ListEndpointsCommand({ MaxResults: 100 })),
+      ]);
+      peak.trainingJobs = Math.max(peak.trainingJobs, jobs.TrainingJobSummaries?.length ?? 0);
+      const holding = (endpoints.Endpoints ?? []).filter((e) => e.EndpointStatus !== 'Failed');
+      peak.endpoints = Math.max(peak.endpoints, holding.length);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await sampling;
+      return peak;
+    },
+  };
+}
+
+async function queueTickets(): Promise<string[]> {
+  const page = await s3Client().send(new ListObjectsV2Command({ Bucket: LOCAL.bucket, Prefix: 'runs/_capacity/' }));
+  return (page.Contents ?? []).map((o) => o.Key!);
+}
+
+async function waitRecord(record: ExecutionRecord, resource: string): Promise<CapacityWait> {
+  const run = runFromHistory(record)!;
+  return JSON.parse((await getBytes(capacityWaitKey(run.keys, resource))).toString('utf8')) as CapacityWait;
+}
+
+/** Creates SageMaker refused (each one routes through the error-code Choice of its Task). */
+function refusedCreates(record: ExecutionRecord): number {
+  return record.history.filter((e) => e.type === 'StateEntered' && /^Is.*ErrorTransient$/.test(e.state!.name)).length;
+}
+
+test(`${RUNS} uploads within a second, quotas of ${QUOTA} training and ${QUOTA} endpoint instances: every run succeeds, the quota is never exceeded`, async () => {
+  const keys = Array.from({ length: RUNS }, (_, i) => `raw/burst-${String(i).padStart(2, '0')}.csv`);
+  const started = keys.map((key) => local.cloud.nextTriggeredExecution(key));
+  const observer = observeConcurrency();
+  const t0 = Date.now();
+  await Promise.all(keys.map((key) => putRaw(key, IRIS)));
+  const uploadSeconds = (Date.now() - t0) / 1000;
+  const records = await Promise.all((await Promise.all(started)).map((execution) => execution.done));
+  const totalSeconds = (Date.now() - t0) / 1000;
+  const observed = await observer.stop();
+  const peaks = local.cloud.sageMaker.peakUsage();
+  const refused = records.reduce((sum, r) => sum + refusedCreates(r), 0);
+  const maxEvents = Math.max(...records.map((r) => r.history.length));
+  const waits = await Promise.all(records.map((r) => waitRecord(r, runFromHistory(r)!.names.trainingJob)));
+  const longestWait = Math.max(...waits.map((w) => w.waitedSeconds));
+  console.log(
+    `Burst of ${RUNS} runs: uploaded in ${uploadSeconds.toFixed(2)} s, all finished ${totalSeconds.toFixed(1)} s after the first upload; ` +
+      `peak instances in use: training ${peaks['training job'][TYPE]}, endpoints ${peaks.endpoint[TYPE]} (observed through the API: ` +
+      `${observed.trainingJobs}, ${observed.endpoints}); creates refused with ResourceLimitExceeded: ${refused}; ` +
+      `longest wait for training capacity ${longestWait} s; most history events in one execution: ${maxEvents}`,
+  );
+
+  expect(uploadSeconds).toBeLessThan(1);
+  expect(records.map((r) => r.status)).toEqual(Array(RUNS).fill('SUCCEEDED'));
+  expect(peaks['training job'][TYPE]).toBeLessThanOrEqual(QUOTA);
+  expect(peaks.endpoint[TYPE]).toBeLessThanOrEqual(QUOTA);
+  expect(observed.trainingJobs).toBeLessThanOrEqual(QUOTA);
+  expect(observed.endpoints).toBeLessThanOrEqual(QUOTA);
+  // The quota was the bottleneck: runs did wait for it.
+  expect(waits.some((w) => w.polls > 1)).toBe(true);
+  for (const record of records) await expectNoResourcesLeft(local.cloud, record);
+  expect(await queueTickets()).toEqual([]);
+
+  // Fairness: training jobs were created in the order their claims joined the queue (FIFO, ties by run id).
+  const training = await Promise.all(
+    records.map(async (r) => {
+      const run = runFromHistory(r)!;
+      const wait = await waitRecord(r, run.names.trainingJob);
+      const job = await local.cloud.sageMakerClient.send(
+        new DescribeTrainingJobCommand({ TrainingJobName: run.names.trainingJob }),
+      );
+      return { runId: run.runId, enqueuedAt: Date.parse(wait.enqueuedAt), created: job.CreationTime!.getTime() };
+    }),
+  );
+  const byQueue = [...training].sort((a, b) => a.enqueuedAt - b.enqueuedAt || a.runId.localeCompare(b.runId));
+  const byCreation = [...training].sort((a, b) => a.created - b.created);
+  expect(byCreation.map((t) => t.runId)).toEqual(byQueue.map((t) => t.runId));
+});
