@@ -22,6 +22,7 @@ import { credentialsFor, principal } from '../../local/iam/principals';
 import type { ExecutionRecord } from '../../local/stepfunctions/runner';
 import { s3Client } from '../../src/aws/clients';
 import type { CapacityWait } from '../../src/artifacts';
+import { EVENTS_PER_POLL } from '../../src/domain/capacity';
 import { capacityWaitKey } from '../../src/domain/naming';
 import { startCloud, useEmulators } from '../support/emulators';
 import { expectNoResourcesLeft, getBytes, IRIS, putRaw, runFromHistory } from '../support/localCloud';
@@ -34,7 +35,12 @@ const local = useEmulators(() =>
   startCloud({
     sageMakerQuotas: { trainingJob: { [TYPE]: QUOTA }, endpoint: { [TYPE]: QUOTA } },
     // Short local latencies so forty runs finish in seconds; the queue's Waits take 200 ms each.
-    sageMakerTiming: { trainingStartDelayMs: 10, endpointCreateDelayMs: 20, endpointDeleteDelayMs: 10, stopDelayMs: 10 },
+    sageMakerTiming: {
+      trainingStartDelayMs: 10,
+      endpointCreateDelayMs: 20,
+      endpointDeleteDelayMs: 10,
+      stopDelayMs: 10,
+    },
     stepFunctionsTiming: { waitMs: 200, retryMs: 20, syncPollMs: 20 },
     params: { capacityInitialDelaySeconds: '1', capacityMaxDelaySeconds: '2' },
     // In-process handlers: forty runs at once would otherwise start forty sandboxes of each function, and the queue,
@@ -127,6 +133,21 @@ test(`${RUNS} uploads within a second, quotas of ${QUOTA} training and ${QUOTA} 
   for (const record of records) await expectNoResourcesLeft(local.cloud, record);
   expect(await queueTickets()).toEqual([]);
 
+  // History: every extra poll costs at most EVENTS_PER_POLL events (what the 25,000-event bound is computed from).
+  const polls = await Promise.all(
+    records.map(async (r) => {
+      const run = runFromHistory(r)!;
+      const claims = await Promise.all([run.names.trainingJob, run.names.endpoint].map((name) => waitRecord(r, name)));
+      return claims.reduce((sum, claim) => sum + claim.polls, 0);
+    }),
+  );
+  const fewest = polls.indexOf(Math.min(...polls));
+  records.forEach((r, i) =>
+    expect(r.history.length - records[fewest].history.length).toBeLessThanOrEqual(
+      EVENTS_PER_POLL * (polls[i] - polls[fewest]),
+    ),
+  );
+
   // Fairness: training jobs were created in the order their claims joined the queue (FIFO, ties by run id).
   const training = await Promise.all(
     records.map(async (r) => {
@@ -177,9 +198,7 @@ test('a run that cannot get endpoint capacity within its maximum queue time fail
     expect(record.cause).toMatch(
       new RegExp(`no endpoint capacity for ${TYPE} within \\d+ s; quota 2 \\('${TYPE} for endpoint usage'\\)`),
     );
-    expect(record.history.some((e) => e.type === 'StateEntered' && e.state?.name === 'CleanUpAfterFailure')).toBe(
-      true,
-    );
+    expect(record.history.some((e) => e.type === 'StateEntered' && e.state?.name === 'CleanUpAfterFailure')).toBe(true);
     const wait = await waitRecord(record, run.names.endpoint);
     expect(wait).toMatchObject({ scope: 'endpoint', status: 'gave-up', limit: 2 });
     expect(wait.waitedSeconds).toBeLessThanOrEqual(run.capacity.maxQueueSeconds + 2);
