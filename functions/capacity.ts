@@ -27,7 +27,7 @@ import { logger } from '../src/log/logger';
 export interface CapacityEvent {
   run: Pick<RunConfig, 'runId' | 'bucket' | 'keys' | 'capacity'>;
   claim: CapacityClaim;
-  /** `$.capacity`: this handler's previous answer for the claim (empty on the first poll), plus a failed create's error. */
+  /** `$.capacity`: this handler's previous answer (empty on the first poll), plus a failed create's error. */
   progress: ClaimProgress;
 }
 
@@ -119,6 +119,7 @@ export const handler = lambdaHandler(async ({ run, claim, progress }: CapacityEv
   }
   const ahead = position - dropped;
   state.polls += 1;
-  if (ahead === 0) return answer({ decision: 'create', waitSeconds: nextWaitSeconds(state.polls, settings) }, 0, 'admitted');
+  if (ahead === 0)
+    return answer({ decision: 'create', waitSeconds: nextWaitSeconds(state.polls, settings) }, 0, 'admitted');
   return answer({ decision: 'wait', waitSeconds: nextWaitSeconds(state.polls, settings) }, ahead, 'waiting');
 });

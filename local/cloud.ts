@@ -46,7 +46,7 @@ export interface LocalCloudOptions {
   /** Stage parameters, as `serverless.yml` params would set them for a deployed stage. */
   params?: StageParams;
   sageMakerTiming?: Record<string, number>;
-  /** The local SageMaker account's quotas (instances per type for training jobs, endpoints, transform jobs); none by default. */
+  /** The local SageMaker's quotas: instances per type for training jobs, endpoints, transform jobs; none by default. */
   sageMakerQuotas?: AccountQuotas;
   /** Fixed ports for a long-running local cloud (`npm run local`); any free port when left out. */
   ports?: { s3?: number; sageMaker?: number; stepFunctions?: number };

@@ -287,16 +287,14 @@ function usage(server: LocalServer): string {
 
 async function main(argv: string[]): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const options = program()
-    .parse(argv)
-    .opts<{
-      dir: string;
-      basePort: number;
-      trainingStartDelay?: number;
-      iam: boolean;
-      quiet?: boolean;
-      quota?: AccountQuotas;
-    }>();
+  const options = program().parse(argv).opts<{
+    dir: string;
+    basePort: number;
+    trainingStartDelay?: number;
+    iam: boolean;
+    quiet?: boolean;
+    quota?: AccountQuotas;
+  }>();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const server = await startLocalServer({
     directory: options.dir,

@@ -2,7 +2,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Authorizer } from '../iam/authorizer';
 import type { FaultInjectorImpl } from './faults';
-import type { AccountQuotas, PeakUsage } from './quotas';
 
 export interface LocalSageMakerTiming {
   trainingStartDelayMs: number;
@@ -23,6 +22,21 @@ export const DEFAULT_TIMING: LocalSageMakerTiming = {
   transformStartDelayMs: 100,
   serverlessInvocationTimeoutMs: 60_000,
 };
+
+/** The three usage quotas SageMaker keeps per instance type (Service Quotas, service code `sagemaker`). */
+export type QuotaScope = 'training job' | 'endpoint' | 'transform job';
+
+/** Instances allowed at once per instance type; `'*'` applies to every type not named. No entry: no quota. */
+export type InstanceQuota = Record<string, number>;
+
+export interface AccountQuotas {
+  trainingJob?: InstanceQuota;
+  endpoint?: InstanceQuota;
+  transformJob?: InstanceQuota;
+}
+
+/** The highest number of instances in use at once, per scope and instance type, since the local SageMaker started. */
+export type PeakUsage = Record<QuotaScope, Record<string, number>>;
 
 export type Json = Record<string, unknown>;
 export type Tag = { Key: string; Value: string };

@@ -146,7 +146,7 @@ export function updateEndpoint(context: LocalSageMakerContext, request: Json): J
   }
   const plans = variantPlans(context, newConfig);
   refuseServerlessExclusions(plans);
-  // Blue/green: the new config's instances come up beside the old ones, so they count against the quota until the switch.
+  // Blue/green: the new config's instances come up beside the old ones and count against the quota until the switch.
   requireCapacity(context, 'endpoint', endpointDemand(newConfig));
   const injectedFailure = context.faults.takeEndpointUpdateFailure();
   endpoint.status = 'Updating';

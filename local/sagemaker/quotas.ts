@@ -1,27 +1,14 @@
 // Account quotas: concurrent instances per instance type for training jobs, endpoints and transform jobs.
-import type { Json, LocalSageMakerContext } from './context';
+import type { AccountQuotas, Json, LocalSageMakerContext, PeakUsage, QuotaScope } from './context';
+
+export type { AccountQuotas, PeakUsage, QuotaScope } from './context';
 import { SageMakerApiError } from './errors';
-
-/** The three usage quotas SageMaker keeps per instance type (Service Quotas, service code `sagemaker`). */
-export type QuotaScope = 'training job' | 'endpoint' | 'transform job';
-
-/** Instances allowed at once per instance type; `'*'` applies to every type not named. No entry: no quota. */
-export type InstanceQuota = Record<string, number>;
-
-export interface AccountQuotas {
-  trainingJob?: InstanceQuota;
-  endpoint?: InstanceQuota;
-  transformJob?: InstanceQuota;
-}
 
 const QUOTA_KEYS: Record<QuotaScope, keyof AccountQuotas> = {
   'training job': 'trainingJob',
   endpoint: 'endpoint',
   'transform job': 'transformJob',
 };
-
-/** The highest number of instances in use at once, per scope and instance type, since the local SageMaker started. */
-export type PeakUsage = Record<QuotaScope, Record<string, number>>;
 
 export function emptyPeaks(): PeakUsage {
   return { 'training job': {}, endpoint: {}, 'transform job': {} };
@@ -73,7 +60,8 @@ export function usage(context: LocalSageMakerContext, scope: QuotaScope): Instan
   if (scope === 'training job') {
     for (const job of context.store.trainingJobs.values()) if (running(job.status)) merge(trainingDemand(job.request));
   } else if (scope === 'transform job') {
-    for (const job of context.store.transformJobs.values()) if (running(job.status)) merge(transformDemand(job.request));
+    for (const job of context.store.transformJobs.values())
+      if (running(job.status)) merge(transformDemand(job.request));
   } else {
     for (const endpoint of context.store.endpoints.values()) {
       if (endpoint.status === 'Failed') continue; // a failed endpoint holds no instances

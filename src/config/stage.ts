@@ -206,14 +206,24 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
       keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),
     },
     capacity: {
-      maxQueueSeconds: number(env, STAGE_ENV.capacityMaxQueueSeconds, DEFAULT_CAPACITY.maxQueueSeconds, positiveInteger),
+      maxQueueSeconds: number(
+        env,
+        STAGE_ENV.capacityMaxQueueSeconds,
+        DEFAULT_CAPACITY.maxQueueSeconds,
+        positiveInteger,
+      ),
       initialDelaySeconds: number(
         env,
         STAGE_ENV.capacityInitialDelaySeconds,
         DEFAULT_CAPACITY.initialDelaySeconds,
         positiveInteger,
       ),
-      maxDelaySeconds: number(env, STAGE_ENV.capacityMaxDelaySeconds, DEFAULT_CAPACITY.maxDelaySeconds, positiveInteger),
+      maxDelaySeconds: number(
+        env,
+        STAGE_ENV.capacityMaxDelaySeconds,
+        DEFAULT_CAPACITY.maxDelaySeconds,
+        positiveInteger,
+      ),
     },
     crossValidationFolds: number(
       env,

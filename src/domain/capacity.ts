@@ -85,7 +85,10 @@ export function throttledWaitSeconds(throttles: number, random: () => number = M
  * The optimized integration reports ResourceLimitExceeded as SageMaker.ResourceLimitExceededException, and
  * throttling and permanent errors alike as SageMaker.AmazonSageMakerException: the error code is in the Cause.
  */
-export function classifySageMakerError(error: { Error?: string; Cause?: string }): 'capacity' | 'throttled' | 'permanent' {
+export function classifySageMakerError(error: {
+  Error?: string;
+  Cause?: string;
+}): 'capacity' | 'throttled' | 'permanent' {
   const code = /Error Code: ([A-Za-z]+)/.exec(error.Cause ?? '')?.[1];
   if (error.Error === 'SageMaker.ResourceLimitExceededException' || code === 'ResourceLimitExceeded') return 'capacity';
   if (code && ['ThrottlingException', 'Throttling', 'ServiceUnavailable', 'InternalFailure'].includes(code))
@@ -93,11 +96,14 @@ export function classifySageMakerError(error: { Error?: string; Cause?: string }
   return 'permanent';
 }
 
-/** "The account-level service limit 'X' is N Instances, with current utilization of U Instances and a request delta of D Instances" */
-export function parseLimitExceeded(cause: string | undefined): { limit: number; current: number; delta: number } | undefined {
-  const match = /is (\d+) Instances, with current utilization of (\d+) Instances and a request delta of (\d+) Instances/.exec(
-    cause ?? '',
-  );
+/** From "… is N Instances, with current utilization of U Instances and a request delta of D Instances". */
+export function parseLimitExceeded(
+  cause: string | undefined,
+): { limit: number; current: number; delta: number } | undefined {
+  const match =
+    /is (\d+) Instances, with current utilization of (\d+) Instances and a request delta of (\d+) Instances/.exec(
+      cause ?? '',
+    );
   return match ? { limit: Number(match[1]), current: Number(match[2]), delta: Number(match[3]) } : undefined;
 }
 
@@ -125,12 +131,19 @@ export function quotaTooLowCause(claim: CapacityClaim, limit: number, delta: num
  * so a newcomer always sorts after everyone already waiting. The deadline is in the key so a waiter can skip a
  * ticket whose owner must have given up (a crashed run the janitor has not released yet) without reading it.
  */
-export function ticketKey(settings: Pick<CapacitySettings, 'queuePrefix'>, claim: CapacityClaim, ticket: Ticket): string {
+export function ticketKey(
+  settings: Pick<CapacitySettings, 'queuePrefix'>,
+  claim: CapacityClaim,
+  ticket: Ticket,
+): string {
   return `${queueOf(settings, claim)}${String(ticket.enqueuedAt).padStart(15, '0')}~${String(ticket.deadline).padStart(15, '0')}~${ticket.runId}~${claim.resource}`;
 }
 
 /** One queue per quota: scope and instance type. */
-export function queueOf(settings: Pick<CapacitySettings, 'queuePrefix'>, claim: Pick<CapacityClaim, 'scope' | 'instanceType'>): string {
+export function queueOf(
+  settings: Pick<CapacitySettings, 'queuePrefix'>,
+  claim: Pick<CapacityClaim, 'scope' | 'instanceType'>,
+): string {
   return `${settings.queuePrefix}${claim.scope}/${claim.instanceType}/`;
 }
 

@@ -75,8 +75,7 @@ const CAPACITY_ADVICE: Record<string, string> = {
 /** Turns the caught failure of one state into a message that says which step, what happened and what to do. */
 export function explainFailure(failures: Record<string, CaughtFailure> | undefined): ExplainedFailure {
   const [state, failure] = Object.entries(failures ?? {})[0] ?? ['unknown step', {}];
-  const advice =
-    CAPACITY_ADVICE[failure.Error ?? ''] ?? ADVICE[state] ?? 'See the execution history for details.';
+  const advice = CAPACITY_ADVICE[failure.Error ?? ''] ?? ADVICE[state] ?? 'See the execution history for details.';
   return {
     error: failure.Error ?? 'PipelineFailed',
     cause: `${state} failed: ${whatHappened(failure)}. ${advice} The run's SageMaker resources were deleted.`,

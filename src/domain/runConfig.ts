@@ -19,7 +19,10 @@ import {
   capacitySettings,
   DEFAULT_CAPACITY,
   EXECUTION_TIMEOUT_SECONDS,
-  timeBudget, type CapacityStageSettings, type TimeBudget } from './timeBudget';
+  timeBudget,
+  type CapacityStageSettings,
+  type TimeBudget,
+} from './timeBudget';
 import type { PredictorType } from '../artifacts/predictorType';
 import { EVALUATION_MODES, type EvaluationMode } from '../artifacts/evaluationMode';
 export type { PredictorType, EvaluationMode };

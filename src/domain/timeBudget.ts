@@ -5,8 +5,8 @@ import { maxPollsPerClaim, type CapacitySettings } from './capacity';
 /** The state machine's TimeoutSeconds (statemachine/pipeline.asl.json; a test keeps the two equal). */
 export const EXECUTION_TIMEOUT_SECONDS = 21_600;
 /**
- * The Lambda Tasks' TimeoutSeconds on the longest path (Prepare 330, Split 90, Upload 330, Evaluate 930, RecordPromotion
- * 330, CleanUp 330, Report 330; a test sums them from the definition).
+ * The Lambda Tasks' TimeoutSeconds on the longest path (Prepare 330, Split 90, Upload 330, Evaluate 930,
+ * RecordPromotion 330, CleanUp 330, Report 330; a test sums them from the definition).
  */
 export const LAMBDA_STEPS_SECONDS = 2_670;
 /** Transform's TimeoutSeconds: a batch transform job over the test channel. */
@@ -85,7 +85,7 @@ export function timeBudget(inputs: BudgetInputs): TimeBudget | string {
   };
 }
 
-/** Claims that wait one after the other: each cross-validation wave, the final training job, the endpoint or transform job, the serving endpoint. */
+/** Claims that wait one after the other: each fold wave, the final job, the endpoint or transform, serving. */
 function sequentialClaimsOf(inputs: BudgetInputs): number {
   const evaluationClaims = inputs.evaluationMode === 'serverless' ? 0 : 1;
   return Math.ceil(inputs.folds / inputs.foldConcurrency) + 1 + evaluationClaims + (inputs.serve ? 1 : 0);
@@ -96,11 +96,7 @@ export function claimsOf(inputs: Pick<BudgetInputs, 'folds' | 'evaluationMode' |
   return inputs.folds + 1 + (inputs.evaluationMode === 'serverless' ? 0 : 1) + (inputs.serve ? 1 : 0);
 }
 
-export function capacitySettings(
-  budget: TimeBudget,
-  inputs: BudgetInputs,
-  queuePrefix: string,
-): CapacitySettings {
+export function capacitySettings(budget: TimeBudget, inputs: BudgetInputs, queuePrefix: string): CapacitySettings {
   return {
     maxQueueSeconds: budget.queueSecondsPerClaim,
     initialDelaySeconds: inputs.capacity.initialDelaySeconds,

@@ -58,7 +58,7 @@ function operator(): SageMakerClient {
   });
 }
 
-/** Samples the instances in use through the SageMaker API while the burst runs (an observer beside the emulator's own count). */
+/** Samples the instances in use through the SageMaker API during the burst (beside the emulator's own count). */
 function observeConcurrency() {
   const api = operator();
   const peak = { trainingJobs: 0, endpoints: 0 };

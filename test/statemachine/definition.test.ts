@@ -8,7 +8,10 @@ const FILE = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
 const definition = loadDefinition(
   Object.fromEntries(
-    ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((n) => [`${n}FunctionArn`, ARN(n)]),
+    ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((n) => [
+      `${n}FunctionArn`,
+      ARN(n),
+    ]),
   ),
 );
 const states = definition.States;

@@ -93,7 +93,7 @@ test('the backoff doubles up to its cap with jitter, and never polls faster than
 });
 
 test('the history stays under 25,000 events for every run shape, folds included', () => {
-  // Events of a run outside the waiting loops, with 20 folds and serving (measured on the definition: every state entered once and each Map iteration).
+  // Events outside the waiting loops, 20 folds and serving: each state and each fold's states once, 5 events each.
   const definition = loadDefinition(
     Object.fromEntries(
       ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((n) => [
