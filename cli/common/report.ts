@@ -133,7 +133,7 @@ export async function endpointStatus(target: Target, name: string): Promise<Reso
   }
 }
 
-async function readObject(target: Target, key: string): Promise<string | undefined> {
+export async function readObject(target: Target, key: string): Promise<string | undefined> {
   try {
     const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
     return await object.Body!.transformToString();

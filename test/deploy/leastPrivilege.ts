@@ -190,7 +190,8 @@ const s3Event = (key: string) => ({
  */
 export function sampleRuns(): RunConfig[] {
   const inputs: [unknown, string][] = [
-    [{ serve: true, crossValidation: { folds: MAX_FOLDS } }, 'run-1'],
+    // Twenty folds fit the 6 h time budget only with shorter training jobs (src/domain/timeBudget.ts).
+    [{ serve: true, crossValidation: { folds: MAX_FOLDS }, training: { maxRuntimeInSeconds: 600 } }, 'run-1'],
     [{ serve: true, crossValidation: { folds: 2 } }, '7f9c0e1a-0b6d-4f6f-9a43-3c1f6d2f8e11'],
     [{ serve: true }, 'Nightly Retrain — größer/besser ✓ '.repeat(3)],
     [{ serve: true, evaluation: { mode: 'batchTransform' } }, 'b'],

@@ -1,4 +1,5 @@
 import { InputValidationError, type StageDefaults } from '../../src/domain/runConfig';
+import { DEFAULT_CAPACITY } from '../../src/domain/timeBudget';
 
 export function testStageDefaults(overrides: Partial<StageDefaults> = {}): StageDefaults {
   return {
@@ -27,6 +28,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     serve: { enabled: false, keep: 2 },
     security: {},
     notificationBus: 'default',
+    capacity: DEFAULT_CAPACITY,
     ...overrides,
   };
 }
