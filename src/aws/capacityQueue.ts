@@ -55,3 +55,9 @@ export async function releaseRunTickets(bucket: string, queuePrefix: string, run
   await Promise.all(mine.map((key) => deleteKey(bucket, key)));
   return mine.length;
 }
+
+/** The claim records of a run (runs/<run>/capacity/*.json), for its outcome notification. */
+export async function readRunWaits<T>(bucket: string, runRoot: string): Promise<T[]> {
+  const keys = await listKeys(bucket, `${runRoot}capacity/`);
+  return Promise.all(keys.map((key) => getObjectJson<T>({ bucket, key })));
+}

@@ -58,10 +58,20 @@ const FUNCTIONS = {
   report: { memory: 1024, timeout: 300 },
   cleanup: { memory: 256, timeout: 300 },
   janitor: { memory: 256, timeout: 300 },
+  capacity: { memory: 256, timeout: 60 },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
-const PIPELINE_FUNCTIONS = ['prepare', 'split', 'upload', 'evaluate', 'promote', 'report', 'cleanup'] as const;
+const PIPELINE_FUNCTIONS = [
+  'prepare',
+  'split',
+  'upload',
+  'evaluate',
+  'promote',
+  'report',
+  'cleanup',
+  'capacity',
+] as const;
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 const s3 = (suffix = '') => `arn:\${AWS::Partition}:s3:::\${DataBucket}${suffix}`;
@@ -82,6 +92,11 @@ const servingConfigs = sageMaker('endpoint-config', '*-serve');
 const models = sageMaker('model', '*-model');
 const trainingJobs = sageMaker('training-job');
 const transformJobs = sageMaker('transform-job', '*-batch');
+// The fair capacity queue (src/aws/capacityQueue.ts): tickets under runs/_capacity/.
+const listCapacityQueue = statement(['s3:ListBucket'], [s3()], {
+  condition: { StringLike: { 's3:prefix': ['runs/_capacity/*'] } },
+});
+const releaseCapacityTickets = statement(['s3:DeleteObject'], [s3('/runs/_capacity/*')]);
 const cleanupStatements = [
   statement(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [trainingJobs]),
   statement(['sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob'], [transformJobs]),
@@ -131,15 +146,33 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     ),
     dataKey,
   ],
-  cleanup: [logs('cleanup'), ...cleanupStatements],
+  cleanup: [logs('cleanup'), ...cleanupStatements, listCapacityQueue, releaseCapacityTickets],
+  capacity: [
+    logs('capacity'),
+    readWriteRuns,
+    listCapacityQueue,
+    releaseCapacityTickets,
+    statement(
+      ['sagemaker:DescribeEndpoint', 'sagemaker:DescribeTrainingJob', 'sagemaker:DescribeTransformJob'],
+      [trainingJobs, runEndpoints, transformJobs],
+    ),
+    dataKey,
+  ],
   janitor: [
     logs('janitor'),
     statement(
       ['s3:GetObject'],
-      [s3('/runs/*/claim.json'), s3('/runs/*/evaluation/metrics.json'), s3('/runs/*/serving.json')],
+      [
+        s3('/runs/*/claim.json'),
+        s3('/runs/*/evaluation/metrics.json'),
+        s3('/runs/*/serving.json'),
+        s3('/runs/*/capacity/*'),
+      ],
     ),
     listBucket,
     ...cleanupStatements,
+    listCapacityQueue,
+    releaseCapacityTickets,
     statement(
       ['events:PutEvents'],
       ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}'],
