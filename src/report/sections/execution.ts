@@ -30,7 +30,7 @@ export function timePerState(steps: ExecutionStep[]): StateTime[] {
   }));
 }
 
-/** Time spent waiting for SageMaker capacity: the capacity polls and the waits between them (README "Bursts and quotas"). */
+/** Time spent waiting for SageMaker capacity: the capacity polls and the waits between them. */
 export function capacityWaitMs(steps: ExecutionStep[]): number {
   return steps
     .filter((step) => /^(Await|WaitFor).+Capacity$/.test(step.state))
