@@ -1,14 +1,8 @@
 // The fair capacity queue in the data bucket: tickets (one per waiting claim) and each claim's record under its run.
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import {
-  DescribeEndpointCommand,
-  DescribeTrainingJobCommand,
-  DescribeTransformJobCommand,
-} from '@aws-sdk/client-sagemaker';
-import { s3Client, sageMakerClient } from './clients';
+import { s3Client } from './clients';
 import { getObjectJson, putJson, putObject } from './objects';
-import { isMissingResource } from './sagemaker';
-import type { CapacityScope } from '../domain/capacity';
+import { resourceExists } from './sagemaker';
 
 /** Every key under a prefix, in S3's order (UTF-8 binary: the queue's order). */
 export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
@@ -33,20 +27,7 @@ export async function deleteKey(bucket: string, key: string): Promise<void> {
   await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
-/** Whether the training job, endpoint or transform job already exists (its claim was admitted and created it). */
-export async function resourceExists(scope: CapacityScope, name: string): Promise<boolean> {
-  try {
-    if (scope === 'training') await sageMakerClient().send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
-    else if (scope === 'transform')
-      await sageMakerClient().send(new DescribeTransformJobCommand({ TransformJobName: name }));
-    else await sageMakerClient().send(new DescribeEndpointCommand({ EndpointName: name }));
-    return true;
-  } catch (error) {
-    if (isMissingResource(error)) return false;
-    throw error;
-  }
-}
-
+export { resourceExists };
 export { getObjectJson, putJson };
 
 /** Deletes every ticket of a run (cleanup and janitor: a run that ends must never block the queue). */

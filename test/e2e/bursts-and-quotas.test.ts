@@ -162,7 +162,7 @@ test(`${RUNS} uploads within a second, quotas of ${QUOTA} training and ${QUOTA} 
   const byQueue = [...training].sort((a, b) => a.enqueuedAt - b.enqueuedAt || a.runId.localeCompare(b.runId));
   const byCreation = [...training].sort((a, b) => a.created - b.created);
   expect(byCreation.map((t) => t.runId)).toEqual(byQueue.map((t) => t.runId));
-}, 240_000);
+}, 420_000);
 
 test('a run that cannot get endpoint capacity within its maximum queue time fails with a clear cause and leaves nothing behind', async () => {
   // Someone else holds both endpoint instances of the quota: two endpoints of a model from the burst.
