@@ -83,7 +83,7 @@ test('a timed-out execution that owns its run: stops its jobs, deletes its endpo
   sageMakerMidRun();
   const claim = { ...exampleArtifacts().claim, executionName: 'iris-janitor-0001' };
   serveObjects(s3, { [`${ROOT}/claim.json`]: JSON.stringify(claim) });
-  s3.on(ListObjectsV2Command).resolves({
+  s3.on(ListObjectsV2Command, { Prefix: 'runs/_capacity/' }).resolves({
     Contents: [
       { Key: OWN_TICKET },
       {
