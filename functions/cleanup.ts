@@ -1,4 +1,5 @@
 import { deleteRunResources, type CleanupReport } from '../src/aws/cleanup';
+import { releaseRunTickets } from '../src/aws/capacityQueue';
 import { cleanupTimings } from '../src/config/cleanup';
 import { explainFailure, type CaughtFailure, type ExplainedFailure } from '../src/domain/failures';
 import { cleanupScope } from '../src/domain/cleanupScope';
@@ -15,15 +16,19 @@ export interface CleanupEvent {
 export interface CleanupResult {
   deleted: CleanupReport;
   failure?: ExplainedFailure;
+  /** Tickets of the run still in the capacity queue (a claim that never got its instances), deleted. */
+  capacityTicketsReleased?: number;
 }
 
 /** Deletes the run's endpoint, endpoint config and model (and stops its training job); idempotent. */
 export const handler = lambdaHandler(async ({ run, failure }: CleanupEvent): Promise<CleanupResult> => {
   logger.appendKeys({ runId: run.runId });
   const deleted = await deleteRunResources(run.names, { ...cleanupTimings(), ...cleanupScope(run) });
-  logger.info('Cleaned up SageMaker resources', { ...deleted });
-  if (!failure) return { deleted };
+  const released = run.capacity ? await releaseRunTickets(run.bucket, run.capacity.queuePrefix, run.runId) : 0;
+  const tickets = released > 0 ? { capacityTicketsReleased: released } : {};
+  logger.info('Cleaned up SageMaker resources', { ...deleted, ...tickets });
+  if (!failure) return { deleted, ...tickets };
   const explained = explainFailure(failure);
   logger.error('Run failed', { error: explained.error, cause: explained.cause, state: explained.state });
-  return { deleted, failure: explained };
+  return { deleted, failure: explained, ...tickets };
 });

@@ -1,6 +1,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { Claim } from '../src/artifacts';
 import { deleteRunResources, type CleanupReport } from '../src/aws/cleanup';
+import { readRunWaits, releaseRunTickets } from '../src/aws/capacityQueue';
+import type { CapacityWait } from '../src/artifacts';
 import { getObjectJson, headObject } from '../src/aws/objects';
 import { publishRunOutcome } from '../src/aws/notifications';
 import { cleanupTimings } from '../src/config/cleanup';
@@ -85,6 +87,7 @@ export const handler = lambdaHandler(
         result.reason = `run ${run.runId} belongs to execution ${claim.executionName}`;
       } else {
         result.deleted = await deleteRunResources(run.names, { ...cleanupTimings(), ...cleanupScope(run) });
+        await releaseRunTickets(run.bucket, run.capacity.queuePrefix, run.runId);
         result.cleaned = true;
         logger.info('Janitor cleaned up after execution', { ...result.deleted });
       }
@@ -97,6 +100,7 @@ export const handler = lambdaHandler(
         run ? await readIfPresent(run.bucket, run.keys.metrics) : undefined,
         run ? await readIfPresent(run.bucket, run.keys.serving) : undefined,
         run ? s3Uri(run.bucket, run.keys.metrics) : null,
+        run ? await readRunWaits<CapacityWait>(run.bucket, run.keys.root) : [],
       );
       await publishRunOutcome(defaults.notificationBus, outcome);
       result.notified = true;

@@ -8,7 +8,7 @@ import { resetClients } from '../src/aws/clients';
 import { logger } from '../src/log/logger';
 import { startLocalEventBridge, type LocalEventBridge } from './eventbridge';
 import { startLocalS3, type LocalS3, type LocalS3ObjectCreatedEvent } from './s3';
-import { startLocalSageMaker, type LocalSageMaker } from './sagemaker';
+import { startLocalSageMaker, type AccountQuotas, type LocalSageMaker } from './sagemaker';
 import { loadDefinition, type AslDefinition } from '../statemachine/definition';
 import {
   LocalStateMachine,
@@ -46,6 +46,8 @@ export interface LocalCloudOptions {
   /** Stage parameters, as `serverless.yml` params would set them for a deployed stage. */
   params?: StageParams;
   sageMakerTiming?: Record<string, number>;
+  /** The local SageMaker's quotas: instances per type for training jobs, endpoints, transform jobs; none by default. */
+  sageMakerQuotas?: AccountQuotas;
   /** Fixed ports for a long-running local cloud (`npm run local`); any free port when left out. */
   ports?: { s3?: number; sageMaker?: number; stepFunctions?: number };
   stepFunctionsTiming?: { waitMs?: number; retryMs?: number; syncPollMs?: number };
@@ -167,6 +169,7 @@ export class LocalCloud {
       region: LOCAL.region,
       accountId: LOCAL.account,
       timing: options.sageMakerTiming,
+      quotas: options.sageMakerQuotas,
       logDirectory: path.join(options.directory, 'logs'),
     });
     const eventBridge = await startLocalEventBridge({ authorizer, region: LOCAL.region, accountId: LOCAL.account });
@@ -222,7 +225,17 @@ export class LocalCloud {
     // Sandboxes take their environment when they start: only now is it complete (AWS_ENDPOINT_URL_SFN). The
     // pipeline's functions in the order an execution calls them, the janitor after every execution.
     if (options.prewarmFunctions !== false)
-      void cloud.lambda?.prewarm(['prepare', 'split', 'upload', 'evaluate', 'cleanup', 'report', 'janitor', 'promote']);
+      void cloud.lambda?.prewarm([
+        'prepare',
+        'split',
+        'upload',
+        'capacity',
+        'evaluate',
+        'cleanup',
+        'report',
+        'janitor',
+        'promote',
+      ]);
     return cloud;
   }
 

@@ -16,6 +16,7 @@ export const PIPELINE_FUNCTIONS = {
   Promote: 'promote',
   Cleanup: 'cleanup',
   Report: 'report',
+  Capacity: 'capacity',
 } as const;
 
 /** The function the janitor rule (EventBridge) invokes. */

@@ -22,6 +22,7 @@ function stateLabel(event: HistoryEvent): string {
 export function progressPrinter(write: (line: string) => void): (event: HistoryEvent) => void {
   const entered = new Map<string, number>();
   const seen = new Set<string>();
+  const waiting = new Set<string>();
   let loop: { states: string[]; rounds: number; startedAt: number; endedAt: number } | undefined;
   const flushLoop = () => {
     if (!loop) return;
@@ -44,6 +45,13 @@ export function progressPrinter(write: (line: string) => void): (event: HistoryE
       return;
     }
     const duration = event.timestamp - (entered.get(name) ?? event.timestamp);
+    const wait = capacityWait(event);
+    if (wait && !waiting.has(name)) {
+      // The first time a claim has to wait: which quota, since when (README "Bursts and quotas").
+      waiting.add(name);
+      flushLoop();
+      write(`  ⏳ ${stateLabel(event)}: waiting for '${wait.quota}' since ${wait.since}${wait.detail}`);
+    }
     const quiet = event.state.type === 'Choice' || event.state.type === 'Pass';
     if (event.type === 'StateExited' && !quiet) {
       if (seen.has(name)) {
@@ -64,4 +72,14 @@ export function progressPrinter(write: (line: string) => void): (event: HistoryE
       write(`  ↻ ${stateLabel(event).padEnd(22)} retry ${event.retry?.attempt ?? ''}`);
     }
   };
+}
+
+/** A capacity poll (functions/capacity.ts) that answered "wait": the quota, since when, and the claims ahead. */
+function capacityWait(event: HistoryEvent): { quota: string; since: string; detail: string } | undefined {
+  if (event.type !== 'StateExited' || !/^Await.*Capacity$/.test(event.state?.name ?? '')) return undefined;
+  const capacity = (event.state!.output as { capacity?: Record<string, unknown> } | undefined)?.capacity;
+  if (capacity?.decision !== 'wait' || typeof capacity.enqueuedAt !== 'number') return undefined;
+  const since = new Date(capacity.enqueuedAt).toISOString().slice(11, 19);
+  const limit = typeof capacity.limit === 'number' ? `, quota ${capacity.limit}` : '';
+  return { quota: String(capacity.quota), since: `${since} UTC`, detail: ` (${Number(capacity.ahead)} ahead${limit})` };
 }

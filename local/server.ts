@@ -10,6 +10,7 @@ import { STAGE_ENV } from '../src/config/stage';
 import { detectTrigger } from '../src/domain/runConfig';
 import { LOCAL, LocalCloud, stateMachineArn, type LocalCloudOptions } from './cloud';
 import { formatDuration, progressPrinter } from './progress';
+import { QUOTA_HELP, parseQuotaFlag, type AccountQuotas } from './sagemaker/quotas';
 import type { ExecutionRecord, HistoryEvent } from './stepfunctions/runner';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -42,6 +43,7 @@ export interface LocalServerOptions {
   endpointsFile?: string;
   params?: LocalCloudOptions['params'];
   sageMakerTiming?: LocalCloudOptions['sageMakerTiming'];
+  sageMakerQuotas?: LocalCloudOptions['sageMakerQuotas'];
   stepFunctionsTiming?: LocalCloudOptions['stepFunctionsTiming'];
   /** IAM enforcement from serverless.yml (default on); false (`--no-iam`) to debug without it. */
   iam?: boolean;
@@ -65,6 +67,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     directory: options.directory,
     params: options.params,
     sageMakerTiming: options.sageMakerTiming,
+    sageMakerQuotas: options.sageMakerQuotas,
     stepFunctionsTiming: options.stepFunctionsTiming,
     ports: { s3: port(1), sageMaker: port(2), stepFunctions: port(3) },
     onEvent: log ? executionLog(log) : undefined,
@@ -240,6 +243,7 @@ export function program(): Command {
       DEFAULT_BASE_PORT,
     )
     .option('--training-start-delay <ms>', 'slow training down (time to try `knn-pipeline stop`)', milliseconds)
+    .option('--quota <scope[:type]=n>', QUOTA_HELP, parseQuotaFlag)
     .option('--no-iam', 'IAM enforcement from serverless.yml (on by default); --no-iam to debug without it')
     .option('--quiet', 'do not log executions and their states')
     .addHelpText(
@@ -283,15 +287,21 @@ function usage(server: LocalServer): string {
 
 async function main(argv: string[]): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const options = program()
-    .parse(argv)
-    .opts<{ dir: string; basePort: number; trainingStartDelay?: number; iam: boolean; quiet?: boolean }>();
+  const options = program().parse(argv).opts<{
+    dir: string;
+    basePort: number;
+    trainingStartDelay?: number;
+    iam: boolean;
+    quiet?: boolean;
+    quota?: AccountQuotas;
+  }>();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const server = await startLocalServer({
     directory: options.dir,
     basePort: options.basePort,
     sageMakerTiming:
       options.trainingStartDelay !== undefined ? { trainingStartDelayMs: options.trainingStartDelay } : undefined,
+    sageMakerQuotas: options.quota,
     iam: options.iam,
     log: options.quiet ? undefined : log,
   });

@@ -6,7 +6,7 @@ const sampleArn = (name: string) =>
   `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-lint-${name.toLowerCase()}`;
 const definition = loadDefinition(
   Object.fromEntries(
-    ['Prepare', 'Split', 'Upload', 'Tuning', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((name) => [
+    ['Prepare', 'Split', 'Upload', 'Tuning', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((name) => [
       `${name}FunctionArn`,
       sampleArn(name),
     ]),

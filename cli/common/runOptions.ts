@@ -42,6 +42,7 @@ export interface RunOptions {
   seed?: number;
   folds?: number;
   tune?: TuningInput;
+  maxQueueSeconds?: number;
   serve?: boolean;
   evaluationMode?: EvaluationMode;
   serverlessMemory?: number;
@@ -217,6 +218,14 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     help: `hyperparameter tuning of k / sample_size on a validation split of the training rows before the final model (default off): ${TUNE_SYNTAX}`,
     parse: tune,
     stageParams: (v) => ({ tuning: JSON.stringify(v) }),
+  },
+  {
+    name: 'maxQueueSeconds',
+    flags: '--max-queue-seconds <s>',
+    inputPath: 'capacity.maxQueueSeconds',
+    help: 'the longest the run waits in total for SageMaker capacity when a quota is full (stage default 10800: 3 h)',
+    parse: integer('max-queue-seconds', 1),
+    stageParams: (v) => ({ capacityMaxQueueSeconds: text(v) }),
   },
   {
     name: 'serve',

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { addRunOptions, hasStageParam } from '../common/runOptions';
 // Types only: the local cloud (and everything it loads) comes in when a run starts, so --help answers at once.
 import type { LocalRunOptions } from './runLocal';
+import { QUOTA_HELP, parseQuotaFlag } from '../../local/sagemaker/quotas';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const IAM_HELP = 'IAM enforcement from serverless.yml (on by default); --no-iam to debug without it';
@@ -19,6 +20,7 @@ export function program(): Command {
   return addRunOptions(command, hasStageParam)
     .option('--json', 'print one JSON summary on stdout (progress goes to stderr); exit code 1 when the run fails')
     .option('--dir <dir>', 'where the local cloud keeps its data', path.join(PROJECT_ROOT, '.local-cloud'))
+    .option('--quota <scope[:type]=n>', QUOTA_HELP, parseQuotaFlag)
     .option('--no-iam', IAM_HELP)
     .addHelpText(
       'after',

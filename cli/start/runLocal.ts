@@ -5,6 +5,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../src/aws/clients';
 import type { RunSummary } from '../../src/artifacts/summary';
 import { LocalCloud, LOCAL, localEnvironment } from '../../local/cloud';
+import type { AccountQuotas } from '../../local/sagemaker/quotas';
 import { stageDefaultsFromEnv } from '../../src/config/stage';
 import { formatDuration } from '../common/format';
 import {
@@ -43,6 +44,8 @@ export interface LocalRunOptions extends Loose<RunOptions> {
   json?: boolean;
   /** IAM enforcement from serverless.yml (default on); `--no-iam` turns it off to debug without it. */
   iam?: boolean;
+  /** The local SageMaker account's quotas (`--quota`); none by default. */
+  quota?: AccountQuotas;
 }
 
 /** Runs the pipeline on one CSV the way an upload does in AWS and returns the summary. */
@@ -58,6 +61,7 @@ export async function runLocal(options: LocalRunOptions, log: (line: string) => 
     onEvent: progressPrinter(log),
     iam: options.iam,
     sageMakerTiming: QUICK_SAGEMAKER_TIMING,
+    sageMakerQuotas: options.quota,
   });
   try {
     return await runOnCloud(cloud, options, log);

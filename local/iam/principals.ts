@@ -14,6 +14,7 @@ const STACK = 'knn-pipeline-local';
 /** The functions of serverless.yml, by their key there. */
 export const FUNCTION_NAMES = [
   'prepare',
+  'capacity',
   'split',
   'upload',
   'tuning',

@@ -23,6 +23,21 @@ export const DEFAULT_TIMING: LocalSageMakerTiming = {
   serverlessInvocationTimeoutMs: 60_000,
 };
 
+/** The three usage quotas SageMaker keeps per instance type (Service Quotas, service code `sagemaker`). */
+export type QuotaScope = 'training job' | 'endpoint' | 'transform job';
+
+/** Instances allowed at once per instance type; `'*'` applies to every type not named. No entry: no quota. */
+export type InstanceQuota = Record<string, number>;
+
+export interface AccountQuotas {
+  trainingJob?: InstanceQuota;
+  endpoint?: InstanceQuota;
+  transformJob?: InstanceQuota;
+}
+
+/** The highest number of instances in use at once, per scope and instance type, since the local SageMaker started. */
+export type PeakUsage = Record<QuotaScope, Record<string, number>>;
+
 export type Json = Record<string, unknown>;
 export type Tag = { Key: string; Value: string };
 
@@ -121,6 +136,8 @@ export interface EndpointRecord {
   injectedFailure?: string;
   /** Loaded models per variant name, set once InService. */
   deployedVariants?: DeployedVariant[];
+  /** While Updating: the new config, whose instances run beside the old ones until the switch (blue/green). */
+  pendingConfig?: Json;
 }
 
 export interface ServerlessConfig {
@@ -199,6 +216,10 @@ export interface LocalSageMakerContext {
   logDirectory?: string;
   /** Seed handed to the k-NN trainer when the train channel has no ShuffleConfig.Seed. */
   defaultSeed: number;
+  /** Account quotas (instances per type); none by default. */
+  quotas: AccountQuotas;
+  /** The highest instance usage seen per quota, for tests. */
+  peaks: PeakUsage;
 }
 
 export type ResourceKind =

@@ -1,4 +1,5 @@
 // CreateEndpoint / DescribeEndpoint / DeleteEndpoint / ListEndpoints and the emulated model deployment.
+import { endpointDemand, recordPeak, requireCapacity } from './quotas';
 import type { DeployedVariant, EndpointRecord, Json, LocalSageMakerContext, ServerlessConfig } from './context';
 import { epochSeconds, resourceArn } from './context';
 import { endpointConfigNotFound, findEndpointConfig, isServerlessVariant } from './endpointConfigs';
@@ -64,7 +65,9 @@ export function createEndpoint(context: LocalSageMakerContext, request: Json): J
   };
   const plans = variantPlans(context, endpoint.config);
   refuseServerlessExclusions(plans);
+  requireCapacity(context, 'endpoint', endpointDemand(endpoint.config));
   context.store.endpoints.set(name.toLowerCase(), endpoint);
+  recordPeak(context, 'endpoint');
   mergeTags(context, arn, request.Tags);
   context.scheduler.after(
     context.timing.endpointCreateDelayMs,
@@ -143,10 +146,15 @@ export function updateEndpoint(context: LocalSageMakerContext, request: Json): J
   }
   const plans = variantPlans(context, newConfig);
   refuseServerlessExclusions(plans);
+  // Blue/green: the new config's instances come up beside the old ones and count against the quota until the switch.
+  requireCapacity(context, 'endpoint', endpointDemand(newConfig));
   const injectedFailure = context.faults.takeEndpointUpdateFailure();
   endpoint.status = 'Updating';
+  endpoint.pendingConfig = newConfig;
+  recordPeak(context, 'endpoint');
   endpoint.lastModifiedTime = new Date();
   const rollBack = (reason: string) => {
+    endpoint.pendingConfig = undefined;
     endpoint.status = 'InService';
     endpoint.failureReason = reason.slice(0, MAX_FAILURE_REASON);
     endpoint.lastModifiedTime = new Date();
@@ -166,6 +174,7 @@ export function updateEndpoint(context: LocalSageMakerContext, request: Json): J
       endpoint.configName = config.name;
       endpoint.config = newConfig;
       endpoint.deployedVariants = deployed;
+      endpoint.pendingConfig = undefined;
       endpoint.failureReason = undefined;
       endpoint.status = 'InService';
       endpoint.lastModifiedTime = new Date();

@@ -6,4 +6,6 @@ export {
   type LocalSageMakerTiming,
   type FaultInjector,
   type InjectedFault,
+  type AccountQuotas,
+  type PeakUsage,
 } from './server';

@@ -15,9 +15,11 @@ import type { Authorizer } from '../iam/authorizer';
 import { credentialsFor } from '../iam/principals';
 import { createContainerS3Client } from './s3Io';
 import { createRequestHandler } from './router';
+import { emptyPeaks, type AccountQuotas, type PeakUsage } from './quotas';
 
 export type { LocalSageMakerTiming } from './context';
 export type { FaultInjector, InjectedFault } from './faults';
+export type { AccountQuotas, PeakUsage } from './quotas';
 
 export interface LocalSageMakerOptions {
   port?: number;
@@ -35,6 +37,11 @@ export interface LocalSageMakerOptions {
    * S3 with the credentials of the role they were given (RoleArn / ExecutionRoleArn).
    */
   authorizer?: Authorizer;
+  /**
+   * Account quotas: concurrent instances per instance type for training jobs, endpoints and transform jobs
+   * (e.g. `{ trainingJob: { 'ml.m5.large': 2 } }`). None by default: the local account has unlimited capacity.
+   */
+  quotas?: AccountQuotas;
 }
 
 export interface LocalSageMaker {
@@ -51,6 +58,8 @@ export interface LocalSageMaker {
     endpoints: string[];
   };
   faults: FaultInjector;
+  /** The highest number of instances in use at once per quota and instance type since start. */
+  peakUsage(): PeakUsage;
 }
 
 export async function startLocalSageMaker(options: LocalSageMakerOptions): Promise<LocalSageMaker> {
@@ -67,6 +76,8 @@ export async function startLocalSageMaker(options: LocalSageMakerOptions): Promi
     logDirectory: options.logDirectory,
     defaultSeed: options.defaultSeed ?? 0,
     authorizer: options.authorizer,
+    quotas: options.quotas ?? {},
+    peaks: emptyPeaks(),
   };
   const roleClients = new Map<string, S3Client>();
   if (options.authorizer) {
@@ -94,6 +105,7 @@ export async function startLocalSageMaker(options: LocalSageMakerOptions): Promi
   return {
     endpoint: `http://127.0.0.1:${port}`,
     faults: context.faults,
+    peakUsage: () => structuredClone(context.peaks),
     trainingJobLog: (name) => [...(context.store.trainingJobs.get(name.toLowerCase())?.log ?? [])],
     transformJobLog: (name) => [...(context.store.transformJobs.get(name.toLowerCase())?.log ?? [])],
     listResources: () => ({

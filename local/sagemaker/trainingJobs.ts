@@ -4,6 +4,7 @@ import { epochSeconds, resourceArn } from './context';
 import { SageMakerApiError, validationException } from './errors';
 import { listResources } from './listing';
 import { mergeTags } from './tags';
+import { recordPeak, requireCapacity, trainingDemand } from './quotas';
 import { finishTrainingJob, recordTransition, startTrainingJob } from './trainingRunner';
 import { PATTERNS, refuseUnknownAlgorithm, validateName, Violations } from './validation';
 
@@ -125,6 +126,7 @@ export function createTrainingJob(context: LocalSageMakerContext, request: Json)
       `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${arn})`,
     );
   }
+  requireCapacity(context, 'training job', trainingDemand(request));
   const now = new Date();
   const job: TrainingJobRecord = {
     name,
@@ -140,6 +142,7 @@ export function createTrainingJob(context: LocalSageMakerContext, request: Json)
   };
   recordTransition(job, 'Starting', 'Launching requested ML instances', now);
   context.store.trainingJobs.set(name.toLowerCase(), job);
+  recordPeak(context, 'training job');
   mergeTags(context, arn, request.Tags);
   startTrainingJob(context, job);
   return { TrainingJobArn: arn };

@@ -1,4 +1,5 @@
 // CreateTransformJob / DescribeTransformJob / StopTransformJob / ListTransformJobs.
+import { recordPeak, requireCapacity, transformDemand } from './quotas';
 import type { Json, LocalSageMakerContext, TransformJobRecord } from './context';
 import { epochSeconds, resourceArn } from './context';
 import { SageMakerApiError, validationException } from './errors';
@@ -126,6 +127,7 @@ export function createTransformJob(context: LocalSageMakerContext, request: Json
   const modelName = request.ModelName as string;
   const model = findModel(context, modelName);
   if (!model) throw validationException(`Could not find model "${resourceArn(context, 'model', modelName)}".`);
+  requireCapacity(context, 'transform job', transformDemand(request));
   const now = new Date();
   const job: TransformJobRecord = {
     name,
@@ -139,6 +141,7 @@ export function createTransformJob(context: LocalSageMakerContext, request: Json
     log: [],
   };
   context.store.transformJobs.set(name.toLowerCase(), job);
+  recordPeak(context, 'transform job');
   mergeTags(context, arn, request.Tags);
   startTransformJob(context, job);
   return { TransformJobArn: arn };

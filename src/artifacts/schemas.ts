@@ -280,6 +280,27 @@ export const TrialsSchema = z.strictObject({
   recordedAt: isoTime,
 });
 
+/**
+ * capacity/<resource>.json under the run: one claim on a SageMaker quota (a training job, endpoint or transform job
+ * waiting for instances), rewritten at every poll, so the CLI, the report and the notification can tell the wait.
+ */
+export const CapacityWaitSchema = z.strictObject({
+  scope: z.enum(['training', 'endpoint', 'transform']),
+  resource: z.string(),
+  /** The service quota, e.g. "ml.m5.large for training job usage", and its value once SageMaker has named it. */
+  quota: z.string(),
+  limit: z.number().int().nonnegative().optional(),
+  status: z.enum(['waiting', 'admitted', 'gave-up']),
+  enqueuedAt: isoTime,
+  updatedAt: isoTime,
+  /** Seconds from joining the queue to admission (or to now, while waiting). */
+  waitedSeconds: z.number().nonnegative(),
+  polls: z.number().int().nonnegative(),
+  /** Claims ahead in the fair queue at the last poll. */
+  ahead: z.number().int().nonnegative(),
+});
+
+export type CapacityWait = z.infer<typeof CapacityWaitSchema>;
 export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 export type Trial = z.infer<typeof TrialSchema>;
 export type Trials = z.infer<typeof TrialsSchema>;

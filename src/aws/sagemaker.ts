@@ -17,6 +17,7 @@ import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sageMakerClient, sageMakerRuntimeClient } from './clients';
 import { retrying } from '../domain/concurrency';
 import type { EndpointState } from '../domain/promotion';
+import type { CapacityScope } from '../domain/capacity';
 
 /** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
 export function isMissingResource(error: unknown): boolean {
@@ -115,6 +116,20 @@ export async function describeTuningJobStatus(tuningJobName: string): Promise<st
     return job.HyperParameterTuningJobStatus;
   } catch (error) {
     if (isMissingResource(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Whether the training job, endpoint or transform job already exists (its claim was admitted and created it). */
+export async function resourceExists(scope: CapacityScope, name: string): Promise<boolean> {
+  try {
+    if (scope === 'training') await sageMakerClient().send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+    else if (scope === 'transform')
+      await sageMakerClient().send(new DescribeTransformJobCommand({ TransformJobName: name }));
+    else await sageMakerClient().send(new DescribeEndpointCommand({ EndpointName: name }));
+    return true;
+  } catch (error) {
+    if (isMissingResource(error)) return false;
     throw error;
   }
 }

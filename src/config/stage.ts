@@ -2,6 +2,7 @@ import { ConfigurationError } from '../errors';
 import { memoiseOnEnv, type Env } from './env';
 import { parseTuneOption, tuningInputSchema, type TuningInput } from '../domain/tuning';
 import type { SecuritySettings } from '../domain/sageMakerTypes';
+import { DEFAULT_CAPACITY } from '../domain/timeBudget';
 import {
   DEFAULT_MAX_CATEGORICAL_LEVELS,
   EVALUATION_MODES,
@@ -68,6 +69,9 @@ export const STAGE_ENV = {
   featurePca: 'FEATURE_PCA',
   featureDrop: 'FEATURE_DROP',
   featureMaxCategoricalLevels: 'FEATURE_MAX_CATEGORICAL_LEVELS',
+  capacityMaxQueueSeconds: 'CAPACITY_MAX_QUEUE_SECONDS',
+  capacityInitialDelaySeconds: 'CAPACITY_INITIAL_DELAY_SECONDS',
+  capacityMaxDelaySeconds: 'CAPACITY_MAX_DELAY_SECONDS',
 } as const;
 
 export { ConfigurationError };
@@ -210,6 +214,26 @@ export function stageDefaultsFromEnv(env: Env = process.env): StageDefaults {
     serve: {
       enabled: serve,
       keep: number(env, STAGE_ENV.serveKeep, 2, positiveInteger),
+    },
+    capacity: {
+      maxQueueSeconds: number(
+        env,
+        STAGE_ENV.capacityMaxQueueSeconds,
+        DEFAULT_CAPACITY.maxQueueSeconds,
+        positiveInteger,
+      ),
+      initialDelaySeconds: number(
+        env,
+        STAGE_ENV.capacityInitialDelaySeconds,
+        DEFAULT_CAPACITY.initialDelaySeconds,
+        positiveInteger,
+      ),
+      maxDelaySeconds: number(
+        env,
+        STAGE_ENV.capacityMaxDelaySeconds,
+        DEFAULT_CAPACITY.maxDelaySeconds,
+        positiveInteger,
+      ),
     },
     crossValidationFolds: number(
       env,

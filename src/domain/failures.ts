@@ -66,10 +66,16 @@ function whatHappened(failure: CaughtFailure): string {
   return [failure.Error, failure.Cause].filter(Boolean).join(': ') || 'unknown error';
 }
 
+/** Errors of the capacity queue (src/domain/capacity.ts): the cause already says what to do. */
+const CAPACITY_ADVICE: Record<string, string> = {
+  NoCapacity: 'Start the run again when the account has capacity (README "Bursts and quotas").',
+  QuotaTooLow: 'No run with this request can get capacity until the quota is raised.',
+};
+
 /** Turns the caught failure of one state into a message that says which step, what happened and what to do. */
 export function explainFailure(failures: Record<string, CaughtFailure> | undefined): ExplainedFailure {
   const [state, failure] = Object.entries(failures ?? {})[0] ?? ['unknown step', {}];
-  const advice = ADVICE[state] ?? 'See the execution history for details.';
+  const advice = CAPACITY_ADVICE[failure.Error ?? ''] ?? ADVICE[state] ?? 'See the execution history for details.';
   return {
     error: failure.Error ?? 'PipelineFailed',
     cause: `${state} failed: ${whatHappened(failure)}. ${advice} The run's SageMaker resources were deleted.`,

@@ -135,6 +135,11 @@ export function sageMakerNames(prefix: string, runId: string): SageMakerNames {
   };
 }
 
+/** The record of one claim on a SageMaker quota (src/domain/capacity.ts), beside the run's other artifacts. */
+export function capacityWaitKey(keys: { root: string }, resource: string): string {
+  return `${keys.root}capacity/${resource}.json`;
+}
+
 /** Where everything of one run lives in the data bucket. */
 export function runLayout(runsPrefix: string, runId: string) {
   const root = `${runsPrefix.replace(/\/+$/, '')}/${runId}`;

@@ -11,6 +11,8 @@ export interface RunOutcome {
   gate: { metric: string; threshold: number; value: number | null; passed: boolean } | null;
   promotion: { decision: string; outcome: string | null; message: string } | null;
   metricsUri: string | null;
+  /** Present when the run waited for SageMaker capacity: total seconds and each claim (README "Bursts and quotas"). */
+  capacityWait?: { seconds: number; claims: { quota: string; waitedSeconds: number; status: string }[] };
 }
 
 export const NOTIFICATION_SOURCE = 'knn-pipeline';
@@ -37,6 +39,7 @@ export function runOutcome(
   metricsFile: MetricsFile | undefined,
   servingFile: ServingFile | undefined,
   metricsUri: string | null,
+  waits: { quota: string; waitedSeconds: number; status: string }[] = [],
 ): RunOutcome {
   const metrics = metricsFile?.metrics
     ? Object.fromEntries(
@@ -73,5 +76,13 @@ export function runOutcome(
       : null,
     promotion,
     metricsUri: metricsFile ? metricsUri : null,
+    ...(waits.some((w) => w.waitedSeconds > 0)
+      ? {
+          capacityWait: {
+            seconds: waits.reduce((sum, w) => sum + w.waitedSeconds, 0),
+            claims: waits.map(({ quota, waitedSeconds, status }) => ({ quota, waitedSeconds, status })),
+          },
+        }
+      : {}),
   };
 }

@@ -15,6 +15,15 @@ import {
 } from './naming';
 
 import { resolveTuning, tuningInputSchema, type TuningConfig, type TuningInput } from './tuning';
+import type { CapacitySettings } from './capacity';
+import {
+  capacitySettings,
+  DEFAULT_CAPACITY,
+  EXECUTION_TIMEOUT_SECONDS,
+  timeBudget,
+  type CapacityStageSettings,
+  type TimeBudget,
+} from './timeBudget';
 import type { PredictorType } from '../artifacts/predictorType';
 import { EVALUATION_MODES, type EvaluationMode } from '../artifacts/evaluationMode';
 export type { PredictorType, EvaluationMode };
@@ -73,6 +82,8 @@ export interface StageDefaults {
   notificationBus: string;
   /** Feature engineering: the stage's default (off: scaling none, nothing categorical, no PCA, nothing dropped). */
   features: FeatureOptions;
+  /** Waiting for SageMaker capacity (stage params capacity*); DEFAULT_CAPACITY when left out. */
+  capacity?: CapacityStageSettings;
 }
 
 export const SCALINGS = ['none', 'standard', 'minmax'] as const;
@@ -138,6 +149,9 @@ export interface RunConfig {
   serve: ServeConfig;
   security: SecuritySettings;
   features: FeatureOptions;
+  /** The run's time budget (src/domain/timeBudget.ts) and how its claims wait for SageMaker capacity. */
+  budget: TimeBudget;
+  capacity: CapacitySettings;
   /** The SageMaker requests, added by Prepare once feature_dim is known from the data. */
   requests?: SageMakerRequests;
 }
@@ -264,6 +278,8 @@ const consoleInputSchema = z.strictObject({
     .optional(),
   tuning: tuningInputSchema.optional(),
   features: featuresSchema.optional(),
+  // The longest the run waits in total for SageMaker capacity (README "Bursts and quotas").
+  capacity: z.strictObject({ maxQueueSeconds: positiveInt(EXECUTION_TIMEOUT_SECONDS).optional() }).optional(),
 });
 export type ConsoleInput = z.infer<typeof consoleInputSchema>;
 
@@ -422,8 +438,21 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
   );
   const labelColumn = options.labelColumn ?? defaults.labelColumn;
   const features = resolveFeatures(options.features, defaults.features, labelColumn, problems);
+  const folds = options.crossValidation?.folds ?? defaults.crossValidationFolds;
+  const budgetInputs = {
+    trainingMaxRuntimeSeconds: training.maxRuntimeInSeconds,
+    folds,
+    foldConcurrency: CROSS_VALIDATION_CONCURRENCY,
+    evaluationMode: evaluation.mode,
+    endpointMaxWaitSeconds: defaults.hosting.maxWaitSeconds,
+    serve,
+    capacity: { ...(defaults.capacity ?? DEFAULT_CAPACITY), ...stripUndefined(options.capacity ?? {}) },
+    ...(tuning.enabled ? { tuningMaxRuntimeSeconds: tuning.maxRuntimeInSeconds } : {}),
+  };
+  const budget = timeBudget(budgetInputs);
+  if (typeof budget === 'string') problems.push(budget);
 
-  if (problems.length > 0) throw new InputValidationError(problems);
+  if (problems.length > 0 || typeof budget === 'string') throw new InputValidationError(problems);
   if (runId.length > RUN_ID_MAX) throw new InvalidNameError(`internal: run id ${runId} too long`);
 
   const keys = runLayout(defaults.runsPrefix, runId);
@@ -464,13 +493,13 @@ export function resolveRunConfig(input: unknown, execution: ExecutionInfo, defau
       threshold: options.qualityGate?.threshold ?? gateDefaults.threshold,
       direction: LOWER_IS_BETTER.has(gateMetric) ? 'max' : 'min',
     },
-    crossValidation: {
-      folds: options.crossValidation?.folds ?? defaults.crossValidationFolds,
-      maxConcurrency: CROSS_VALIDATION_CONCURRENCY,
-    },
+    crossValidation: { folds, maxConcurrency: CROSS_VALIDATION_CONCURRENCY },
     tuning,
     security: defaults.security,
     features,
+    budget,
+    // The queue is shared by every run of the stage, beside the runs (`_` never starts a run id).
+    capacity: capacitySettings(budget, budgetInputs, `${defaults.runsPrefix.replace(/\/+$/, '')}/_capacity/`),
     serve: {
       enabled: serve,
       endpointName: servingEndpointName(defaults.namePrefix),

@@ -103,6 +103,7 @@ export const RESOURCE_TYPES: Record<string, string[]> = {
   's3:GetObjectVersion': ['object'],
   's3:ListBucket': ['bucket'],
   's3:PutObject': ['object'],
+  's3:DeleteObject': ['object'],
   'states:GetExecutionHistory': ['execution'],
   'sagemaker:AddTags': [
     'endpoint',
@@ -210,11 +211,13 @@ const s3Event = (key: string) => ({
  */
 export function sampleRuns(): RunConfig[] {
   const inputs: [unknown, string][] = [
+    // Twenty folds fit the 6 h time budget only with shorter training jobs (src/domain/timeBudget.ts).
     [
       {
         serve: true,
         crossValidation: { folds: MAX_FOLDS },
-        tuning: { strategy: 'Grid', ranges: { k: { values: [1, 3, 5] } } },
+        training: { maxRuntimeInSeconds: 600 },
+        tuning: { strategy: 'Grid', ranges: { k: { values: [1, 3, 5] } }, maxRuntimeInSeconds: 1800 },
       },
       'run-1',
     ],
@@ -1002,7 +1005,14 @@ export function registerLeastPrivilegeTests(getTemplate: () => Template): void {
       for (const { where, statement: s } of allStatements()) {
         if (s.effect !== 'Allow') continue;
         const writes = s.actions.filter((a) => /^s3:(Put|Delete|Replicate|Restore|Abort)/.test(a) || a === 's3:*');
-        expect({ where, deletes: writes.filter((a) => a.startsWith('s3:Delete')) }).toEqual({ where, deletes: [] });
+        // Only the capacity queue's tickets are ever deleted (README "Bursts and quotas").
+        const deletes = writes.filter((a) => a.startsWith('s3:Delete'));
+        if (deletes.length)
+          expect({ where, deletes, resources: s.resources }).toEqual({
+            where,
+            deletes: ['s3:DeleteObject'],
+            resources: ['arn:${AWS::Partition}:s3:::${DataBucket}/runs/_capacity/*'],
+          });
         if (writes.length === 0) continue;
         for (const resource of s.resources) {
           expect({ where, resource, coversRaw: iamMatches(resource, rawKey) }).toEqual({

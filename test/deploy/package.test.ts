@@ -59,6 +59,7 @@ const FUNCTIONS = {
   report: { memory: 1024, timeout: 300 },
   cleanup: { memory: 256, timeout: 300 },
   janitor: { memory: 256, timeout: 300 },
+  capacity: { memory: 256, timeout: 60 },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -71,6 +72,7 @@ const PIPELINE_FUNCTIONS = [
   'promote',
   'report',
   'cleanup',
+  'capacity',
 ] as const;
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
@@ -94,6 +96,11 @@ const trainingJobs = sageMaker('training-job');
 const transformJobs = sageMaker('transform-job', '*-batch');
 // <p>--<runId head>-<hash>, at most 32 characters (src/domain/naming.ts tuningJobName).
 const tuningJobs = sageMaker('hyper-parameter-tuning-job');
+// The fair capacity queue (src/aws/capacityQueue.ts): tickets under runs/_capacity/.
+const listCapacityQueue = statement(['s3:ListBucket'], [s3()], {
+  condition: { StringLike: { 's3:prefix': ['runs/_capacity/*'] } },
+});
+const releaseCapacityTickets = statement(['s3:DeleteObject'], [s3('/runs/_capacity/*')]);
 const cleanupStatements = [
   statement(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [trainingJobs]),
   statement(['sagemaker:DescribeHyperParameterTuningJob', 'sagemaker:StopHyperParameterTuningJob'], [tuningJobs]),
@@ -150,15 +157,32 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     ),
     dataKey,
   ],
-  cleanup: [logs('cleanup'), ...cleanupStatements],
+  cleanup: [logs('cleanup'), ...cleanupStatements, listCapacityQueue, releaseCapacityTickets],
+  capacity: [
+    logs('capacity'),
+    statement(['s3:PutObject'], [s3('/runs/*')]),
+    listCapacityQueue,
+    releaseCapacityTickets,
+    statement(['sagemaker:DescribeTrainingJob'], [trainingJobs]),
+    statement(['sagemaker:DescribeEndpoint'], [runEndpoints]),
+    statement(['sagemaker:DescribeTransformJob'], [transformJobs]),
+    dataKey,
+  ],
   janitor: [
     logs('janitor'),
     statement(
       ['s3:GetObject'],
-      [s3('/runs/*/claim.json'), s3('/runs/*/evaluation/metrics.json'), s3('/runs/*/serving.json')],
+      [
+        s3('/runs/*/claim.json'),
+        s3('/runs/*/evaluation/metrics.json'),
+        s3('/runs/*/serving.json'),
+        s3('/runs/*/capacity/*'),
+      ],
     ),
     listBucket,
     ...cleanupStatements,
+    listCapacityQueue,
+    releaseCapacityTickets,
     statement(
       ['events:PutEvents'],
       ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${NotificationBus}'],
@@ -622,13 +646,17 @@ describe('IAM', () => {
     }
   });
 
-  test('nothing may write or delete under raw/, and nothing deletes objects at all', () => {
+  test("nothing may write or delete under raw/, and nothing deletes objects but the capacity queue's tickets", () => {
     for (const { where, statement: s } of allPolicyStatements()) {
       if (s.effect !== 'Allow') continue;
-      expect({ where, deletes: s.actions.filter((action) => action.startsWith('s3:Delete')) }).toEqual({
-        where,
-        deletes: [],
-      });
+      // The fair capacity queue's tickets (README "Bursts and quotas") are the only objects ever deleted.
+      const deletes = s.actions.some((action) => action.startsWith('s3:Delete'));
+      if (deletes)
+        expect({ where, actions: s.actions, resources: s.resources }).toEqual({
+          where,
+          actions: ['s3:DeleteObject'],
+          resources: [s3('/runs/_capacity/*')],
+        });
       if (!s.actions.some((action) => action.startsWith('s3:Put'))) continue;
       for (const resource of s.resources) {
         expect({ where, resource }).toEqual({

@@ -1,6 +1,13 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -27,6 +34,7 @@ const eventBridge = mockClient(EventBridgeClient);
 const BUCKET = 'knn-pipeline-dev-data';
 const ROOT = 'runs/iris-janitor-0001';
 const JOB = 'knnp-dev--iris-janitor-0001';
+const OWN_TICKET = `runs/_capacity/endpoint/ml.m5.large/000000000000001~000000000000009~iris-janitor-0001~${JOB}-endpoint`;
 const missing = (what: string) => Object.assign(new Error(`Could not find ${what}`), { name: 'ValidationException' });
 
 let event: JanitorEvent;
@@ -38,6 +46,7 @@ beforeEach(() => {
   resetClients();
   setStageEnv({ CLEANUP_POLL_MS: '1', NOTIFICATION_BUS: 'knn-pipeline-dev-events' });
   event = handlerEvent<JanitorEvent>('janitor');
+  s3.on(ListObjectsV2Command).resolves({});
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
 });
 
@@ -74,6 +83,15 @@ test('a timed-out execution that owns its run: stops its jobs, deletes its endpo
   sageMakerMidRun();
   const claim = { ...exampleArtifacts().claim, executionName: 'iris-janitor-0001' };
   serveObjects(s3, { [`${ROOT}/claim.json`]: JSON.stringify(claim) });
+  s3.on(ListObjectsV2Command, { Prefix: 'runs/_capacity/' }).resolves({
+    Contents: [
+      { Key: OWN_TICKET },
+      {
+        Key: 'runs/_capacity/training/ml.m5.large/000000000000002~000000000000003~iris-other-0002~knnp-dev--iris-other-0002',
+      },
+    ],
+  });
+  s3.on(DeleteObjectCommand).resolves({});
 
   const result = await handler(event);
 
@@ -103,6 +121,10 @@ test('a timed-out execution that owns its run: stops its jobs, deletes its endpo
   ]);
   expect(inputs(StopTrainingJobCommand)).toEqual([{ TrainingJobName: JOB }]);
   expect(inputs(DeleteEndpointCommand)).toEqual([{ EndpointName: `${JOB}-endpoint` }]);
+  // The run's ticket in the capacity queue goes too (a stopped run must never block the queue); others' stay.
+  expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([
+    { Bucket: BUCKET, Key: OWN_TICKET },
+  ]);
   expect(inputs(DeleteEndpointConfigCommand)).toEqual([{ EndpointConfigName: `${JOB}-config` }]);
   expect(inputs(DeleteModelCommand)).toEqual([{ ModelName: `${JOB}-model` }]);
   expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);

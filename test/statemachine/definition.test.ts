@@ -8,10 +8,9 @@ const FILE = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
 const definition = loadDefinition(
   Object.fromEntries(
-    ['Prepare', 'Split', 'Upload', 'Tuning', 'Evaluate', 'Promote', 'Cleanup', 'Report'].map((n) => [
-      `${n}FunctionArn`,
-      ARN(n),
-    ]),
+    ['Prepare', 'Split', 'Tuning', 'Upload', 'Tuning', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map(
+      (n) => [`${n}FunctionArn`, ARN(n)],
+    ),
   ),
 );
 const states = definition.States;
@@ -51,7 +50,7 @@ test('the file keeps only the documented placeholders and uses JSONPath, not JSO
   const text = readFileSync(FILE, 'utf8');
   const placeholders = new Set(text.match(/\$\{[^}]+\}/g));
   expect([...placeholders].sort()).toEqual(
-    ['Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Report', 'Split', 'Tuning', 'Upload'].map(
+    ['Capacity', 'Cleanup', 'Evaluate', 'Prepare', 'Promote', 'Report', 'Split', 'Tuning', 'Upload'].map(
       (n) => `\${self:custom.asl.${n}FunctionArn}`,
     ),
   );
@@ -98,8 +97,11 @@ test('every Task has a timeout and Lambda/SageMaker Tasks retry transient servic
     });
     const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
     if (state.Resource.startsWith('arn:aws:lambda:')) expect(retried).toContain('Lambda.ServiceException');
-    if (state.Resource.startsWith('arn:aws:states:::sagemaker:'))
-      expect(retried).toContain('SageMaker.AmazonSageMakerException');
+    if (!state.Resource.startsWith('arn:aws:states:::sagemaker:')) return;
+    // A Task that takes instances waits in the capacity queue instead of retrying (README "Bursts and quotas").
+    const caught = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('SageMaker.AmazonSageMakerException'));
+    if (caught) expect({ name, next: caught.Next }).toEqual({ name, next: `Is${name}ErrorTransient` });
+    else expect(retried).toContain('SageMaker.AmazonSageMakerException');
   });
 });
 
@@ -129,19 +131,19 @@ test('after CreateModel a Choice on the evaluation mode: endpoint (default), ser
   expect(states.EvaluationMode).toMatchObject({
     Type: 'Choice',
     Choices: [
-      { Variable: '$.run.evaluation.mode', StringEquals: 'batchTransform', Next: 'Transform' },
+      { Variable: '$.run.evaluation.mode', StringEquals: 'batchTransform', Next: 'QueueTransform' },
       { Variable: '$.run.evaluation.mode', StringEquals: 'serverless', Next: 'CreateServerlessEndpointConfig' },
     ],
     Default: 'CreateEndpointConfig',
   });
-  // The instance endpoint path is unchanged.
-  expect(states.CreateEndpointConfig.Next).toBe('CreateEndpoint');
+  // The instance endpoint path queues for endpoint capacity first.
+  expect(states.CreateEndpointConfig.Next).toBe('QueueCreateEndpoint');
   // Serverless: its own config request, then the same endpoint and InService wait as an instance endpoint.
   expect(states.CreateServerlessEndpointConfig).toMatchObject({
     Type: 'Task',
     Resource: 'arn:aws:states:::sagemaker:createEndpointConfig',
     InputPath: '$.run.requests.serverlessEndpointConfig',
-    Next: 'CreateEndpoint',
+    Next: 'QueueCreateEndpoint',
   });
   expect(reachable('CreateServerlessEndpointConfig').has('IsEndpointInService')).toBe(true);
 });
@@ -156,6 +158,11 @@ test('batchTransform: the native createTransformJob.sync straight to Evaluate, w
     Next: 'Evaluate',
   });
   expect(transform.Catch).toEqual([
+    {
+      ErrorEquals: ['SageMaker.ResourceLimitExceededException', 'SageMaker.AmazonSageMakerException'],
+      ResultPath: '$.capacity.lastError',
+      Next: 'IsTransformErrorTransient',
+    },
     { ErrorEquals: ['States.ALL'], ResultPath: '$.failure.Transform', Next: 'CleanUpAfterFailure' },
   ]);
   // Within the run's time budget: a training job may run 4 h (MAX_TRAINING_RUNTIME_SECONDS) of the execution's 6 h;

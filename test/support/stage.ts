@@ -1,4 +1,5 @@
 import { InputValidationError, type StageDefaults } from '../../src/domain/runConfig';
+import { DEFAULT_CAPACITY } from '../../src/domain/timeBudget';
 
 export function testStageDefaults(overrides: Partial<StageDefaults> = {}): StageDefaults {
   return {
@@ -28,6 +29,7 @@ export function testStageDefaults(overrides: Partial<StageDefaults> = {}): Stage
     security: {},
     notificationBus: 'default',
     features: { scaling: 'none', categorical: [], pca: null, drop: [], maxCategoricalLevels: 100 },
+    capacity: DEFAULT_CAPACITY,
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 // `knn-pipeline runs`: recent executions with status, duration, trigger and the headline metric from metrics.json.
+import { capacityWaits, describeWait } from '../../common/capacity';
 import { ListExecutionsCommand, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import {
   datasetOf,
@@ -55,6 +56,8 @@ export async function listRuns(target: Target, options: RunsOptions): Promise<Ru
       if (execution.status === 'RUNNING') {
         const current = stateVisits((await latestEvents(target, item.executionArn!)).reverse()).pop();
         note = current ? `in ${current.name}` : null;
+        const waiting = run ? (await capacityWaits(target, run)).find((w) => w.status === 'waiting') : undefined;
+        if (waiting) note = describeWait(waiting);
       }
       return {
         executionName: execution.name!,

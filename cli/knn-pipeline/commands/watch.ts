@@ -1,5 +1,6 @@
 // `knn-pipeline watch RUN`: follows an execution until it ends — states with durations, the training job and endpoint
 // as SageMaker reports them, and the result — by polling the Step Functions and SageMaker APIs.
+import { capacityWaits, describeWait } from '../../common/capacity';
 import type { RunConfig } from '../../../src/domain/runConfig';
 import {
   datasetOf,
@@ -67,6 +68,7 @@ export async function watchExecution(
   say(`▶ ${first.name}  ${describeStart(first)}`);
 
   let execution = first;
+  const waitsSeen = new Set<string>();
   for (;;) {
     const events = await executionHistory(target, execution.executionArn!);
     const visits = stateVisits(events);
@@ -74,6 +76,13 @@ export async function watchExecution(
     printer.print(visits);
     // After the states: a resource line then reads as what the state still running is waiting for.
     if (run) await resources.poll(run, visits, execution.status !== 'RUNNING');
+    if (run && execution.status === 'RUNNING') {
+      for (const wait of await capacityWaits(target, run)) {
+        const line = `  ⏳ ${wait.resource}: ${describeWait(wait)}`;
+        if (wait.status === 'waiting' && !waitsSeen.has(line)) say(line);
+        waitsSeen.add(line);
+      }
+    }
     if (execution.status !== 'RUNNING') {
       printer.flush();
       const exitCode = execution.status === 'SUCCEEDED' ? EXIT.ok : EXIT.runNotSucceeded;

@@ -30,6 +30,13 @@ export function timePerState(steps: ExecutionStep[]): StateTime[] {
   }));
 }
 
+/** Time spent waiting for SageMaker capacity: the capacity polls and the waits between them. */
+export function capacityWaitMs(steps: ExecutionStep[]): number {
+  return steps
+    .filter((step) => /^(Await|WaitFor).+Capacity$/.test(step.state))
+    .reduce((sum, step) => sum + (step.durationMs ?? 0), 0);
+}
+
 export async function executionSection({ executionPath }: RunReportInput): Promise<ReportSection> {
   const title = 'Execution path';
   if (!executionPath?.length) {
@@ -56,5 +63,9 @@ export async function executionSection({ executionPath }: RunReportInput): Promi
   );
   const details = `<details><summary>All ${executionPath.length} state visits in order</summary>\n${visits}\n</details>`;
   const chart = figure(svg, 'Time spent in each state, all visits added up, in the order the states first ran.');
-  return section('execution-path', title, `${chart}\n${details}`);
+  const waited = capacityWaitMs(executionPath);
+  const waiting = waited
+    ? `${paragraph(`Waited ${durationMs(waited)} for SageMaker capacity (account quotas; the fair queue's polls and waits).`)}\n`
+    : '';
+  return section('execution-path', title, `${waiting}${chart}\n${details}`);
 }

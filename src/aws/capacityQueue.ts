@@ -1,0 +1,44 @@
+// The fair capacity queue in the data bucket: tickets (one per waiting claim) and each claim's record under its run.
+import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { s3Client } from './clients';
+import { getObjectJson, putJson, putObject } from './objects';
+import { resourceExists } from './sagemaker';
+
+/** Every key under a prefix, in S3's order (UTF-8 binary: the queue's order). */
+export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3Client().send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** A ticket's key says everything; the body repeats it for people browsing the bucket. */
+export async function putTicket(bucket: string, key: string): Promise<void> {
+  await putObject({ bucket, key }, key, 'text/plain');
+}
+
+export async function deleteKey(bucket: string, key: string): Promise<void> {
+  await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+}
+
+export { resourceExists };
+export { getObjectJson, putJson };
+
+/** Deletes every ticket of a run (cleanup and janitor: a run that ends must never block the queue). */
+export async function releaseRunTickets(bucket: string, queuePrefix: string, runId: string): Promise<number> {
+  const mine = (await listKeys(bucket, queuePrefix)).filter((key) => key.includes(`~${runId}~`));
+  await Promise.all(mine.map((key) => deleteKey(bucket, key)));
+  return mine.length;
+}
+
+/** The claim records of a run (runs/<run>/capacity/*.json), for its outcome notification. */
+export async function readRunWaits<T>(bucket: string, runRoot: string): Promise<T[]> {
+  const keys = await listKeys(bucket, `${runRoot}capacity/`);
+  return Promise.all(keys.map((key) => getObjectJson<T>({ bucket, key })));
+}

@@ -1,0 +1,227 @@
+/**
+ * Bursts and quotas (README "Bursts and quotas"): forty uploads within a second on an account allowed two training
+ * and two endpoint instances of the default type. Every run waits its turn in the fair capacity queue and succeeds,
+ * never more than the quota runs at once, and runs get their instances in the order they joined the queue. A run that
+ * cannot get capacity within its maximum queue time fails with a clear cause and leaves nothing behind.
+ */
+import {
+  DescribeTrainingJobCommand,
+  ListEndpointsCommand,
+  ListTrainingJobsCommand,
+  SageMakerClient,
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+} from '@aws-sdk/client-sagemaker';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { LOCAL } from '../../local/cloud';
+import { credentialsFor, principal } from '../../local/iam/principals';
+import type { ExecutionRecord } from '../../local/stepfunctions/runner';
+import { s3Client } from '../../src/aws/clients';
+import type { CapacityWait } from '../../src/artifacts';
+import { EVENTS_PER_POLL } from '../../src/domain/capacity';
+import { capacityWaitKey } from '../../src/domain/naming';
+import { startCloud, useEmulators } from '../support/emulators';
+import { expectNoResourcesLeft, getBytes, IRIS, putRaw, runFromHistory } from '../support/localCloud';
+
+const RUNS = 40;
+const QUOTA = 2;
+const TYPE = 'ml.m5.large';
+
+const local = useEmulators(() =>
+  startCloud({
+    sageMakerQuotas: { trainingJob: { [TYPE]: QUOTA }, endpoint: { [TYPE]: QUOTA } },
+    // Short local latencies so forty runs finish in seconds; the queue's Waits take 200 ms each.
+    sageMakerTiming: {
+      trainingStartDelayMs: 10,
+      endpointCreateDelayMs: 20,
+      endpointDeleteDelayMs: 10,
+      stopDelayMs: 10,
+    },
+    stepFunctionsTiming: { waitMs: 200, retryMs: 20, syncPollMs: 20 },
+    params: { capacityInitialDelaySeconds: '1', capacityMaxDelaySeconds: '2' },
+    // In-process handlers: forty runs at once would otherwise start forty sandboxes of each function, and the queue,
+    // not the sandboxes, is under test (every other e2e file runs the capacity function isolated, with its role).
+    lambdaIsolation: false,
+  }),
+);
+
+/** A SageMaker client with the operator's (IAM user's) credentials. */
+function operator(): SageMakerClient {
+  return new SageMakerClient({
+    endpoint: local.cloud.sageMaker.endpoint,
+    region: LOCAL.region,
+    credentials: credentialsFor('user'),
+  });
+}
+
+/** Samples the instances in use through the SageMaker API during the burst (beside the emulator's own count). */
+function observeConcurrency() {
+  const api = operator();
+  const peak = { trainingJobs: 0, endpoints: 0 };
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      const [jobs, endpoints] = await Promise.all([
+        api.send(new ListTrainingJobsCommand({ StatusEquals: 'InProgress', MaxResults: 100 })),
+        api.send(new ListEndpointsCommand({ MaxResults: 100 })),
+      ]);
+      peak.trainingJobs = Math.max(peak.trainingJobs, jobs.TrainingJobSummaries?.length ?? 0);
+      const holding = (endpoints.Endpoints ?? []).filter((e) => e.EndpointStatus !== 'Failed');
+      peak.endpoints = Math.max(peak.endpoints, holding.length);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await sampling;
+      api.destroy();
+      return peak;
+    },
+  };
+}
+
+async function queueTickets(): Promise<string[]> {
+  const page = await s3Client().send(new ListObjectsV2Command({ Bucket: LOCAL.bucket, Prefix: 'runs/_capacity/' }));
+  return (page.Contents ?? []).map((o) => o.Key!);
+}
+
+async function waitRecord(record: ExecutionRecord, resource: string): Promise<CapacityWait> {
+  const run = runFromHistory(record)!;
+  return JSON.parse((await getBytes(capacityWaitKey(run.keys, resource))).toString('utf8')) as CapacityWait;
+}
+
+/** Creates SageMaker refused (each one routes through the error-code Choice of its Task). */
+function refusedCreates(record: ExecutionRecord): number {
+  return record.history.filter((e) => e.type === 'StateEntered' && /^Is.*ErrorTransient$/.test(e.state!.name)).length;
+}
+
+test(`${RUNS} uploads within a second, quotas of ${QUOTA} training and ${QUOTA} endpoint instances: every run succeeds, the quota is never exceeded`, async () => {
+  const keys = Array.from({ length: RUNS }, (_, i) => `raw/burst-${String(i).padStart(2, '0')}.csv`);
+  const started = keys.map((key) => local.cloud.nextTriggeredExecution(key));
+  const observer = observeConcurrency();
+  const t0 = Date.now();
+  await Promise.all(keys.map((key) => putRaw(key, IRIS)));
+  // All forty PUTs are sent at once; how long S3 takes to answer them is the machine's.
+  const uploadSeconds = (Date.now() - t0) / 1000;
+  const records = await Promise.all((await Promise.all(started)).map((execution) => execution.done));
+  const totalSeconds = (Date.now() - t0) / 1000;
+  const observed = await observer.stop();
+  const peaks = local.cloud.sageMaker.peakUsage();
+  const refused = records.reduce((sum, r) => sum + refusedCreates(r), 0);
+  const maxEvents = Math.max(...records.map((r) => r.history.length));
+  const waits = await Promise.all(records.map((r) => waitRecord(r, runFromHistory(r)!.names.trainingJob)));
+  const longestWait = Math.max(...waits.map((w) => w.waitedSeconds));
+  console.log(
+    `Burst of ${RUNS} runs: uploaded in ${uploadSeconds.toFixed(2)} s, all finished ${totalSeconds.toFixed(1)} s after the first upload; ` +
+      `peak instances in use: training ${peaks['training job'][TYPE]}, endpoints ${peaks.endpoint[TYPE]} (observed through the API: ` +
+      `${observed.trainingJobs}, ${observed.endpoints}); creates refused with ResourceLimitExceeded: ${refused}; ` +
+      `longest wait for training capacity ${longestWait} s; most history events in one execution: ${maxEvents}`,
+  );
+
+  expect(records.map((r) => r.status)).toEqual(Array(RUNS).fill('SUCCEEDED'));
+  expect(peaks['training job'][TYPE]).toBeLessThanOrEqual(QUOTA);
+  expect(peaks.endpoint[TYPE]).toBeLessThanOrEqual(QUOTA);
+  expect(observed.trainingJobs).toBeLessThanOrEqual(QUOTA);
+  expect(observed.endpoints).toBeLessThanOrEqual(QUOTA);
+  // The quota was the bottleneck: runs did wait for it.
+  expect(waits.some((w) => w.polls > 1)).toBe(true);
+  for (const record of records) await expectNoResourcesLeft(local.cloud, record);
+  expect(await queueTickets()).toEqual([]);
+
+  // History: every extra poll costs at most EVENTS_PER_POLL events (what the 25,000-event bound is computed from).
+  const polls = await Promise.all(
+    records.map(async (r) => {
+      const run = runFromHistory(r)!;
+      const claims = await Promise.all([run.names.trainingJob, run.names.endpoint].map((name) => waitRecord(r, name)));
+      return claims.reduce((sum, claim) => sum + claim.polls, 0);
+    }),
+  );
+  const fewest = polls.indexOf(Math.min(...polls));
+  records.forEach((r, i) =>
+    expect(r.history.length - records[fewest].history.length).toBeLessThanOrEqual(
+      EVENTS_PER_POLL * (polls[i] - polls[fewest]),
+    ),
+  );
+
+  // Fairness: training jobs were created in the order their claims joined the queue (FIFO, ties by run id).
+  const training = await Promise.all(
+    records.map(async (r) => {
+      const run = runFromHistory(r)!;
+      const wait = await waitRecord(r, run.names.trainingJob);
+      const job = await local.cloud.sageMakerClient.send(
+        new DescribeTrainingJobCommand({ TrainingJobName: run.names.trainingJob }),
+      );
+      return { runId: run.runId, enqueuedAt: Date.parse(wait.enqueuedAt), created: job.CreationTime!.getTime() };
+    }),
+  );
+  const byQueue = [...training].sort((a, b) => a.enqueuedAt - b.enqueuedAt || a.runId.localeCompare(b.runId));
+  const byCreation = [...training].sort((a, b) => a.created - b.created);
+  expect(byCreation.map((t) => t.runId)).toEqual(byQueue.map((t) => t.runId));
+}, 420_000);
+
+test('a run that cannot get endpoint capacity within its maximum queue time fails with a clear cause and leaves nothing behind', async () => {
+  // Someone else holds both endpoint instances of the quota: two endpoints of a model from the burst.
+  const api = operator();
+  const [heldRun] = (await burstModelArtifacts()).slice(0, 1);
+  const held = ['held-a', 'held-b'];
+  await api.send(
+    new CreateModelCommand({
+      ModelName: 'held-model',
+      ExecutionRoleArn: principal('sageMaker').arn,
+      PrimaryContainer: { Image: `382416733822.dkr.ecr.${LOCAL.region}.amazonaws.com/knn:1`, ModelDataUrl: heldRun },
+    }),
+  );
+  await api.send(
+    new CreateEndpointConfigCommand({
+      EndpointConfigName: 'held-config',
+      ProductionVariants: [
+        { VariantName: 'AllTraffic', ModelName: 'held-model', InstanceType: TYPE, InitialInstanceCount: 1 },
+      ],
+    }),
+  );
+  for (const name of held)
+    await api.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: 'held-config' }));
+
+  try {
+    const record = await local.cloud.startExecution({
+      dataset: { key: 'raw/burst-00.csv' },
+      capacity: { maxQueueSeconds: 4 },
+    }).done;
+    const run = runFromHistory(record)!;
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('NoCapacity');
+    expect(record.cause).toMatch(
+      new RegExp(`no endpoint capacity for ${TYPE} within \\d+ s; quota 2 \\('${TYPE} for endpoint usage'\\)`),
+    );
+    expect(record.history.some((e) => e.type === 'StateEntered' && e.state?.name === 'CleanUpAfterFailure')).toBe(true);
+    const wait = await waitRecord(record, run.names.endpoint);
+    expect(wait).toMatchObject({ scope: 'endpoint', status: 'gave-up', limit: 2 });
+    expect(wait.waitedSeconds).toBeLessThanOrEqual(run.capacity.maxQueueSeconds + 2);
+    const left = local.cloud.sageMaker.listResources();
+    expect({ endpoints: left.endpoints, configs: left.endpointConfigs, models: left.models }).toEqual({
+      endpoints: held,
+      configs: ['held-config'],
+      models: ['held-model'],
+    });
+    expect(await queueTickets()).toEqual([]);
+  } finally {
+    for (const name of held) await api.send(new DeleteEndpointCommand({ EndpointName: name }));
+    await api.send(new DeleteEndpointConfigCommand({ EndpointConfigName: 'held-config' }));
+    await api.send(new DeleteModelCommand({ ModelName: 'held-model' }));
+    api.destroy();
+  }
+}, 120_000);
+
+/** Model artifacts the burst left under runs/ (artifacts stay; only SageMaker resources are deleted). */
+async function burstModelArtifacts(): Promise<string[]> {
+  const page = await s3Client().send(new ListObjectsV2Command({ Bucket: LOCAL.bucket, Prefix: 'runs/burst-00-' }));
+  return (page.Contents ?? [])
+    .map((o) => o.Key!)
+    .filter((key) => key.endsWith('/output/model.tar.gz'))
+    .map((key) => `s3://${LOCAL.bucket}/${key}`);
+}
