@@ -85,6 +85,7 @@ describe('local IAM template: intrinsics resolved for the local stage', () => {
     expect(text).not.toMatch(/Fn::|"Ref"|"Condition":\{"Fn|\$\{/);
     expect(Object.keys(policies.roles).sort()).toEqual(
       [
+        'CapacityFunctionRole',
         'CleanupFunctionRole',
         'EvaluateFunctionRole',
         'JanitorFunctionRole',
@@ -94,6 +95,7 @@ describe('local IAM template: intrinsics resolved for the local stage', () => {
         'SageMakerExecutionRole',
         'SplitFunctionRole',
         'StateMachineRole',
+        'TuningFunctionRole',
         'UploadFunctionRole',
       ].sort(),
     );

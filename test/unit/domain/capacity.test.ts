@@ -96,7 +96,7 @@ test('the history stays under 25,000 events for every run shape, folds included'
   // Events outside the waiting loops, 20 folds and serving: each state and each fold's states once, 5 events each.
   const definition = loadDefinition(
     Object.fromEntries(
-      ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((n) => [
+      ['Prepare', 'Split', 'Upload', 'Tuning', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((n) => [
         `${n}FunctionArn`,
         `arn:aws:lambda:us-east-1:123456789012:function:${n}`,
       ]),
@@ -141,7 +141,7 @@ test('one time budget: the parts fit the execution, the queue gets what is left,
 test('the definition and the budget agree: execution timeout, Lambda steps, training Tasks', () => {
   const definition = loadDefinition(
     Object.fromEntries(
-      ['Prepare', 'Split', 'Upload', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((n) => [
+      ['Prepare', 'Split', 'Upload', 'Tuning', 'Evaluate', 'Promote', 'Cleanup', 'Report', 'Capacity'].map((n) => [
         `${n}FunctionArn`,
         `arn:aws:lambda:us-east-1:123456789012:function:${n}`,
       ]),
