@@ -90,6 +90,7 @@ describeInBrowser('Iris report in headless Chromium', () => {
       'dataset',
       'scatter-matrix',
       'split',
+      'features',
       'cross-validation',
       'tuning',
       'training',
