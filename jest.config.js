@@ -8,4 +8,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(aws-local-stepfunctions|@middy/core)/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,
+  // Two workers on the 2-core CI machine: the e2e files spend much of their time waiting on the local cloud.
+  maxWorkers: 2,
 };

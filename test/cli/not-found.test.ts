@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeEndpointCommand,
   DescribeTrainingJobCommand,
@@ -124,6 +124,7 @@ test('watch: Train entered before CreateTrainingJob returned does not end the wa
     sageMaker.on(DescribeEndpointCommand).rejects(REQUESTED_NOT_FOUND());
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' }));
     s3.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound' }));
+    s3.on(ListObjectsV2Command).resolves({}); // no capacity claims recorded for the run
 
     const out: string[] = [];
     const watched = await watchExecution(

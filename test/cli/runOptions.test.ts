@@ -30,6 +30,7 @@ const CASES: [string[], string, unknown][] = [
   [['--test-fraction', '0.2'], 'split.testFraction', 0.2],
   [['--seed', '7'], 'split.seed', 7],
   [['--folds', '3'], 'crossValidation.folds', 3],
+  [['--max-queue-seconds', '3600'], 'capacity.maxQueueSeconds', 3600],
   [['--serve'], 'serve', true],
   [['--evaluation-mode', 'batchTransform'], 'evaluation.mode', 'batchTransform'],
   [['--serverless-memory', '3072'], 'evaluation.serverless.memorySizeInMB', 3072],
@@ -92,6 +93,7 @@ test('all options together make one nested console input; no options, none', () 
     hyperparameters: { k: 5, sample_size: 5000, index_type: 'faiss.IVFFlat', index_metric: 'COSINE' },
     split: { testFraction: 0.2, seed: 7 },
     crossValidation: { folds: 3 },
+    capacity: { maxQueueSeconds: 3600 },
     serve: true,
     evaluation: {
       mode: 'batchTransform',

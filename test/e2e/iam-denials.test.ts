@@ -170,7 +170,9 @@ describe('the state machine role without iam:PassRole', () => {
     expect(record.error).toBe('SageMaker.AmazonSageMakerException');
     expect(record.cause).toContain(message);
     expect(record.cause).toContain('Service: AmazonSageMaker; Status Code: 400; Error Code: AccessDeniedException');
-    await expectDeniedAt(local, record, 'Train');
+    // A permanent error: Train's Catch sorts it by the code in the Cause and fails at once (no capacity wait).
+    await expectDeniedAt(local, record, 'TrainRefused');
+    expect(visitedStates(record).slice(-5, -3)).toEqual(['Train', 'IsTrainErrorTransient']);
     // Refused before it existed: no training job at all.
     await expect(
       local.cloud.sageMakerClient.send(new DescribeTrainingJobCommand({ TrainingJobName: run.names.trainingJob })),
