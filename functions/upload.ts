@@ -42,7 +42,7 @@ export interface UploadResult {
   transformUri?: string;
   /** Tuning on: the rows of the tuning jobs' channels (train: training rows minus validation; test: validation). */
   tuning?: { trainUri: string; validationUri: string; trainRows: number; validationRows: number };
-  /** Tuning on: the CreateHyperParameterTuningJob request (the Tune state's input), feature_dim as its channels hold. */
+  /** Tuning on: the CreateHyperParameterTuningJob request (Tune's input), feature_dim as its channels hold. */
   tuningJob?: Record<string, unknown>;
 }
 
