@@ -123,54 +123,52 @@ export async function deleteEndpointCompletely(
   return 'deleted';
 }
 
-/** Transform job states in which it still runs (and bills). */
-const RUNNING_TRANSFORM = new Set(['InProgress', 'Stopping']);
+/** Job states in which a transform or tuning job still runs (and bills). */
+const RUNNING_JOB = new Set(['InProgress', 'Stopping']);
 
 /**
- * Stops the run's transform job if it still runs and waits until it has Stopped: it bills until then, and the model
- * it uses is deleted next.
+ * Stops a job if it still runs and waits until it has Stopped: it bills until then (a tuning job through the training
+ * jobs it runs, which SageMaker stops with it), and a transform job's model is deleted next.
  */
-export async function stopTransformJobCompletely(
-  transformJobName: string,
+async function stopJobCompletely(
+  job: { kind: string; name: string; describe: (name: string) => Promise<string | undefined> },
+  stop: (name: string) => Promise<boolean>,
   options: CleanupOptions,
-): Promise<NonNullable<CleanupReport['transformJob']>> {
+): Promise<'absent' | 'not-running' | 'stopped'> {
   const sleep = options.sleep ?? defaultSleep;
   const deadline = Date.now() + options.settleTimeoutMs;
-  let status = await describeTransformJobStatus(transformJobName);
+  let status = await job.describe(job.name);
   if (status === undefined) return 'absent';
-  if (!RUNNING_TRANSFORM.has(status)) return 'not-running';
-  const stopped = status === 'InProgress' ? await stopTransformJob(transformJobName) : true;
-  while ((status = await describeTransformJobStatus(transformJobName)) !== undefined && RUNNING_TRANSFORM.has(status)) {
+  if (!RUNNING_JOB.has(status)) return 'not-running';
+  const stopped = status === 'InProgress' ? await stop(job.name) : true;
+  while ((status = await job.describe(job.name)) !== undefined && RUNNING_JOB.has(status)) {
     if (Date.now() >= deadline)
-      throw new CleanupIncompleteError(`Transform job ${transformJobName} is still ${status} after the stop request`);
+      throw new CleanupIncompleteError(`${job.kind} ${job.name} is still ${status} after the stop request`);
     await sleep(options.pollMs);
   }
   return stopped ? 'stopped' : 'not-running';
 }
 
-/** Tuning job states in which it still runs training jobs (and bills). */
-const RUNNING_TUNING = new Set(['InProgress', 'Stopping']);
+export function stopTransformJobCompletely(
+  transformJobName: string,
+  options: CleanupOptions,
+): Promise<NonNullable<CleanupReport['transformJob']>> {
+  return stopJobCompletely(
+    { kind: 'Transform job', name: transformJobName, describe: describeTransformJobStatus },
+    stopTransformJob,
+    options,
+  );
+}
 
-/**
- * Stops the run's tuning job if it still runs (SageMaker then stops every training job it runs) and waits until it
- * has Stopped.
- */
-export async function stopTuningJobCompletely(
+export function stopTuningJobCompletely(
   tuningJobName: string,
   options: CleanupOptions,
 ): Promise<NonNullable<CleanupReport['tuningJob']>> {
-  const sleep = options.sleep ?? defaultSleep;
-  const deadline = Date.now() + options.settleTimeoutMs;
-  let status = await describeTuningJobStatus(tuningJobName);
-  if (status === undefined) return 'absent';
-  if (!RUNNING_TUNING.has(status)) return 'not-running';
-  const stopped = status === 'InProgress' ? await stopTuningJob(tuningJobName) : true;
-  while ((status = await describeTuningJobStatus(tuningJobName)) !== undefined && RUNNING_TUNING.has(status)) {
-    if (Date.now() >= deadline)
-      throw new CleanupIncompleteError(`Tuning job ${tuningJobName} is still ${status} after the stop request`);
-    await sleep(options.pollMs);
-  }
-  return stopped ? 'stopped' : 'not-running';
+  return stopJobCompletely(
+    { kind: 'Tuning job', name: tuningJobName, describe: describeTuningJobStatus },
+    stopTuningJob,
+    options,
+  );
 }
 
 async function stopIfRunning(trainingJobName: string): Promise<CleanupReport['trainingJob']> {
