@@ -122,16 +122,12 @@ export async function describeTuningJobStatus(tuningJobName: string): Promise<st
 
 /** Whether the training job, endpoint or transform job already exists (its claim was admitted and created it). */
 export async function resourceExists(scope: CapacityScope, name: string): Promise<boolean> {
-  try {
-    if (scope === 'training') await sageMakerClient().send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
-    else if (scope === 'transform')
-      await sageMakerClient().send(new DescribeTransformJobCommand({ TransformJobName: name }));
-    else await sageMakerClient().send(new DescribeEndpointCommand({ EndpointName: name }));
-    return true;
-  } catch (error) {
-    if (isMissingResource(error)) return false;
-    throw error;
-  }
+  const statusOf = {
+    training: describeTrainingJobStatus,
+    transform: describeTransformJobStatus,
+    endpoint: describeEndpointStatus,
+  }[scope];
+  return (await statusOf(name)) !== undefined;
 }
 
 /** Stops a running tuning job (SageMaker then stops its training jobs); one that ended meanwhile needs no stopping. */
