@@ -34,6 +34,15 @@ export function trainingDemand(request: Json): InstanceDemand {
   return demand;
 }
 
+/** A tuning job's peak training demand: MaxParallelTrainingJobs jobs of the definition's InstanceCount each. */
+export function tuningDemand(request: Json): InstanceDemand {
+  const parallel = ((request.HyperParameterTuningJobConfig as Json | undefined)?.ResourceLimits as Json | undefined)
+    ?.MaxParallelTrainingJobs;
+  const demand = trainingDemand((request.TrainingJobDefinition as Json | undefined) ?? {});
+  for (const type of Object.keys(demand)) demand[type] *= typeof parallel === 'number' ? parallel : 1;
+  return demand;
+}
+
 export function transformDemand(request: Json): InstanceDemand {
   const demand: InstanceDemand = {};
   const resources = request.TransformResources as Json | undefined;

@@ -14,6 +14,7 @@ import { epochSeconds, resourceArn } from './context';
 import { SageMakerApiError, validationException } from './errors';
 import { createTrainingJob, findTrainingJob, stopTrainingJob } from './trainingJobs';
 import { mergeTags } from './tags';
+import { requireCapacity, tuningDemand } from './quotas';
 import { Violations, validateName } from './validation';
 
 const TUNING_NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}';
@@ -169,6 +170,9 @@ export function createHyperParameterTuningJob(context: LocalSageMakerContext, re
   if (store.has(name.toLowerCase()))
     throw new SageMakerApiError('ResourceInUse', `Hyperparameter tuning job ${arn} already exists.`);
   const plan = planCombinations(config, ranges);
+  // The tuning job's parallel training jobs count against the training quota: a request whose parallel demand
+  // does not fit now is refused at the create call, like CreateTrainingJob (README "Bursts and quotas").
+  requireCapacity(context, 'training job', tuningDemand(request));
   const now = new Date();
   const job: TuningJobRecord = {
     name,
@@ -238,6 +242,8 @@ async function runTuningJob(context: LocalSageMakerContext, job: TuningJobRecord
         try {
           launch(context, job);
         } catch (error) {
+          // Another job took the instances since: launch the rest when they are free again.
+          if ((error as { name?: string }).name === 'ResourceLimitExceeded') break;
           return finish(context, job, 'Failed', `ClientError: ${describe(error)}`);
         }
       }

@@ -18,6 +18,7 @@ import { sageMakerClient, sageMakerRuntimeClient } from './clients';
 import { retrying } from '../domain/concurrency';
 import type { EndpointState } from '../domain/promotion';
 import type { CapacityScope } from '../domain/capacity';
+import { TUNING_JOB_NAME_MAX } from '../domain/naming';
 
 /** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
 export function isMissingResource(error: unknown): boolean {
@@ -120,10 +121,16 @@ export async function describeTuningJobStatus(tuningJobName: string): Promise<st
   }
 }
 
-/** Whether the training job, endpoint or transform job already exists (its claim was admitted and created it). */
+/**
+ * Whether a claim's resource already exists (it was admitted and created it). A training-quota ticket names a
+ * training job or a tuning job (whose training jobs count against the same quota).
+ */
 export async function resourceExists(scope: CapacityScope, name: string): Promise<boolean> {
   const statusOf = {
-    training: describeTrainingJobStatus,
+    training: async (job: string) =>
+      (await describeTrainingJobStatus(job)) ??
+      // SageMaker refuses a longer name as a ValidationException rather than answering "not found".
+      (job.length <= TUNING_JOB_NAME_MAX ? await describeTuningJobStatus(job) : undefined),
     transform: describeTransformJobStatus,
     endpoint: describeEndpointStatus,
   }[scope];

@@ -10,6 +10,16 @@ export interface CapacityClaim {
   resource: string;
   instanceType: string;
   instanceCount: number;
+  /**
+   * A tuning job: it runs up to this many training jobs at once, each of instanceCount instances, all counted
+   * against the training quota (its resource is the tuning job's name).
+   */
+  parallelJobs?: number;
+}
+
+/** The instances a claim may hold at once: a tuning job's parallel training jobs each hold instanceCount. */
+export function claimedInstances(claim: Pick<CapacityClaim, 'instanceCount' | 'parallelJobs'>): number {
+  return claim.instanceCount * (claim.parallelJobs ?? 1);
 }
 
 /** How long and how often a run waits for capacity; decided in Prepare from the stage's settings and time budget. */
@@ -91,6 +101,8 @@ export function classifySageMakerError(error: {
 }): 'capacity' | 'throttled' | 'permanent' {
   const code = /Error Code: ([A-Za-z]+)/.exec(error.Cause ?? '')?.[1];
   if (error.Error === 'SageMaker.ResourceLimitExceededException' || code === 'ResourceLimitExceeded') return 'capacity';
+  // Another run's update holds the serving endpoint: it is free again when that update ends.
+  if (/Cannot update in-progress endpoint/.test(error.Cause ?? '')) return 'capacity';
   if (code && ['ThrottlingException', 'Throttling', 'ServiceUnavailable', 'InternalFailure'].includes(code))
     return 'throttled';
   return 'permanent';
@@ -123,7 +135,12 @@ export function noCapacityCause(claim: CapacityClaim, waitedSeconds: number, lim
 }
 
 export function quotaTooLowCause(claim: CapacityClaim, limit: number, delta: number): string {
-  return `${claim.resource} needs ${delta} × ${claim.instanceType}, and the account's quota '${quotaName(claim.scope, claim.instanceType)}' is ${limit} Instances: waiting cannot help. Raise the quota in Service Quotas (service SageMaker) or use fewer or other instances`;
+  const parallel =
+    claim.parallelJobs && claim.parallelJobs > 1
+      ? ` (${claim.parallelJobs} training jobs at once of ${claim.instanceCount} each)`
+      : '';
+  const fewer = parallel ? 'lower tuning.maxParallelJobs, or use' : 'use';
+  return `${claim.resource} needs ${delta} × ${claim.instanceType}${parallel}, and the account's quota '${quotaName(claim.scope, claim.instanceType)}' is ${limit} Instances: waiting cannot help. Raise the quota in Service Quotas (service SageMaker) or ${fewer} fewer or other instances`;
 }
 
 /**

@@ -88,15 +88,24 @@ export function timeBudget(inputs: BudgetInputs): TimeBudget | string {
   };
 }
 
-/** Claims that wait one after the other: each fold wave, the final job, the endpoint or transform, serving. */
+/**
+ * Claims that wait one after the other: each fold wave, the tuning job, the final job, the endpoint or transform,
+ * and the serving endpoint's create or update.
+ */
 function sequentialClaimsOf(inputs: BudgetInputs): number {
-  const evaluationClaims = inputs.evaluationMode === 'serverless' ? 0 : 1;
-  return Math.ceil(inputs.folds / inputs.foldConcurrency) + 1 + evaluationClaims + (inputs.serve ? 1 : 0);
+  return Math.ceil(inputs.folds / inputs.foldConcurrency) + claimsAfterFolds(inputs);
 }
 
 /** Every claim a run may make (each fold job too), which share the history's event budget. */
-export function claimsOf(inputs: Pick<BudgetInputs, 'folds' | 'evaluationMode' | 'serve'>): number {
-  return inputs.folds + 1 + (inputs.evaluationMode === 'serverless' ? 0 : 1) + (inputs.serve ? 1 : 0);
+export function claimsOf(
+  inputs: Pick<BudgetInputs, 'folds' | 'evaluationMode' | 'serve' | 'tuningMaxRuntimeSeconds'>,
+): number {
+  return inputs.folds + claimsAfterFolds(inputs);
+}
+
+function claimsAfterFolds(inputs: Pick<BudgetInputs, 'evaluationMode' | 'serve' | 'tuningMaxRuntimeSeconds'>): number {
+  const tuning = inputs.tuningMaxRuntimeSeconds ? 1 : 0;
+  return tuning + 1 + (inputs.evaluationMode === 'serverless' ? 0 : 1) + (inputs.serve ? 1 : 0);
 }
 
 export function capacitySettings(budget: TimeBudget, inputs: BudgetInputs, queuePrefix: string): CapacitySettings {

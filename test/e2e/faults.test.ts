@@ -82,7 +82,7 @@ test('training job stopped from outside', async () => {
 });
 
 describe.each(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'])('%s rejected', (operation) => {
-  test('fails after retries with the SageMaker error and cleans up', async () => {
+  test('fails at once (a ValidationException is permanent) with the SageMaker error and cleans up', async () => {
     local.cloud.sageMaker.faults.inject({
       operation,
       errorName: 'ValidationException',
@@ -95,6 +95,11 @@ describe.each(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'])('%s rej
       'SageMaker.AmazonSageMakerException',
       new RegExp(`^${operation} failed: .*${operation} refused by test`),
     );
+    // One attempt: the Catch's Choice on the error code sends it straight to cleanup.
+    const visited = visitedStates(record);
+    expect(visited.filter((name) => name === operation)).toHaveLength(1);
+    expect(visited).toContain(`${operation}Refused`);
+    expect(retriedStates(record)).not.toContain(operation);
   });
 });
 
@@ -150,15 +155,18 @@ test('transient throttling on every SageMaker call is retried and the run succee
   }
   const record = await runPipeline();
   expect(record.status).toBe('SUCCEEDED');
-  // CreateModel, CreateEndpointConfig and DescribeEndpoint by Step Functions' Retry; Train and CreateEndpoint, which
-  // take instances, through their capacity loop (Catch → Is<Task>ErrorTransient → Await<Task>Capacity → again).
-  expect(new Set(retriedStates(record))).toEqual(new Set(['CreateModel', 'CreateEndpointConfig', 'DescribeEndpoint']));
+  // DescribeEndpoint (the aws-sdk integration names ThrottlingException) by Step Functions' Retry; the optimized
+  // integration's calls, whose errors all share one name, through a Catch and a Choice on the code: Train and
+  // CreateEndpoint, which take instances, back through their capacity loop; CreateModel and CreateEndpointConfig
+  // through a short jittered backoff (BackOff<Task> → WaitToRetry<Task> → again).
+  expect(new Set(retriedStates(record))).toEqual(new Set(['DescribeEndpoint']));
   const visited = visitedStates(record);
-  for (const state of ['Train', 'CreateEndpoint']) {
+  for (const state of ['Train', 'CreateEndpoint', 'CreateModel', 'CreateEndpointConfig']) {
     expect(visited.filter((name) => name === state).length).toBeGreaterThan(1);
     expect(visited).toContain(`Is${state}ErrorTransient`);
     expect(visited).not.toContain(`${state}Refused`);
   }
+  expect(visited).toContain('BackOffCreateModel');
   await expectNoResourcesLeft(local.cloud, record);
 });
 

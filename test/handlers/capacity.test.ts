@@ -1,6 +1,10 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeHyperParameterTuningJobCommand,
+  DescribeTrainingJobCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { handler, type CapacityEvent, type CapacityResult } from '../../functions/capacity';
 import { resetClients } from '../../src/aws/clients';
 import { ticketKey, type CapacitySettings } from '../../src/domain/capacity';
@@ -75,6 +79,8 @@ test('the first claim joins the queue and is admitted: its ticket sorts by the t
 test('a claim behind a live one waits; tickets ahead whose job exists (admitted) or whose deadline is long past are dropped', async () => {
   const now = Date.now();
   const admitted = keyOf('run-old', now - 60_000);
+  // A tuning job's ticket is on the training quota too; its tuning job exists, so it was admitted.
+  const tuning = keyOf('run-tune', now - 55_000);
   const crashed = ticketKey(SETTINGS, claimOf('run-crashed'), {
     enqueuedAt: now - 50_000,
     deadline: now - 3_600_000,
@@ -83,16 +89,22 @@ test('a claim behind a live one waits; tickets ahead whose job exists (admitted)
   });
   const waiting = keyOf('run-b', now - 10_000);
   const mine = keyOf('run-c', now - 5_000);
-  s3.on(ListObjectsV2Command).resolves({ Contents: [admitted, crashed, waiting, mine].sort().map((Key) => ({ Key })) });
+  s3.on(ListObjectsV2Command).resolves({
+    Contents: [admitted, tuning, crashed, waiting, mine].sort().map((Key) => ({ Key })),
+  });
+  sagemaker.on(DescribeTrainingJobCommand).rejects(missing());
+  sagemaker.on(DescribeHyperParameterTuningJobCommand).rejects(missing());
   sagemaker
     .on(DescribeTrainingJobCommand, { TrainingJobName: 'knnp-dev--run-old' })
     .resolves({ TrainingJobStatus: 'InProgress' });
-  sagemaker.on(DescribeTrainingJobCommand, { TrainingJobName: 'knnp-dev--run-b' }).rejects(missing());
+  sagemaker
+    .on(DescribeHyperParameterTuningJobCommand, { HyperParameterTuningJobName: 'knnp-dev--run-tune' })
+    .resolves({ HyperParameterTuningJobStatus: 'InProgress' });
 
   const result = await invoke(eventOf('run-c', { enqueuedAt: now - 5_000, deadline: now + 595_000, polls: 3 }));
 
   expect(result).toMatchObject({ decision: 'wait', ahead: 1, polls: 4 });
-  expect(deleted().sort()).toEqual([admitted, crashed].sort());
+  expect(deleted().sort()).toEqual([admitted, tuning, crashed].sort());
   // An existing claim does not join again.
   expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
     'runs/run-c/capacity/knnp-dev--run-c.json',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import aslValidator from 'asl-validator';
 import { forEachState, loadDefinition, type AslState } from '../../statemachine/definition';
 import { MAX_TRAINING_RUNTIME_SECONDS } from '../../src/domain/runConfig';
+import { classifySageMakerError } from '../../src/domain/capacity';
 
 const FILE = path.resolve(__dirname, '../../statemachine/pipeline.asl.json');
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:knn-pipeline-dev-${name.toLowerCase()}`;
@@ -103,6 +104,65 @@ test('every Task has a timeout and Lambda/SageMaker Tasks retry transient servic
     if (caught) expect({ name, next: caught.Next }).toEqual({ name, next: `Is${name}ErrorTransient` });
     else expect(retried).toContain('SageMaker.AmazonSageMakerException');
   });
+});
+
+/** The subset of a JSONPath Choice rule these Choices use: Or, And, StringEquals, StringMatches, NumericLessThan. */
+function matches(rule: Record<string, unknown>, input: Record<string, unknown>): boolean {
+  if (rule.Or) return (rule.Or as Record<string, unknown>[]).some((r) => matches(r, input));
+  if (rule.And) return (rule.And as Record<string, unknown>[]).every((r) => matches(r, input));
+  const value = input[rule.Variable as string];
+  if ('StringEquals' in rule) return value === rule.StringEquals;
+  if ('StringMatches' in rule) {
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = new RegExp(`^${(rule.StringMatches as string).split('*').map(escape).join('.*')}$`, 's');
+    return typeof value === 'string' && pattern.test(value);
+  }
+  if ('NumericLessThan' in rule) return typeof value === 'number' && value < (rule.NumericLessThan as number);
+  throw new Error(`unexpected Choice rule ${JSON.stringify(rule)}`);
+}
+
+test("every Is<Task>ErrorTransient Choice agrees with the domain's reading of SageMaker's error codes", () => {
+  const cause = (code: string, message = 'm') =>
+    `${message} (Service: AmazonSageMaker; Status Code: 400; Error Code: ${code}; Request ID: r; Proxy: null)`;
+  const errors = [
+    ...['ResourceLimitExceeded', 'ThrottlingException', 'Throttling', 'ServiceUnavailable', 'InternalFailure'],
+    ...['ValidationException', 'AccessDeniedException', 'ResourceInUse'],
+  ].map((code) => ({ Error: 'SageMaker.AmazonSageMakerException', Cause: cause(code) }));
+  errors.push({ Error: 'SageMaker.ResourceLimitExceededException', Cause: 'limit' });
+  const busy = cause('ValidationException', 'Cannot update in-progress endpoint "arn:…:endpoint/knn--serving".');
+  errors.push({ Error: 'SageMaker.AmazonSageMakerException', Cause: busy });
+  let checked = 0;
+  forEachState(definition, (name, state) => {
+    if (!/^Is\w+ErrorTransient$/.test(name)) return;
+    checked += 1;
+    const [rule] = state.Choices!;
+    for (const error of errors) {
+      const kind = classifySageMakerError(error);
+      if (rule.Next.startsWith('Await')) {
+        // Takes instances: quota (and a busy serving endpoint, where the Choice names it) and throttling wait.
+        const input = { '$.capacity.lastError.Error': error.Error, '$.capacity.lastError.Cause': error.Cause };
+        const busyAllowed = name.includes('ServingEndpoint') || error.Cause !== busy;
+        expect({ name, cause: error.Cause, waits: matches(rule, input) }).toEqual({
+          name,
+          cause: error.Cause,
+          waits: kind !== 'permanent' && busyAllowed,
+        });
+      } else {
+        // A request-response call: throttling alone gets a short backoff, while its budget lasts.
+        const task = name.slice('Is'.length, -'ErrorTransient'.length);
+        const input = { '$.throttling.lastError.Cause': error.Cause, [`$.throttling.${task}.count`]: 0 };
+        expect({ name, cause: error.Cause, retries: matches(rule, input) }).toEqual({
+          name,
+          cause: error.Cause,
+          retries: kind === 'throttled',
+        });
+        expect(matches(rule, { ...input, [`$.throttling.${task}.count`]: 5 })).toBe(false);
+        expect(rule.Next).toBe(`BackOff${task}`);
+      }
+    }
+  });
+  // TrainFold, Tune, Train, Transform, CreateEndpoint and both serving calls; CreateModel and three config calls.
+  expect(checked).toBe(11);
 });
 
 test('training uses the native .sync integration and the endpoint wait loop is bounded', () => {

@@ -1,10 +1,12 @@
 import {
+  claimedInstances,
   classifySageMakerError,
   EVENTS_PER_POLL,
   HISTORY_EVENTS_FOR_WAITING,
   maxPollsPerClaim,
   nextWaitSeconds,
   parseLimitExceeded,
+  quotaTooLowCause,
   parseTicketKey,
   ticketKey,
   type CapacitySettings,
@@ -46,6 +48,28 @@ test('the error code in the Cause decides: quota waits, throttling retries brief
   expect(
     classifySageMakerError({ Error: 'SageMaker.AmazonSageMakerException', Cause: cause('AccessDeniedException') }),
   ).toBe('permanent');
+  // Another run's update of the serving endpoint: waiting in the queue helps, as for a quota.
+  const busy = 'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:1:endpoint/knn--serving".';
+  expect(
+    classifySageMakerError({ Error: 'SageMaker.AmazonSageMakerException', Cause: cause('x').replace('m', busy) }),
+  ).toBe('capacity');
+});
+
+test("a tuning job's claim counts its parallel training jobs; a quota below them is refused with what to lower", () => {
+  const claim = {
+    scope: 'training' as const,
+    resource: 'knn--0123abcd-5f3e2a1b',
+    instanceType: 'ml.m5.large',
+    instanceCount: 2,
+    parallelJobs: 3,
+  };
+  expect(claimedInstances(claim)).toBe(6);
+  expect(claimedInstances({ instanceCount: 2 })).toBe(2);
+  expect(quotaTooLowCause(claim, 4, 6)).toBe(
+    "knn--0123abcd-5f3e2a1b needs 6 × ml.m5.large (3 training jobs at once of 2 each), and the account's quota " +
+      "'ml.m5.large for training job usage' is 4 Instances: waiting cannot help. Raise the quota in Service Quotas " +
+      '(service SageMaker) or lower tuning.maxParallelJobs, or use fewer or other instances',
+  );
 });
 
 test("SageMaker's ResourceLimitExceeded message gives the quota, the usage and the request", () => {
@@ -106,13 +130,17 @@ test('the history stays under 25,000 events for every run shape, folds included'
   const foldStates = Object.keys(
     (definition.States.CrossValidate as unknown as { ItemProcessor: { States: object } }).ItemProcessor.States,
   ).length;
-  const baseEvents = 5 * (states + MAX_FOLDS * foldStates) + 200; // ≤ 5 events per state visit, endpoint polls
+  // ≤ 5 events per state visit, endpoint polls, and each throttled request's 5 retries (Task, Choice, Pass, Wait).
+  const throttledRetries = 4 * 5 * (5 + 2 + 2 + 2);
+  const baseEvents = 5 * (states + MAX_FOLDS * foldStates) + 200 + throttledRetries;
   expect(baseEvents + HISTORY_EVENTS_FOR_WAITING).toBeLessThanOrEqual(25_000);
   for (let folds = 0; folds <= MAX_FOLDS; folds++) {
     for (const evaluationMode of ['endpoint', 'serverless', 'batchTransform'] as const) {
       for (const serve of [false, true]) {
-        const claims = claimsOf({ folds, evaluationMode, serve });
-        expect(claims * maxPollsPerClaim(claims) * EVENTS_PER_POLL).toBeLessThanOrEqual(HISTORY_EVENTS_FOR_WAITING);
+        for (const tuningMaxRuntimeSeconds of [undefined, 3600]) {
+          const claims = claimsOf({ folds, evaluationMode, serve, tuningMaxRuntimeSeconds });
+          expect(claims * maxPollsPerClaim(claims) * EVENTS_PER_POLL).toBeLessThanOrEqual(HISTORY_EVENTS_FOR_WAITING);
+        }
       }
     }
   }
