@@ -232,7 +232,7 @@ export const FeatureTransformSchema = z.strictObject({
   fittedOn: z.strictObject({ channel: z.string(), rows: count }),
 });
 
-export const PromotionOutcomeSchema = z.enum(['promoted', 'rolled-back', 'failed', 'not-settled']);
+export const PromotionOutcomeSchema = z.enum(['promoted', 'superseded', 'rolled-back', 'failed', 'not-settled']);
 
 export const PruneReportSchema = z.strictObject({
   retained: z.array(z.string()),

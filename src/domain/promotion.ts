@@ -78,7 +78,7 @@ export interface EndpointState {
   failureReason?: string;
 }
 
-export type PromotionOutcome = 'promoted' | 'rolled-back' | 'failed' | 'not-settled';
+export type PromotionOutcome = 'promoted' | 'superseded' | 'rolled-back' | 'failed' | 'not-settled';
 
 /** How a promotion ended, and what must be cleaned up because of it. */
 export interface PromotionVerdict {
@@ -128,6 +128,17 @@ export function promotionOutcome(
       servingConfig: ours,
       prune: { namePrefix, currentConfig: ours, keep: run.serve.keep },
       message: `${promotion.reason} ${endpointName} now serves ${run.names.model} (config ${ours})`,
+    };
+  }
+  // Promotions queue for the stable endpoint: a later run's update may already have replaced ours. A failed update
+  // says why (FailureReason) and goes back to what served before it, so neither sign means a rollback.
+  if (state?.status === 'InService' && !state.failureReason && state.configName !== promotion.previousConfig) {
+    return {
+      ...base,
+      outcome: 'superseded',
+      succeeded: true,
+      servingConfig: state.configName,
+      message: `${promotion.reason} ${endpointName} served ${run.names.model} (config ${ours}) until a later promotion replaced it; it now serves ${state.configName}.`,
     };
   }
   if (state?.status === 'InService') {

@@ -413,10 +413,11 @@ function taskCalls(stateName: string, state: AslState & { Type: 'Task' }, input:
   }
 
   const sdk = /^arn:aws:states:::aws-sdk:sagemaker:(\w+)$/.exec(resource);
-  if (sdk && /^(describe|list)/.test(sdk[1])) {
+  // Reads, and the one delete (the run's evaluation endpoint): each names a single resource.
+  if (sdk && /^(describe|list|deleteEndpoint$)/.test(sdk[1])) {
     const action = `sagemaker:${cap(sdk[1])}`;
     const names = Object.entries(request).filter(([key]) => key in sageMakerResourceOf);
-    if (names.length !== 1) throw new Error(`${stateName}: cannot tell which resource ${resource} reads`);
+    if (names.length !== 1) throw new Error(`${stateName}: cannot tell which resource ${resource} acts on`);
     return [call(action, named(sageMakerResourceOf[names[0][0]], names[0][1] as string))];
   }
   throw new Error(

@@ -164,7 +164,8 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     listCapacityQueue,
     releaseCapacityTickets,
     statement(['sagemaker:DescribeTrainingJob'], [trainingJobs]),
-    statement(['sagemaker:DescribeEndpoint'], [runEndpoints]),
+    statement(['sagemaker:DescribeHyperParameterTuningJob'], [tuningJobs]),
+    statement(['sagemaker:DescribeEndpoint'], [runEndpoints, servingEndpoint]),
     statement(['sagemaker:DescribeTransformJob'], [transformJobs]),
     dataKey,
   ],
@@ -333,6 +334,7 @@ const EXPECTED_STATE_MACHINE_STATEMENTS = [
   statement(['sagemaker:CreateEndpointConfig'], [runConfigs, servingConfigs]),
   statement(['sagemaker:CreateEndpoint'], [runEndpoints, servingEndpoint, runConfigs, servingConfigs]),
   statement(['sagemaker:UpdateEndpoint'], [servingEndpoint, servingConfigs]),
+  statement(['sagemaker:DeleteEndpoint'], [runEndpoints]),
   statement(['sagemaker:DescribeEndpoint'], [runEndpoints, servingEndpoint]),
   statement(
     ['sagemaker:AddTags'],

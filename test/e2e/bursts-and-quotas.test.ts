@@ -5,6 +5,7 @@
  * cannot get capacity within its maximum queue time fails with a clear cause and leaves nothing behind.
  */
 import {
+  DescribeEndpointCommand,
   DescribeTrainingJobCommand,
   ListEndpointsCommand,
   ListTrainingJobsCommand,
@@ -225,3 +226,82 @@ async function burstModelArtifacts(): Promise<string[]> {
     .filter((key) => key.endsWith('/output/model.tar.gz'))
     .map((key) => `s3://${LOCAL.bucket}/${key}`);
 }
+
+const TUNING = (maxParallelJobs: number) => ({
+  strategy: 'Grid',
+  ranges: { k: { values: [1, 2, 3, 4] } },
+  maxParallelJobs,
+});
+
+test('tuning jobs queue on the training quota: three runs whose tuning jobs each need the whole quota all succeed', async () => {
+  const records = await Promise.all(
+    [0, 1, 2].map(
+      (i) => local.cloud.startExecution({ dataset: { key: `raw/burst-0${i}.csv` }, tuning: TUNING(QUOTA) }).done,
+    ),
+  );
+  expect(records.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  expect(local.cloud.sageMaker.peakUsage()['training job'][TYPE]).toBeLessThanOrEqual(QUOTA);
+  const claims = await Promise.all(records.map((r) => waitRecord(r, runFromHistory(r)!.names.tuningJob)));
+  for (const claim of claims) expect(claim).toMatchObject({ scope: 'training', status: 'admitted' });
+  // Each tuning job takes both instances: all but one had to wait for another run's tuning or training job.
+  const waited = records.filter(
+    (r, i) => claims[i].polls > 1 || r.history.some((e) => e.state?.name === 'IsTuneErrorTransient'),
+  );
+  expect(waited.length).toBeGreaterThanOrEqual(2);
+  for (const record of records) await expectNoResourcesLeft(local.cloud, record);
+  expect(await queueTickets()).toEqual([]);
+}, 240_000);
+
+test('a tuning job whose parallel training jobs alone exceed the quota fails at once, saying what to lower', async () => {
+  const record = await local.cloud.startExecution({ dataset: { key: 'raw/burst-00.csv' }, tuning: TUNING(QUOTA + 1) })
+    .done;
+  expect(record.status).toBe('FAILED');
+  expect(record.error).toBe('QuotaTooLow');
+  expect(record.cause).toMatch(
+    new RegExp(
+      `needs 3 × ${TYPE} \\(3 training jobs at once of 1 each\\), and the account's quota '${TYPE} for training job usage' is 2 Instances: waiting cannot help.*lower tuning\\.maxParallelJobs`,
+    ),
+  );
+  expect(record.history.filter((e) => e.type === 'StateEntered' && e.state?.name === 'Tune')).toHaveLength(1);
+  await expectNoResourcesLeft(local.cloud, record);
+  expect(await queueTickets()).toEqual([]);
+}, 120_000);
+
+test('serving mode under the endpoint quota: promotions wait their turn for the blue/green instances and all succeed', async () => {
+  const api = operator();
+  try {
+    // The stable endpoint exists first (one instance); then three runs promote onto it at once.
+    await Promise.all([0, 1, 2, 3].map((i) => putRaw(`raw/serve-${i}.csv`, IRIS)));
+    const first = await local.cloud.startExecution({ dataset: { key: 'raw/serve-0.csv' }, serve: true }).done;
+    expect({ status: first.status, cause: first.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    const records = await Promise.all(
+      [1, 2, 3].map((i) => local.cloud.startExecution({ dataset: { key: `raw/serve-${i}.csv` }, serve: true }).done),
+    );
+    expect(records.map((r) => [r.status, r.cause])).toEqual(Array(3).fill(['SUCCEEDED', undefined]));
+    // Serving (1) + an update's new fleet (1) fit the quota of 2 only because each run gave its evaluation
+    // endpoint back first; updates of the busy serving endpoint and creates over the quota waited in the queue.
+    expect(local.cloud.sageMaker.peakUsage().endpoint[TYPE]).toBeLessThanOrEqual(QUOTA);
+    // With the stable endpoint holding one of the two instances, the runs' endpoints and updates had to take turns.
+    expect(records.reduce((sum, r) => sum + refusedCreates(r), 0)).toBeGreaterThan(0);
+    for (const record of [first, ...records]) {
+      const visited = record.history.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
+      expect(visited).toContain('ReleaseEvaluationEndpoint');
+      const run = runFromHistory(record)!;
+      expect(await waitRecord(record, run.serve.endpointName)).toMatchObject({ scope: 'endpoint', status: 'admitted' });
+    }
+    const served = await api.send(
+      new DescribeEndpointCommand({ EndpointName: runFromHistory(first)!.serve.endpointName }),
+    );
+    expect(served.EndpointStatus).toBe('InService');
+    const promoted = records.map((r) => runFromHistory(r)!.serve.endpointConfigName);
+    expect(promoted).toContain(served.EndpointConfigName);
+    expect(await queueTickets()).toEqual([]);
+  } finally {
+    const left = local.cloud.sageMaker.listResources();
+    for (const name of left.endpoints) await api.send(new DeleteEndpointCommand({ EndpointName: name }));
+    for (const name of left.endpointConfigs)
+      await api.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }));
+    for (const name of left.models) await api.send(new DeleteModelCommand({ ModelName: name }));
+    api.destroy();
+  }
+}, 240_000);

@@ -37,6 +37,29 @@ test('InService on another config: SageMaker rolled back, so our config goes and
   expect(verdict.message).toMatch(/updating .* failed \(health check\); it still serves knnp-dev--old-serve\.$/);
 });
 
+test("InService on a later run's config, with no failure: ours served and was replaced; a success, and pruning is the later run's", () => {
+  const later = 'knnp-dev--run-10-serve';
+  const verdict = outcome({ status: 'InService', configName: later });
+  expect(verdict).toMatchObject({
+    outcome: 'superseded',
+    succeeded: true,
+    servingConfig: later,
+    deleteRunConfig: false,
+    deleteStableEndpoint: false,
+  });
+  // The later promotion prunes; this run must not delete configs the newer one keeps for rollback.
+  expect(verdict.prune).toBeUndefined();
+  expect(verdict.message).toBe(
+    `Promoted: accuracy 0.97 vs 0.95. ${run.serve.endpointName} served ${run.names.model} (config ${ours}) until a ` +
+      `later promotion replaced it; it now serves ${later}.`,
+  );
+  // Back on the config that served before ours, or with a failure reason: a rollback, as before.
+  expect(outcome({ status: 'InService', configName: 'knnp-dev--old-serve' }).outcome).toBe('rolled-back');
+  expect(outcome({ status: 'InService', configName: later, failureReason: 'health check' }).outcome).toBe(
+    'rolled-back',
+  );
+});
+
 test('a failed first creation removes the broken endpoint and our config; a missing endpoint only our config', () => {
   expect(outcome({ status: 'Failed', failureReason: 'no capacity' })).toMatchObject({
     outcome: 'failed',
