@@ -227,6 +227,14 @@ async function burstModelArtifacts(): Promise<string[]> {
     .map((key) => `s3://${LOCAL.bucket}/${key}`);
 }
 
+/** Uploads datasets and lets the runs their uploads trigger finish, so a test's own runs start on a quiet account. */
+async function uploadQuietly(keys: string[]): Promise<void> {
+  const triggered = keys.map((key) => local.cloud.nextTriggeredExecution(key));
+  await Promise.all(keys.map((key) => putRaw(key, IRIS)));
+  const done = await Promise.all((await Promise.all(triggered)).map((execution) => execution.done));
+  for (const record of done) await expectNoResourcesLeft(local.cloud, record);
+}
+
 const TUNING = (maxParallelJobs: number) => ({
   strategy: 'Grid',
   ranges: { k: { values: [1, 2, 3, 4] } },
@@ -234,9 +242,10 @@ const TUNING = (maxParallelJobs: number) => ({
 });
 
 test('tuning jobs queue on the training quota: three runs whose tuning jobs each need the whole quota all succeed', async () => {
+  await uploadQuietly([0, 1, 2].map((i) => `raw/tune-${i}.csv`));
   const records = await Promise.all(
     [0, 1, 2].map(
-      (i) => local.cloud.startExecution({ dataset: { key: `raw/burst-0${i}.csv` }, tuning: TUNING(QUOTA) }).done,
+      (i) => local.cloud.startExecution({ dataset: { key: `raw/tune-${i}.csv` }, tuning: TUNING(QUOTA) }).done,
     ),
   );
   expect(records.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
@@ -253,7 +262,8 @@ test('tuning jobs queue on the training quota: three runs whose tuning jobs each
 }, 240_000);
 
 test('a tuning job whose parallel training jobs alone exceed the quota fails at once, saying what to lower', async () => {
-  const record = await local.cloud.startExecution({ dataset: { key: 'raw/burst-00.csv' }, tuning: TUNING(QUOTA + 1) })
+  await uploadQuietly(['raw/tune-wide.csv']);
+  const record = await local.cloud.startExecution({ dataset: { key: 'raw/tune-wide.csv' }, tuning: TUNING(QUOTA + 1) })
     .done;
   expect(record.status).toBe('FAILED');
   expect(record.error).toBe('QuotaTooLow');
@@ -271,7 +281,7 @@ test('serving mode under the endpoint quota: promotions wait their turn for the 
   const api = operator();
   try {
     // The stable endpoint exists first (one instance); then three runs promote onto it at once.
-    await Promise.all([0, 1, 2, 3].map((i) => putRaw(`raw/serve-${i}.csv`, IRIS)));
+    await uploadQuietly([0, 1, 2, 3].map((i) => `raw/serve-${i}.csv`));
     const first = await local.cloud.startExecution({ dataset: { key: 'raw/serve-0.csv' }, serve: true }).done;
     expect({ status: first.status, cause: first.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
     const records = await Promise.all(

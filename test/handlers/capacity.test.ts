@@ -173,3 +173,23 @@ test('at the deadline the claim gives up with the quota named, and leaves the qu
     }),
   ]);
 });
+
+test("a claim's first poll removes the tickets of resources its run gave back (the evaluation endpoint) and no others", async () => {
+  const now = Date.now();
+  const ticketOf = (runId: string, resource: string, enqueuedAt: number) =>
+    ticketKey(
+      SETTINGS,
+      { ...claimOf(runId), resource },
+      { enqueuedAt, deadline: enqueuedAt + 600_000, runId, resource },
+    );
+  const ownEndpoint = ticketOf('run-a', 'knnp-dev--run-a-endpoint', now - 30_000);
+  const othersEndpoint = ticketOf('run-b', 'knnp-dev--run-b-endpoint', now - 20_000);
+  s3.on(ListObjectsV2Command).resolves({ Contents: [ownEndpoint, othersEndpoint].map((Key) => ({ Key })) });
+  sagemaker.on(DescribeTrainingJobCommand).rejects(missing());
+  sagemaker.on(DescribeHyperParameterTuningJobCommand).rejects(missing());
+
+  await invoke({ ...eventOf('run-a'), released: ['knnp-dev--run-a-endpoint', 'knnp-dev--run-b-endpoint'] });
+
+  // Only this run's ticket goes: another run's ticket for a resource of the same name is not this run's to release.
+  expect(deleted()).toEqual([ownEndpoint]);
+});
