@@ -30,10 +30,10 @@ export interface CapacityEvent {
   /** `$.capacity`: this handler's previous answer (empty on the first poll), plus a failed create's error. */
   progress: ClaimProgress;
   /**
-   * Resources of this run deleted since their claims (the evaluation endpoint, given back before promotion): their
-   * tickets are done, and would otherwise wait for a resource that will never exist again.
+   * A resource of this run deleted since its claim (the evaluation endpoint, given back before promotion): its ticket
+   * is done, and would otherwise wait for a resource that will never exist again.
    */
-  released?: string[];
+  released?: string;
 }
 
 export type CapacityResult = CapacityDecision &
@@ -112,13 +112,11 @@ export const handler = lambdaHandler(
     }
     if (progress.enqueuedAt === undefined) {
       await putTicket(run.bucket, key);
-      const done = new Set((released ?? []).map((resource) => `~${run.runId}~${resource}`));
-      const queued = await listKeys(run.bucket, queueOf(settings, claim));
-      await Promise.all(
-        queued
-          .filter((other) => [...done].some((end) => other.endsWith(end)))
-          .map((other) => deleteKey(run.bucket, other)),
-      );
+      if (released !== undefined) {
+        const queued = await listKeys(run.bucket, queueOf(settings, claim));
+        const given = queued.filter((other) => other.endsWith(`~${run.runId}~${released}`));
+        await Promise.all(given.map((other) => deleteKey(run.bucket, other)));
+      }
     }
 
     // Admitted when no live ticket sorts before ours. A ticket ahead whose resource exists has got its instances (its

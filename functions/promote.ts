@@ -1,11 +1,11 @@
 import { deleteEndpointCompletely } from '../src/aws/cleanup';
-import { putJson } from '../src/aws/objects';
+import { headObject, ObjectAccessDeniedError, putJson } from '../src/aws/objects';
 import { deleteEndpointConfig, describeEndpoint } from '../src/aws/sagemaker';
 import { pruneServingConfigs, type PruneReport } from '../src/aws/serving';
 import { cleanupTimings } from '../src/config/cleanup';
 import type { Serving } from '../src/artifacts/schemas';
 import { lambdaHandler } from '../src/lambda/handler';
-import { prefixOfServingEndpoint } from '../src/domain/naming';
+import { prefixOfServingEndpoint, runIdOfServingConfig, siblingRunLayout } from '../src/domain/naming';
 import { promotedMessage, promotionOutcome, type Promotion, type PromotionVerdict } from '../src/domain/promotion';
 import type { RunConfig } from '../src/domain/runConfig';
 import { logger } from '../src/log/logger';
@@ -26,8 +26,21 @@ export const handler = lambdaHandler(async ({ run, promotion }: PromoteEvent): P
   const state = await describeEndpoint(run.serve.endpointName);
   const verdict = promotionOutcome(state, run, promotion, prefixOfServingEndpoint(run.serve.endpointName));
 
+  // Promotions queue: another run's config may still be waiting for its turn, and it is not ours to delete. Its run
+  // records serving.json when its promotion settles (promoted, superseded or rolled back).
+  const settled = async (config: string): Promise<boolean> => {
+    const runId = runIdOfServingConfig(config, prefixOfServingEndpoint(run.serve.endpointName));
+    if (runId === undefined) return true;
+    try {
+      const key = siblingRunLayout(run.keys, run.runId, runId).serving;
+      return (await headObject({ bucket: run.bucket, key })) !== undefined;
+    } catch (error) {
+      if (error instanceof ObjectAccessDeniedError) return false; // without ListBucket a missing key answers 403
+      throw error;
+    }
+  };
   const pruned = verdict.prune
-    ? await pruneServingConfigs(verdict.prune.namePrefix, verdict.prune.currentConfig, verdict.prune.keep)
+    ? await pruneServingConfigs(verdict.prune.namePrefix, verdict.prune.currentConfig, verdict.prune.keep, settled)
     : undefined;
   if (verdict.deleteStableEndpoint) await deleteEndpointCompletely(run.serve.endpointName, cleanupTimings());
   if (verdict.deleteRunConfig) await deleteEndpointConfig(run.serve.endpointConfigName);

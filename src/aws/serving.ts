@@ -8,12 +8,14 @@ export interface PruneReport {
 
 /**
  * Deletes serving configs (and their models) that the stable endpoint no longer uses, keeping the newest `keep`
- * configs — the current one included — for rollback.
+ * configs — the current one included — for rollback. A config whose promotion has not settled (`isSettled` false:
+ * its run is still queueing to promote it) is never deleted.
  */
 export async function pruneServingConfigs(
   namePrefix: string,
   currentConfig: string,
   keep: number,
+  isSettled: (config: string) => Promise<boolean> = async () => true,
 ): Promise<PruneReport> {
   const ours = `${namePrefix}${NAME_SEPARATOR}`;
   const configs = (await listEndpointConfigs(ours)).filter(
@@ -26,7 +28,7 @@ export async function pruneServingConfigs(
   const inUse = new Set(await modelsOfEndpointConfig(currentConfig));
   const deleted: PruneReport['deleted'] = [];
   for (const config of configs) {
-    if (retained.includes(config.name)) continue;
+    if (retained.includes(config.name) || !(await isSettled(config.name))) continue;
     const model = modelOfServingConfig(config.name);
     await deleteEndpointConfig(config.name);
     if (!inUse.has(model)) await deleteModel(model);

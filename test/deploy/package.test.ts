@@ -141,6 +141,8 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
   promote: [
     logs('promote'),
     statement(['s3:PutObject'], [s3('/runs/*/serving.json')]),
+    statement(['s3:GetObject'], [s3('/runs/*/serving.json')]),
+    listBucket,
     statement(['sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint'], [servingEndpoint]),
     statement(['sagemaker:DeleteEndpointConfig', 'sagemaker:DescribeEndpointConfig'], [servingConfigs]),
     statement(['sagemaker:DeleteModel'], [models]),

@@ -43,9 +43,7 @@ const local = useEmulators(() =>
       stopDelayMs: 10,
     },
     stepFunctionsTiming: { waitMs: 200, retryMs: 20, syncPollMs: 20 },
-    // serveKeep: pruning after a promotion may delete a config another run is still queueing to promote (README
-    // "Bursts and quotas", known race); the serving test keeps every config so that race is not what it measures.
-    params: { capacityInitialDelaySeconds: '1', capacityMaxDelaySeconds: '2', serveKeep: '10' },
+    params: { capacityInitialDelaySeconds: '1', capacityMaxDelaySeconds: '2' },
     // In-process handlers: forty runs at once would otherwise start forty sandboxes of each function, and the queue,
     // not the sandboxes, is under test (every other e2e file runs the capacity function isolated, with its role).
     lambdaIsolation: false,

@@ -188,7 +188,8 @@ test("a claim's first poll removes the tickets of resources its run gave back (t
   sagemaker.on(DescribeTrainingJobCommand).rejects(missing());
   sagemaker.on(DescribeHyperParameterTuningJobCommand).rejects(missing());
 
-  await invoke({ ...eventOf('run-a'), released: ['knnp-dev--run-a-endpoint', 'knnp-dev--run-b-endpoint'] });
+  await invoke({ ...eventOf('run-a'), released: 'knnp-dev--run-b-endpoint' });
+  await invoke({ ...eventOf('run-a'), released: 'knnp-dev--run-a-endpoint' });
 
   // Only this run's ticket goes: another run's ticket for a resource of the same name is not this run's to release.
   expect(deleted()).toEqual([ownEndpoint]);

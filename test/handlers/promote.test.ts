@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -31,6 +31,8 @@ beforeEach(() => {
   setStageEnv({ CLEANUP_POLL_MS: '1' });
   event = handlerEvent<PromoteEvent>('promote');
   s3.on(PutObjectCommand).resolves({});
+  // Every other run has recorded its promotion (serving.json) unless a test says otherwise.
+  s3.on(HeadObjectCommand).resolves({ ContentLength: 100 });
   sagemaker.on(DeleteEndpointConfigCommand).resolves({});
   sagemaker.on(DeleteModelCommand).resolves({});
   sagemaker.on(DeleteEndpointCommand).resolves({});
@@ -199,4 +201,37 @@ test('SageMaker throttling fails the invocation (the state retries it) before an
   await expect(handler(event)).rejects.toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
   expect(inputs(DeleteEndpointConfigCommand)).toEqual([]);
   expect(putInputs(s3)).toHaveLength(0);
+});
+
+test('a config whose run has not recorded its promotion yet (still queueing to promote) is never pruned', async () => {
+  sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService', EndpointConfigName: OURS });
+  const config = (name: string, day: number) => ({
+    EndpointConfigName: name,
+    CreationTime: new Date(Date.UTC(2026, 10, day)),
+    EndpointConfigArn: name,
+  });
+  sagemaker.on(ListEndpointConfigsCommand).resolves({
+    EndpointConfigs: [
+      config(OURS, 29),
+      config(PREVIOUS, 28),
+      config('knnp-dev--queued-serve', 27),
+      config('knnp-dev--old-serve', 1),
+    ],
+  });
+  sagemaker
+    .on(DescribeEndpointConfigCommand)
+    .resolves({ ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'knnp-dev--iris-promote-0001-model' }] });
+  const notFound = Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+  s3.on(HeadObjectCommand, { Key: 'runs/queued/serving.json' }).rejects(notFound);
+
+  const result = await handler(event);
+
+  expect(
+    s3
+      .commandCalls(HeadObjectCommand)
+      .map((call) => call.args[0].input.Key)
+      .sort(),
+  ).toEqual(['runs/old/serving.json', 'runs/queued/serving.json']);
+  expect(inputs(DeleteEndpointConfigCommand)).toEqual([{ EndpointConfigName: 'knnp-dev--old-serve' }]);
+  expect(result).toMatchObject({ outcome: 'promoted', pruned: { retained: [OURS, PREVIOUS] } });
 });
