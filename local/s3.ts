@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import S3rverModule from 's3rver';
 import { DUMMY_ACCOUNT as dummyAccount } from 's3rver/lib/models/account';
@@ -44,6 +45,8 @@ interface S3rverRecord {
 interface S3rverStore {
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   existsObject(bucket: string, key: string): Promise<boolean>;
+  deleteObject(bucket: string, key: string): Promise<void>;
+  getResourcePath(bucket: string, key: string, resource: string): string;
 }
 interface KoaContext {
   method: string;
@@ -97,6 +100,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
 
+  keepDirectoriesOnDelete(server.store);
   server.middleware.unshift(conditionalPutMiddleware(server.store));
   server.middleware.unshift(keyLengthMiddleware());
   // First of all: a request IAM denies never reaches the store.
@@ -285,5 +289,23 @@ function createSequencer(): () => string {
   return () => {
     counter += 1n;
     return counter.toString(16).toUpperCase().padStart(16, '0');
+  };
+}
+
+/**
+ * s3rver removes a key's directories when a delete leaves them empty, and a PutObject into the same folder at that
+ * moment fails to open its file (ENOENT, an unhandled stream error that ends the process). S3 has no directories:
+ * deleting only the object's own files keeps listings the same and takes the race away (many runs' capacity tickets
+ * come and go in one folder).
+ */
+function keepDirectoriesOnDelete(store: S3rverStore): void {
+  store.deleteObject = async (bucket, key) => {
+    await Promise.all(
+      ['object', 'object.md5', 'metadata.json'].map((resource) =>
+        unlink(store.getResourcePath(bucket, key, resource)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        }),
+      ),
+    );
   };
 }

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   CompleteMultipartUploadCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -164,6 +165,22 @@ describe('local S3 (s3rver)', () => {
       const response = await reopened.s3Client().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.csv' }));
       expect(await response.Body!.transformToString()).toBe('1,2,3\n4,5,6\n');
     });
+  });
+
+  test('deleting the last object of a "folder" keeps its directory, so a PutObject racing the delete cannot fail', async () => {
+    // s3rver itself removed emptied directories, and a concurrent PutObject into them crashed with ENOENT.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'queue/only/ticket-a', Body: 'a' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'queue/only/ticket-a' }));
+    expect(existsSync(join(localS3.directory, BUCKET, 'queue', 'only'))).toBe(true);
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `queue/busy/t-${i}`, Body: 'x' }));
+        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `queue/busy/t-${i}` }));
+      }),
+    );
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'queue/' }));
+    expect(listed.KeyCount).toBe(0);
+    expect(listed.CommonPrefixes).toBeUndefined();
   });
 });
 
