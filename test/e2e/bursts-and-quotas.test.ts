@@ -20,20 +20,31 @@ import {
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { LOCAL } from '../../local/cloud';
 import { credentialsFor, principal } from '../../local/iam/principals';
-import type { ExecutionRecord } from '../../local/stepfunctions/runner';
+import type { ExecutionRecord, HistoryEvent } from '../../local/stepfunctions/runner';
 import { s3Client } from '../../src/aws/clients';
 import type { CapacityWait } from '../../src/artifacts';
 import { EVENTS_PER_POLL } from '../../src/domain/capacity';
 import { capacityWaitKey } from '../../src/domain/naming';
 import { startCloud, useEmulators } from '../support/emulators';
-import { expectNoResourcesLeft, getBytes, IRIS, putRaw, runFromHistory } from '../support/localCloud';
+import {
+  expectNoResourcesLeft,
+  getBytes,
+  IRIS,
+  putRaw,
+  runFromHistory,
+  visitedStates,
+  whenStateEntered,
+} from '../support/localCloud';
 
 const RUNS = 40;
 const QUOTA = 2;
 const TYPE = 'ml.m5.large';
 
+let onEvent: ((record: ExecutionRecord, event: HistoryEvent) => void) | undefined;
+
 const local = useEmulators(() =>
   startCloud({
+    onEvent: (record, event) => onEvent?.(record, event),
     sageMakerQuotas: { trainingJob: { [TYPE]: QUOTA }, endpoint: { [TYPE]: QUOTA } },
     // Short local latencies so forty runs finish in seconds; the queue's Waits take 200 ms each.
     sageMakerTiming: {
@@ -280,10 +291,14 @@ test('a tuning job whose parallel training jobs alone exceed the quota fails at 
 test('serving mode under the endpoint quota: promotions wait their turn for the blue/green instances and all succeed', async () => {
   const api = operator();
   try {
-    // The stable endpoint exists first (one instance); then three runs promote onto it at once.
-    await uploadQuietly([0, 1, 2, 3].map((i) => `raw/serve-${i}.csv`));
-    const first = await local.cloud.startExecution({ dataset: { key: 'raw/serve-0.csv' }, serve: true }).done;
-    expect({ status: first.status, cause: first.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    // Two runs on a stage with no stable endpoint yet: both may decide to create it; the one that comes second
+    // updates it instead (IsCreateServingEndpointErrorTransient). Then three runs promote onto it at once.
+    await uploadQuietly([0, 1, 2, 3, 4].map((i) => `raw/serve-${i}.csv`));
+    const firsts = await Promise.all(
+      [0, 4].map((i) => local.cloud.startExecution({ dataset: { key: `raw/serve-${i}.csv` }, serve: true }).done),
+    );
+    expect(firsts.map((r) => [r.status, r.cause])).toEqual(Array(2).fill(['SUCCEEDED', undefined]));
+    const [first] = firsts;
     const records = await Promise.all(
       [1, 2, 3].map((i) => local.cloud.startExecution({ dataset: { key: `raw/serve-${i}.csv` }, serve: true }).done),
     );
@@ -293,7 +308,7 @@ test('serving mode under the endpoint quota: promotions wait their turn for the 
     expect(local.cloud.sageMaker.peakUsage().endpoint[TYPE]).toBeLessThanOrEqual(QUOTA);
     // With the stable endpoint holding one of the two instances, the runs' endpoints and updates had to take turns.
     expect(records.reduce((sum, r) => sum + refusedCreates(r), 0)).toBeGreaterThan(0);
-    for (const record of [first, ...records]) {
+    for (const record of [...firsts, ...records]) {
       const visited = record.history.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
       expect(visited).toContain('ReleaseEvaluationEndpoint');
       const run = runFromHistory(record)!;
@@ -315,3 +330,50 @@ test('serving mode under the endpoint quota: promotions wait their turn for the 
     api.destroy();
   }
 }, 240_000);
+
+test('two runs that both found no stable endpoint: the one whose create comes second updates it instead', async () => {
+  const api = operator();
+  try {
+    await uploadQuietly(['raw/serve-race.csv']);
+    // Another run creates the stable endpoint after this run decided to create it and before its create call
+    // (CreateEndpoint is slowed for both, so the other's call, made first, is answered first).
+    onEvent = whenStateEntered('CreateServingConfig', async (record) => {
+      const run = runFromHistory(record)!;
+      local.cloud.sageMaker.faults.delay('CreateEndpoint', 300);
+      await api.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'other-run-serve',
+          ProductionVariants: [
+            { VariantName: 'AllTraffic', ModelName: run.names.model, InstanceType: TYPE, InitialInstanceCount: 1 },
+          ],
+        }),
+      );
+      await api.send(
+        new CreateEndpointCommand({ EndpointName: run.serve.endpointName, EndpointConfigName: 'other-run-serve' }),
+      );
+    });
+    const record = await local.cloud.startExecution({ dataset: { key: 'raw/serve-race.csv' }, serve: true }).done;
+    expect({ status: record.status, cause: record.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    const visited = visitedStates(record);
+    expect(visited).toEqual(
+      expect.arrayContaining([
+        'CreateServingEndpoint',
+        'IsCreateServingEndpointErrorTransient',
+        'UpdateServingEndpoint',
+      ]),
+    );
+    expect(visited).not.toContain('CreateServingEndpointRefused');
+    const run = runFromHistory(record)!;
+    const served = await api.send(new DescribeEndpointCommand({ EndpointName: run.serve.endpointName }));
+    expect(served).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: run.serve.endpointConfigName });
+  } finally {
+    onEvent = undefined;
+    local.cloud.sageMaker.faults.clear();
+    const left = local.cloud.sageMaker.listResources();
+    for (const name of left.endpoints) await api.send(new DeleteEndpointCommand({ EndpointName: name }));
+    for (const name of left.endpointConfigs)
+      await api.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }));
+    for (const name of left.models) await api.send(new DeleteModelCommand({ ModelName: name }));
+    api.destroy();
+  }
+}, 120_000);

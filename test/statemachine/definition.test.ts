@@ -163,6 +163,16 @@ test("every Is<Task>ErrorTransient Choice agrees with the domain's reading of Sa
   });
   // TrainFold, Tune, Train, Transform, CreateEndpoint and both serving calls; CreateModel and three config calls.
   expect(checked).toBe(11);
+  // Two runs that both found no stable endpoint: the one whose create comes second updates it instead.
+  const busyCreate = {
+    '$.capacity.lastError.Cause': cause(
+      'ValidationException',
+      'Cannot create already existing endpoint "arn:…:endpoint/knn--serving".',
+    ),
+  };
+  const [, secondCreate] = states.IsCreateServingEndpointErrorTransient.Choices!;
+  expect(matches(secondCreate, busyCreate)).toBe(true);
+  expect(secondCreate.Next).toBe('QueueUpdateServingEndpoint');
 });
 
 test('training uses the native .sync integration and the endpoint wait loop is bounded', () => {
