@@ -1,4 +1,4 @@
-import { deleteKey, listKeys, putJson, putTicket, resourceExists } from '../src/aws/capacityQueue';
+import { claimAdmitted, deleteKey, listKeys, putJson, putTicket } from '../src/aws/capacityQueue';
 import type { CapacityWait } from '../src/artifacts';
 import {
   classifySageMakerError,
@@ -112,11 +112,14 @@ export const handler = lambdaHandler(
     }
     if (progress.enqueuedAt === undefined) {
       await putTicket(run.bucket, key);
-      if (released !== undefined) {
-        const queued = await listKeys(run.bucket, queueOf(settings, claim));
-        const given = queued.filter((other) => other.endsWith(`~${run.runId}~${released}`));
-        await Promise.all(given.map((other) => deleteKey(run.bucket, other)));
-      }
+      // A run makes one claim per resource at a time, so its earlier ticket for this resource is a finished claim
+      // (a serving create that lost the race and now updates), as is the ticket of a resource it gave back.
+      const finished = [claim.resource, ...(released !== undefined ? [released] : [])].map(
+        (resource) => `~${run.runId}~${resource}`,
+      );
+      const queued = await listKeys(run.bucket, queueOf(settings, claim));
+      const done = queued.filter((other) => other !== key && finished.some((end) => other.endsWith(end)));
+      await Promise.all(done.map((other) => deleteKey(run.bucket, other)));
     }
 
     // Admitted when no live ticket sorts before ours. A ticket ahead whose resource exists has got its instances (its
@@ -126,7 +129,7 @@ export const handler = lambdaHandler(
     let dropped = 0;
     for (const other of keys.slice(0, position)) {
       const ticket = parseTicketKey(other);
-      if (ticket && !isStale(ticket, now) && !(await resourceExists(claim.scope, ticket.resource))) break;
+      if (ticket && !isStale(ticket, now) && !(await claimAdmitted(claim.scope, ticket))) break;
       await deleteKey(run.bucket, other);
       dropped += 1;
     }

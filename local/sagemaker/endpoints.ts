@@ -282,6 +282,15 @@ export function describeEndpoint(context: LocalSageMakerContext, request: Json):
         }
       : {}),
     EndpointStatus: endpoint.status,
+    // An update in progress: the config being deployed (the old one serves until the switch).
+    ...(endpoint.pendingConfig
+      ? {
+          PendingDeploymentSummary: {
+            EndpointConfigName: endpoint.pendingConfig.EndpointConfigName,
+            StartTime: epochSeconds(endpoint.lastModifiedTime),
+          },
+        }
+      : {}),
     ...(endpoint.failureReason ? { FailureReason: endpoint.failureReason } : {}),
     CreationTime: epochSeconds(endpoint.creationTime),
     LastModifiedTime: epochSeconds(endpoint.lastModifiedTime),

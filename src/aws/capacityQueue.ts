@@ -2,7 +2,7 @@
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { s3Client } from './clients';
 import { getObjectJson, putJson, putObject } from './objects';
-import { resourceExists } from './sagemaker';
+import { claimAdmitted } from './sagemaker';
 
 /** Every key under a prefix, in S3's order (UTF-8 binary: the queue's order). */
 export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
@@ -27,7 +27,7 @@ export async function deleteKey(bucket: string, key: string): Promise<void> {
   await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
-export { resourceExists };
+export { claimAdmitted };
 export { getObjectJson, putJson };
 
 /** Deletes every ticket of a run (cleanup and janitor: a run that ends must never block the queue). */

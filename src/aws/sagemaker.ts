@@ -17,8 +17,8 @@ import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sageMakerClient, sageMakerRuntimeClient } from './clients';
 import { retrying } from '../domain/concurrency';
 import type { EndpointState } from '../domain/promotion';
-import type { CapacityScope } from '../domain/capacity';
-import { TUNING_JOB_NAME_MAX } from '../domain/naming';
+import type { CapacityScope, Ticket } from '../domain/capacity';
+import { isServingEndpointName, isTuningJobName, prefixOfServingEndpoint, servingConfigOfRun } from '../domain/naming';
 
 /** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
 export function isMissingResource(error: unknown): boolean {
@@ -39,6 +39,9 @@ export async function describeEndpoint(endpointName: string): Promise<EndpointSt
     return {
       status: endpoint.EndpointStatus ?? 'Unknown',
       configName: endpoint.EndpointConfigName,
+      ...(endpoint.PendingDeploymentSummary?.EndpointConfigName
+        ? { pendingConfigName: endpoint.PendingDeploymentSummary.EndpointConfigName }
+        : {}),
       failureReason: endpoint.FailureReason,
     };
   } catch (error) {
@@ -122,15 +125,30 @@ export async function describeTuningJobStatus(tuningJobName: string): Promise<st
 }
 
 /**
- * Whether a claim's resource already exists (it was admitted and created it). A training-quota ticket names a
- * training job or a tuning job (whose training jobs count against the same quota).
+ * Whether a ticket's claim has got its instances. Its resource exists (it was admitted and created it); for the
+ * stable serving endpoint, which exists before every update, the endpoint serves or is deploying the ticket's run's
+ * serving config.
+ */
+export async function claimAdmitted(
+  scope: CapacityScope,
+  ticket: Pick<Ticket, 'resource' | 'runId'>,
+): Promise<boolean> {
+  if (scope !== 'endpoint' || !isServingEndpointName(ticket.resource)) return resourceExists(scope, ticket.resource);
+  const state = await describeEndpoint(ticket.resource);
+  const config = servingConfigOfRun(prefixOfServingEndpoint(ticket.resource), ticket.runId);
+  return state !== undefined && (state.configName === config || state.pendingConfigName === config);
+}
+
+/**
+ * Whether a claim's resource already exists. A training-quota ticket names a training job or a tuning job (whose
+ * training jobs count against the same quota).
  */
 export async function resourceExists(scope: CapacityScope, name: string): Promise<boolean> {
   const statusOf = {
     training: async (job: string) =>
       (await describeTrainingJobStatus(job)) ??
       // SageMaker refuses a longer name as a ValidationException rather than answering "not found".
-      (job.length <= TUNING_JOB_NAME_MAX ? await describeTuningJobStatus(job) : undefined),
+      (isTuningJobName(job) ? await describeTuningJobStatus(job) : undefined),
     transform: describeTransformJobStatus,
     endpoint: describeEndpointStatus,
   }[scope];

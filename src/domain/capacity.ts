@@ -17,11 +17,6 @@ export interface CapacityClaim {
   parallelJobs?: number;
 }
 
-/** The instances a claim may hold at once: a tuning job's parallel training jobs each hold instanceCount. */
-export function claimedInstances(claim: Pick<CapacityClaim, 'instanceCount' | 'parallelJobs'>): number {
-  return claim.instanceCount * (claim.parallelJobs ?? 1);
-}
-
 /** How long and how often a run waits for capacity; decided in Prepare from the stage's settings and time budget. */
 export interface CapacitySettings {
   /** The longest one claim waits for its instances before the run fails (after the time budget). */

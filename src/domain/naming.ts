@@ -70,6 +70,21 @@ export function assertValidNamePrefix(prefix: string): void {
   }
 }
 
+/** Whether a name is a stable serving endpoint's (`<prefix>--serving`). */
+export function isServingEndpointName(name: string): boolean {
+  return name.endsWith(`${NAME_SEPARATOR}serving`);
+}
+
+/** A run's serving config, from the stage prefix and run id (what servingConfigName gives from the run's names). */
+export function servingConfigOfRun(prefix: string, runId: string): string {
+  return `${prefix}${NAME_SEPARATOR}${runId}-serve`;
+}
+
+/** Whether a name can be a tuning job's: `<prefix>--<head>-<8 hex>`, at most 32 characters. */
+export function isTuningJobName(name: string): boolean {
+  return name.length <= TUNING_JOB_NAME_MAX && /-[0-9a-f]{8}$/.test(name);
+}
+
 /** The stable endpoint of serving mode: one per stage, never deleted by a run's cleanup. */
 export function servingEndpointName(prefix: string): string {
   return `${prefix}${NAME_SEPARATOR}serving`;

@@ -75,6 +75,8 @@ export function decidePromotion(
 export interface EndpointState {
   status: string;
   configName?: string;
+  /** The config an update is deploying (PendingDeploymentSummary), while it deploys. */
+  pendingConfigName?: string;
   failureReason?: string;
 }
 

@@ -96,11 +96,14 @@ function sequentialClaimsOf(inputs: BudgetInputs): number {
   return Math.ceil(inputs.folds / inputs.foldConcurrency) + claimsAfterFolds(inputs);
 }
 
-/** Every claim a run may make (each fold job too), which share the history's event budget. */
+/**
+ * Every claim a run may make (each fold job too), which share the history's event budget; serving counts twice, as
+ * a create that finds the stable endpoint made by another run claims again to update it.
+ */
 export function claimsOf(
   inputs: Pick<BudgetInputs, 'folds' | 'evaluationMode' | 'serve' | 'tuningMaxRuntimeSeconds'>,
 ): number {
-  return inputs.folds + claimsAfterFolds(inputs);
+  return inputs.folds + claimsAfterFolds(inputs) + (inputs.serve ? 1 : 0);
 }
 
 function claimsAfterFolds(inputs: Pick<BudgetInputs, 'evaluationMode' | 'serve' | 'tuningMaxRuntimeSeconds'>): number {

@@ -1,6 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  DescribeEndpointCommand,
   DescribeHyperParameterTuningJobCommand,
   DescribeTrainingJobCommand,
   SageMakerClient,
@@ -80,7 +81,7 @@ test('a claim behind a live one waits; tickets ahead whose job exists (admitted)
   const now = Date.now();
   const admitted = keyOf('run-old', now - 60_000);
   // A tuning job's ticket is on the training quota too; its tuning job exists, so it was admitted.
-  const tuning = keyOf('run-tune', now - 55_000);
+  const tuning = keyOf('run-tune-1a2b3c4d', now - 55_000);
   const crashed = ticketKey(SETTINGS, claimOf('run-crashed'), {
     enqueuedAt: now - 50_000,
     deadline: now - 3_600_000,
@@ -98,7 +99,7 @@ test('a claim behind a live one waits; tickets ahead whose job exists (admitted)
     .on(DescribeTrainingJobCommand, { TrainingJobName: 'knnp-dev--run-old' })
     .resolves({ TrainingJobStatus: 'InProgress' });
   sagemaker
-    .on(DescribeHyperParameterTuningJobCommand, { HyperParameterTuningJobName: 'knnp-dev--run-tune' })
+    .on(DescribeHyperParameterTuningJobCommand, { HyperParameterTuningJobName: 'knnp-dev--run-tune-1a2b3c4d' })
     .resolves({ HyperParameterTuningJobStatus: 'InProgress' });
 
   const result = await invoke(eventOf('run-c', { enqueuedAt: now - 5_000, deadline: now + 595_000, polls: 3 }));
@@ -193,4 +194,56 @@ test("a claim's first poll removes the tickets of resources its run gave back (t
 
   // Only this run's ticket goes: another run's ticket for a resource of the same name is not this run's to release.
   expect(deleted()).toEqual([ownEndpoint]);
+});
+
+test("a claim's first poll also removes its run's earlier ticket for the same resource (a create that became an update)", async () => {
+  const now = Date.now();
+  const earlier = keyOf('run-a', now - 30_000);
+  s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: earlier }] });
+  sagemaker.on(DescribeTrainingJobCommand).rejects(missing());
+
+  await invoke(eventOf('run-a'));
+
+  expect(deleted()).toEqual([earlier]);
+});
+
+test('a serving-endpoint ticket ahead counts as admitted only while the endpoint serves or deploys its run’s config', async () => {
+  const now = Date.now();
+  const serving = (runId: string) => ({
+    scope: 'endpoint' as const,
+    resource: 'knnp-dev--serving',
+    instanceType: 'ml.m5.large',
+    instanceCount: 1,
+    runId,
+  });
+  const ticketOf = (runId: string, enqueuedAt: number) =>
+    ticketKey(SETTINGS, serving(runId), {
+      enqueuedAt,
+      deadline: enqueuedAt + 600_000,
+      runId,
+      resource: 'knnp-dev--serving',
+    });
+  const waitingUpdate = ticketOf('run-x', now - 20_000);
+  const mine = ticketOf('run-y', now - 10_000);
+  s3.on(ListObjectsV2Command).resolves({ Contents: [waitingUpdate, mine].map((Key) => ({ Key })) });
+  const claimEvent = {
+    ...eventOf('run-y', { enqueuedAt: now - 10_000, deadline: now + 590_000, polls: 1 }),
+    claim: serving('run-y'),
+  };
+
+  // The endpoint exists but still serves another config: run-x's update has not started, so run-y waits behind it.
+  sagemaker
+    .on(DescribeEndpointCommand)
+    .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'knnp-dev--run-w-serve' });
+  expect(await invoke(claimEvent)).toMatchObject({ decision: 'wait', ahead: 1 });
+  expect(deleted()).toEqual([]);
+
+  // run-x's update is deploying: it has its instances, and run-y is at the head.
+  sagemaker.on(DescribeEndpointCommand).resolves({
+    EndpointStatus: 'Updating',
+    EndpointConfigName: 'knnp-dev--run-w-serve',
+    PendingDeploymentSummary: { EndpointConfigName: 'knnp-dev--run-x-serve' },
+  });
+  expect(await invoke(claimEvent)).toMatchObject({ decision: 'create', ahead: 0 });
+  expect(deleted()).toEqual([waitingUpdate]);
 });

@@ -178,7 +178,7 @@ describe('local S3 (s3rver)', () => {
         await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `queue/busy/t-${i}` }));
       }),
     );
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'queue/' }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'queue/', Delimiter: '/' }));
     expect(listed.KeyCount).toBe(0);
     expect(listed.CommonPrefixes).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { resolveRunConfig } from '../../../src/domain/runConfig';
 import { sageMakerRequests } from '../../../src/domain/sageMakerRequests';
-import { TUNING_JOB_NAME_PATTERN, tuningJobName } from '../../../src/domain/naming';
+import { isTuningJobName, sageMakerNames, TUNING_JOB_NAME_PATTERN, tuningJobName } from '../../../src/domain/naming';
 import { tuningRows, trainTestRows } from '../../../src/domain/split';
 import { parseTuneOption } from '../../../src/domain/tuning';
 import { chooseTrial, tuningOutcome, type Trial } from '../../../src/domain/trials';
@@ -115,10 +115,14 @@ test('tuning job names: ≤ 32 characters, SageMaker’s pattern, under the stag
     expect(name.length).toBeLessThanOrEqual(32);
     expect(name).toMatch(TUNING_JOB_NAME_PATTERN);
     expect(name.startsWith('knnp-production1--')).toBe(true);
+    // The capacity queue recognises a tuning job's ticket by its name alone.
+    expect(isTuningJobName(name)).toBe(true);
     // SageMaker's training job names <tuning job>-NNN-<8 hex> stay within 63 characters.
     expect(`${name}-750-ffffffff`.length).toBeLessThanOrEqual(63);
   }
   expect(new Set(names).size).toBe(names.length);
+  // A training job's name (the run's base name) is not taken for a tuning job's, so it is never described as one.
+  for (const id of ids) expect(isTuningJobName(sageMakerNames('knnp-production1', id).trainingJob)).toBe(false);
   // As much of the run id as fits, then a hash of the whole run id.
   expect(tuningJobName('knnp-dev', 'iris-741d6cb8c7a1')).toMatch(/^knnp-dev--iris-741d6cb8-[0-9a-f]{8}$/);
 });
