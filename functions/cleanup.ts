@@ -1,5 +1,7 @@
 import { deleteRunResources, type CleanupReport } from '../src/aws/cleanup';
 import { releaseRunTickets } from '../src/aws/capacityQueue';
+import { getObjectJsonIfExists } from '../src/aws/objects';
+import type { Serving } from '../src/artifacts/schemas';
 import { cleanupTimings } from '../src/config/cleanup';
 import { explainFailure, type CaughtFailure, type ExplainedFailure } from '../src/domain/failures';
 import { cleanupScope } from '../src/domain/cleanupScope';
@@ -23,7 +25,15 @@ export interface CleanupResult {
 /** Deletes the run's endpoint, endpoint config and model (and stops its training job); idempotent. */
 export const handler = lambdaHandler(async ({ run, failure }: CleanupEvent): Promise<CleanupResult> => {
   logger.appendKeys({ runId: run.runId });
-  const deleted = await deleteRunResources(run.names, { ...cleanupTimings(), ...cleanupScope(run) });
+  // A superseded promotion served and may be rolled back to: its config and model stay (serving.json says so).
+  const promotion = run.serve?.enabled
+    ? await getObjectJsonIfExists<Pick<Serving, 'outcome'>>({ bucket: run.bucket, key: run.keys.serving })
+    : undefined;
+  const deleted = await deleteRunResources(run.names, {
+    ...cleanupTimings(),
+    ...cleanupScope(run),
+    servingRetained: promotion?.outcome === 'superseded',
+  });
   const released = run.capacity ? await releaseRunTickets(run.bucket, run.capacity.queuePrefix, run.runId) : 0;
   const tickets = released > 0 ? { capacityTicketsReleased: released } : {};
   logger.info('Cleaned up SageMaker resources', { ...deleted, ...tickets });

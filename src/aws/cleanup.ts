@@ -24,7 +24,8 @@ export interface CleanupReport {
   tuningJob?: 'stopped' | 'not-running' | 'absent';
   endpoint: 'deleted' | 'absent';
   endpointConfig: 'deleted' | 'absent';
-  model: 'deleted' | 'absent' | 'serving';
+  /** `retained`: a superseded promotion's model, kept with its config for rollback (pruning manages both). */
+  model: 'deleted' | 'absent' | 'serving' | 'retained';
 }
 
 export class CleanupIncompleteError extends PipelineError {
@@ -50,6 +51,11 @@ export interface CleanupOptions {
   /** Serving mode: the stable endpoint, whose current model must survive, and the config this run made for it. */
   servingEndpoint?: string;
   servingConfig?: string;
+  /**
+   * Serving mode: this run's config went live and a later promotion replaced it (`superseded`): it and its model
+   * stay, as the promoting run's pruning keeps the newest configs for rollback.
+   */
+  servingRetained?: boolean;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -79,9 +85,15 @@ export async function deleteRunResources(names: SageMakerNames, options: Cleanup
   const stable = options.servingEndpoint ? await describeEndpoint(options.servingEndpoint) : undefined;
   const serving = stable?.configName ? await modelsOfEndpointConfig(stable.configName) : [];
   // A serving config that never went live (failed or interrupted promotion) would otherwise be orphaned.
-  if (options.servingConfig && stable?.configName !== options.servingConfig)
+  if (options.servingConfig && !options.servingRetained && stable?.configName !== options.servingConfig)
     await deleteEndpointConfig(options.servingConfig);
-  const model = serving.includes(names.model) ? 'serving' : (await deleteModel(names.model)) ? 'deleted' : 'absent';
+  const model = serving.includes(names.model)
+    ? 'serving'
+    : options.servingRetained
+      ? 'retained'
+      : (await deleteModel(names.model))
+        ? 'deleted'
+        : 'absent';
   return {
     trainingJob,
     foldTrainingJobsStopped: foldJobs.filter((state) => state === 'stopped').length,

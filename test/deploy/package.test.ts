@@ -159,7 +159,15 @@ const EXPECTED_FUNCTION_STATEMENTS: Record<FunctionName, ReturnType<typeof state
     ),
     dataKey,
   ],
-  cleanup: [logs('cleanup'), ...cleanupStatements, listCapacityQueue, releaseCapacityTickets],
+  cleanup: [
+    logs('cleanup'),
+    ...cleanupStatements,
+    listCapacityQueue,
+    releaseCapacityTickets,
+    statement(['s3:GetObject'], [s3('/runs/*/serving.json')]),
+    listBucket,
+    dataKey,
+  ],
   capacity: [
     logs('capacity'),
     statement(['s3:PutObject'], [s3('/runs/*')]),

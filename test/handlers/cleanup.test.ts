@@ -1,9 +1,11 @@
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
   DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
   DescribeHyperParameterTuningJobCommand,
   DescribeTrainingJobCommand,
   DescribeTransformJobCommand,
@@ -14,7 +16,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { handler, type CleanupEvent } from '../../functions/cleanup';
 import { resetClients } from '../../src/aws/clients';
-import { handlerEvent, setStageEnv } from '../support/lambda';
+import { body, handlerEvent, setStageEnv } from '../support/lambda';
 
 const sagemaker = mockClient(SageMakerClient);
 const missing = (what: string) => Object.assign(new Error(`Could not find ${what}`), { name: 'ValidationException' });
@@ -238,4 +240,42 @@ test('tuning on: a running tuning job is stopped (SageMaker stops its training j
     { HyperParameterTuningJobName: event.run.names.tuningJob },
   ]);
   expect(sagemaker.commandCalls(DescribeHyperParameterTuningJobCommand)).toHaveLength(3);
+});
+
+describe('serving mode', () => {
+  const s3 = mockClient(S3Client);
+  beforeEach(() => {
+    s3.reset();
+    event = { run: { ...event.run, serve: { ...event.run.serve, enabled: true } } };
+    sagemaker.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed' });
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: event.run.names.endpoint }).rejects(missing('endpoint'));
+    // A later run's config serves now.
+    sagemaker
+      .on(DescribeEndpointCommand, { EndpointName: event.run.serve.endpointName })
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'knnp-dev--later-run-serve' });
+    sagemaker
+      .on(DescribeEndpointConfigCommand)
+      .resolves({ ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'knnp-dev--later-run-model' }] });
+    sagemaker.on(DeleteEndpointConfigCommand).resolves({});
+    sagemaker.on(DeleteModelCommand).resolves({});
+  });
+  const deletedConfigs = () =>
+    sagemaker.commandCalls(DeleteEndpointConfigCommand).map((c) => c.args[0].input.EndpointConfigName);
+
+  test('a superseded promotion keeps its serving config and model for rollback', async () => {
+    s3.on(GetObjectCommand, { Key: event.run.keys.serving }).resolves({
+      Body: body(JSON.stringify({ outcome: 'superseded' })),
+    });
+    const result = await handler(event);
+    expect(result.deleted.model).toBe('retained');
+    expect(deletedConfigs()).toEqual([event.run.names.endpointConfig]);
+    expect(sagemaker.commandCalls(DeleteModelCommand)).toHaveLength(0);
+  });
+
+  test('a serving config that never went live (no serving.json) is deleted with the model', async () => {
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' }));
+    const result = await handler(event);
+    expect(result.deleted.model).toBe('deleted');
+    expect(deletedConfigs()).toEqual([event.run.names.endpointConfig, event.run.serve.endpointConfigName]);
+  });
 });
