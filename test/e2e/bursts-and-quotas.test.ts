@@ -246,6 +246,16 @@ async function uploadQuietly(keys: string[]): Promise<void> {
   for (const record of done) await expectNoResourcesLeft(local.cloud, record);
 }
 
+/** Serving mode leaves the stable endpoint and its configs by design: a test removes them for the next one. */
+async function deleteEverything(api: SageMakerClient): Promise<void> {
+  const left = local.cloud.sageMaker.listResources();
+  for (const name of left.endpoints) await api.send(new DeleteEndpointCommand({ EndpointName: name }));
+  for (const name of left.endpointConfigs)
+    await api.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }));
+  for (const name of left.models) await api.send(new DeleteModelCommand({ ModelName: name }));
+  api.destroy();
+}
+
 const TUNING = (maxParallelJobs: number) => ({
   strategy: 'Grid',
   ranges: { k: { values: [1, 2, 3, 4] } },
@@ -322,12 +332,7 @@ test('serving mode under the endpoint quota: promotions wait their turn for the 
     expect(promoted).toContain(served.EndpointConfigName);
     expect(await queueTickets()).toEqual([]);
   } finally {
-    const left = local.cloud.sageMaker.listResources();
-    for (const name of left.endpoints) await api.send(new DeleteEndpointCommand({ EndpointName: name }));
-    for (const name of left.endpointConfigs)
-      await api.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }));
-    for (const name of left.models) await api.send(new DeleteModelCommand({ ModelName: name }));
-    api.destroy();
+    await deleteEverything(api);
   }
 }, 240_000);
 
@@ -369,11 +374,6 @@ test('two runs that both found no stable endpoint: the one whose create comes se
   } finally {
     onEvent = undefined;
     local.cloud.sageMaker.faults.clear();
-    const left = local.cloud.sageMaker.listResources();
-    for (const name of left.endpoints) await api.send(new DeleteEndpointCommand({ EndpointName: name }));
-    for (const name of left.endpointConfigs)
-      await api.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }));
-    for (const name of left.models) await api.send(new DeleteModelCommand({ ModelName: name }));
-    api.destroy();
+    await deleteEverything(api);
   }
 }, 120_000);
