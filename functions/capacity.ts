@@ -110,21 +110,22 @@ export const handler = lambdaHandler(
       const cause = noCapacityCause(claim, Math.round((now - state.enqueuedAt) / 1000), limit);
       return answer({ decision: 'fail', error: NO_CAPACITY, cause }, 0, 'gave-up');
     }
-    if (progress.enqueuedAt === undefined) {
-      await putTicket(run.bucket, key);
+    const joining = progress.enqueuedAt === undefined;
+    if (joining) await putTicket(run.bucket, key);
+    let keys = await listKeys(run.bucket, queueOf(settings, claim));
+    if (joining) {
       // A run makes one claim per resource at a time, so its earlier ticket for this resource is a finished claim
       // (a serving create that lost the race and now updates), as is the ticket of a resource it gave back.
       const finished = [claim.resource, ...(released !== undefined ? [released] : [])].map(
         (resource) => `~${run.runId}~${resource}`,
       );
-      const queued = await listKeys(run.bucket, queueOf(settings, claim));
-      const done = queued.filter((other) => other !== key && finished.some((end) => other.endsWith(end)));
+      const done = keys.filter((other) => other !== key && finished.some((end) => other.endsWith(end)));
       await Promise.all(done.map((other) => deleteKey(run.bucket, other)));
+      keys = keys.filter((other) => !done.includes(other));
     }
 
     // Admitted when no live ticket sorts before ours. A ticket ahead whose resource exists has got its instances (its
     // owner keeps the ticket until it is gone, since .sync cannot release it in between): drop it and look further.
-    const keys = await listKeys(run.bucket, queueOf(settings, claim));
     const position = keys.includes(key) ? keys.indexOf(key) : keys.length;
     let dropped = 0;
     for (const other of keys.slice(0, position)) {

@@ -1,5 +1,5 @@
 import { deleteEndpointCompletely } from '../src/aws/cleanup';
-import { headObject, ObjectAccessDeniedError, putJson } from '../src/aws/objects';
+import { headObject, putJson } from '../src/aws/objects';
 import { deleteEndpointConfig, describeEndpoint } from '../src/aws/sagemaker';
 import { pruneServingConfigs, type PruneReport } from '../src/aws/serving';
 import { cleanupTimings } from '../src/config/cleanup';
@@ -31,13 +31,8 @@ export const handler = lambdaHandler(async ({ run, promotion }: PromoteEvent): P
   const settled = async (config: string): Promise<boolean> => {
     const runId = runIdOfServingConfig(config, prefixOfServingEndpoint(run.serve.endpointName));
     if (runId === undefined) return true;
-    try {
-      const key = siblingRunLayout(run.keys, run.runId, runId).serving;
-      return (await headObject({ bucket: run.bucket, key })) !== undefined;
-    } catch (error) {
-      if (error instanceof ObjectAccessDeniedError) return false; // without ListBucket a missing key answers 403
-      throw error;
-    }
+    const key = siblingRunLayout(run.keys, run.runId, runId).serving;
+    return (await headObject({ bucket: run.bucket, key })) !== undefined;
   };
   const pruned = verdict.prune
     ? await pruneServingConfigs(verdict.prune.namePrefix, verdict.prune.currentConfig, verdict.prune.keep, settled)

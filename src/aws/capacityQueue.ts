@@ -1,8 +1,10 @@
 // The fair capacity queue in the data bucket: tickets (one per waiting claim) and each claim's record under its run.
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { s3Client } from './clients';
+import type { CapacityScope, Ticket } from '../domain/capacity';
+import { isServingEndpointName, prefixOfServingEndpoint, servingConfigOfRun } from '../domain/naming';
 import { getObjectJson, putJson, putObject } from './objects';
-import { claimAdmitted } from './sagemaker';
+import { describeEndpoint, resourceExists } from './sagemaker';
 
 /** Every key under a prefix, in S3's order (UTF-8 binary: the queue's order). */
 export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
@@ -27,7 +29,20 @@ export async function deleteKey(bucket: string, key: string): Promise<void> {
   await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
-export { claimAdmitted };
+/**
+ * Whether a ticket's claim has got its instances. Its resource exists (it was admitted and created it); for the
+ * stable serving endpoint, which exists before every update, the endpoint serves or is deploying the ticket's run's
+ * serving config.
+ */
+export async function claimAdmitted(
+  scope: CapacityScope,
+  ticket: Pick<Ticket, 'resource' | 'runId'>,
+): Promise<boolean> {
+  if (scope !== 'endpoint' || !isServingEndpointName(ticket.resource)) return resourceExists(scope, ticket.resource);
+  const state = await describeEndpoint(ticket.resource);
+  const config = servingConfigOfRun(prefixOfServingEndpoint(ticket.resource), ticket.runId);
+  return state !== undefined && (state.configName === config || state.pendingConfigName === config);
+}
 export { getObjectJson, putJson };
 
 /** Deletes every ticket of a run (cleanup and janitor: a run that ends must never block the queue). */

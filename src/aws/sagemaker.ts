@@ -17,8 +17,8 @@ import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sageMakerClient, sageMakerRuntimeClient } from './clients';
 import { retrying } from '../domain/concurrency';
 import type { EndpointState } from '../domain/promotion';
-import type { CapacityScope, Ticket } from '../domain/capacity';
-import { isServingEndpointName, isTuningJobName, prefixOfServingEndpoint, servingConfigOfRun } from '../domain/naming';
+import type { CapacityScope } from '../domain/capacity';
+import { isTuningJobName } from '../domain/naming';
 
 /** SageMaker reports a missing endpoint, config, model or job as ValidationException, not ResourceNotFound. */
 export function isMissingResource(error: unknown): boolean {
@@ -122,21 +122,6 @@ export async function describeTuningJobStatus(tuningJobName: string): Promise<st
     if (isMissingResource(error)) return undefined;
     throw error;
   }
-}
-
-/**
- * Whether a ticket's claim has got its instances. Its resource exists (it was admitted and created it); for the
- * stable serving endpoint, which exists before every update, the endpoint serves or is deploying the ticket's run's
- * serving config.
- */
-export async function claimAdmitted(
-  scope: CapacityScope,
-  ticket: Pick<Ticket, 'resource' | 'runId'>,
-): Promise<boolean> {
-  if (scope !== 'endpoint' || !isServingEndpointName(ticket.resource)) return resourceExists(scope, ticket.resource);
-  const state = await describeEndpoint(ticket.resource);
-  const config = servingConfigOfRun(prefixOfServingEndpoint(ticket.resource), ticket.runId);
-  return state !== undefined && (state.configName === config || state.pendingConfigName === config);
 }
 
 /**

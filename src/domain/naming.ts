@@ -70,14 +70,16 @@ export function assertValidNamePrefix(prefix: string): void {
   }
 }
 
+const SERVING_ENDPOINT_SUFFIX = `${NAME_SEPARATOR}serving`;
+
 /** Whether a name is a stable serving endpoint's (`<prefix>--serving`). */
 export function isServingEndpointName(name: string): boolean {
-  return name.endsWith(`${NAME_SEPARATOR}serving`);
+  return name.endsWith(SERVING_ENDPOINT_SUFFIX);
 }
 
-/** A run's serving config, from the stage prefix and run id (what servingConfigName gives from the run's names). */
+/** A run's serving config, from the stage prefix and run id (another run's, e.g. a capacity ticket's). */
 export function servingConfigOfRun(prefix: string, runId: string): string {
-  return `${prefix}${NAME_SEPARATOR}${runId}-serve`;
+  return servingConfigName(sageMakerNames(prefix, runId));
 }
 
 /** Whether a name can be a tuning job's: `<prefix>--<head>-<8 hex>`, at most 32 characters. */
@@ -87,12 +89,12 @@ export function isTuningJobName(name: string): boolean {
 
 /** The stable endpoint of serving mode: one per stage, never deleted by a run's cleanup. */
 export function servingEndpointName(prefix: string): string {
-  return `${prefix}${NAME_SEPARATOR}serving`;
+  return `${prefix}${SERVING_ENDPOINT_SUFFIX}`;
 }
 
 /** The stage's prefix of a serving endpoint name (inverse of servingEndpointName). */
 export function prefixOfServingEndpoint(endpointName: string): string {
-  return endpointName.slice(0, endpointName.length - `${NAME_SEPARATOR}serving`.length);
+  return endpointName.slice(0, endpointName.length - SERVING_ENDPOINT_SUFFIX.length);
 }
 
 /** The endpoint config a run puts behind the stable endpoint when its model is promoted. */

@@ -17,6 +17,7 @@ import {
 import { handler, type CleanupEvent } from '../../functions/cleanup';
 import { resetClients } from '../../src/aws/clients';
 import { body, handlerEvent, setStageEnv } from '../support/lambda';
+import { gridTuning } from '../support/stage';
 
 const sagemaker = mockClient(SageMakerClient);
 const missing = (what: string) => Object.assign(new Error(`Could not find ${what}`), { name: 'ValidationException' });
@@ -212,16 +213,7 @@ describe('evaluation mode batchTransform: the run’s transform job', () => {
 
 test('tuning on: a running tuning job is stopped (SageMaker stops its training jobs) and waited for', async () => {
   event.failure = { Tune: { Error: 'States.Timeout', Cause: 'Task timed out' } };
-  event.run.tuning = {
-    enabled: true,
-    strategy: 'Grid',
-    ranges: { k: { values: [1, 3] } },
-    jobCount: 2,
-    maxParallelJobs: 2,
-    maxRuntimeInSeconds: 3600,
-    validationFraction: 0.2,
-    objective: { type: 'Maximize', metricName: 'test:accuracy' },
-  };
+  event.run.tuning = gridTuning();
   sagemaker.on(DescribeTrainingJobCommand).rejects(missing('training job'));
   sagemaker
     .on(DescribeHyperParameterTuningJobCommand)

@@ -4,6 +4,7 @@ import { handler, type SplitEvent } from '../../functions/split';
 import { parseArtifact, type Manifest, type Split } from '../../src/artifacts';
 import { resetClients } from '../../src/aws/clients';
 import { handlerEvent, putInputs, serveObjects, setStageEnv } from '../support/lambda';
+import { gridTuning } from '../support/stage';
 
 const s3 = mockClient(S3Client);
 const BUCKET = 'knn-pipeline-dev-data';
@@ -131,16 +132,7 @@ test('more folds than rows is refused naming both counts', async () => {
 
 test('with tuning on, split.json records the validation split of the training rows (f of them, rounded up)', async () => {
   serveObjects(s3, { [`${ROOT}/prepared/manifest.json`]: JSON.stringify(manifest) });
-  event.run.tuning = {
-    enabled: true,
-    strategy: 'Grid',
-    ranges: { k: { values: [1, 3] } },
-    jobCount: 2,
-    maxParallelJobs: 2,
-    maxRuntimeInSeconds: 3600,
-    validationFraction: 0.2,
-    objective: { type: 'Maximize', metricName: 'test:accuracy' },
-  };
+  event.run.tuning = gridTuning();
 
   await handler(event);
   const split = JSON.parse(String(putInputs(s3)[0].Body)) as Split;

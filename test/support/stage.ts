@@ -1,5 +1,6 @@
 import { InputValidationError, type StageDefaults } from '../../src/domain/runConfig';
 import { DEFAULT_CAPACITY } from '../../src/domain/timeBudget';
+import type { EnabledTuning } from '../../src/domain/tuning';
 
 export function testStageDefaults(overrides: Partial<StageDefaults> = {}): StageDefaults {
   return {
@@ -65,4 +66,18 @@ export function problemsOf(fn: () => unknown): string[] {
     throw error;
   }
   throw new Error('expected an InputValidationError');
+}
+
+/** Tuning on, as Prepare resolves `--tune Grid:k=1,3` with two parallel jobs (handler fixtures). */
+export function gridTuning(): EnabledTuning {
+  return {
+    enabled: true,
+    strategy: 'Grid',
+    ranges: { k: { values: [1, 3] } },
+    jobCount: 2,
+    maxParallelJobs: 2,
+    maxRuntimeInSeconds: 3600,
+    validationFraction: 0.2,
+    objective: { type: 'Maximize', metricName: 'test:accuracy' },
+  };
 }
